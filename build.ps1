@@ -1,0 +1,144 @@
+#!/usr/bin/env pwsh
+<#
+.SYNOPSIS
+    Builds, tests, demonstrates and benchmarks the Provisioning module.
+.DESCRIPTION
+    Run through the local tool manifest so nothing but the .NET SDK is needed:
+        dotnet tool restore && dotnet pwsh ./build.ps1 <Task>
+    Tasks:
+        Build   compile the solution and lay out the module under out/module (Import-Module ./Provisioning.psd1 then works)
+        Test    Build, run the xunit and Pester suites, print "N passed, N failed"; exit code 1 on any failure
+        Demo    Build, run examples/Demo.ps1 (the whole chain on the embedded default)
+        Bench   Build, run every tests/bench/*.Bench.ps1 and print figures as ratios to same-run baselines
+        Clean   remove build output
+        Package Build, then write out/dist/Provisioning-<version>.zip (a module folder users can copy to their module path)
+.EXAMPLE
+    dotnet pwsh ./build.ps1 Test
+.EXAMPLE
+    dotnet pwsh ./build.ps1 Test -Filter Packaging    # only tests whose name contains 'Packaging'
+#>
+[CmdletBinding()]
+param(
+    [Parameter(Position = 0)]
+    [ValidateSet('Build', 'Test', 'Demo', 'Bench', 'Clean', 'Package')]
+    [string] $Task = 'Build',
+
+    [ValidateSet('Release', 'Debug')]
+    [string] $Configuration = 'Release',
+
+    # Runs only tests whose full name contains this text (both suites).
+    [string] $Filter
+)
+
+$ErrorActionPreference = 'Stop'
+Set-StrictMode -Version Latest
+$Root = $PSScriptRoot
+$Out = Join-Path $Root 'out'
+$ModuleOut = Join-Path $Out 'module'
+
+function Invoke-Native {
+    param([string] $File, [string[]] $Arguments)
+    & $File @Arguments
+    if ($LASTEXITCODE -ne 0) { throw "'$File $($Arguments -join ' ')' failed with exit code $LASTEXITCODE." }
+}
+
+function Invoke-Build {
+    Invoke-Native dotnet @('build', "$Root/Provisioning.sln", '-c', $Configuration, '--nologo', '-v', 'quiet', '-clp:ErrorsOnly')
+    Invoke-Native dotnet @('publish', "$Root/src/Provisioning.PowerShell/Provisioning.PowerShell.csproj", '-c', $Configuration,
+        '--no-build', '--nologo', '-v', 'quiet', '-o', $ModuleOut)
+    & "$Root/build/New-CmdletHelp.ps1" -HelpSource "$Root/module/help" -OutputPath (Join-Path $ModuleOut 'en-US')
+    # Get-Help looks in the manifest's folder; the generated help and about_ topics go there too (ignored by git).
+    $rootHelp = Join-Path $Root 'en-US'
+    New-Item -ItemType Directory -Force $rootHelp | Out-Null
+    Copy-Item (Join-Path $ModuleOut 'en-US/*') $rootHelp -Force
+    Copy-Item "$Root/module/en-US/*" $rootHelp -Force
+    Write-Host "Module built: Import-Module $Root/Provisioning.psd1"
+}
+
+function Get-PesterModulePath {
+    Invoke-Native dotnet @('restore', "$Root/build/Tools.proj", '--nologo', '-v', 'quiet')
+    $cache = (& dotnet nuget locals global-packages --list) -replace '^global-packages:\s*', ''
+    $path = Join-Path $cache.Trim() 'pester/5.7.1/tools/Pester.psd1'
+    if (-not (Test-Path $path)) { throw "Pester was restored but not found at $path." }
+    $path
+}
+
+function Invoke-XunitSuite {
+    $results = Join-Path $Out 'test-results'
+    Remove-Item $results -Recurse -Force -ErrorAction Ignore
+    $arguments = @('test', "$Root/Provisioning.sln", '-c', $Configuration, '--no-build', '--nologo',
+        '--logger', 'trx', '--logger', 'console;verbosity=normal', '--results-directory', $results)
+    if ($Filter) { $arguments += @('--filter', "FullyQualifiedName~$Filter") }
+    & dotnet @arguments
+    $exit = $LASTEXITCODE
+    $passed = 0; $failed = 0
+    foreach ($trx in Get-ChildItem $results -Filter *.trx -ErrorAction Ignore) {
+        $counters = ([xml](Get-Content $trx.FullName -Raw)).TestRun.ResultSummary.Counters
+        $passed += [int]$counters.passed
+        $failed += [int]$counters.failed + [int]$counters.error + [int]$counters.timeout + [int]$counters.aborted
+    }
+    # A crashed test host writes no counts: count it as a failure rather than a silent pass.
+    if ($exit -ne 0 -and $failed -eq 0) { $failed = 1 }
+    [pscustomobject]@{ Passed = $passed; Failed = $failed }
+}
+
+function Invoke-PesterSuite {
+    Import-Module (Get-PesterModulePath) -Force
+    $config = New-PesterConfiguration
+    $config.Run.Path = Join-Path $Root 'tests/pester'
+    $config.Run.PassThru = $true
+    $config.Output.Verbosity = 'Detailed'
+    $config.TestResult.Enabled = $true
+    $config.TestResult.OutputPath = Join-Path $Out 'test-results/pester.xml'
+    if ($Filter) { $config.Filter.FullName = "*$Filter*" }
+    $result = Invoke-Pester -Configuration $config
+    [pscustomobject]@{ Passed = $result.PassedCount; Failed = $result.FailedCount + $result.FailedBlocksCount + $result.FailedContainersCount }
+}
+
+switch ($Task) {
+    'Build' { Invoke-Build }
+    'Test' {
+        Invoke-Build
+        $xunit = Invoke-XunitSuite
+        $pester = Invoke-PesterSuite
+        $passed = $xunit.Passed + $pester.Passed
+        $failed = $xunit.Failed + $pester.Failed
+        Write-Host ''
+        Write-Host "xunit: $($xunit.Passed) passed, $($xunit.Failed) failed; Pester: $($pester.Passed) passed, $($pester.Failed) failed"
+        Write-Host "$passed passed, $failed failed"
+        if ($failed -gt 0 -or $passed -eq 0) { exit 1 }
+    }
+    'Demo' {
+        Invoke-Build
+        & "$Root/examples/Demo.ps1"
+    }
+    'Bench' {
+        Invoke-Build
+        foreach ($bench in Get-ChildItem "$Root/tests/bench" -Filter *.Bench.ps1) {
+            Write-Host "== $($bench.Name)"
+            & $bench.FullName
+        }
+    }
+    'Clean' {
+        Remove-Item $Out -Recurse -Force -ErrorAction Ignore
+        Get-ChildItem $Root -Directory -Recurse -Include bin, obj |
+            Where-Object { $_.FullName -notlike "*$([IO.Path]::DirectorySeparatorChar).git*" } |
+            Remove-Item -Recurse -Force
+    }
+    'Package' {
+        Invoke-Build
+        $version = (Import-PowerShellDataFile "$Root/Provisioning.psd1").ModuleVersion
+        $stage = Join-Path $Out "dist/Provisioning/$version"
+        Remove-Item (Join-Path $Out 'dist') -Recurse -Force -ErrorAction Ignore
+        New-Item -ItemType Directory $stage | Out-Null
+        Copy-Item "$ModuleOut/*" $stage -Recurse
+        Copy-Item "$Root/module/*.ps1xml" $stage
+        Copy-Item "$Root/module/en-US" $stage -Recurse -Force
+        # In the distributed folder everything sits beside the manifest.
+        (Get-Content "$Root/Provisioning.psd1" -Raw) -replace "out/module/", '' -replace "module/", '' |
+            Set-Content (Join-Path $stage 'Provisioning.psd1')
+        $zip = Join-Path $Out "dist/Provisioning-$version.zip"
+        Compress-Archive -Path (Join-Path $Out 'dist/Provisioning') -DestinationPath $zip
+        Write-Host "Wrote $zip"
+    }
+}

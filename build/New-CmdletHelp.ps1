@@ -1,0 +1,152 @@
+<#
+.SYNOPSIS
+    Writes the module's MAML help (Provisioning.PowerShell.dll-Help.xml) from module/help/<Cmdlet>.psd1.
+.DESCRIPTION
+    Each help source is a data file with Synopsis, Description, Parameters (name = text), Examples
+    (@{ Code; Remarks }), Inputs, Outputs, Notes and Links. Syntax, parameter types, positions and
+    pipeline input come from the compiled cmdlets themselves, so help cannot drift from the code;
+    a parameter without text, or a help file without an example, fails the build.
+#>
+param(
+    [Parameter(Mandatory)] [string] $HelpSource,
+    [Parameter(Mandatory)] [string] $OutputPath,
+    [string] $AssemblyPath = (Join-Path (Split-Path $OutputPath) 'Provisioning.PowerShell.dll')
+)
+$ErrorActionPreference = 'Stop'
+Set-StrictMode -Version Latest
+
+$common = [System.Management.Automation.Cmdlet]::CommonParameters + [System.Management.Automation.Cmdlet]::OptionalCommonParameters
+$module = Import-Module $AssemblyPath -PassThru -Force
+$maml = 'http://schemas.microsoft.com/maml/2004/10'
+$command = 'http://schemas.microsoft.com/maml/dev/command/2004/10'
+$dev = 'http://schemas.microsoft.com/maml/dev/2004/10'
+
+New-Item -ItemType Directory -Force $OutputPath | Out-Null
+$file = Join-Path $OutputPath 'Provisioning.PowerShell.dll-Help.xml'
+$settings = [System.Xml.XmlWriterSettings]@{ Indent = $true; Encoding = [System.Text.UTF8Encoding]::new($false) }
+$w = [System.Xml.XmlWriter]::Create($file, $settings)
+
+function Write-Paras([string] $text) {
+    # Blank lines separate paragraphs; lines starting with '- ' stay separate list items.
+    foreach ($para in ($text -split "\r?\n\s*\r?\n")) {
+        foreach ($item in ($para.Trim() -split '\r?\n(?=- )')) {
+            $w.WriteElementString('maml', 'para', $maml, ($item.Trim() -replace '\s*\r?\n\s*', ' '))
+        }
+    }
+}
+function Write-Description([string] $text) {
+    $w.WriteStartElement('maml', 'description', $maml); Write-Paras $text; $w.WriteEndElement()
+}
+function Write-Parameter($param, $setParam, [string] $text, [bool] $full) {
+    $pipeline = @()
+    if ($setParam.ValueFromPipeline) { $pipeline += 'ByValue' }
+    if ($setParam.ValueFromPipelineByPropertyName) { $pipeline += 'ByPropertyName' }
+    $w.WriteStartElement('command', 'parameter', $command)
+    $w.WriteAttributeString('required', "$($setParam.IsMandatory)".ToLower())
+    $w.WriteAttributeString('position', $(if ($setParam.Position -ge 0) { "$($setParam.Position)" } else { 'named' }))
+    $w.WriteAttributeString('pipelineInput', $(if ($pipeline) { "True ($($pipeline -join ', '))" } else { 'False' }))
+    $w.WriteAttributeString('globbing', 'false')
+    $w.WriteAttributeString('aliases', $(if ($param.Aliases.Count) { $param.Aliases -join ', ' } else { 'none' }))
+    $w.WriteElementString('maml', 'name', $maml, $param.Name)
+    Write-Description $text
+    $isSwitch = $param.ParameterType -eq [System.Management.Automation.SwitchParameter]
+    if (-not $isSwitch) {
+        $w.WriteStartElement('command', 'parameterValue', $command)
+        $w.WriteAttributeString('required', 'true')
+        $w.WriteString($param.ParameterType.Name)
+        $w.WriteEndElement()
+    }
+    if ($full) {
+        $w.WriteStartElement('dev', 'type', $dev); $w.WriteElementString('maml', 'name', $maml, $param.ParameterType.FullName); $w.WriteEndElement()
+    }
+    $w.WriteEndElement()
+}
+
+$w.WriteStartElement('helpItems', 'http://msh')
+$w.WriteAttributeString('schema', 'maml')
+foreach ($cmd in Get-Command -Module $module.Name | Sort-Object Name) {
+    $sourceFile = Join-Path $HelpSource "$($cmd.Name).psd1"
+    if (-not (Test-Path $sourceFile)) { throw "No help source for $($cmd.Name): add $sourceFile." }
+    $help = Import-PowerShellDataFile $sourceFile
+    if (-not $help.Examples) { throw "$sourceFile has no example." }
+    $own = $cmd.Parameters.Values | Where-Object { $_.Name -notin $common }
+    foreach ($p in $own) {
+        if (-not $help.Parameters.ContainsKey($p.Name)) { throw "$sourceFile does not describe parameter -$($p.Name)." }
+    }
+
+    $w.WriteStartElement('command', 'command', $command)
+    $w.WriteAttributeString('xmlns', 'maml', $null, $maml)
+    $w.WriteAttributeString('xmlns', 'dev', $null, $dev)
+    $w.WriteStartElement('command', 'details', $command)
+    $w.WriteElementString('command', 'name', $command, $cmd.Name)
+    $w.WriteElementString('command', 'verb', $command, $cmd.Verb)
+    $w.WriteElementString('command', 'noun', $command, $cmd.Noun)
+    Write-Description $help.Synopsis
+    $w.WriteEndElement()
+    Write-Description $help.Description
+
+    $w.WriteStartElement('command', 'syntax', $command)
+    foreach ($set in $cmd.ParameterSets) {
+        $w.WriteStartElement('command', 'syntaxItem', $command)
+        $w.WriteElementString('maml', 'name', $maml, $cmd.Name)
+        foreach ($sp in $set.Parameters | Where-Object { $_.Name -notin $common }) {
+            Write-Parameter $cmd.Parameters[$sp.Name] $sp $help.Parameters[$sp.Name] $false
+        }
+        $w.WriteEndElement()
+    }
+    $w.WriteEndElement()
+
+    $w.WriteStartElement('command', 'parameters', $command)
+    foreach ($p in $own | Sort-Object Name) {
+        $first = $p.ParameterSets.Values | Select-Object -First 1
+        $setParam = [pscustomobject]@{
+            IsMandatory                     = [bool]($p.ParameterSets.Values | Where-Object IsMandatory)
+            Position                        = $first.Position
+            ValueFromPipeline               = $first.ValueFromPipeline
+            ValueFromPipelineByPropertyName = $first.ValueFromPipelineByPropertyName
+        }
+        Write-Parameter $p $setParam $help.Parameters[$p.Name] $true
+    }
+    $w.WriteEndElement()
+
+    foreach ($section in @(@('inputTypes', 'inputType', 'Inputs'), @('returnValues', 'returnValue', 'Outputs'))) {
+        if (-not $help.ContainsKey($section[2])) { continue }
+        $w.WriteStartElement('command', $section[0], $command)
+        foreach ($entry in $help[$section[2]].GetEnumerator()) {
+            $w.WriteStartElement('command', $section[1], $command)
+            $w.WriteStartElement('dev', 'type', $dev); $w.WriteElementString('maml', 'name', $maml, $entry.Key); $w.WriteEndElement()
+            Write-Description $entry.Value
+            $w.WriteEndElement()
+        }
+        $w.WriteEndElement()
+    }
+
+    if ($help.ContainsKey('Notes')) {
+        $w.WriteStartElement('maml', 'alertSet', $maml); $w.WriteStartElement('maml', 'alert', $maml)
+        Write-Paras $help.Notes
+        $w.WriteEndElement(); $w.WriteEndElement()
+    }
+
+    $w.WriteStartElement('command', 'examples', $command)
+    $n = 0
+    foreach ($example in $help.Examples) {
+        $n++
+        $w.WriteStartElement('command', 'example', $command)
+        $w.WriteElementString('maml', 'title', $maml, "-------------------------- Example $n --------------------------")
+        $w.WriteElementString('dev', 'code', $dev, $example.Code.Trim())
+        $w.WriteStartElement('dev', 'remarks', $dev); Write-Paras $example.Remarks; $w.WriteEndElement()
+        $w.WriteEndElement()
+    }
+    $w.WriteEndElement()
+
+    $w.WriteStartElement('command', 'relatedLinks', $command)
+    foreach ($link in @($help['Links'])) {
+        if (-not $link) { continue }
+        $w.WriteStartElement('maml', 'navigationLink', $maml); $w.WriteElementString('maml', 'linkText', $maml, $link); $w.WriteEndElement()
+    }
+    $w.WriteEndElement()
+    $w.WriteEndElement()
+}
+$w.WriteEndElement()
+$w.Dispose()
+Remove-Module $module -Force

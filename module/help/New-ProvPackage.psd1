@@ -1,0 +1,59 @@
+@{
+    Synopsis    = 'Builds a configuration package (.tar.gz) that the provisioning server imports.'
+    Description = @'
+A configuration package carries everything needed to provision one kind of end device for one network, identified by a 64-bit provisioning configuration ID (the guide's provConfigId): node firmware, node field configuration and optionally a factory configuration, the KMS public key, the encrypted gateway key file with its signature, and zero or more application bundles (firmware, field and factory configuration, backend RSA public key; guide Appendix C.2).
+
+The package is a gzip-compressed tar archive whose first entry, manifest.xml, lists every file with its role, size, MD5 and SHA-256 (format and schema in docs/package-format.md). Files are streamed, so memory stays flat whatever the firmware size. Before writing, the cmdlet checks that every file exists, that the KMS public key parses, and that the gateway key file's signature verifies with it. The package is written to a temporary file beside -Path and moved into place only when complete.
+
+Values come from parameters or from a definition file (-DefinitionPath, a .psd1 whose keys are this cmdlet's parameter names; relative paths in it are relative to the file). Parameters given on the command line override the file. -ConfigId accepts decimal or 0x hex.
+'@
+    Parameters  = @{
+        DefinitionPath    = 'A package definition file (.psd1) whose keys are this cmdlet''s parameter names (ConfigId, ConfigAlias, AppLabel, NodeType, NodeVersion, NodeFirmware, NodeFieldConfig, NodeFactoryConfig, KmsPublicKeyPath, GatewayKeyFile, App).'
+        ConfigId          = 'The provisioning configuration ID: an unsigned 64-bit number, decimal (69) or hex (0x45).'
+        ConfigAlias       = 'Zero or more aliases stations may use instead of the ID (letters, digits, dot, dash, underscore).'
+        AppLabel          = 'Application label shown in the server''s overview, e.g. ge_sgm3000_falconv1_zigbeev2.'
+        NodeType          = 'Node type, e.g. UNODE, DNODE or ENODE.'
+        NodeVersion       = 'Version of the node firmware, e.g. 1.2.3.4.'
+        NodeFirmware      = 'The node firmware image.'
+        NodeFieldConfig   = 'The node field configuration file (device settings, AP list, system parameters).'
+        NodeFactoryConfig = 'Optional node factory configuration for over-the-air tests at the factory.'
+        KmsPublicKeyPath  = 'The KMS public key PEM (kms_key.pub.pem).'
+        GatewayKeyFile    = 'The encrypted gateway key file (gw_keys.csv.aes). Its signature, gw_keys.csv.aes.sig, is taken from the same folder.'
+        App               = 'Application bundles: hashtables with Name and Version and optional Firmware, FieldConfig, FactoryConfig and PublicKeyPath.'
+        Path              = 'The package file to write, e.g. meter_69.tar.gz.'
+        Force             = 'Replaces an existing package file.'
+    }
+    Outputs     = @{ 'Provisioning.PowerShell.ProvPackageInfo' = 'The package path, its identity (config ID, aliases, label, node type and version, apps), every file with its hashes, its size and SHA-256.' }
+    Examples    = @(
+        @{
+            Code    = @'
+New-ProvPackage -Path ./meter_69.tar.gz -ConfigId 69 -ConfigAlias kite_170 -AppLabel ge_sgm3000_falconv1_zigbeev2 `
+    -NodeType UNODE -NodeVersion 1.2.3.4 -NodeFirmware ./fw/node.bin -NodeFieldConfig ./cfg/field.cfg `
+    -KmsPublicKeyPath ./kms/kms_key.pub.pem -GatewayKeyFile ./network/gw_keys.csv.aes `
+    -App @{ Name = 'emcm'; Version = '5.6.7.8'; Firmware = './fw/emcm.bin'; FieldConfig = './cfg/emcm.cfg'; PublicKeyPath = './keys/hes.pub.pem' },
+         @{ Name = 'zigbee'; Version = '1.2.3.4'; Firmware = './fw/zigbee.bin' }
+'@
+            Remarks = 'Builds the guide''s example package: config 69 with two application bundles.'
+        }
+        @{
+            Code    = @'
+# meter_69.psd1
+@{
+    ConfigId = '0x45'; ConfigAlias = 'kite_170'; AppLabel = 'ge_sgm3000_falconv1_zigbeev2'
+    NodeType = 'UNODE'; NodeVersion = '1.2.3.4'
+    NodeFirmware = 'fw/node.bin'; NodeFieldConfig = 'cfg/field.cfg'
+    KmsPublicKeyPath = 'kms/kms_key.pub.pem'; GatewayKeyFile = 'network/gw_keys.csv.aes'
+    App = @{ Name = 'emcm'; Version = '5.6.7.8'; Firmware = 'fw/emcm.bin' }
+}
+
+New-ProvPackage -DefinitionPath ./meter_69.psd1 -Path ./out/meter_69.tar.gz
+'@
+            Remarks = 'Builds the package from a definition file kept under version control; paths in it are relative to the file.'
+        }
+        @{
+            Code    = 'New-ProvPackage -DefinitionPath ./meter_69.psd1 -NodeVersion 1.2.4.0 -NodeFirmware ./fw/node-1.2.4.0.bin -Path ./meter_69-v2.tar.gz -WhatIf'
+            Remarks = 'Checks a definition with a newer firmware and shows what would be built, without writing the package.'
+        }
+    )
+    Links       = @('Test-ProvPackage', 'New-ProvGatewayKeyFile', 'New-ProvKmsKeyPair', 'about_Provisioning')
+}

@@ -1,0 +1,89 @@
+using System.Management.Automation;
+using System.Runtime.InteropServices;
+using System.Security;
+
+namespace Provisioning.PowerShell;
+
+/// <summary>
+/// Shared behaviour of the module's cmdlets: error records with stable IDs, provider path resolution,
+/// secrets taken out of <see cref="SecureString"/> only for as long as Core needs them, cancellation on Ctrl+C.
+/// </summary>
+public abstract class ProvCmdlet : PSCmdlet
+{
+    private readonly CancellationTokenSource _stopping = new();
+
+    /// <summary>Cancelled when the user presses Ctrl+C.</summary>
+    protected CancellationToken Cancellation => _stopping.Token;
+
+    /// <inheritdoc/>
+    protected override void StopProcessing() => _stopping.Cancel();
+
+    /// <summary>Resolves a user-typed path (relative to the current PowerShell location) to a file-system path; the file need not exist.</summary>
+    protected string ResolvePath(string path) => GetUnresolvedProviderPathFromPSPath(path);
+
+    /// <summary>An error record whose message is the exception's (which in Core never carries key material).</summary>
+    protected static ErrorRecord Error(Exception exception, string errorId, ErrorCategory category, object? target)
+        => new(exception, errorId, category, target);
+
+    /// <summary>Stops the cmdlet with an error.</summary>
+    protected void Fail(Exception exception, string errorId, ErrorCategory category, object? target)
+        => ThrowTerminatingError(Error(exception, errorId, category, target));
+
+    /// <summary>
+    /// Copies a <see cref="SecureString"/> into a char array the caller must clear with <see cref="Clear"/>;
+    /// the unmanaged copy is zeroed at once. Null gives an empty array.
+    /// </summary>
+    protected static char[] Reveal(SecureString? secret)
+    {
+        if (secret is null || secret.Length == 0) return Array.Empty<char>();
+        var chars = new char[secret.Length];
+        IntPtr unmanaged = Marshal.SecureStringToGlobalAllocUnicode(secret);
+        try { Marshal.Copy(unmanaged, chars, 0, chars.Length); }
+        finally { Marshal.ZeroFreeGlobalAllocUnicode(unmanaged); }
+        return chars;
+    }
+
+    /// <summary>Zeroes a revealed secret.</summary>
+    protected static void Clear(char[] secret) => Array.Clear(secret);
+
+    /// <summary>A progress sink that writes <c>Write-Progress</c> records at most a few times a second.</summary>
+    protected ProgressWriter<T> NewProgress<T>(int activityId, string activity, Func<T, (string Status, int Percent)> describe)
+        => new(this, activityId, activity, describe);
+}
+
+/// <summary>Writes progress for a long synchronous Core call made on the pipeline thread.</summary>
+public sealed class ProgressWriter<T> : IProgress<T>
+{
+    private readonly Cmdlet _cmdlet;
+    private readonly ProgressRecord _record;
+    private readonly Func<T, (string Status, int Percent)> _describe;
+    private long _lastTicks;
+    private int _lastPercent = -1;
+
+    internal ProgressWriter(Cmdlet cmdlet, int activityId, string activity, Func<T, (string Status, int Percent)> describe)
+    {
+        _cmdlet = cmdlet;
+        _describe = describe;
+        _record = new ProgressRecord(activityId, activity, "Starting");
+    }
+
+    /// <inheritdoc/>
+    public void Report(T value)
+    {
+        var (status, percent) = _describe(value);
+        long now = Environment.TickCount64;
+        if (percent == _lastPercent && now - _lastTicks < 250) return;
+        _lastPercent = percent;
+        _lastTicks = now;
+        _record.StatusDescription = status;
+        _record.PercentComplete = Math.Clamp(percent, 0, 100);
+        _cmdlet.WriteProgress(_record);
+    }
+
+    /// <summary>Removes the progress bar.</summary>
+    public void Complete()
+    {
+        _record.RecordType = ProgressRecordType.Completed;
+        _cmdlet.WriteProgress(_record);
+    }
+}

@@ -1,0 +1,95 @@
+using Provisioning.Core.Packaging;
+
+namespace Provisioning.PowerShell;
+
+/// <summary>A package written by New-ProvPackage.</summary>
+public sealed class ProvPackageInfo
+{
+    internal ProvPackageInfo(PackageBuildResult result)
+    {
+        var m = result.Manifest;
+        Path = result.Path;
+        ConfigId = m.ConfigId.Value;
+        ConfigAlias = m.Aliases.ToArray();
+        AppLabel = m.AppLabel;
+        NodeType = m.NodeType;
+        NodeVersion = m.NodeVersion;
+        Apps = m.Apps.ToArray();
+        Files = m.Files.ToArray();
+        Length = result.Length;
+        Sha256 = result.Sha256;
+    }
+
+    /// <summary>Full path of the package.</summary>
+    public string Path { get; }
+    /// <summary>Configuration ID.</summary>
+    public ulong ConfigId { get; }
+    /// <summary>Config aliases.</summary>
+    public string[] ConfigAlias { get; }
+    /// <summary>Application label.</summary>
+    public string AppLabel { get; }
+    /// <summary>Node type.</summary>
+    public string NodeType { get; }
+    /// <summary>Node version.</summary>
+    public string NodeVersion { get; }
+    /// <summary>Application bundles (name, version).</summary>
+    public PackageApp[] Apps { get; }
+    /// <summary>Files in the package with their hashes.</summary>
+    public PackageFileEntry[] Files { get; }
+    /// <summary>Package size in bytes.</summary>
+    public long Length { get; }
+    /// <summary>SHA-256 of the package file.</summary>
+    public string Sha256 { get; }
+}
+
+/// <summary>What Test-ProvPackage found: the guide's "Uploaded Package Information" plus every check.</summary>
+public sealed class ProvPackageVerification
+{
+    internal ProvPackageVerification(PackageVerification v)
+    {
+        var m = v.Manifest;
+        Path = v.Source;
+        ConfigId = m.ConfigId.Value;
+        ConfigAlias = m.Aliases.ToArray();
+        AppLabel = m.AppLabel;
+        NodeType = m.NodeType;
+        NodeVersion = m.NodeVersion;
+        Apps = m.Apps.ToArray();
+        Files = v.Files.ToArray();
+        SignatureValid = v.SignatureValid;
+        GatewayKeysDecrypt = v.GatewayKeysDecrypt;
+        KmsFingerprint = v.KmsFingerprint;
+        Created = m.Created;
+        Problems = v.Problems.Select(p => p.Message).ToArray();
+        IsValid = v.IsValid;
+    }
+
+    /// <summary>The package verified.</summary>
+    public string Path { get; }
+    /// <summary>Configuration ID.</summary>
+    public ulong ConfigId { get; }
+    /// <summary>Config aliases.</summary>
+    public string[] ConfigAlias { get; }
+    /// <summary>Application label.</summary>
+    public string AppLabel { get; }
+    /// <summary>Node type.</summary>
+    public string NodeType { get; }
+    /// <summary>Node version.</summary>
+    public string NodeVersion { get; }
+    /// <summary>Application bundles (name, version).</summary>
+    public PackageApp[] Apps { get; }
+    /// <summary>Every file with expected and actual hashes.</summary>
+    public VerifiedFile[] Files { get; }
+    /// <summary>Whether the gateway key file's KMS signature verifies.</summary>
+    public bool SignatureValid { get; }
+    /// <summary>Whether the passphrase opened the gateway key file; empty when no passphrase was given.</summary>
+    public bool? GatewayKeysDecrypt { get; }
+    /// <summary>Fingerprint of the package's KMS public key.</summary>
+    public string? KmsFingerprint { get; }
+    /// <summary>When the package was built.</summary>
+    public DateTimeOffset Created { get; }
+    /// <summary>What is wrong; empty for a good package.</summary>
+    public string[] Problems { get; }
+    /// <summary>True when every check passed.</summary>
+    public bool IsValid { get; }
+}

@@ -1,0 +1,66 @@
+using System.Management.Automation;
+using System.Security;
+using Provisioning.Core.Packaging;
+
+namespace Provisioning.PowerShell;
+
+/// <summary>
+/// <para type="synopsis">Verifies a configuration package: safe structure, every file's hashes, the gateway key signature, and optionally the passphrase.</para>
+/// </summary>
+[Cmdlet(VerbsDiagnostic.Test, "ProvPackage")]
+[OutputType(typeof(ProvPackageVerification))]
+public sealed class TestProvPackageCommand : ProvCmdlet
+{
+    /// <summary>The package (.tar.gz) to verify.</summary>
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [Alias("FullName", "PackagePath")]
+    [ValidateNotNullOrEmpty]
+    public string Path { get; set; } = "";
+
+    /// <summary>The gateway key file passphrase; when given, the cmdlet checks that it opens the gateway key file (the keys are never shown).</summary>
+    [Parameter]
+    public SecureString? Passphrase { get; set; }
+
+    /// <inheritdoc/>
+    protected override void ProcessRecord()
+    {
+        string path = ResolvePath(Path);
+        char[]? passphrase = Passphrase is null ? null : Reveal(Passphrase);
+        var progress = NewProgress<PackageProgress>(2, $"Verifying package {System.IO.Path.GetFileName(path)}", p =>
+            ($"{p.Activity} {p.CurrentEntry}", p.BytesTotal > 0 ? (int)(p.BytesDone * 100 / p.BytesTotal) : 0));
+        try
+        {
+            var result = PackageVerifier.Verify(path, new PackageVerifyOptions
+            {
+                Passphrase = passphrase,
+                Progress = progress,
+                CancellationToken = Cancellation,
+            });
+            foreach (var problem in result.Problems)
+            {
+                var (id, category) = problem.Kind switch
+                {
+                    PackageProblemKind.HashMismatch => ("PackageHashMismatch", ErrorCategory.InvalidData),
+                    PackageProblemKind.BadSignature => ("PackageSignatureInvalid", ErrorCategory.SecurityError),
+                    PackageProblemKind.WrongPassphrase => ("WrongPassphrase", ErrorCategory.AuthenticationError),
+                    _ => ("PackageKeyFileInvalid", ErrorCategory.InvalidData),
+                };
+                WriteError(Error(new InvalidDataException($"{path}: {problem.Message}"), id, category, problem.EntryName ?? path));
+            }
+            WriteObject(new ProvPackageVerification(result));
+        }
+        catch (OperationCanceledException) { throw new PipelineStoppedException(); }
+        catch (PackageFormatException e)
+        {
+            // One unreadable package must not stop the others coming down the pipeline.
+            WriteError(Error(e, "PackageUnreadable", ErrorCategory.InvalidData, e.EntryName ?? path));
+        }
+        catch (IOException e) { WriteError(Error(e, "PackageUnreadable", ErrorCategory.ReadError, path)); }
+        catch (UnauthorizedAccessException e) { WriteError(Error(e, "PackageUnreadable", ErrorCategory.PermissionDenied, path)); }
+        finally
+        {
+            progress.Complete();
+            if (passphrase is not null) Clear(passphrase);
+        }
+    }
+}
