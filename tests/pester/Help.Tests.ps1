@@ -1,0 +1,34 @@
+BeforeDiscovery {
+    Import-Module "$PSScriptRoot/../../Provisioning.psd1" -Force
+    $script:commands = Get-Command -Module Provisioning | ForEach-Object { @{ Name = $_.Name } }
+}
+BeforeAll { . "$PSScriptRoot/TestHelpers.ps1" }
+
+Describe 'Help for <Name>' -ForEach $commands {
+    It 'has a synopsis, a description and at least one example' {
+        $help = Get-Help $Name -Full
+        $help.Synopsis | Should -Not -BeNullOrEmpty
+        $help.Synopsis | Should -Not -Match "^\s*$Name"
+        ($help.description | Out-String).Trim() | Should -Not -BeNullOrEmpty
+        @($help.examples.example).Count | Should -BeGreaterThan 0
+    }
+
+    It 'documents every parameter' {
+        $common = [System.Management.Automation.Cmdlet]::CommonParameters + [System.Management.Automation.Cmdlet]::OptionalCommonParameters
+        $help = Get-Help $Name -Full
+        foreach ($p in (Get-Command $Name).Parameters.Keys | Where-Object { $_ -notin $common }) {
+            $doc = $help.parameters.parameter | Where-Object name -eq $p
+            ($doc.description | Out-String).Trim() | Should -Not -BeNullOrEmpty -Because "-$p needs a description"
+        }
+    }
+
+    It 'supports -WhatIf when it changes state' -Skip:($Name -like 'Test-*') {
+        (Get-Command $Name).Parameters.ContainsKey('WhatIf') | Should -BeTrue
+    }
+}
+
+Describe 'about_Provisioning' {
+    It 'is found by Get-Help' {
+        (Get-Help about_Provisioning | Out-String) | Should -Match 'New-ProvPackage'
+    }
+}

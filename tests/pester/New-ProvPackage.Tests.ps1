@@ -1,0 +1,108 @@
+BeforeAll {
+    . "$PSScriptRoot/TestHelpers.ps1"
+    $script:net = New-TestNetwork -Root "$TestDrive/net"
+    $script:in = New-TestPackageInput -Root "$TestDrive/in" -Network $net
+}
+
+Describe 'New-ProvPackage' {
+    It 'builds a package with two application bundles that verifies' {
+        $pkg = New-ProvPackage @in -Path "$TestDrive/meter_69.tar.gz"
+        $pkg.ConfigId | Should -Be 69
+        $pkg.ConfigAlias | Should -Be @('kite_170', 'meter_69')
+        $pkg.Apps.Name | Should -Be @('emcm', 'zigbee')
+        $pkg.Apps.Version | Should -Be @('5.6.7.8', '1.2.3.4')
+        $pkg.Files.Count | Should -Be 13
+        $pkg.Sha256 | Should -Be (Get-FileHash $pkg.Path -Algorithm SHA256).Hash.ToLowerInvariant()
+        $v = Test-ProvPackage $pkg.Path -Passphrase (ConvertTo-TestSecret $net.Passphrase)
+        $v.IsValid | Should -BeTrue
+        $v.GatewayKeysDecrypt | Should -BeTrue
+        $v.SignatureValid | Should -BeTrue
+    }
+
+    It 'lists and extracts with GNU tar, manifest first, with hashes sha256sum agrees with' {
+        $pkg = New-ProvPackage @in -Path "$TestDrive/gnu.tar.gz"
+        $names = & tar -tzf $pkg.Path | Where-Object { -not $_.EndsWith('/') }
+        $LASTEXITCODE | Should -Be 0
+        $names[0] | Should -Be 'manifest.xml'
+        $dir = Expand-TestPackage $pkg.Path "$TestDrive/gnu"
+        foreach ($f in $pkg.Files) {
+            $sum = (& sha256sum (Join-Path $dir $f.Path)) -split ' ' | Select-Object -First 1
+            $sum | Should -Be $f.Sha256 -Because $f.Path
+            (& md5sum (Join-Path $dir $f.Path)) -split ' ' | Select-Object -First 1 | Should -Be $f.Md5 -Because $f.Path
+        }
+    }
+
+    It 'takes the configuration ID in hex' {
+        $p = $in.Clone(); $p.ConfigId = '0xFFFFFFFFFFFFFFFF'
+        (New-ProvPackage @p -Path "$TestDrive/hex.tar.gz").ConfigId | Should -Be ([ulong]::MaxValue)
+    }
+
+    It 'names the value when the configuration ID is <Case>' -ForEach @(
+        @{ Case = 'out of 64-bit range'; Value = '18446744073709551616' }
+        @{ Case = 'malformed hex'; Value = '0xZZ' }
+        @{ Case = 'negative'; Value = '-1' }
+        @{ Case = 'not a number'; Value = 'sixty-nine' }
+    ) {
+        $p = $in.Clone(); $p.ConfigId = $Value
+        $text = Get-ErrorText { New-ProvPackage @p -Path "$TestDrive/bad.tar.gz" }
+        $text | Should -Match ([regex]::Escape("'$Value'"))
+        Test-Path "$TestDrive/bad.tar.gz" | Should -BeFalse
+    }
+
+    It 'builds from a definition file with paths relative to it, and lets parameters override it' {
+        $def = "$TestDrive/in/meter.psd1"
+        @"
+@{
+    ConfigId = '0x45'; ConfigAlias = 'kite_170'; AppLabel = 'from_file'
+    NodeType = 'UNODE'; NodeVersion = '1.2.3.4'
+    NodeFirmware = 'fw/node.bin'; NodeFieldConfig = 'cfg/field.cfg'
+    KmsPublicKeyPath = '$($net.Kms.PublicKeyPath)'; GatewayKeyFile = '$($net.GatewayKeyFile.Path)'
+    App = @{ Name = 'emcm'; Version = '5.6.7.8'; Firmware = 'fw/emcm.bin' }
+}
+"@ | Set-Content $def
+        Push-Location $TestDrive
+        try { $pkg = New-ProvPackage -DefinitionPath ./in/meter.psd1 -NodeVersion 2.0.0.0 -Path ./fromdef.tar.gz }
+        finally { Pop-Location }
+        $pkg.ConfigId | Should -Be 69
+        $pkg.AppLabel | Should -Be 'from_file'
+        $pkg.NodeVersion | Should -Be '2.0.0.0'
+        $pkg.Apps.Name | Should -Be 'emcm'
+        Test-Path "$TestDrive/fromdef.tar.gz" | Should -BeTrue
+    }
+
+    It 'rejects a definition file with an unknown key or code in it' {
+        '@{ ConfigId = 1; Firmwear = "x" }' | Set-Content "$TestDrive/typo.psd1"
+        Get-ErrorText { New-ProvPackage -DefinitionPath "$TestDrive/typo.psd1" -Path "$TestDrive/typo.tar.gz" } | Should -Match 'Firmwear'
+        '@{ ConfigId = (Get-Date).Ticks }' | Set-Content "$TestDrive/code.psd1"
+        Get-ErrorText { New-ProvPackage -DefinitionPath "$TestDrive/code.psd1" -Path "$TestDrive/code.tar.gz" } | Should -Match '(?i)only data'
+    }
+
+    It 'names a missing file and the parameter it came from' {
+        $p = $in.Clone(); $p.NodeFirmware = "$TestDrive/nope.bin"
+        $text = Get-ErrorText { New-ProvPackage @p -Path "$TestDrive/missing.tar.gz" }
+        $text | Should -Match 'nope\.bin'
+        Test-Path "$TestDrive/missing.tar.gz" | Should -BeFalse
+    }
+
+    It 'refuses a gateway key file signed by another KMS key' {
+        $other = New-TestNetwork -Root "$TestDrive/other"
+        $p = $in.Clone(); $p.GatewayKeyFile = $other.GatewayKeyFile.Path
+        $text = Get-ErrorText { New-ProvPackage @p -Path "$TestDrive/mismatch.tar.gz" }
+        $text | Should -Match '(?i)signature'
+        Test-Path "$TestDrive/mismatch.tar.gz" | Should -BeFalse
+    }
+
+    It 'refuses duplicate application names' {
+        $p = $in.Clone(); $p.App = @(@{ Name = 'emcm'; Version = '1' }, @{ Name = 'emcm'; Version = '2' })
+        Get-ErrorText { New-ProvPackage @p -Path "$TestDrive/dup.tar.gz" } | Should -Match 'emcm'
+    }
+
+    It 'writes nothing with -WhatIf and keeps an existing package unless -Force' {
+        New-ProvPackage @in -Path "$TestDrive/wi.tar.gz" -WhatIf
+        Test-Path "$TestDrive/wi.tar.gz" | Should -BeFalse
+        New-ProvPackage @in -Path "$TestDrive/keep.tar.gz" | Out-Null
+        Get-ErrorText { New-ProvPackage @in -Path "$TestDrive/keep.tar.gz" } | Should -Match '(?i)-Force'
+        New-ProvPackage @in -Path "$TestDrive/keep.tar.gz" -Force | Should -Not -BeNullOrEmpty
+        Get-ChildItem $TestDrive -Filter '*.partial' | Should -BeNullOrEmpty
+    }
+}
