@@ -66,4 +66,20 @@ public class OpenSslInteropTests(KmsKeyFixture kms) : IClassFixture<KmsKeyFixtur
         using var fromOpenSsl = KmsKeyPair.ParsePublicKey(pub.Stdout, "openssl output");
         Assert.Equal(KmsKeyPair.Fingerprint(fromOpenSsl), KmsKeyPair.Fingerprint(rsa));
     }
+
+    [Fact]
+    public void LegacyEncryptedPemIsRefusedAndTheDocumentedConversionFixesIt()
+    {
+        using var dir = new TempDirectory();
+        string legacy = dir.File("legacy.pem"), converted = dir.File("converted.pem");
+        Assert.Equal(0, OpenSsl.Run("pkey", "-in", kms.Files.PrivateKeyPath, "-traditional", "-aes256", "-passout", "pass:x", "-out", legacy).ExitCode);
+
+        var e = Assert.Throws<KeyFileException>(() => KmsKeyPair.LoadPrivateKey(legacy, "x"));
+        Assert.Contains("legacy OpenSSL PEM encryption", e.Message);
+        Assert.Contains(legacy, e.Message);
+
+        Assert.Equal(0, OpenSsl.Run("pkcs8", "-topk8", "-v2", "aes-256-cbc", "-in", legacy, "-passin", "pass:x", "-passout", "pass:y", "-out", converted).ExitCode);
+        using var rsa = KmsKeyPair.LoadPrivateKey(converted, "y");
+        Assert.Equal(kms.Files.Fingerprint, KmsKeyPair.Fingerprint(rsa));
+    }
 }
