@@ -97,6 +97,9 @@ public static class KmsKeyPair
         byte[] raw = ReadKeyFile(path, "public key");
         try
         {
+            // Refused before it becomes a string, which could not be wiped.
+            if (raw.AsSpan().IndexOf("PRIVATE KEY-----"u8) >= 0)
+                throw HoldsPrivateKey(path);
             return ParsePublicKey(Encoding.ASCII.GetString(raw), path);
         }
         finally
@@ -111,7 +114,7 @@ public static class KmsKeyPair
         ArgumentNullException.ThrowIfNull(pem);
         ArgumentNullException.ThrowIfNull(sourceName);
         if (PemBlocks(pem).Exists(b => b.Label.EndsWith(Pkcs8Label, StringComparison.Ordinal)))
-            throw new KeyFileException($"'{sourceName}' holds a private key; a package must carry only the public key.");
+            throw HoldsPrivateKey(sourceName);
         if (FindFirst(pem, SpkiLabel, Pkcs1PublicLabel) is not { } block)
             throw NotA(sourceName, "PEM RSA public key");
         byte[] der = DecodeBase64(pem, block);
@@ -204,16 +207,19 @@ public static class KmsKeyPair
         }
     }
 
+    /// <summary>The file's bytes in a pinned array, so that zeroing it leaves no copy behind.</summary>
     private static byte[] ReadKeyFile(string path, string what)
     {
-        var info = new FileInfo(path);
-        if (!info.Exists)
+        if (!File.Exists(path))
             throw new KeyFileException($"The {what} file '{path}' was not found.");
-        if (info.Length > MaxKeyFileBytes)
-            throw NotA(path, $"PEM RSA {what}");
         try
         {
-            return File.ReadAllBytes(path);
+            using var stream = File.OpenRead(path);
+            if (stream.Length > MaxKeyFileBytes)
+                throw NotA(path, $"PEM RSA {what}");
+            byte[] bytes = GC.AllocateArray<byte>((int)stream.Length, pinned: true);
+            stream.ReadExactly(bytes);
+            return bytes;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -255,6 +261,9 @@ public static class KmsKeyPair
             throw new CryptographicException("Bad base64."); // TryFind has validated it already
         return der;
     }
+
+    private static KeyFileException HoldsPrivateKey(string source)
+        => new($"'{source}' holds a private key; a package must carry only the public key.");
 
     private static KeyFileException NotA(string source, string what, Exception? inner = null)
         => new($"'{source}' is not a {what}.", inner);

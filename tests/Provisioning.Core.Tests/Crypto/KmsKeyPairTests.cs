@@ -96,6 +96,9 @@ public class KmsKeyPairTests(KmsKeyFixture kms) : IClassFixture<KmsKeyFixture>
         Assert.Equal("'manifest.xml' holds a private key; a package must carry only the public key.", e.Message);
         string body = pem.Split('\n')[1];
         Assert.DoesNotContain(body, e.ToString());
+
+        var fromFile = Assert.Throws<KeyFileException>(() => KmsKeyPair.LoadPublicKey(kms.Files.PrivateKeyPath));
+        Assert.Equal($"'{kms.Files.PrivateKeyPath}' holds a private key; a package must carry only the public key.", fromFile.Message);
     }
 
     [Fact]
