@@ -12,6 +12,13 @@ internal static class PackageLayout
     /// <summary>Path of the gateway key file's signature.</summary>
     public const string GatewayKeySignaturePath = "keys/" + GatewayKeyFile.SignatureFileName;
 
+    /// <summary>Largest key file (KMS and app public keys, gateway key file, signature) a package may hold; they are kept in memory.</summary>
+    public const int MaxKeyFileSize = 64 * 1024;
+
+    /// <summary>Whether the role holds a small key file, kept in memory by the verifier.</summary>
+    public static bool IsKeyRole(PackageFileRole role) =>
+        role is PackageFileRole.KmsPublicKey or PackageFileRole.GatewayKeyFile or PackageFileRole.GatewayKeySignature or PackageFileRole.AppPublicKey;
+
     /// <summary>Whether the role belongs to an application bundle (and so needs an app name).</summary>
     public static bool IsAppRole(PackageFileRole role) => role >= PackageFileRole.AppFirmware;
 
