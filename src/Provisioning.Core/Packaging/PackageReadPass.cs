@@ -112,6 +112,11 @@ internal sealed class PackageReadPass
             Damageable(() => { stream.CopyTo(data); return 0; });
         data.Position = 0;
         _manifest = PackageManifest.Read(data, PackageManifest.EntryName);
+        if (_extraction is not null)
+        {
+            using var target = _extraction.Create(PackageManifest.EntryName);
+            data.WriteTo(target);
+        }
         _declared = _manifest.Files.ToDictionary(f => f.Path, StringComparer.Ordinal);
 
         // Entries of a hand-made archive that came before the manifest were hashed blind; check them now.
