@@ -9,7 +9,8 @@ namespace Provisioning.Core.Packaging;
 internal static class ManifestReader
 {
     private const string SchemaResource = "Provisioning.Core.Packaging.package-manifest.xsd";
-    private static readonly Lazy<XmlSchema> Schema = new(LoadSchema);
+    // Only the bytes are shared: an XmlSchema object is compiled by each set it joins, which is not thread-safe.
+    private static readonly Lazy<byte[]> SchemaBytes = new(LoadSchemaBytes);
 
     public static PackageManifest Read(Stream input, string entryName)
     {
@@ -56,7 +57,7 @@ internal static class ManifestReader
     private static XmlReaderSettings CreateSettings()
     {
         var schemas = new XmlSchemaSet { XmlResolver = null };
-        schemas.Add(Schema.Value);
+        schemas.Add(LoadSchema());
         var settings = new XmlReaderSettings
         {
             DtdProcessing = DtdProcessing.Prohibit,
@@ -73,11 +74,18 @@ internal static class ManifestReader
         return settings;
     }
 
-    private static XmlSchema LoadSchema()
+    private static byte[] LoadSchemaBytes()
     {
         using var stream = typeof(ManifestReader).Assembly.GetManifestResourceStream(SchemaResource)
             ?? throw new InvalidOperationException($"The embedded resource {SchemaResource} is missing from Provisioning.Core.");
-        using var reader = XmlReader.Create(stream, new XmlReaderSettings { DtdProcessing = DtdProcessing.Prohibit, XmlResolver = null });
+        using var bytes = new MemoryStream();
+        stream.CopyTo(bytes);
+        return bytes.ToArray();
+    }
+
+    private static XmlSchema LoadSchema()
+    {
+        using var reader = XmlReader.Create(new MemoryStream(SchemaBytes.Value), new XmlReaderSettings { DtdProcessing = DtdProcessing.Prohibit, XmlResolver = null });
         return XmlSchema.Read(reader, null)!;
     }
 

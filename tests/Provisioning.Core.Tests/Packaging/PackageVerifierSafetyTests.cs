@@ -168,6 +168,28 @@ public sealed class PackageVerifierSafetyTests : IDisposable
     }
 
     [Fact]
+    public void GNU_tar_dot_entries_are_normalised_and_still_checked()
+    {
+        var folder = _fixture.Folder("layout");
+        foreach (var (name, content) in _fixture.Entries().Append(("node/firmware/extra.bin", new byte[] { 1 })))
+        {
+            var path = Path.Combine(folder, name);
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            File.WriteAllBytes(path, content);
+        }
+        var package = Path.Combine(_fixture.Root, "gnu.tar.gz");
+        using (var tar = System.Diagnostics.Process.Start("tar", ["czf", package, "-C", folder, "."]))
+        {
+            tar.WaitForExit();
+            Assert.Equal(0, tar.ExitCode);
+        }
+        var ex = Assert.Throws<PackageFormatException>(() => PackageVerifier.Verify(package, new PackageVerifyOptions { ExtractTo = _extractTo }));
+        Assert.EndsWith("node/firmware/extra.bin", ex.EntryName); // raw name after the manifest, normalised before it
+        Assert.Contains("not declared", ex.Message);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(_extractTo));
+    }
+
+    [Fact]
     public void Extraction_never_overwrites_an_existing_file()
     {
         var existing = Path.Combine(_extractTo, "manifest.xml");
