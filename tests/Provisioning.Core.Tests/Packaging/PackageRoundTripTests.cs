@@ -170,6 +170,30 @@ public sealed class PackageRoundTripTests : IDisposable
         Assert.Empty(Directory.EnumerateFileSystemEntries(Path.GetDirectoryName(output)!));
     }
 
+    [Theory]
+    [InlineData(0)]   // same size, other content
+    [InlineData(1)]   // grown
+    [InlineData(-1)]  // shrunk
+    public void A_file_changed_between_hashing_and_writing_fails_the_build(int sizeChange)
+    {
+        var output = Output;
+        var firmware = _fixture.Definition.NodeFirmware;
+        bool changed = false;
+        void ChangeFirmwareOnce(PackageProgress p)
+        {
+            // The firmware was hashed and closed; the next file is being hashed.
+            if (changed || p.CurrentEntry != "node/field_config/field.cfg")
+                return;
+            changed = true;
+            File.WriteAllBytes(firmware, RandomNumberGenerator.GetBytes((int)new FileInfo(firmware).Length + sizeChange));
+        }
+
+        var ex = Assert.Throws<IOException>(() => PackageWriter.Build(_fixture.Definition, output, progress: new SyncProgress(ChangeFirmwareOnce)));
+
+        Assert.Contains($"The file '{firmware}' changed while the package was being written", ex.Message);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(Path.GetDirectoryName(output)!));
+    }
+
     private static string Run(string file, params string[] args)
     {
         var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
