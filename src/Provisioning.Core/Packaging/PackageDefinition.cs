@@ -30,7 +30,55 @@ public sealed class PackageDefinition
     public string GatewayKeySignatureFile => GatewayKeyFile + ".sig";
 
     /// <summary>Checks required values, names, and that every file exists. Throws <see cref="ArgumentException"/> naming the parameter.</summary>
-    public void Validate() => throw new NotImplementedException();
+    public void Validate()
+    {
+        PackageText.RequireLabel(AppLabel, nameof(AppLabel), "application label");
+        PackageText.RequireLabel(NodeType, nameof(NodeType), "node type");
+        PackageText.RequireLabel(NodeVersion, nameof(NodeVersion), "node version");
+
+        var aliases = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var alias in Aliases)
+        {
+            if (PackageText.NameProblem(alias, "Config alias") is { } problem)
+                throw new ArgumentException(problem, nameof(Aliases));
+            if (!aliases.Add(alias))
+                throw new ArgumentException($"Config alias '{alias}' is given twice (aliases are compared without regard to case).", nameof(Aliases));
+        }
+
+        RequireFile(NodeFirmware, nameof(NodeFirmware), "node firmware");
+        RequireFile(NodeFieldConfig, nameof(NodeFieldConfig), "node field configuration");
+        if (NodeFactoryConfig is not null)
+            RequireFile(NodeFactoryConfig, nameof(NodeFactoryConfig), "node factory configuration");
+        RequireFile(KmsPublicKeyPath, nameof(KmsPublicKeyPath), "KMS public key");
+        RequireFile(GatewayKeyFile, nameof(GatewayKeyFile), "gateway key file");
+        if (!File.Exists(GatewayKeySignatureFile))
+            throw new ArgumentException(
+                $"The gateway key file '{GatewayKeyFile}' has no signature file '{GatewayKeySignatureFile}': the signature {Path.GetFileName(GatewayKeySignatureFile)} must lie beside it.",
+                nameof(GatewayKeyFile));
+
+        var appNames = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var app in Apps)
+        {
+            if (PackageText.NameProblem(app.Name, "Application name") is { } problem)
+                throw new ArgumentException(problem, "App");
+            if (!appNames.Add(app.Name))
+                throw new ArgumentException($"Application '{app.Name}' is given twice (names are compared without regard to case).", "App");
+            if (PackageText.LabelProblem(app.Version, $"Application '{app.Name}' version") is { } versionProblem)
+                throw new ArgumentException(versionProblem, "App");
+            foreach (var (path, what) in app.Files())
+                RequireFile(path, "App", $"application '{app.Name}' {what}");
+        }
+    }
+
+    private static void RequireFile(string path, string parameter, string what)
+    {
+        if (string.IsNullOrWhiteSpace(path))
+            throw new ArgumentException($"The {what} file is required: give it with -{parameter}.", parameter);
+        if (!File.Exists(path))
+            throw new ArgumentException($"The {what} file '{path}' (-{parameter}) does not exist.", parameter);
+        if (PackageText.FileNameProblem(Path.GetFileName(path)) is { } problem)
+            throw new ArgumentException($"The {what} file '{path}' (-{parameter}) cannot go into a package: {problem}", parameter);
+    }
 }
 
 /// <summary>One application bundle (guide Appendix C.2): firmware, field and factory configuration, backend public key. Any file may be omitted.</summary>
@@ -48,4 +96,13 @@ public sealed class AppBundleDefinition
     public string? FactoryConfig { get; set; }
     /// <summary>Backend server RSA public key PEM that encrypts this application's device keys.</summary>
     public string? PublicKeyPath { get; set; }
+
+    /// <summary>The files given, with what each is for in messages.</summary>
+    internal IEnumerable<(string Path, string What)> Files()
+    {
+        if (Firmware is not null) yield return (Firmware, "firmware");
+        if (FieldConfig is not null) yield return (FieldConfig, "field configuration");
+        if (FactoryConfig is not null) yield return (FactoryConfig, "factory configuration");
+        if (PublicKeyPath is not null) yield return (PublicKeyPath, "public key");
+    }
 }

@@ -1,3 +1,6 @@
+using System.Xml;
+using System.Xml.Linq;
+
 namespace Provisioning.Core.Packaging;
 
 /// <summary>What a file in a package is for.</summary>
@@ -66,12 +69,37 @@ public sealed class PackageManifest
     /// <summary>What built it, e.g. <c>Provisioning 0.1.0</c>.</summary>
     public string Creator { get; init; } = "";
 
+    /// <summary>Largest manifest the reader accepts, in bytes.</summary>
+    public const int MaxSize = 1024 * 1024;
+
     /// <summary>Writes the manifest as UTF-8 XML.</summary>
-    public void Write(Stream output) => throw new NotImplementedException();
+    public void Write(Stream output)
+    {
+        XNamespace ns = Namespace;
+        var doc = new XDocument(new XElement(ns + "package",
+            new XAttribute("formatVersion", FormatVersion),
+            new XElement(ns + "configId", ConfigId.ToString()),
+            new XElement(ns + "aliases", Aliases.Select(a => new XElement(ns + "alias", a))),
+            new XElement(ns + "appLabel", AppLabel),
+            new XElement(ns + "node", new XAttribute("type", NodeType), new XAttribute("version", NodeVersion)),
+            new XElement(ns + "apps", Apps.Select(a => new XElement(ns + "app", new XAttribute("name", a.Name), new XAttribute("version", a.Version)))),
+            new XElement(ns + "created", XmlConvert.ToString(Created)),
+            new XElement(ns + "creator", Creator),
+            new XElement(ns + "files", Files.Select(f => new XElement(ns + "file",
+                new XAttribute("path", f.Path),
+                new XAttribute("role", f.Role.ToString()),
+                f.App is null ? null : new XAttribute("app", f.App),
+                new XAttribute("size", f.Size),
+                new XAttribute("md5", f.Md5),
+                new XAttribute("sha256", f.Sha256))))));
+        var settings = new XmlWriterSettings { Encoding = new System.Text.UTF8Encoding(false), Indent = true, CloseOutput = false };
+        using var writer = XmlWriter.Create(output, settings);
+        doc.Save(writer);
+    }
 
     /// <summary>
     /// Reads and validates a manifest (schema, no DTD or external entities, safe unique paths).
     /// Throws <see cref="PackageFormatException"/> with <paramref name="entryName"/>.
     /// </summary>
-    public static PackageManifest Read(Stream input, string entryName = EntryName) => throw new NotImplementedException();
+    public static PackageManifest Read(Stream input, string entryName = EntryName) => ManifestReader.Read(input, entryName);
 }

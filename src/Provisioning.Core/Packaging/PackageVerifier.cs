@@ -71,8 +71,31 @@ public sealed class PackageVerification
 public static class PackageVerifier
 {
     /// <summary>Verifies the package file at <paramref name="path"/>.</summary>
-    public static PackageVerification Verify(string path, PackageVerifyOptions? options = null) => throw new NotImplementedException();
+    public static PackageVerification Verify(string path, PackageVerifyOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        FileStream file;
+        try
+        {
+            file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, FileDigest.BufferSize, FileOptions.SequentialScan);
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+        {
+            throw new PackageFormatException(null, $"The package '{path}' does not exist.", ex);
+        }
+        using (file)
+        {
+            options ??= new PackageVerifyOptions();
+            return new PackageReadPass(file, path, options, options.InputLength >= 0 ? options.InputLength : file.Length).Run();
+        }
+    }
 
     /// <summary>Verifies a package read from <paramref name="package"/> (gzip-compressed tar); <paramref name="sourceName"/> names it in messages.</summary>
-    public static PackageVerification Verify(Stream package, string sourceName, PackageVerifyOptions? options = null) => throw new NotImplementedException();
+    public static PackageVerification Verify(Stream package, string sourceName, PackageVerifyOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(package);
+        options ??= new PackageVerifyOptions();
+        long length = options.InputLength >= 0 ? options.InputLength : package.CanSeek ? package.Length - package.Position : -1;
+        return new PackageReadPass(package, sourceName, options, length).Run();
+    }
 }
