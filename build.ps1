@@ -38,7 +38,7 @@ $ModuleOut = Join-Path $Out 'module'
 
 function Invoke-Native {
     param([string] $File, [string[]] $Arguments)
-    & $File @Arguments
+    & $File @Arguments | Out-Host
     if ($LASTEXITCODE -ne 0) { throw "'$File $($Arguments -join ' ')' failed with exit code $LASTEXITCODE." }
 }
 
@@ -69,7 +69,7 @@ function Invoke-XunitSuite {
     $arguments = @('test', "$Root/Provisioning.sln", '-c', $Configuration, '--no-build', '--nologo',
         '--logger', 'trx', '--logger', 'console;verbosity=normal', '--results-directory', $results)
     if ($Filter) { $arguments += @('--filter', "FullyQualifiedName~$Filter") }
-    & dotnet @arguments
+    & dotnet @arguments | Out-Host
     $exit = $LASTEXITCODE
     $passed = 0; $failed = 0
     foreach ($trx in Get-ChildItem $results -Filter *.trx -ErrorAction Ignore) {
@@ -83,6 +83,8 @@ function Invoke-XunitSuite {
 }
 
 function Invoke-PesterSuite {
+    # Test files run in this scope's children; they should see PowerShell's defaults, as a user's session does.
+    Set-StrictMode -Off
     Import-Module (Get-PesterModulePath) -Force
     $config = New-PesterConfiguration
     $config.Run.Path = Join-Path $Root 'tests/pester'

@@ -11,7 +11,7 @@ Describe 'New-ProvPackage' {
         $pkg.ConfigAlias | Should -Be @('kite_170', 'meter_69')
         $pkg.Apps.Name | Should -Be @('emcm', 'zigbee')
         $pkg.Apps.Version | Should -Be @('5.6.7.8', '1.2.3.4')
-        $pkg.Files.Count | Should -Be 13
+        $pkg.Files.Count | Should -Be 11
         $pkg.Sha256 | Should -Be (Get-FileHash $pkg.Path -Algorithm SHA256).Hash.ToLowerInvariant()
         $v = Test-ProvPackage $pkg.Path -Passphrase (ConvertTo-TestSecret $net.Passphrase)
         $v.IsValid | Should -BeTrue

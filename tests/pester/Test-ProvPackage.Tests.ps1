@@ -15,7 +15,7 @@ Describe 'Test-ProvPackage' {
         $v.NodeType | Should -Be 'UNODE'
         $v.NodeVersion | Should -Be '1.2.3.4'
         ($v.Apps | ForEach-Object { "$($_.Name)($($_.Version))" }) -join ';' | Should -Be 'emcm(5.6.7.8);zigbee(1.2.3.4)'
-        $v.Files.Count | Should -Be 13
+        $v.Files.Count | Should -Be 11
         $v.Files | Where-Object { -not ($_.Md5Valid -and $_.Sha256Valid) } | Should -BeNullOrEmpty
         $v.SignatureValid | Should -BeTrue
         $v.GatewayKeysDecrypt | Should -BeTrue
