@@ -22,9 +22,9 @@ try {
 
     Step 'KMS operator: key pair and gateway key file'
     $kms = New-ProvKmsKeyPair -Path "$work/kms"
-    $kms | Format-List | Out-Host
+    $kms | Format-List | Out-String -Width 200 | Write-Host
     $gw = New-ProvGatewayKeyFile -KmsPrivateKeyPath $kms.PrivateKeyPath -Passphrase $pass -Path "$work/network"
-    $gw | Format-List | Out-Host
+    $gw | Format-List | Out-String -Width 200 | Write-Host
 
     Step 'Packaging: firmware, configuration and a package for config 69'
     $files = New-Item -ItemType Directory "$work/files"
@@ -40,12 +40,12 @@ try {
         -KmsPublicKeyPath $kms.PublicKeyPath -GatewayKeyFile $gw.Path `
         -App @{ Name = 'emcm'; Version = '5.6.7.8'; Firmware = "$files/emcm.bin"; FieldConfig = "$files/emcm.cfg"; PublicKeyPath = $hes.PublicKeyPath },
              @{ Name = 'zigbee'; Version = '1.2.3.4'; Firmware = "$files/zigbee.bin" }
-    $package | Format-Table | Out-Host
-    $package.Files | Format-Table | Out-Host
+    $package | Format-Table -AutoSize | Out-String -Width 200 | Write-Host
+    $package.Files | Format-Table -AutoSize | Out-String -Width 200 | Write-Host
 
     Step 'Admin: verify the package as the server will (passphrase included)'
     $check = Test-ProvPackage $package.Path -Passphrase $pass
-    $check | Format-List | Out-Host
+    $check | Format-List | Out-String -Width 200 | Write-Host
 
     Step 'A wrong passphrase is caught before anything is imported'
     $wrong = Test-ProvPackage $package.Path -Passphrase (ConvertTo-SecureString 'not it' -AsPlainText -Force) -ErrorAction SilentlyContinue -ErrorVariable problems
@@ -60,7 +60,7 @@ try {
         'Passphrase'        = if ($check.GatewayKeysDecrypt) { 'opens the gateway key file' } else { 'WRONG' }
         'Wrong passphrase'  = if ($wrong.GatewayKeysDecrypt -eq $false) { 'rejected' } else { 'NOT REJECTED' }
         'Package'           = "$([math]::Round($package.Length / 1KB)) KiB, sha256 $($package.Sha256.Substring(0, 16))…"
-    } | Format-List | Out-Host
+    } | Format-List | Out-String -Width 200 | Write-Host
     if (-not $check.IsValid -or $wrong.GatewayKeysDecrypt -ne $false) { throw 'The demo did not behave as expected.' }
     Write-Host 'Demo complete.' -ForegroundColor Green
 }

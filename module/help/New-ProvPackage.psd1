@@ -5,12 +5,14 @@ A configuration package carries everything needed to provision one kind of end d
 
 The package is a gzip-compressed tar archive whose first entry, manifest.xml, lists every file with its role, size, MD5 and SHA-256 (format and schema in docs/package-format.md). Files are streamed, so memory stays flat whatever the firmware size. Before writing, the cmdlet checks that every file exists, that the KMS public key parses, and that the gateway key file's signature verifies with it. The package is written to a temporary file beside -Path and moved into place only when complete.
 
+Every parameter but -App and -Force also takes pipeline input by property name, so a CSV with one row per package can be piped in (Import-Csv packages.csv | New-ProvPackage).
+
 Values come from parameters or from a definition file (-DefinitionPath, a .psd1 whose keys are this cmdlet's parameter names; relative paths in it are relative to the file). Parameters given on the command line override the file. -ConfigId accepts decimal or 0x hex.
 '@
     Parameters  = @{
         DefinitionPath    = 'A package definition file (.psd1) whose keys are this cmdlet''s parameter names (ConfigId, ConfigAlias, AppLabel, NodeType, NodeVersion, NodeFirmware, NodeFieldConfig, NodeFactoryConfig, KmsPublicKeyPath, GatewayKeyFile, App).'
         ConfigId          = 'The provisioning configuration ID: an unsigned 64-bit number, decimal (69) or hex (0x45).'
-        ConfigAlias       = 'Zero or more aliases stations may use instead of the ID (letters, digits, dot, dash, underscore).'
+        ConfigAlias       = 'Zero or more aliases stations may use instead of the ID (letters, digits, dot, dash, underscore). One string may hold several separated by ; or , (as a CSV cell would).'
         AppLabel          = 'Application label shown in the server''s overview, e.g. ge_sgm3000_falconv1_zigbeev2.'
         NodeType          = 'Node type, e.g. UNODE, DNODE or ENODE.'
         NodeVersion       = 'Version of the node firmware, e.g. 1.2.3.4.'
@@ -49,6 +51,17 @@ New-ProvPackage -Path ./meter_69.tar.gz -ConfigId 69 -ConfigAlias kite_170 -AppL
 New-ProvPackage -DefinitionPath ./meter_69.psd1 -Path ./out/meter_69.tar.gz
 '@
             Remarks = 'Builds the package from a definition file kept under version control; paths in it are relative to the file.'
+        }
+        @{
+            Code    = @'
+# packages.csv
+# ConfigId,ConfigAlias,AppLabel,NodeType,NodeVersion,NodeFirmware,NodeFieldConfig,KmsPublicKeyPath,GatewayKeyFile,Path
+# 69,kite_170;kite_171,meter_a,UNODE,1.2.3.4,fw/node.bin,cfg/net_a.cfg,kms/kms_key.pub.pem,network/gw_keys.csv.aes,out/meter_69.tar.gz
+# 70,kite_172,meter_b,UNODE,1.2.3.4,fw/node.bin,cfg/net_b.cfg,kms/kms_key.pub.pem,network/gw_keys.csv.aes,out/meter_70.tar.gz
+
+Import-Csv ./packages.csv | New-ProvPackage
+'@
+            Remarks = 'Builds one package per CSV row. Column names are parameter names; relative paths are relative to the current location.'
         }
         @{
             Code    = 'New-ProvPackage -DefinitionPath ./meter_69.psd1 -NodeVersion 1.2.4.0 -NodeFirmware ./fw/node-1.2.4.0.bin -Path ./meter_69-v2.tar.gz -WhatIf'

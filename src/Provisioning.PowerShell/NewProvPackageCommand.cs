@@ -16,57 +16,57 @@ public sealed class NewProvPackageCommand : ProvCmdlet
     private const string DefinitionSet = "Definition";
 
     /// <summary>A package definition file (.psd1) whose keys are this cmdlet's parameter names; parameters given on the command line override it.</summary>
-    [Parameter(Mandatory = true, ParameterSetName = DefinitionSet)]
+    [Parameter(Mandatory = true, ParameterSetName = DefinitionSet, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
     public string DefinitionPath { get; set; } = "";
 
     /// <summary>The 64-bit provisioning configuration ID, decimal or 0x hex.</summary>
-    [Parameter(Mandatory = true, ParameterSetName = ParametersSet)]
-    [Parameter(ParameterSetName = DefinitionSet)]
+    [Parameter(Mandatory = true, ParameterSetName = ParametersSet, ValueFromPipelineByPropertyName = true)]
+    [Parameter(ParameterSetName = DefinitionSet, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
     public string ConfigId { get; set; } = "";
 
     /// <summary>Config aliases stations may use instead of the ID.</summary>
-    [Parameter]
+    [Parameter(ValueFromPipelineByPropertyName = true)]
     public string[]? ConfigAlias { get; set; }
 
     /// <summary>Application label.</summary>
-    [Parameter(Mandatory = true, ParameterSetName = ParametersSet)]
-    [Parameter(ParameterSetName = DefinitionSet)]
+    [Parameter(Mandatory = true, ParameterSetName = ParametersSet, ValueFromPipelineByPropertyName = true)]
+    [Parameter(ParameterSetName = DefinitionSet, ValueFromPipelineByPropertyName = true)]
     public string AppLabel { get; set; } = "";
 
     /// <summary>Node type, e.g. UNODE, DNODE, ENODE.</summary>
-    [Parameter(Mandatory = true, ParameterSetName = ParametersSet)]
-    [Parameter(ParameterSetName = DefinitionSet)]
+    [Parameter(Mandatory = true, ParameterSetName = ParametersSet, ValueFromPipelineByPropertyName = true)]
+    [Parameter(ParameterSetName = DefinitionSet, ValueFromPipelineByPropertyName = true)]
     public string NodeType { get; set; } = "";
 
     /// <summary>Node firmware version, e.g. 1.2.3.4.</summary>
-    [Parameter(Mandatory = true, ParameterSetName = ParametersSet)]
-    [Parameter(ParameterSetName = DefinitionSet)]
+    [Parameter(Mandatory = true, ParameterSetName = ParametersSet, ValueFromPipelineByPropertyName = true)]
+    [Parameter(ParameterSetName = DefinitionSet, ValueFromPipelineByPropertyName = true)]
     public string NodeVersion { get; set; } = "";
 
     /// <summary>Node firmware image.</summary>
-    [Parameter(Mandatory = true, ParameterSetName = ParametersSet)]
-    [Parameter(ParameterSetName = DefinitionSet)]
+    [Parameter(Mandatory = true, ParameterSetName = ParametersSet, ValueFromPipelineByPropertyName = true)]
+    [Parameter(ParameterSetName = DefinitionSet, ValueFromPipelineByPropertyName = true)]
     public string NodeFirmware { get; set; } = "";
 
     /// <summary>Node field configuration file.</summary>
-    [Parameter(Mandatory = true, ParameterSetName = ParametersSet)]
-    [Parameter(ParameterSetName = DefinitionSet)]
+    [Parameter(Mandatory = true, ParameterSetName = ParametersSet, ValueFromPipelineByPropertyName = true)]
+    [Parameter(ParameterSetName = DefinitionSet, ValueFromPipelineByPropertyName = true)]
     public string NodeFieldConfig { get; set; } = "";
 
     /// <summary>Optional node factory configuration file.</summary>
-    [Parameter]
+    [Parameter(ValueFromPipelineByPropertyName = true)]
     public string? NodeFactoryConfig { get; set; }
 
     /// <summary>The KMS public key PEM (kms_key.pub.pem).</summary>
-    [Parameter(Mandatory = true, ParameterSetName = ParametersSet)]
-    [Parameter(ParameterSetName = DefinitionSet)]
+    [Parameter(Mandatory = true, ParameterSetName = ParametersSet, ValueFromPipelineByPropertyName = true)]
+    [Parameter(ParameterSetName = DefinitionSet, ValueFromPipelineByPropertyName = true)]
     public string KmsPublicKeyPath { get; set; } = "";
 
     /// <summary>The encrypted gateway key file (gw_keys.csv.aes); its .sig is taken from beside it.</summary>
-    [Parameter(Mandatory = true, ParameterSetName = ParametersSet)]
-    [Parameter(ParameterSetName = DefinitionSet)]
+    [Parameter(Mandatory = true, ParameterSetName = ParametersSet, ValueFromPipelineByPropertyName = true)]
+    [Parameter(ParameterSetName = DefinitionSet, ValueFromPipelineByPropertyName = true)]
     public string GatewayKeyFile { get; set; } = "";
 
     /// <summary>Application bundles: hashtables with Name, Version, Firmware, FieldConfig, FactoryConfig, PublicKeyPath.</summary>
@@ -74,7 +74,7 @@ public sealed class NewProvPackageCommand : ProvCmdlet
     public Hashtable[]? App { get; set; }
 
     /// <summary>The package file to write (.tar.gz).</summary>
-    [Parameter(Mandatory = true, Position = 0)]
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
     public string Path { get; set; } = "";
 
@@ -151,7 +151,8 @@ public sealed class NewProvPackageCommand : ProvCmdlet
         };
 
         IEnumerable<string> aliases = bound.ContainsKey(nameof(ConfigAlias)) ? ConfigAlias ?? Array.Empty<string>() : AsStrings(file["ConfigAlias"]);
-        definition.Aliases.AddRange(aliases);
+        // A CSV cell holds several aliases as "a;b"; neither ';' nor ',' can be part of an alias.
+        definition.Aliases.AddRange(aliases.SelectMany(a => a.Split(new[] { ';', ',' }, StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)));
 
         if (bound.ContainsKey(nameof(App)))
             definition.Apps.AddRange((App ?? Array.Empty<Hashtable>()).Select(a => PackageDefinitionFile.ToApp(a, ResolvePath)));

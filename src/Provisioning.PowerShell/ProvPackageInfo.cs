@@ -2,22 +2,19 @@ using Provisioning.Core.Packaging;
 
 namespace Provisioning.PowerShell;
 
-/// <summary>A package written by New-ProvPackage.</summary>
-public sealed class ProvPackageInfo
+/// <summary>What identifies a package: the guide's "Uploaded Package Information".</summary>
+public abstract class ProvPackageIdentity
 {
-    internal ProvPackageInfo(PackageBuildResult result)
+    private protected ProvPackageIdentity(string path, PackageManifest manifest)
     {
-        var m = result.Manifest;
-        Path = result.Path;
-        ConfigId = m.ConfigId.Value;
-        ConfigAlias = m.Aliases.ToArray();
-        AppLabel = m.AppLabel;
-        NodeType = m.NodeType;
-        NodeVersion = m.NodeVersion;
-        Apps = m.Apps.ToArray();
-        Files = m.Files.ToArray();
-        Length = result.Length;
-        Sha256 = result.Sha256;
+        Path = path;
+        ConfigId = manifest.ConfigId.Value;
+        ConfigAlias = manifest.Aliases.ToArray();
+        AppLabel = manifest.AppLabel;
+        NodeType = manifest.NodeType;
+        NodeVersion = manifest.NodeVersion;
+        Apps = manifest.Apps.ToArray();
+        Created = manifest.Created;
     }
 
     /// <summary>Full path of the package.</summary>
@@ -34,6 +31,20 @@ public sealed class ProvPackageInfo
     public string NodeVersion { get; }
     /// <summary>Application bundles (name, version).</summary>
     public PackageApp[] Apps { get; }
+    /// <summary>When the package was built.</summary>
+    public DateTimeOffset Created { get; }
+}
+
+/// <summary>A package written by New-ProvPackage.</summary>
+public sealed class ProvPackageInfo : ProvPackageIdentity
+{
+    internal ProvPackageInfo(PackageBuildResult result) : base(result.Path, result.Manifest)
+    {
+        Files = result.Manifest.Files.ToArray();
+        Length = result.Length;
+        Sha256 = result.Sha256;
+    }
+
     /// <summary>Files in the package with their hashes.</summary>
     public PackageFileEntry[] Files { get; }
     /// <summary>Package size in bytes.</summary>
@@ -42,42 +53,19 @@ public sealed class ProvPackageInfo
     public string Sha256 { get; }
 }
 
-/// <summary>What Test-ProvPackage found: the guide's "Uploaded Package Information" plus every check.</summary>
-public sealed class ProvPackageVerification
+/// <summary>What Test-ProvPackage found: the package's identity plus every check.</summary>
+public sealed class ProvPackageVerification : ProvPackageIdentity
 {
-    internal ProvPackageVerification(PackageVerification v)
+    internal ProvPackageVerification(PackageVerification v) : base(v.Source, v.Manifest)
     {
-        var m = v.Manifest;
-        Path = v.Source;
-        ConfigId = m.ConfigId.Value;
-        ConfigAlias = m.Aliases.ToArray();
-        AppLabel = m.AppLabel;
-        NodeType = m.NodeType;
-        NodeVersion = m.NodeVersion;
-        Apps = m.Apps.ToArray();
         Files = v.Files.ToArray();
         SignatureValid = v.SignatureValid;
         GatewayKeysDecrypt = v.GatewayKeysDecrypt;
         KmsFingerprint = v.KmsFingerprint;
-        Created = m.Created;
         Problems = v.Problems.Select(p => p.Message).ToArray();
         IsValid = v.IsValid;
     }
 
-    /// <summary>The package verified.</summary>
-    public string Path { get; }
-    /// <summary>Configuration ID.</summary>
-    public ulong ConfigId { get; }
-    /// <summary>Config aliases.</summary>
-    public string[] ConfigAlias { get; }
-    /// <summary>Application label.</summary>
-    public string AppLabel { get; }
-    /// <summary>Node type.</summary>
-    public string NodeType { get; }
-    /// <summary>Node version.</summary>
-    public string NodeVersion { get; }
-    /// <summary>Application bundles (name, version).</summary>
-    public PackageApp[] Apps { get; }
     /// <summary>Every file with expected and actual hashes.</summary>
     public VerifiedFile[] Files { get; }
     /// <summary>Whether the gateway key file's KMS signature verifies.</summary>
@@ -86,8 +74,6 @@ public sealed class ProvPackageVerification
     public bool? GatewayKeysDecrypt { get; }
     /// <summary>Fingerprint of the package's KMS public key.</summary>
     public string? KmsFingerprint { get; }
-    /// <summary>When the package was built.</summary>
-    public DateTimeOffset Created { get; }
     /// <summary>What is wrong; empty for a good package.</summary>
     public string[] Problems { get; }
     /// <summary>True when every check passed.</summary>

@@ -7,6 +7,7 @@
       build   Provisioning.Bench build (hash + tar + gzip)   vs  tar czf of the same folder
       verify  Provisioning.Bench verify (gunzip + untar + MD5 + SHA-256 of every file, signature)
                                                           vs  tar xzf + sha256sum of every file
+      verify+extract  the same, also writing every file out as an import does
     Each figure is the median of several runs, measured by GNU time (wall seconds, max RSS) around a whole process.
     Goal (issue #2): verify <= 1.5x the GNU tools at 64 MiB; peak memory flat as the firmware grows.
 #>
@@ -59,6 +60,8 @@ try {
         $ours = "'$dotnet' '$($benchDll.FullName)'"
         $build = Measure-Median "$ours build '$pkg' '$($kms.PublicKeyPath)' '$($gw.Path)' '$fw' '$work/field.cfg' >/dev/null"
         $verify = Measure-Median "$ours verify '$pkg' >/dev/null"
+        $extractDir = Join-Path $work "x-$mib"
+        $verifyExtract = Measure-Median "rm -rf '$extractDir' && mkdir '$extractDir' && $ours verify '$pkg' '$extractDir' >/dev/null"
 
         # The same files laid out as in the package, packed and checked with the GNU tools.
         $gnuDir = Join-Path $work "gnu-$mib"; Remove-Item $gnuDir -Recurse -Force -ErrorAction Ignore
@@ -67,7 +70,7 @@ try {
         $gnuBuild = Measure-Median "tar -czf '$gnuPkg' -C '$gnuDir' ."
         $outDir = Join-Path $work "out-$mib"
         $gnuVerify = Measure-Median "rm -rf '$outDir' && mkdir '$outDir' && tar -xzf '$gnuPkg' -C '$outDir' && cd '$outDir' && find . -type f -print0 | xargs -0 sha256sum >/dev/null"
-        Remove-Item $gnuDir, $outDir, $fw -Recurse -Force
+        Remove-Item $gnuDir, $outDir, $extractDir, $fw -Recurse -Force
 
         [pscustomobject]@{
             'Firmware MiB'          = $mib
@@ -77,19 +80,31 @@ try {
             'Verify s'              = $verify.Seconds
             'tar xzf+sha256sum s'   = $gnuVerify.Seconds
             'Verify ratio'          = [math]::Round($verify.Seconds / $gnuVerify.Seconds, 2)
+            'Verify+extract s'      = $verifyExtract.Seconds
+            'Verify+extract ratio'  = [math]::Round($verifyExtract.Seconds / $gnuVerify.Seconds, 2)
             'Build peak MiB'        = [math]::Round($build.RssMiB, 1)
             'Verify peak MiB'       = [math]::Round($verify.RssMiB, 1)
+            'Verify+extract peak MiB' = [math]::Round($verifyExtract.RssMiB, 1)
             'GNU verify peak MiB'   = [math]::Round($gnuVerify.RssMiB, 1)
         }
     }
-    $rows | Format-Table -AutoSize | Out-Host
+    Write-Host 'Time (median wall seconds, whole process) and ratio to the GNU tools:'
+    $rows | Select-Object 'Firmware MiB', 'Build s', 'tar czf s', 'Build ratio', 'Verify s', 'Verify+extract s', 'tar xzf+sha256sum s', 'Verify ratio', 'Verify+extract ratio' |
+        Format-Table -AutoSize | Out-String -Width 300 | Write-Host
+    Write-Host 'Peak memory (max RSS, MiB):'
+    $rows | Select-Object 'Firmware MiB', 'Build peak MiB', 'Verify peak MiB', 'Verify+extract peak MiB', 'GNU verify peak MiB' |
+        Format-Table -AutoSize | Out-String -Width 300 | Write-Host
     $first = $rows | Select-Object -First 1; $last = $rows | Select-Object -Last 1
     $growth = [math]::Round($last.'Verify peak MiB' / $first.'Verify peak MiB', 2)
     $buildGrowth = [math]::Round($last.'Build peak MiB' / $first.'Build peak MiB', 2)
-    Write-Host ("Peak memory as the firmware grows {0}x ({1} -> {2} MiB): verify {3}x, build {4}x (flat = 1.0)" -f `
-        ($last.'Firmware MiB' / $first.'Firmware MiB'), $first.'Firmware MiB', $last.'Firmware MiB', $growth, $buildGrowth)
+    Write-Host ("Peak memory as the firmware grows {0}x ({1} -> {2} MiB): verify {3}x ({5} -> {6} MiB), build {4}x ({7} -> {8} MiB) (flat = 1.0)" -f `
+        ($last.'Firmware MiB' / $first.'Firmware MiB'), $first.'Firmware MiB', $last.'Firmware MiB', $growth, $buildGrowth,
+        $first.'Verify peak MiB', $last.'Verify peak MiB', $first.'Build peak MiB', $last.'Build peak MiB')
     $at64 = $rows | Where-Object 'Firmware MiB' -eq 64
-    if ($at64) { Write-Host ("Verify at 64 MiB: {0}x GNU tar xzf + sha256sum (goal <= 1.5x)" -f $at64.'Verify ratio') }
+    if ($at64) {
+        Write-Host ("At 64 MiB: verify {0}x, verify with extraction {1}x GNU tar xzf + sha256sum (goal <= 1.5x); build {2}x tar czf" -f `
+            $at64.'Verify ratio', $at64.'Verify+extract ratio', $at64.'Build ratio')
+    }
 }
 finally {
     Remove-Item $work -Recurse -Force -ErrorAction Ignore

@@ -249,7 +249,10 @@ internal sealed class PackageReadPass
             catch (WrongPassphraseException ex)
             {
                 decrypts = false;
-                problems.Add(new PackageProblem(PackageProblemKind.WrongPassphrase, PackageLayout.GatewayKeyFilePath, ex.Message));
+                // AES-GCM cannot tell a wrong passphrase from a changed file; a failed signature says which it more likely is.
+                string message = signatureValid ? ex.Message
+                    : "The passphrase does not open the gateway key file, and its signature does not verify either: the file was probably changed, so the passphrase may be right.";
+                problems.Add(new PackageProblem(PackageProblemKind.WrongPassphrase, PackageLayout.GatewayKeyFilePath, message));
             }
             catch (KeyFileException ex)
             {

@@ -3,7 +3,7 @@ using Provisioning.Core.Packaging;
 
 // Usage:
 //   Provisioning.Bench build <package> <kms_key.pub.pem> <gw_keys.csv.aes> <node firmware> <field config>
-//   Provisioning.Bench verify <package>
+//   Provisioning.Bench verify <package> [<extract folder>]
 // Prints the operation's own elapsed seconds (without process start-up) on stdout.
 if (args.Length < 2) { Console.Error.WriteLine("usage: build <pkg> <kmspub> <gwaes> <fw> <cfg> | verify <pkg>"); return 2; }
 var clock = Stopwatch.StartNew();
@@ -18,7 +18,8 @@ switch (args[0])
         PackageWriter.Build(definition, args[1], overwrite: true);
         break;
     case "verify":
-        var result = PackageVerifier.Verify(args[1]);
+        // With a folder, the files are also written out, as an import does; GNU tar xzf writes them too.
+        var result = PackageVerifier.Verify(args[1], new PackageVerifyOptions { ExtractTo = args.Length > 2 ? args[2] : null });
         if (!result.IsValid) { Console.Error.WriteLine(string.Join(Environment.NewLine, result.Problems.Select(p => p.Message))); return 1; }
         break;
     default:
