@@ -67,7 +67,7 @@ function Invoke-XunitSuite {
     $results = Join-Path $Out 'test-results'
     Remove-Item $results -Recurse -Force -ErrorAction Ignore
     $arguments = @('test', "$Root/Provisioning.sln", '-c', $Configuration, '--no-build', '--nologo',
-        '--logger', 'trx', '--logger', 'console;verbosity=normal', '--results-directory', $results)
+        '--logger', 'trx', '--results-directory', $results)
     if ($Filter) { $arguments += @('--filter', "FullyQualifiedName~$Filter") }
     & dotnet @arguments | Out-Host
     $exit = $LASTEXITCODE

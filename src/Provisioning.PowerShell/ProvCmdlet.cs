@@ -23,7 +23,17 @@ public abstract class ProvCmdlet : PSCmdlet
 
     /// <summary>An error record whose message is the exception's (which in Core never carries key material).</summary>
     protected static ErrorRecord Error(Exception exception, string errorId, ErrorCategory category, object? target)
-        => new(exception, errorId, category, target);
+    {
+        var record = new ErrorRecord(exception, errorId, category, target);
+        // ArgumentException appends " (Parameter 'X')"; the message already names the parameter the way a user typed it.
+        if (exception is ArgumentException { ParamName: { } name } argument)
+        {
+            string suffix = $" (Parameter '{name}')";
+            if (argument.Message.EndsWith(suffix, StringComparison.Ordinal))
+                record.ErrorDetails = new ErrorDetails(argument.Message[..^suffix.Length]);
+        }
+        return record;
+    }
 
     /// <summary>Stops the cmdlet with an error.</summary>
     protected void Fail(Exception exception, string errorId, ErrorCategory category, object? target)

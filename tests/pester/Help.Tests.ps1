@@ -1,6 +1,8 @@
 BeforeDiscovery {
     Import-Module "$PSScriptRoot/../../Provisioning.psd1" -Force
     $script:commands = Get-Command -Module Provisioning | ForEach-Object { @{ Name = $_.Name } }
+    # Every verb but Test, Get and Read changes state somewhere.
+    $script:changing = Get-Command -Module Provisioning | Where-Object Verb -notin 'Test', 'Get', 'Read' | ForEach-Object { @{ Name = $_.Name } }
 }
 BeforeAll { . "$PSScriptRoot/TestHelpers.ps1" }
 
@@ -21,11 +23,12 @@ Describe 'Help for <Name>' -ForEach $commands {
             ($doc.description | Out-String).Trim() | Should -Not -BeNullOrEmpty -Because "-$p needs a description"
         }
     }
+}
 
-    # Every verb but Test, Get and Read changes state somewhere.
-    It 'supports -WhatIf' -Tag WhatIf -ForEach @(@{ Name = $Name }) {
-        if ((Get-Command $Name).Verb -in 'Test', 'Get', 'Read') { Set-ItResult -Skipped -Because 'it changes nothing'; return }
+Describe '<Name> changes state' -ForEach $changing {
+    It 'supports -WhatIf and -Confirm' {
         (Get-Command $Name).Parameters.ContainsKey('WhatIf') | Should -BeTrue
+        (Get-Command $Name).Parameters.ContainsKey('Confirm') | Should -BeTrue
     }
 }
 

@@ -107,6 +107,8 @@ Describe 'New-ProvPackage' {
         $p = $in.Clone(); $p.NodeFirmware = "$TestDrive/nope.bin"
         $text = Get-ErrorText { New-ProvPackage @p -Path "$TestDrive/missing.tar.gz" }
         $text | Should -Match 'nope\.bin'
+        $text | Should -Match '-NodeFirmware'
+        $text | Should -Not -Match "\(Parameter '" -Because 'the message names the parameter once, as the user typed it'
         Test-Path "$TestDrive/missing.tar.gz" | Should -BeFalse
     }
 

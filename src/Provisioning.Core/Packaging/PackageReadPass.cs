@@ -285,8 +285,10 @@ internal sealed class PackageReadPass
         }
         catch (Exception ex) when (ex is InvalidDataException or EndOfStreamException or FormatException or ArgumentException)
         {
-            var near = _currentEntry is null ? "the start of the archive" : $"entry {PackageText.Printable(_currentEntry)}";
-            throw new PackageFormatException(_currentEntry, $"The package {_source} is damaged (compressed data is corrupt) near {near}.", ex);
+            if (_currentEntry is null)
+                throw new PackageFormatException(null, $"The package {_source} is not a gzip-compressed tar archive, or it is damaged at its start.", ex);
+            throw new PackageFormatException(_currentEntry,
+                $"The package {_source} is damaged (compressed data is corrupt) near entry {PackageText.Printable(_currentEntry)}.", ex);
         }
     }
 

@@ -151,7 +151,19 @@ public sealed class PackageVerifierSafetyTests : IDisposable
         var package = PackageFixture.TarGz(ValidEntries());
         package[10] = 0xFF; // first deflate block header: final block of the reserved type 3
         var ex = Assert.Throws<PackageFormatException>(() => PackageVerifier.Verify(new MemoryStream(package), "bad.tar.gz"));
-        Assert.Contains("The package bad.tar.gz is damaged (compressed data is corrupt) near", ex.Message);
+        Assert.Equal("The package bad.tar.gz is not a gzip-compressed tar archive, or it is damaged at its start.", ex.Message);
+    }
+
+    [Fact]
+    public void A_package_cut_short_names_the_entry_it_was_reading()
+    {
+        // Random firmware does not compress, so it fills the middle of the package.
+        using var big = new PackageFixture(firmwareSize: 256 * 1024);
+        var package = PackageFixture.TarGz(big.Entries());
+        var cut = package.AsSpan(0, package.Length / 2).ToArray();
+        var ex = Assert.Throws<PackageFormatException>(() => PackageVerifier.Verify(new MemoryStream(cut), "cut.tar.gz"));
+        Assert.Equal("node/firmware/node_fw.bin", ex.EntryName);
+        Assert.Equal("The package cut.tar.gz is damaged (compressed data is corrupt) near entry node/firmware/node_fw.bin.", ex.Message);
     }
 
     [Fact]
