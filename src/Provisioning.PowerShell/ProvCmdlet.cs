@@ -65,16 +65,19 @@ public abstract class ProvCmdlet : PSCmdlet
 public sealed class ProgressWriter<T> : IProgress<T>
 {
     private readonly Cmdlet _cmdlet;
-    private readonly ProgressRecord _record;
+    private readonly int _activityId;
+    private readonly string _activity;
     private readonly Func<T, (string Status, int Percent)> _describe;
     private long _lastTicks;
     private int _lastPercent = -1;
+    private bool _started;
 
     internal ProgressWriter(Cmdlet cmdlet, int activityId, string activity, Func<T, (string Status, int Percent)> describe)
     {
         _cmdlet = cmdlet;
+        _activityId = activityId;
+        _activity = activity;
         _describe = describe;
-        _record = new ProgressRecord(activityId, activity, "Starting");
     }
 
     /// <inheritdoc/>
@@ -85,15 +88,15 @@ public sealed class ProgressWriter<T> : IProgress<T>
         if (percent == _lastPercent && now - _lastTicks < 250) return;
         _lastPercent = percent;
         _lastTicks = now;
-        _record.StatusDescription = status;
-        _record.PercentComplete = Math.Clamp(percent, 0, 100);
-        _cmdlet.WriteProgress(_record);
+        _started = true;
+        // A new record each time: hosts may keep the records they are given.
+        _cmdlet.WriteProgress(new ProgressRecord(_activityId, _activity, status) { PercentComplete = Math.Clamp(percent, 0, 100) });
     }
 
-    /// <summary>Removes the progress bar.</summary>
+    /// <summary>Removes the progress bar, if one was shown.</summary>
     public void Complete()
     {
-        _record.RecordType = ProgressRecordType.Completed;
-        _cmdlet.WriteProgress(_record);
+        if (!_started) return;
+        _cmdlet.WriteProgress(new ProgressRecord(_activityId, _activity, "Done") { RecordType = ProgressRecordType.Completed });
     }
 }

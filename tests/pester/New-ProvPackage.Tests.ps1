@@ -134,3 +134,49 @@ Describe 'New-ProvPackage' {
         Get-ChildItem $TestDrive -Filter '*.partial' | Should -BeNullOrEmpty
     }
 }
+
+Describe 'New-ProvPackage with a large firmware' {
+    BeforeAll {
+        $script:large = $in.Clone()
+        $large.NodeFirmware = New-TestFile "$TestDrive/large/node.bin" (48MB)
+        # Runs a script in its own runspace, as a second console would, so its streams can be watched.
+        function script:Start-Runspace([scriptblock] $Script, [object[]] $Arguments) {
+            $ps = [powershell]::Create()
+            $null = $ps.AddScript("Import-Module '$RepoRoot/Provisioning.psd1'").AddStatement().AddScript($Script)
+            foreach ($a in $Arguments) { $null = $ps.AddArgument($a) }
+            $ps
+        }
+    }
+
+    It 'reports progress while it builds, and Test-ProvPackage while it verifies' {
+        $ps = Start-Runspace { param($p, $out) New-ProvPackage @p -Path $out | Test-ProvPackage } @($large, "$TestDrive/progress.tar.gz")
+        $result = $ps.Invoke()
+        $ps.Streams.Error | Should -BeNullOrEmpty
+        $result.IsValid | Should -BeTrue
+        $records = $ps.Streams.Progress
+        $building = @($records | Where-Object Activity -like 'Building package*')
+        $verifying = @($records | Where-Object Activity -like 'Verifying package*')
+        $building.Count | Should -BeGreaterThan 2
+        $verifying.Count | Should -BeGreaterThan 2
+        ($building | Where-Object RecordType -eq 'Processing').PercentComplete | Sort-Object -Unique | Measure-Object | Select-Object -ExpandProperty Count | Should -BeGreaterThan 2
+        $building[-1].RecordType | Should -Be 'Completed'
+        $verifying[-1].RecordType | Should -Be 'Completed'
+        $ps.Dispose()
+    }
+
+    It 'stops on Ctrl+C and leaves neither the package nor a partial file' {
+        $ps = Start-Runspace { param($p, $out) New-ProvPackage @p -Path $out } @($large, "$TestDrive/stopped.tar.gz")
+        $async = $ps.BeginInvoke()
+        # Wait (with a deadline) until the build is under way, then stop it as Ctrl+C does.
+        $deadline = [datetime]::UtcNow.AddSeconds(60)
+        while ($ps.Streams.Progress.Count -eq 0 -and -not $async.IsCompleted -and [datetime]::UtcNow -lt $deadline) {
+            $null = $async.AsyncWaitHandle.WaitOne(10)
+        }
+        $ps.Stop()
+        $ps.InvocationStateInfo.State | Should -Be 'Stopped'
+        Test-Path "$TestDrive/stopped.tar.gz" | Should -BeFalse
+        Get-ChildItem $TestDrive -Filter '*.partial' | Should -BeNullOrEmpty
+        $ps.Dispose()
+    }
+}
+

@@ -283,7 +283,9 @@ internal sealed class PackageReadPass
         {
             return read();
         }
-        catch (Exception ex) when (ex is InvalidDataException or EndOfStreamException or FormatException or ArgumentException)
+        // TarReader reports malformed headers with several exception types (found by PackageVerifierFuzzTests).
+        catch (Exception ex) when (ex is InvalidDataException or EndOfStreamException or FormatException or ArgumentException
+            or InvalidOperationException or OverflowException)
         {
             if (_currentEntry is null)
                 throw new PackageFormatException(null, $"The package {_source} is not a gzip-compressed tar archive, or it is damaged at its start.", ex);

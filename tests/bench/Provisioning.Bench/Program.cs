@@ -4,7 +4,9 @@ using Provisioning.Core.Packaging;
 // Usage:
 //   Provisioning.Bench build <package> <kms_key.pub.pem> <gw_keys.csv.aes> <node firmware> <field config>
 //   Provisioning.Bench verify <package> [<extract folder>]
+//   Provisioning.Bench idle            (the runtime alone: the floor under every peak-memory figure)
 // Prints the operation's own elapsed seconds (without process start-up) on stdout.
+if (args.Length == 1 && args[0] == "idle") { Console.WriteLine("0.000"); return 0; }
 if (args.Length < 2) { Console.Error.WriteLine("usage: build <pkg> <kmspub> <gwaes> <fw> <cfg> | verify <pkg>"); return 2; }
 var clock = Stopwatch.StartNew();
 switch (args[0])
