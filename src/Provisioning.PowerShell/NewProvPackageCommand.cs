@@ -38,6 +38,7 @@ public sealed class NewProvPackageCommand : ProvCmdlet
     /// <summary>Node type, e.g. UNODE, DNODE, ENODE.</summary>
     [Parameter(Mandatory = true, ParameterSetName = ParametersSet, ValueFromPipelineByPropertyName = true)]
     [Parameter(ParameterSetName = DefinitionSet, ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(NodeTypeCompleter))]
     public string NodeType { get; set; } = "";
 
     /// <summary>Node firmware version, e.g. 1.2.3.4.</summary>

@@ -180,3 +180,13 @@ Describe 'New-ProvPackage with a large firmware' {
     }
 }
 
+
+Describe 'New-ProvPackage tab completion' {
+    It 'completes -NodeType with the node types' {
+        $line = 'New-ProvPackage -NodeType D'
+        $completions = TabExpansion2 -inputScript $line -cursorColumn $line.Length
+        $completions.CompletionMatches.CompletionText | Should -Be @('DNODE')
+        $line = 'New-ProvPackage -NodeType '
+        (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText | Should -Be @('UNODE', 'DNODE', 'ENODE')
+    }
+}
