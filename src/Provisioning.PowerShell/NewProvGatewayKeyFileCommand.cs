@@ -73,8 +73,7 @@ public sealed class NewProvGatewayKeyFileCommand : ProvCmdlet
         catch (WrongPassphraseException e) { Fail(e, "WrongKmsKeyPassphrase", ErrorCategory.AuthenticationError, keyPath); }
         catch (KeyFileException e) { Fail(e, "GatewayKeyFileNotWritten", ErrorCategory.InvalidData, keyPath); }
         catch (ArgumentException e) { Fail(e, "InvalidGatewayKey", ErrorCategory.InvalidArgument, null); }
-        catch (IOException e) { Fail(e, "GatewayKeyFileNotWritten", ErrorCategory.WriteError, folder); }
-        catch (UnauthorizedAccessException e) { Fail(e, "GatewayKeyFileNotWritten", ErrorCategory.PermissionDenied, folder); }
+        catch (Exception e) when (FileErrorCategory(e, ErrorCategory.WriteError) is { } category) { Fail(e, "GatewayKeyFileNotWritten", category, folder); }
         finally
         {
             Clear(kmsPassphrase); Clear(passphrase); Clear(gatewayHex); Clear(cdldHex);

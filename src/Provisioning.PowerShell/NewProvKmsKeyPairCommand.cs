@@ -40,8 +40,7 @@ public sealed class NewProvKmsKeyPairCommand : ProvCmdlet
             WriteObject(KmsKeyPair.Create(folder, passphrase, Force.IsPresent, KeySize));
         }
         catch (KeyFileException e) { Fail(e, "KmsKeyPairNotWritten", ErrorCategory.ResourceExists, folder); }
-        catch (IOException e) { Fail(e, "KmsKeyPairNotWritten", ErrorCategory.WriteError, folder); }
-        catch (UnauthorizedAccessException e) { Fail(e, "KmsKeyPairNotWritten", ErrorCategory.PermissionDenied, folder); }
+        catch (Exception e) when (FileErrorCategory(e, ErrorCategory.WriteError) is { } category) { Fail(e, "KmsKeyPairNotWritten", category, folder); }
         finally { Clear(passphrase); }
     }
 }

@@ -109,8 +109,7 @@ public sealed class NewProvPackageCommand : ProvCmdlet
         catch (KeyFileException e) { Fail(e, "InvalidKeyFile", ErrorCategory.InvalidData, null); }
         catch (ArgumentException e) { Fail(e, "InvalidPackageDefinition", ErrorCategory.InvalidArgument, e.ParamName); }
         catch (InvalidOperationException e) { Fail(e, "PackageNotBuilt", ErrorCategory.InvalidData, output); }
-        catch (IOException e) { Fail(e, "PackageNotWritten", ErrorCategory.WriteError, output); }
-        catch (UnauthorizedAccessException e) { Fail(e, "PackageNotWritten", ErrorCategory.PermissionDenied, output); }
+        catch (Exception e) when (FileErrorCategory(e, ErrorCategory.WriteError) is { } category) { Fail(e, "PackageNotWritten", category, output); }
         finally { progress.Complete(); }
     }
 

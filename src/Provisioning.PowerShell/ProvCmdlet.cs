@@ -35,6 +35,14 @@ public abstract class ProvCmdlet : PSCmdlet
         return record;
     }
 
+    /// <summary>The category of a file-system failure (<paramref name="ioCategory"/> for I/O errors), or null when <paramref name="e"/> is not one.</summary>
+    protected static ErrorCategory? FileErrorCategory(Exception e, ErrorCategory ioCategory) => e switch
+    {
+        UnauthorizedAccessException => ErrorCategory.PermissionDenied,
+        IOException => ioCategory,
+        _ => null,
+    };
+
     /// <summary>Stops the cmdlet with an error.</summary>
     protected void Fail(Exception exception, string errorId, ErrorCategory category, object? target)
         => ThrowTerminatingError(Error(exception, errorId, category, target));

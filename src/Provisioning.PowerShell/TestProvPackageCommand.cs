@@ -22,6 +22,14 @@ public sealed class TestProvPackageCommand : ProvCmdlet
     public SecureString? Passphrase { get; set; }
 
     /// <inheritdoc/>
+    protected override void BeginProcessing()
+    {
+        if (Passphrase is { Length: 0 })
+            Fail(new ArgumentException("The passphrase is empty: give the gateway key file passphrase, or leave -Passphrase out to skip that check."),
+                "PassphraseEmpty", ErrorCategory.InvalidArgument, null);
+    }
+
+    /// <inheritdoc/>
     protected override void ProcessRecord()
     {
         string path = ResolvePath(Path);
@@ -55,8 +63,7 @@ public sealed class TestProvPackageCommand : ProvCmdlet
             // One unreadable package must not stop the others coming down the pipeline.
             WriteError(Error(e, "PackageUnreadable", ErrorCategory.InvalidData, e.EntryName ?? path));
         }
-        catch (IOException e) { WriteError(Error(e, "PackageUnreadable", ErrorCategory.ReadError, path)); }
-        catch (UnauthorizedAccessException e) { WriteError(Error(e, "PackageUnreadable", ErrorCategory.PermissionDenied, path)); }
+        catch (Exception e) when (FileErrorCategory(e, ErrorCategory.ReadError) is { } category) { WriteError(Error(e, "PackageUnreadable", category, path)); }
         finally
         {
             progress.Complete();

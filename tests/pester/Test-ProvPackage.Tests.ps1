@@ -50,6 +50,10 @@ Describe 'Test-ProvPackage' {
         $text | Should -Not -Match $net.CdldKeyHex
     }
 
+    It 'asks for a passphrase when an empty one is given' {
+        Get-ErrorText { Test-ProvPackage $pkg.Path -Passphrase ([securestring]::new()) } | Should -Match 'passphrase is empty'
+    }
+
     It 'never prints a key when the passphrase is right' {
         $v = Test-ProvPackage $pkg.Path -Passphrase $pass
         $text = ($v | Format-List * | Out-String) + ($v | ConvertTo-Json -Depth 5)
