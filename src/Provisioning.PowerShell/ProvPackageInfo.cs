@@ -9,7 +9,7 @@ public abstract class ProvPackageIdentity
     {
         Path = path;
         ConfigId = manifest.ConfigId.Value;
-        ConfigAlias = manifest.Aliases.ToArray();
+        Aliases = manifest.Aliases.ToArray();
         AppLabel = manifest.AppLabel;
         NodeType = manifest.NodeType;
         NodeVersion = manifest.NodeVersion;
@@ -22,7 +22,7 @@ public abstract class ProvPackageIdentity
     /// <summary>Configuration ID.</summary>
     public ulong ConfigId { get; }
     /// <summary>Config aliases.</summary>
-    public string[] ConfigAlias { get; }
+    public string[] Aliases { get; }
     /// <summary>Application label.</summary>
     public string AppLabel { get; }
     /// <summary>Node type.</summary>

@@ -8,7 +8,7 @@ Describe 'New-ProvPackage' {
     It 'builds a package with two application bundles that verifies' {
         $pkg = New-ProvPackage @in -Path "$TestDrive/meter_69.tar.gz"
         $pkg.ConfigId | Should -Be 69
-        $pkg.ConfigAlias | Should -Be @('kite_170', 'meter_69')
+        $pkg.Aliases | Should -Be @('kite_170', 'meter_69')
         $pkg.Apps.Name | Should -Be @('emcm', 'zigbee')
         $pkg.Apps.Version | Should -Be @('5.6.7.8', '1.2.3.4')
         $pkg.Files.Count | Should -Be 11
@@ -90,7 +90,7 @@ Describe 'New-ProvPackage' {
         $rows | Export-Csv "$TestDrive/packages.csv"
         $built = Import-Csv "$TestDrive/packages.csv" | New-ProvPackage
         $built.ConfigId | Should -Be @(70, 71)
-        $built[0].ConfigAlias | Should -Be @('line_a', 'line_b')
+        $built[0].Aliases | Should -Be @('line_a', 'line_b')
         $built[0].Files.Role | Should -Not -Contain 'NodeFactoryConfig'
         $built[1].Files.Role | Should -Contain 'NodeFactoryConfig'
         $built[1].NodeType | Should -Be 'DNODE'

@@ -11,6 +11,7 @@ Describe 'Test-ProvPackage' {
     It 'shows the uploaded package information and every file verified' {
         $v = Test-ProvPackage $pkg.Path -Passphrase $pass
         $v.ConfigId | Should -Be 69
+        $v.Aliases | Should -Be @('kite_170', 'meter_69')
         $v.AppLabel | Should -Be 'ge_sgm3000_falconv1_zigbeev2'
         $v.NodeType | Should -Be 'UNODE'
         $v.NodeVersion | Should -Be '1.2.3.4'
