@@ -2,8 +2,8 @@
 .SYNOPSIS
     Writes the module's MAML help (Provisioning.PowerShell.dll-Help.xml) from module/help/<Cmdlet>.psd1.
 .DESCRIPTION
-    Each help source is a data file with Synopsis, Description, Parameters (name = text), Examples
-    (@{ Code; Remarks }), Inputs, Outputs, Notes and Links. Syntax, parameter types, positions and
+    Each help source is a data file with Synopsis, Description, Parameters (name = text), Defaults
+    (name = default shown), Examples (@{ Code; Remarks }), Inputs, Outputs, Notes and Links. Syntax, parameter types, positions and
     pipeline input come from the compiled cmdlets themselves, so help cannot drift from the code;
     a parameter without text, or a help file without an example, fails the build.
 #>
@@ -37,7 +37,7 @@ function Write-Paras([string] $text) {
 function Write-Description([string] $text) {
     $w.WriteStartElement('maml', 'description', $maml); Write-Paras $text; $w.WriteEndElement()
 }
-function Write-Parameter($param, $setParam, [string] $text, [bool] $full) {
+function Write-Parameter($param, $setParam, [string] $text, [bool] $full, [string] $default) {
     $pipeline = @()
     if ($setParam.ValueFromPipeline) { $pipeline += 'ByValue' }
     if ($setParam.ValueFromPipelineByPropertyName) { $pipeline += 'ByPropertyName' }
@@ -58,6 +58,7 @@ function Write-Parameter($param, $setParam, [string] $text, [bool] $full) {
     }
     if ($full) {
         $w.WriteStartElement('dev', 'type', $dev); $w.WriteElementString('maml', 'name', $maml, $param.ParameterType.FullName); $w.WriteEndElement()
+        $w.WriteElementString('dev', 'defaultValue', $dev, $(if ($default) { $default } else { 'None' }))
     }
     $w.WriteEndElement()
 }
@@ -90,7 +91,7 @@ foreach ($cmd in Get-Command -Module $module.Name | Sort-Object Name) {
         $w.WriteStartElement('command', 'syntaxItem', $command)
         $w.WriteElementString('maml', 'name', $maml, $cmd.Name)
         foreach ($sp in $set.Parameters | Where-Object { $_.Name -notin $common }) {
-            Write-Parameter $cmd.Parameters[$sp.Name] $sp $help.Parameters[$sp.Name] $false
+            Write-Parameter $cmd.Parameters[$sp.Name] $sp $help.Parameters[$sp.Name] $false $null
         }
         $w.WriteEndElement()
     }
@@ -105,7 +106,8 @@ foreach ($cmd in Get-Command -Module $module.Name | Sort-Object Name) {
             ValueFromPipeline               = $first.ValueFromPipeline
             ValueFromPipelineByPropertyName = $first.ValueFromPipelineByPropertyName
         }
-        Write-Parameter $p $setParam $help.Parameters[$p.Name] $true
+        $default = if ($help.ContainsKey('Defaults')) { $help.Defaults[$p.Name] } else { $null }
+        Write-Parameter $p $setParam $help.Parameters[$p.Name] $true $default
     }
     $w.WriteEndElement()
 

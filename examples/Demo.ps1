@@ -40,7 +40,7 @@ try {
         -KmsPublicKeyPath $kms.PublicKeyPath -GatewayKeyFile $gw.Path `
         -App @{ Name = 'emcm'; Version = '5.6.7.8'; Firmware = "$files/emcm.bin"; FieldConfig = "$files/emcm.cfg"; PublicKeyPath = $hes.PublicKeyPath },
              @{ Name = 'zigbee'; Version = '1.2.3.4'; Firmware = "$files/zigbee.bin" }
-    $package | Format-Table -AutoSize | Out-String -Width 200 | Write-Host
+    $package | Out-String -Width 200 | Write-Host
     $package.Files | Format-Table -AutoSize | Out-String -Width 200 | Write-Host
 
     Step 'Admin: verify the package as the server will (passphrase included)'

@@ -17,6 +17,7 @@ The output shows each key's key check value (KCV) so operators can compare keys 
         Iterations        = 'PBKDF2-SHA256 iteration count stored in the file (10000 to 10000000; default 600000).'
         Force             = 'Replaces existing files.'
     }
+    Defaults    = @{ Path = 'the current location'; Iterations = '600000'; GatewayKey = 'a random key'; CdldKey = 'a random key' }
     Outputs     = @{ 'Provisioning.Core.Crypto.GatewayKeyFileInfo' = 'Paths of both files, the key check values of both keys, the iteration count and the fingerprint of the signing KMS key.' }
     Examples    = @(
         @{
@@ -28,6 +29,8 @@ New-ProvGatewayKeyFile -KmsPrivateKeyPath ./kms/kms_key.pem -Passphrase $pass -P
         }
         @{
             Code    = @'
+$kmsPass = Read-Host -AsSecureString 'KMS private key passphrase'
+$pass    = Read-Host -AsSecureString 'Gateway key file passphrase'
 $gw   = Read-Host -AsSecureString 'Gateway key (32 hex digits)'
 $cdld = Read-Host -AsSecureString 'CDLD key (32 hex digits)'
 New-ProvGatewayKeyFile -KmsPrivateKeyPath ./kms/kms_key.pem -KmsKeyPassphrase $kmsPass -Passphrase $pass -GatewayKey $gw -CdldKey $cdld -Path ./network -Force

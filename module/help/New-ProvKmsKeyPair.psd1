@@ -13,6 +13,7 @@ With -Passphrase the private key is encrypted (PKCS#8, AES-256-CBC, PBKDF2-SHA25
         KeySize    = 'RSA modulus size in bits: 2048, 3072 (default) or 4096.'
         Force      = 'Replaces existing kms_key.pem and kms_key.pub.pem.'
     }
+    Defaults    = @{ Path = 'the current location'; KeySize = '3072' }
     Outputs     = @{ 'Provisioning.Core.Crypto.KmsKeyPairFiles' = 'The two paths, the public key fingerprint (SHA256 of the SubjectPublicKeyInfo DER), the key size and whether the private key is encrypted.' }
     Examples    = @(
         @{

@@ -3,7 +3,7 @@
     Description = @'
 A configuration package carries everything needed to provision one kind of end device for one network, identified by a 64-bit provisioning configuration ID (the guide's provConfigId): node firmware, node field configuration and optionally a factory configuration, the KMS public key, the encrypted gateway key file with its signature, and zero or more application bundles (firmware, field and factory configuration, backend RSA public key; guide Appendix C.2).
 
-The package is a gzip-compressed tar archive whose first entry, manifest.xml, lists every file with its role, size, MD5 and SHA-256 (format and schema in docs/package-format.md). Files are streamed, so memory stays flat whatever the firmware size. Before writing, the cmdlet checks that every file exists, that the KMS public key parses, and that the gateway key file's signature verifies with it. The package is written to a temporary file beside -Path and moved into place only when complete.
+The package is a gzip-compressed tar archive whose first entry, manifest.xml, lists every file with its role, size, MD5 and SHA-256 (format and schema in docs/package-format.md). Files are streamed, so memory stays flat whatever the firmware size. The folder of -Path is created if needed. Before writing, the cmdlet checks that every file exists, that the KMS public key parses, and that the gateway key file's signature verifies with it. The package is written to a temporary file beside -Path and moved into place only when complete.
 
 Every parameter but -App and -Force also takes pipeline input by property name, so a CSV with one row per package can be piped in (Import-Csv packages.csv | New-ProvPackage).
 
@@ -25,6 +25,7 @@ Values come from parameters or from a definition file (-DefinitionPath, a .psd1 
         Path              = 'The package file to write, e.g. meter_69.tar.gz.'
         Force             = 'Replaces an existing package file.'
     }
+    Inputs      = @{ 'System.Management.Automation.PSObject' = 'Objects (for example CSV rows from Import-Csv) whose property names match the parameter names; one package per object.' }
     Outputs     = @{ 'Provisioning.PowerShell.ProvPackageInfo' = 'The package path, its identity (config ID, aliases, label, node type and version, apps), every file with its hashes, its size and SHA-256.' }
     Examples    = @(
         @{
@@ -56,12 +57,12 @@ New-ProvPackage -DefinitionPath ./meter_69.psd1 -Path ./out/meter_69.tar.gz
             Code    = @'
 # packages.csv
 # ConfigId,ConfigAlias,AppLabel,NodeType,NodeVersion,NodeFirmware,NodeFieldConfig,KmsPublicKeyPath,GatewayKeyFile,Path
-# 69,kite_170;kite_171,meter_a,UNODE,1.2.3.4,fw/node.bin,cfg/net_a.cfg,kms/kms_key.pub.pem,network/gw_keys.csv.aes,out/meter_69.tar.gz
-# 70,kite_172,meter_b,UNODE,1.2.3.4,fw/node.bin,cfg/net_b.cfg,kms/kms_key.pub.pem,network/gw_keys.csv.aes,out/meter_70.tar.gz
+# 71,kite_171;kite_172,meter_a,UNODE,1.2.3.4,fw/node.bin,cfg/net_a.cfg,kms/kms_key.pub.pem,network/gw_keys.csv.aes,out/meter_71.tar.gz
+# 72,kite_173,meter_b,UNODE,1.2.3.4,fw/node.bin,cfg/net_b.cfg,kms/kms_key.pub.pem,network/gw_keys.csv.aes,out/meter_72.tar.gz
 
 Import-Csv ./packages.csv | New-ProvPackage
 '@
-            Remarks = 'Builds one package per CSV row. Column names are parameter names; relative paths are relative to the current location.'
+            Remarks = 'Builds one package per CSV row, creating the out folder if needed. Column names are parameter names; relative paths are relative to the current location. A row that fails (a missing file, an existing package without -Force) is reported as an error and the other rows are still built.'
         }
         @{
             Code    = 'New-ProvPackage -DefinitionPath ./meter_69.psd1 -NodeVersion 1.2.4.0 -NodeFirmware ./fw/node-1.2.4.0.bin -Path ./meter_69-v2.tar.gz -WhatIf'

@@ -8,7 +8,7 @@ Reads the package in one streaming pass and checks everything the provisioning s
 - the gateway key file's signature verifies with the package's KMS public key;
 - with -Passphrase, the passphrase opens the gateway key file. The keys themselves are never shown.
 
-The result shows the guide's "Uploaded Package Information" (Prov. Config ID, App. Label, Node Type, Node Version, App. Names and versions) with every file's verified hashes. Each problem is also written as a non-terminating error that names the file; a package that cannot be read safely produces only an error. Nothing is written to disk.
+The result shows the guide's "Uploaded Package Information" (Prov. Config ID, App. Label, Node Type, Node Version, App. Names and versions) with every file's verified hashes. Each problem is also written as a non-terminating error that names the package and the file. A package that cannot be read safely gives an error and a result whose IsValid is false and whose one problem says why, so a filter on IsValid sees it. Nothing is written to disk.
 '@
     Parameters  = @{
         Path       = 'The package (.tar.gz) to verify. Accepts pipeline input, e.g. from Get-ChildItem.'
@@ -23,7 +23,7 @@ The result shows the guide's "Uploaded Package Information" (Prov. Config ID, Ap
         }
         @{
             Code    = 'Get-ChildItem ./incoming/*.tar.gz | Test-ProvPackage -ErrorAction SilentlyContinue | Where-Object { -not $_.IsValid } | Select-Object Path, Problems'
-            Remarks = 'Checks every package in a folder and lists the ones with problems.'
+            Remarks = 'Checks every package in a folder and lists the ones with problems, including any that could not be read at all (their one problem says why).'
         }
         @{
             Code    = '(Test-ProvPackage ./meter_69.tar.gz).Files | Format-Table'

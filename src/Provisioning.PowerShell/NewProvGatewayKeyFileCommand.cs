@@ -51,6 +51,8 @@ public sealed class NewProvGatewayKeyFileCommand : ProvCmdlet
     {
         string folder = ResolvePath(Path);
         string keyPath = ResolvePath(KmsPrivateKeyPath);
+        if (!Force)
+            RefuseExisting(folder, GatewayKeyFile.FileName, GatewayKeyFile.SignatureFileName);
         if (!ShouldProcess(folder, $"Create gateway key file {GatewayKeyFile.FileName} signed by {keyPath}")) return;
 
         char[] kmsPassphrase = Reveal(KmsKeyPassphrase);
@@ -68,6 +70,8 @@ public sealed class NewProvGatewayKeyFileCommand : ProvCmdlet
 
             using var kmsKey = KmsKeyPair.LoadPrivateKey(keyPath, kmsPassphrase);
             using var keys = gatewayHex.Length == 0 ? GatewayKeys.CreateRandom() : GatewayKeys.FromHex(gatewayHex, cdldHex);
+            if (keys.GatewayKey.SequenceEqual(keys.CdldKey))
+                WriteWarning("The gateway key and the CDLD key are the same key. They are meant to differ; check that the right values were given.");
             WriteObject(GatewayKeyFile.Write(folder, keys, passphrase, kmsKey, Force.IsPresent, Iterations));
         }
         catch (WrongPassphraseException e) { Fail(e, "WrongKmsKeyPassphrase", ErrorCategory.AuthenticationError, keyPath); }

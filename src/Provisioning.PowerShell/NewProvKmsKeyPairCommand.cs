@@ -33,6 +33,8 @@ public sealed class NewProvKmsKeyPairCommand : ProvCmdlet
     protected override void ProcessRecord()
     {
         string folder = ResolvePath(Path);
+        if (!Force)
+            RefuseExisting(folder, KmsKeyPair.PrivateKeyFileName, KmsKeyPair.PublicKeyFileName);
         if (!ShouldProcess(folder, $"Create KMS key pair {KmsKeyPair.PrivateKeyFileName} / {KmsKeyPair.PublicKeyFileName}")) return;
         char[] passphrase = Reveal(Passphrase);
         try

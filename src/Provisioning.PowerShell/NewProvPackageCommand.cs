@@ -86,15 +86,22 @@ public sealed class NewProvPackageCommand : ProvCmdlet
     /// <inheritdoc/>
     protected override void ProcessRecord()
     {
+        // Each package (a CSV row, say) stands alone: its failure is a non-terminating error and the next one is still built.
         PackageDefinition definition;
         try { definition = BuildDefinition(); }
         catch (Exception e) when (e is ArgumentException or FormatException or FileNotFoundException or KeyFileException)
         {
-            Fail(e, "InvalidPackageDefinition", ErrorCategory.InvalidArgument, e is ArgumentException a ? a.ParamName : DefinitionPath);
+            WriteError(Error(e, "InvalidPackageDefinition", ErrorCategory.InvalidArgument, e is ArgumentException a ? a.ParamName : DefinitionPath));
             return;
         }
 
         string output = ResolvePath(Path);
+        if (!Force && File.Exists(output))
+        {
+            // Checked before -WhatIf answers, so that -WhatIf predicts the refusal.
+            WriteError(Error(new IOException($"The package '{output}' already exists; use -Force to replace it."), "PackageExists", ErrorCategory.ResourceExists, output));
+            return;
+        }
         string what = $"Build package for config {definition.ConfigId} ({definition.AppLabel}, {definition.NodeType} {definition.NodeVersion}, {definition.Apps.Count} app bundle(s))";
         if (!ShouldProcess(output, what)) return;
 
@@ -106,10 +113,10 @@ public sealed class NewProvPackageCommand : ProvCmdlet
             WriteObject(new ProvPackageInfo(result));
         }
         catch (OperationCanceledException) { throw new PipelineStoppedException(); }
-        catch (KeyFileException e) { Fail(e, "InvalidKeyFile", ErrorCategory.InvalidData, null); }
-        catch (ArgumentException e) { Fail(e, "InvalidPackageDefinition", ErrorCategory.InvalidArgument, e.ParamName); }
-        catch (InvalidOperationException e) { Fail(e, "PackageNotBuilt", ErrorCategory.InvalidData, output); }
-        catch (Exception e) when (FileErrorCategory(e, ErrorCategory.WriteError) is { } category) { Fail(e, "PackageNotWritten", category, output); }
+        catch (KeyFileException e) { WriteError(Error(e, "InvalidKeyFile", ErrorCategory.InvalidData, output)); }
+        catch (ArgumentException e) { WriteError(Error(e, "InvalidPackageDefinition", ErrorCategory.InvalidArgument, e.ParamName)); }
+        catch (InvalidOperationException e) { WriteError(Error(e, "PackageNotBuilt", ErrorCategory.InvalidData, output)); }
+        catch (Exception e) when (FileErrorCategory(e, ErrorCategory.WriteError) is { } category) { WriteError(Error(e, "PackageNotWritten", category, output)); }
         finally { progress.Complete(); }
     }
 

@@ -24,15 +24,10 @@ public abstract class ProvCmdlet : PSCmdlet
     /// <summary>An error record whose message is the exception's (which in Core never carries key material).</summary>
     protected static ErrorRecord Error(Exception exception, string errorId, ErrorCategory category, object? target)
     {
-        var record = new ErrorRecord(exception, errorId, category, target);
-        // ArgumentException appends " (Parameter 'X')"; the message already names the parameter the way a user typed it.
-        if (exception is ArgumentException { ParamName: { } name } argument)
-        {
-            string suffix = $" (Parameter '{name}')";
-            if (argument.Message.EndsWith(suffix, StringComparison.Ordinal))
-                record.ErrorDetails = new ErrorDetails(argument.Message[..^suffix.Length]);
-        }
-        return record;
+        // ArgumentException appends " (Parameter 'x')" with Core's own names; the message already names the parameter as the user typed it.
+        if (exception is ArgumentException { ParamName: { } name } argument && argument.Message.EndsWith($" (Parameter '{name}')", StringComparison.Ordinal))
+            exception = new ArgumentException(argument.Message[..^$" (Parameter '{name}')".Length], argument);
+        return new ErrorRecord(exception, errorId, category, target);
     }
 
     /// <summary>The category of a file-system failure (<paramref name="ioCategory"/> for I/O errors), or null when <paramref name="e"/> is not one.</summary>
@@ -42,6 +37,17 @@ public abstract class ProvCmdlet : PSCmdlet
         IOException => ioCategory,
         _ => null,
     };
+
+    /// <summary>Stops with an error when one of <paramref name="fileNames"/> already exists in <paramref name="folder"/> (checked before -WhatIf answers, so it predicts the refusal).</summary>
+    protected void RefuseExisting(string folder, params string[] fileNames)
+    {
+        foreach (var name in fileNames)
+        {
+            string path = System.IO.Path.Combine(folder, name);
+            if (File.Exists(path))
+                Fail(new IOException($"The file '{path}' already exists; use -Force to replace it."), "KeyFileExists", ErrorCategory.ResourceExists, path);
+        }
+    }
 
     /// <summary>Stops the cmdlet with an error.</summary>
     protected void Fail(Exception exception, string errorId, ErrorCategory category, object? target)

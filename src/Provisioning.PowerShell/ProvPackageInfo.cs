@@ -5,34 +5,35 @@ namespace Provisioning.PowerShell;
 /// <summary>What identifies a package: the guide's "Uploaded Package Information".</summary>
 public abstract class ProvPackageIdentity
 {
-    private protected ProvPackageIdentity(string path, PackageManifest manifest)
+    /// <summary>From a manifest; null for a package too damaged to read one.</summary>
+    private protected ProvPackageIdentity(string path, PackageManifest? manifest)
     {
         Path = path;
-        ConfigId = manifest.ConfigId.Value;
-        Aliases = manifest.Aliases.ToArray();
-        AppLabel = manifest.AppLabel;
-        NodeType = manifest.NodeType;
-        NodeVersion = manifest.NodeVersion;
-        Apps = manifest.Apps.ToArray();
-        Created = manifest.Created;
+        ConfigId = manifest?.ConfigId.Value;
+        Aliases = manifest?.Aliases.ToArray() ?? Array.Empty<string>();
+        AppLabel = manifest?.AppLabel;
+        NodeType = manifest?.NodeType;
+        NodeVersion = manifest?.NodeVersion;
+        Apps = manifest?.Apps.ToArray() ?? Array.Empty<PackageApp>();
+        Created = manifest?.Created;
     }
 
     /// <summary>Full path of the package.</summary>
     public string Path { get; }
-    /// <summary>Configuration ID.</summary>
-    public ulong ConfigId { get; }
+    /// <summary>Configuration ID (empty when the package could not be read).</summary>
+    public ulong? ConfigId { get; }
     /// <summary>Config aliases.</summary>
     public string[] Aliases { get; }
     /// <summary>Application label.</summary>
-    public string AppLabel { get; }
+    public string? AppLabel { get; }
     /// <summary>Node type.</summary>
-    public string NodeType { get; }
+    public string? NodeType { get; }
     /// <summary>Node version.</summary>
-    public string NodeVersion { get; }
+    public string? NodeVersion { get; }
     /// <summary>Application bundles (name, version).</summary>
     public PackageApp[] Apps { get; }
     /// <summary>When the package was built.</summary>
-    public DateTimeOffset Created { get; }
+    public DateTimeOffset? Created { get; }
 }
 
 /// <summary>A package written by New-ProvPackage.</summary>
@@ -64,6 +65,13 @@ public sealed class ProvPackageVerification : ProvPackageIdentity
         KmsFingerprint = v.KmsFingerprint;
         Problems = v.Problems.Select(p => p.Message).ToArray();
         IsValid = v.IsValid;
+    }
+
+    /// <summary>A package that could not be read safely: no identity, one problem saying why.</summary>
+    internal ProvPackageVerification(string path, string problem) : base(path, null)
+    {
+        Files = Array.Empty<VerifiedFile>();
+        Problems = new[] { problem };
     }
 
     /// <summary>Every file with expected and actual hashes.</summary>

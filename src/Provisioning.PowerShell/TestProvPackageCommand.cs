@@ -21,6 +21,14 @@ public sealed class TestProvPackageCommand : ProvCmdlet
     [Parameter]
     public SecureString? Passphrase { get; set; }
 
+    private void Unreadable(Exception e, ErrorCategory category, string path)
+    {
+        // Name the package in every message: in a batch the entry name alone does not say which file failed.
+        string message = e.Message.Contains(path, StringComparison.Ordinal) ? e.Message : $"{path}: {e.Message}";
+        WriteError(new ErrorRecord(e, "PackageUnreadable", category, path) { ErrorDetails = new ErrorDetails(message) });
+        WriteObject(new ProvPackageVerification(path, message));
+    }
+
     /// <inheritdoc/>
     protected override void BeginProcessing()
     {
@@ -58,12 +66,10 @@ public sealed class TestProvPackageCommand : ProvCmdlet
             WriteObject(new ProvPackageVerification(result));
         }
         catch (OperationCanceledException) { throw new PipelineStoppedException(); }
-        catch (PackageFormatException e)
-        {
-            // One unreadable package must not stop the others coming down the pipeline.
-            WriteError(Error(e, "PackageUnreadable", ErrorCategory.InvalidData, e.EntryName ?? path));
-        }
-        catch (Exception e) when (FileErrorCategory(e, ErrorCategory.ReadError) is { } category) { WriteError(Error(e, "PackageUnreadable", category, path)); }
+        // One unreadable package must not stop the others coming down the pipeline; it is reported as an error
+        // and as a result that is not valid, so a filter on IsValid still sees it.
+        catch (PackageFormatException e) { Unreadable(e, ErrorCategory.InvalidData, path); }
+        catch (Exception e) when (FileErrorCategory(e, ErrorCategory.ReadError) is { } category) { Unreadable(e, category, path); }
         finally
         {
             progress.Complete();

@@ -60,6 +60,14 @@ Describe 'New-ProvGatewayKeyFile' {
         $gw.KmsFingerprint | Should -Be $enc.Fingerprint
     }
 
+    It 'warns when the gateway key and the CDLD key are the same' {
+        $same = ConvertTo-TestSecret '000102030405060708090a0b0c0d0e0f'
+        $warnings = $null
+        New-ProvGatewayKeyFile -KmsPrivateKeyPath $kms.PrivateKeyPath -Passphrase $pass -Path "$TestDrive/same" -Iterations 10000 `
+            -GatewayKey $same -CdldKey (ConvertTo-TestSecret '000102030405060708090A0B0C0D0E0F') -WarningVariable warnings -WarningAction SilentlyContinue | Out-Null
+        ($warnings | Out-String) | Should -Match 'same key'
+    }
+
     It 'refuses an empty passphrase' {
         Get-ErrorText { New-ProvGatewayKeyFile -KmsPrivateKeyPath $kms.PrivateKeyPath -Passphrase ([securestring]::new()) -Path "$TestDrive/empty" } |
             Should -Match '(?i)passphrase is required'

@@ -34,6 +34,11 @@ Describe 'New-ProvKmsKeyPair' {
         (New-ProvKmsKeyPair -Path "$TestDrive/keep" -KeySize 2048 -Force).Fingerprint | Should -Not -Be $first.Fingerprint
     }
 
+    It 'predicts with -WhatIf that existing keys would be refused' {
+        New-ProvKmsKeyPair -Path "$TestDrive/wi2" -KeySize 2048 | Out-Null
+        Get-ErrorText { New-ProvKmsKeyPair -Path "$TestDrive/wi2" -WhatIf } | Should -Match '(?i)already exists; use -Force'
+    }
+
     It 'writes nothing with -WhatIf' {
         New-ProvKmsKeyPair -Path "$TestDrive/whatif" -WhatIf
         Test-Path "$TestDrive/whatif/kms_key.pem" | Should -BeFalse

@@ -40,6 +40,16 @@ Describe 'New-ProvPackage' {
         $LASTEXITCODE | Should -Be 0 -Because ($out | Out-String)
     }
 
+    It 'gives xmllint a schema that holds the configuration ID to 64 bits' -Skip:(-not (Get-Command xmllint -ErrorAction Ignore)) {
+        $dir = Expand-TestPackage (New-ProvPackage @in -Path "$TestDrive/range.tar.gz").Path "$TestDrive/range"
+        $manifest = Get-Content (Join-Path $dir 'manifest.xml') -Raw
+        foreach ($case in @{ Id = '18446744073709551615'; Ok = $true }, @{ Id = '0x45'; Ok = $true }, @{ Id = '18446744073709551616'; Ok = $false }, @{ Id = '0x10000000000000000'; Ok = $false }, @{ Id = '-1'; Ok = $false }) {
+            $manifest -replace '<configId>69</configId>', "<configId>$($case.Id)</configId>" | Set-Content "$TestDrive/m.xml"
+            $null = & xmllint --noout --schema "$RepoRoot/docs/schemas/package-manifest.xsd" "$TestDrive/m.xml" 2>&1
+            ($LASTEXITCODE -eq 0) | Should -Be $case.Ok -Because "configId $($case.Id)"
+        }
+    }
+
     It 'takes the configuration ID in hex' {
         $p = $in.Clone(); $p.ConfigId = '0xFFFFFFFFFFFFFFFF'
         (New-ProvPackage @p -Path "$TestDrive/hex.tar.gz").ConfigId | Should -Be ([ulong]::MaxValue)
@@ -96,6 +106,40 @@ Describe 'New-ProvPackage' {
         $built[1].NodeType | Should -Be 'DNODE'
     }
 
+    It 'reports a bad CSV row and still builds the others' {
+        $rows = foreach ($id in 80, 81, 82) {
+            [pscustomobject]@{ ConfigId = "$id"; AppLabel = 'a'; NodeType = 'UNODE'; NodeVersion = '1'
+                NodeFirmware = $(if ($id -eq 81) { "$TestDrive/missing.bin" } else { $in.NodeFirmware }); NodeFieldConfig = $in.NodeFieldConfig
+                KmsPublicKeyPath = $in.KmsPublicKeyPath; GatewayKeyFile = $in.GatewayKeyFile; Path = "$TestDrive/rows/p$id.tar.gz" }
+        }
+        $errors = $null
+        $built = $rows | New-ProvPackage -ErrorVariable errors -ErrorAction SilentlyContinue
+        $built.ConfigId | Should -Be @(80, 82)
+        @($errors).Count | Should -Be 1
+        ($errors | Out-String) | Should -Match 'missing\.bin'
+        Test-Path "$TestDrive/rows/p81.tar.gz" | Should -BeFalse
+    }
+
+    It 'creates the folder of -Path, and says so when -Path is a folder' {
+        (New-ProvPackage @in -Path "$TestDrive/new/deeper/p.tar.gz").Path | Should -Exist
+        $text = Get-ErrorText { New-ProvPackage @in -Path "$TestDrive/new" }
+        $text | Should -Match 'is a folder'
+        $text | Should -Not -Match '\.partial'
+    }
+
+    It 'says a folder given for a file is a folder' {
+        $p = $in.Clone(); $p.GatewayKeyFile = Split-Path $in.GatewayKeyFile
+        $text = Get-ErrorText { New-ProvPackage @p -Path "$TestDrive/folder.tar.gz" }
+        $text | Should -Match 'is a folder'
+        $text | Should -Match '-GatewayKeyFile'
+    }
+
+    It 'keeps Core''s parameter names out of the exception message scripts see' {
+        $p = $in.Clone(); $p.ConfigAlias = 'kite 170'
+        try { New-ProvPackage @p -Path "$TestDrive/alias.tar.gz" -ErrorAction Stop; throw 'no error' }
+        catch { $_.Exception.Message | Should -Not -Match "\(Parameter '" ; $_.Exception.Message | Should -Match 'kite 170' }
+    }
+
     It 'rejects a definition file with an unknown key or code in it' {
         '@{ ConfigId = 1; Firmwear = "x" }' | Set-Content "$TestDrive/typo.psd1"
         Get-ErrorText { New-ProvPackage -DefinitionPath "$TestDrive/typo.psd1" -Path "$TestDrive/typo.tar.gz" } | Should -Match 'Firmwear'
@@ -130,6 +174,9 @@ Describe 'New-ProvPackage' {
         Test-Path "$TestDrive/wi.tar.gz" | Should -BeFalse
         New-ProvPackage @in -Path "$TestDrive/keep.tar.gz" | Out-Null
         Get-ErrorText { New-ProvPackage @in -Path "$TestDrive/keep.tar.gz" } | Should -Match '(?i)-Force'
+        # -WhatIf predicts the refusal rather than promising a build.
+        $whatIf = Get-ErrorText { New-ProvPackage @in -Path "$TestDrive/keep.tar.gz" -WhatIf }
+        $whatIf | Should -Match '(?i)-Force'
         New-ProvPackage @in -Path "$TestDrive/keep.tar.gz" -Force | Should -Not -BeNullOrEmpty
         Get-ChildItem $TestDrive -Filter '*.partial' | Should -BeNullOrEmpty
     }

@@ -124,6 +124,20 @@ Describe 'Test-ProvPackage' {
         $text | Should -Match '(?i)damaged|corrupt'
     }
 
+    It 'says a folder is not a package' {
+        Get-ErrorText { Test-ProvPackage $TestDrive } | Should -Match 'is a folder'
+    }
+
+    It 'returns a result for an unreadable package too, so filters on IsValid see it' {
+        Copy-Item $net.Kms.PublicKeyPath "$TestDrive/not-a-package.tar.gz"
+        $results = Get-Item $pkg.Path, "$TestDrive/not-a-package.tar.gz" | Test-ProvPackage -ErrorAction SilentlyContinue
+        $results.Count | Should -Be 2
+        $bad = $results | Where-Object { -not $_.IsValid }
+        $bad.Path | Should -Be "$TestDrive/not-a-package.tar.gz"
+        $bad.Problems | Should -Match 'gzip'
+        $bad.ConfigId | Should -BeNullOrEmpty
+    }
+
     It 'says so when the package does not exist' {
         Get-ErrorText { Test-ProvPackage "$TestDrive/absent.tar.gz" } | Should -Match 'absent\.tar\.gz'
     }
@@ -147,6 +161,8 @@ Describe 'Test-ProvPackage on hostile archives' {
         @{ Case = 'a duplicate file'; Extra = @{ Name = 'node/field_config/field.cfg'; Data = 'again' }; Expect = 'node/field_config/field\.cfg' }
     ) {
         $path = New-RawTestPackage "$TestDrive/hostile.tar.gz" (@($manifestEntry) + @($others) + @($Extra))
+        # In a batch the entry alone does not say which package failed.
+        (Get-ErrorText { Test-ProvPackage $path }) | Should -Match ([regex]::Escape($path))
         $text = Get-ErrorText { Test-ProvPackage $path }
         $text | Should -Match $Expect
         Test-Path "$TestDrive/../evil.txt" | Should -BeFalse

@@ -69,5 +69,5 @@ internal static class KeyFileWriter
     }
 
     private static KeyFileException Exists(string path)
-        => new($"The file '{path}' already exists; it is only replaced when overwriting is asked for.");
+        => new($"The file '{path}' already exists; use -Force to replace it.");
 }

@@ -21,6 +21,11 @@ internal static class ManifestReader
             using var reader = XmlReader.Create(buffer, CreateSettings());
             doc = XDocument.Load(reader);
         }
+        catch (XmlSchemaException ex) when (BadConfigId(buffer) is { } configError)
+        {
+            // The schema holds configId to 64 bits too; the parser's message names the value and says what is wrong.
+            throw Error(entryName, $"has a bad configId: {configError}", ex);
+        }
         catch (XmlSchemaException ex)
         {
             throw Error(entryName, $"does not match the package manifest schema (docs/schemas/package-manifest.xsd) at line {ex.LineNumber}, position {ex.LinePosition}: {ex.Message}", ex);
@@ -37,6 +42,22 @@ internal static class ManifestReader
         var manifest = Map(doc.Root!, entryName);
         Check(manifest, entryName);
         return manifest;
+    }
+
+    /// <summary>Why the manifest's configId does not parse, read again without the schema; null when it parses or cannot be found.</summary>
+    private static string? BadConfigId(MemoryStream buffer)
+    {
+        buffer.Position = 0;
+        try
+        {
+            using var reader = XmlReader.Create(buffer, new XmlReaderSettings { DtdProcessing = DtdProcessing.Prohibit, XmlResolver = null });
+            var text = (string?)XDocument.Load(reader).Root?.Element(XName.Get("configId", PackageManifest.Namespace));
+            return text is not null && !ProvConfigId.TryParse(text, out _, out var error) ? error : null;
+        }
+        catch (XmlException)
+        {
+            return null;
+        }
     }
 
     private static MemoryStream ReadCapped(Stream input, string entryName)

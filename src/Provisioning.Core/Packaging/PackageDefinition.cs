@@ -40,9 +40,9 @@ public sealed class PackageDefinition
         foreach (var alias in Aliases)
         {
             if (PackageText.NameProblem(alias, "Config alias") is { } problem)
-                throw new ArgumentException(problem, nameof(Aliases));
+                throw new ArgumentException(problem, "ConfigAlias");
             if (!aliases.Add(alias))
-                throw new ArgumentException($"Config alias '{alias}' is given twice (aliases are compared without regard to case).", nameof(Aliases));
+                throw new ArgumentException($"Config alias '{alias}' is given twice (aliases are compared without regard to case).", "ConfigAlias");
         }
 
         RequireFile(NodeFirmware, nameof(NodeFirmware), "node firmware");
@@ -73,9 +73,11 @@ public sealed class PackageDefinition
     private static void RequireFile(string path, string parameter, string what)
     {
         if (string.IsNullOrWhiteSpace(path))
-            throw new ArgumentException($"The {what} file is required: give it with -{parameter}.", parameter);
+            throw new ArgumentException($"The {what} is required: give it with -{parameter}.", parameter);
+        if (Directory.Exists(path))
+            throw new ArgumentException($"'{path}' (-{parameter}) is a folder: give the {what} file itself.", parameter);
         if (!File.Exists(path))
-            throw new ArgumentException($"The {what} file '{path}' (-{parameter}) does not exist.", parameter);
+            throw new ArgumentException($"The {what} '{path}' (-{parameter}) does not exist.", parameter);
         if (PackageText.FileNameProblem(Path.GetFileName(path)) is { } problem)
             throw new ArgumentException($"The {what} file '{path}' (-{parameter}) cannot go into a package: {problem}", parameter);
     }

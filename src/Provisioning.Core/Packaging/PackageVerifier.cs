@@ -74,6 +74,8 @@ public static class PackageVerifier
     public static PackageVerification Verify(string path, PackageVerifyOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(path);
+        if (Directory.Exists(path))
+            throw new PackageFormatException(null, $"'{path}' is a folder, not a package file.");
         FileStream file;
         try
         {

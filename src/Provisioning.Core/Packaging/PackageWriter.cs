@@ -33,12 +33,15 @@ public static class PackageWriter
         ArgumentNullException.ThrowIfNull(definition);
         definition.Validate();
         var fullPath = Path.GetFullPath(outputPath);
+        if (Directory.Exists(fullPath))
+            throw new IOException($"'{fullPath}' is a folder: give the package file to write, e.g. {Path.Combine(fullPath, "package.tar.gz")}.");
         if (!overwrite && File.Exists(fullPath))
             throw new IOException($"The package '{fullPath}' already exists; use -Force to replace it.");
         CheckKeys(definition);
 
         var plan = Plan(definition);
         var manifest = Hash(definition, plan, progress, cancellationToken);
+        Directory.CreateDirectory(Path.GetDirectoryName(fullPath)!);
         var partial = $"{fullPath}.{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6))}.partial";
         try
         {

@@ -27,6 +27,12 @@ public readonly record struct ProvConfigId(ulong Value)
             return false;
         }
 
+        if (trimmed[0] == '-')
+        {
+            error = $"Config ID '{trimmed}' is negative: configuration IDs are unsigned 64-bit numbers (0 to {ulong.MaxValue}).";
+            return false;
+        }
+
         bool hex = trimmed.StartsWith("0x", StringComparison.OrdinalIgnoreCase);
         var digits = hex ? trimmed.AsSpan(2) : trimmed.AsSpan();
         bool allDigits = digits.Length > 0;

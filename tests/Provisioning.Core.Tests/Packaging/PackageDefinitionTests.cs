@@ -58,16 +58,16 @@ public sealed class PackageDefinitionTests : IDisposable
     public void Bad_aliases_are_refused(string alias)
     {
         var ex = Invalid(d => d.Aliases.Add(alias));
-        Assert.Equal("Aliases", ex.ParamName);
+        Assert.Equal("ConfigAlias", ex.ParamName);
     }
 
     [Fact]
     public void Aliases_must_be_unique_regardless_of_case() =>
-        Assert.Equal("Aliases", Invalid(d => d.Aliases.Add("KITE_170")).ParamName);
+        Assert.Equal("ConfigAlias", Invalid(d => d.Aliases.Add("KITE_170")).ParamName);
 
     [Fact]
     public void Long_aliases_are_refused() =>
-        Assert.Equal("Aliases", Invalid(d => d.Aliases.Add(new string('a', 129))).ParamName);
+        Assert.Equal("ConfigAlias", Invalid(d => d.Aliases.Add(new string('a', 129))).ParamName);
 
     [Fact]
     public void App_names_must_be_unique_and_plain()

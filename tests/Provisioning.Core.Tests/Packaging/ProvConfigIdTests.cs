@@ -33,7 +33,6 @@ public class ProvConfigIdTests
 
     [Theory]
     [InlineData("0xZZ")]
-    [InlineData("-1")]
     [InlineData("+5")]
     [InlineData("1_000")]
     [InlineData("0x")]
@@ -44,6 +43,15 @@ public class ProvConfigIdTests
         Assert.False(ProvConfigId.TryParse(text, out _, out var error));
         Assert.Equal($"Config ID '{text}' is not a number: use decimal digits or 0x followed by hexadecimal digits.", error);
         Assert.Throws<FormatException>(() => ProvConfigId.Parse(text));
+    }
+
+    [Theory]
+    [InlineData("-1")]
+    [InlineData("-0x45")]
+    public void A_negative_id_is_called_negative(string text)
+    {
+        Assert.False(ProvConfigId.TryParse(text, out _, out var error));
+        Assert.Equal($"Config ID '{text}' is negative: configuration IDs are unsigned 64-bit numbers (0 to 18446744073709551615).", error);
     }
 
     [Theory]
