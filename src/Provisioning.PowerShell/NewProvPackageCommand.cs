@@ -89,7 +89,7 @@ public sealed class NewProvPackageCommand : ProvCmdlet
         // Each package (a CSV row, say) stands alone: its failure is a non-terminating error and the next one is still built.
         PackageDefinition definition;
         try { definition = BuildDefinition(); }
-        catch (Exception e) when (e is ArgumentException or FormatException or FileNotFoundException or KeyFileException)
+        catch (Exception e) when (e is ArgumentException or FormatException or FileNotFoundException)
         {
             WriteError(Error(e, "InvalidPackageDefinition", ErrorCategory.InvalidArgument, e is ArgumentException a ? a.ParamName : DefinitionPath));
             return;
@@ -115,7 +115,6 @@ public sealed class NewProvPackageCommand : ProvCmdlet
         catch (OperationCanceledException) { throw new PipelineStoppedException(); }
         catch (KeyFileException e) { WriteError(Error(e, "InvalidKeyFile", ErrorCategory.InvalidData, output)); }
         catch (ArgumentException e) { WriteError(Error(e, "InvalidPackageDefinition", ErrorCategory.InvalidArgument, e.ParamName)); }
-        catch (InvalidOperationException e) { WriteError(Error(e, "PackageNotBuilt", ErrorCategory.InvalidData, output)); }
         catch (Exception e) when (FileErrorCategory(e, ErrorCategory.WriteError) is { } category) { WriteError(Error(e, "PackageNotWritten", category, output)); }
         finally { progress.Complete(); }
     }
