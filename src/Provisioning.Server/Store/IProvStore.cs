@@ -1,0 +1,175 @@
+using Provisioning.Core.Api;
+using Provisioning.Core.Export;
+using Provisioning.Core.Packaging;
+
+namespace Provisioning.Server.Store;
+
+/// <summary>
+/// The server's database: tokens, imported packages (with history), aliases, device records (with history) and
+/// export receipts. One interface, one implementation per engine (SQLite, MySQL/MariaDB); the same test suite runs
+/// against each. Implementations are safe to call concurrently and hold no state that several server instances
+/// sharing one database could disagree on.
+/// </summary>
+public interface IProvStore : IAsyncDisposable
+{
+    /// <summary><c>sqlite</c> or <c>mysql</c>.</summary>
+    string Engine { get; }
+
+    /// <summary>Creates or upgrades the schema to the newest script shipped with the server. Idempotent.</summary>
+    Task MigrateAsync(CancellationToken ct = default);
+
+    /// <summary>The schema version now in the database (0 when empty).</summary>
+    Task<int> GetSchemaVersionAsync(CancellationToken ct = default);
+
+    // ---- tokens ----------------------------------------------------------------------------------
+
+    /// <summary>Stores a token by the SHA-256 of its secret.</summary>
+    Task<TokenInfo> AddTokenAsync(string name, string role, byte[] secretHash, DateTimeOffset created, CancellationToken ct = default);
+
+    /// <summary>The token with this secret hash, revoked or not; null when unknown.</summary>
+    Task<StoredToken?> FindTokenAsync(byte[] secretHash, CancellationToken ct = default);
+
+    /// <summary>All tokens, oldest first.</summary>
+    Task<IReadOnlyList<TokenInfo>> ListTokensAsync(CancellationToken ct = default);
+
+    /// <summary>Marks a token revoked; false when there is no such token.</summary>
+    Task<bool> RevokeTokenAsync(long id, DateTimeOffset revoked, CancellationToken ct = default);
+
+    /// <summary>Whether any unrevoked admin token exists.</summary>
+    Task<bool> HasAdminTokenAsync(CancellationToken ct = default);
+
+    // ---- packages --------------------------------------------------------------------------------
+
+    /// <summary>
+    /// Adds a package in one transaction: the next revision for its config ID becomes current, the previous one
+    /// stays as history, aliases point at the config. Throws <see cref="AliasConflictException"/> when an alias
+    /// belongs to another config and <see cref="ImportConflictException"/> when another import of the same config
+    /// committed first (the revision was taken).
+    /// </summary>
+    Task<StoredPackage> AddPackageAsync(NewPackage package, CancellationToken ct = default);
+
+    /// <summary>Current packages (or all revisions), ordered by config ID then revision.</summary>
+    Task<IReadOnlyList<StoredPackage>> ListPackagesAsync(bool includeHistory, CancellationToken ct = default);
+
+    /// <summary>The current package of a config, with files and apps; null when none.</summary>
+    Task<StoredPackage?> GetPackageAsync(ulong configId, CancellationToken ct = default);
+
+    /// <summary>The config an alias maps to; null when unknown. Aliases compare case-sensitively.</summary>
+    Task<ulong?> ResolveAliasAsync(string alias, CancellationToken ct = default);
+
+    /// <summary>The master-key-encrypted gateway keys of a config's current package; null when none.</summary>
+    Task<(int Revision, byte[] Sealed)?> GetGatewayKeysAsync(ulong configId, CancellationToken ct = default);
+
+    /// <summary>Whether some package (current or history) references a repository file.</summary>
+    Task<bool> IsFileReferencedAsync(string sha256, CancellationToken ct = default);
+
+    // ---- device records --------------------------------------------------------------------------
+
+    /// <summary>
+    /// Records a device's key as pending and makes it the node's current record (the previous one becomes history).
+    /// Idempotent by <paramref name="requestId"/>: a repeat with the same content returns the stored record with
+    /// <c>Created</c> false; a repeat with different content throws <see cref="RequestConflictException"/>.
+    /// </summary>
+    Task<(DeviceRecord Record, bool Created)> RecordDeviceAsync(uint nodeId, Guid requestId, DeviceRecordRequest request,
+        DateTimeOffset recordedAt, CancellationToken ct = default);
+
+    /// <summary>Marks a record confirmed (idempotent); null when there is no such record for that node.</summary>
+    Task<DeviceRecord?> ConfirmDeviceAsync(uint nodeId, Guid requestId, DateTimeOffset confirmedAt, CancellationToken ct = default);
+
+    /// <summary>A node's current record and history, newest first; null when the node was never recorded.</summary>
+    Task<DeviceHistory?> GetDeviceAsync(uint nodeId, CancellationToken ct = default);
+
+    // ---- export ----------------------------------------------------------------------------------
+
+    /// <summary>
+    /// Streams the current record of every node matching the query, ordered by node ID, without holding them all
+    /// in memory.
+    /// </summary>
+    IAsyncEnumerable<ExportedDevice> ReadExportAsync(ExportQuery query, CancellationToken ct = default);
+
+    /// <summary>Starts an export in the history (status running) and returns its ID.</summary>
+    Task<long> StartExportAsync(ExportQuery query, ExportRequest request, string? requestedBy, DateTimeOffset started, CancellationToken ct = default);
+
+    /// <summary>Ends an export: complete with its receipt, or failed.</summary>
+    Task FinishExportAsync(long exportId, string status, long count, long size, string? sha256, DateTimeOffset completed, CancellationToken ct = default);
+
+    /// <summary>One export receipt; null when unknown.</summary>
+    Task<ExportReceipt?> GetExportAsync(long exportId, CancellationToken ct = default);
+
+    /// <summary>Export history, newest first, optionally for one config.</summary>
+    Task<IReadOnlyList<ExportReceipt>> ListExportsAsync(ulong? configId, CancellationToken ct = default);
+}
+
+/// <summary>A token as the authentication handler needs it.</summary>
+public sealed record StoredToken(long Id, string Name, string Role, DateTimeOffset? Revoked);
+
+/// <summary>A package to add: manifest facts, the repository files it references and its sealed gateway keys.</summary>
+/// <param name="Manifest">The verified manifest.</param>
+/// <param name="Comment">The importer's comment (guide §7.1.2).</param>
+/// <param name="ImportedAt">When the import committed.</param>
+/// <param name="PackageSha256">SHA-256 of the uploaded .tar.gz.</param>
+/// <param name="KmsPublicKeyPem">The package's KMS public key.</param>
+/// <param name="KmsKeyFingerprint">Its fingerprint.</param>
+/// <param name="AppPublicKeys">Application public key PEMs by app name.</param>
+/// <param name="SealedGatewayKeys">Gateway and CDLD keys encrypted under the server master key.</param>
+public sealed record NewPackage(
+    PackageManifest Manifest,
+    string? Comment,
+    DateTimeOffset ImportedAt,
+    string PackageSha256,
+    string KmsPublicKeyPem,
+    string KmsKeyFingerprint,
+    IReadOnlyDictionary<string, string> AppPublicKeys,
+    byte[] SealedGatewayKeys);
+
+/// <summary>A stored package revision.</summary>
+public sealed record StoredPackage(
+    long Id,
+    ulong ConfigId,
+    int Revision,
+    bool IsCurrent,
+    string NodeType,
+    string NodeVersion,
+    string AppLabel,
+    IReadOnlyList<AppVersion> Apps,
+    IReadOnlyList<string> Aliases,
+    string? Comment,
+    DateTimeOffset ImportedAt,
+    DateTimeOffset Created,
+    DateTimeOffset? ReplacedAt,
+    string PackageSha256,
+    string KmsPublicKeyPem,
+    string KmsKeyFingerprint,
+    IReadOnlyDictionary<string, string> AppPublicKeys,
+    IReadOnlyList<PackageFileEntry> Files);
+
+/// <summary>Selection of an export, parsed (see <see cref="RangeList"/>). Empty range lists mean "any".</summary>
+public sealed record ExportQuery(
+    ulong ConfigId,
+    IReadOnlyList<UIntRange> Batches,
+    IReadOnlyList<UIntRange> NodeIds,
+    DateTimeOffset? From,
+    DateTimeOffset? To,
+    bool IncludePending);
+
+/// <summary>An alias already maps to another config (guide §7.2.2: an alias maps to one config only).</summary>
+public sealed class AliasConflictException(string alias, ulong existingConfigId)
+    : Exception($"The alias '{alias}' already maps to config {existingConfigId}; an alias may map to one config only.")
+{
+    public string Alias { get; } = alias;
+    public ulong ExistingConfigId { get; } = existingConfigId;
+}
+
+/// <summary>Another import of the same config is running or committed first.</summary>
+public sealed class ImportConflictException(ulong configId)
+    : Exception($"Another import of config {configId} is in progress or has just finished; check Get-ProvPackage, then import again if needed.")
+{
+    public ulong ConfigId { get; } = configId;
+}
+
+/// <summary>A retried device call carried different content under the same request ID.</summary>
+public sealed class RequestConflictException(Guid requestId, uint nodeId)
+    : Exception($"Request {requestId} was already recorded for node 0x{nodeId:X8} with different content; use a new request ID for a new record.")
+{
+    public Guid RequestId { get; } = requestId;
+}
