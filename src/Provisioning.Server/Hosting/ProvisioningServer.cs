@@ -94,12 +94,25 @@ public static class ProvisioningServer
         }
         catch (Exception ex) when (ex is not StartupException)
         {
-            throw new StartupException($"The database {StoreFactory.Describe(settings.Database)} cannot be used: {Innermost(ex).Message}", ex);
+            throw new StartupException($"The database {Describe(settings.Database)} cannot be used: {Innermost(ex).Message}", ex);
         }
         app.Services.GetRequiredService<MasterKey>();
         await EnsureAdminTokenAsync(store, settings, log);
         log.LogInformation("Provisioning server {Version}: data in {DataPath}, database {Database}", ServerInfo.Version, settings.DataPath,
-            StoreFactory.Describe(settings.Database));
+            Describe(settings.Database));
+    }
+
+    /// <summary>The database spec without secrets; a spec too malformed to describe is shown only by its engine prefix.</summary>
+    private static string Describe(string spec)
+    {
+        try
+        {
+            return StoreFactory.Describe(spec);
+        }
+        catch (ArgumentException)
+        {
+            return $"'{spec.Split(';')[0]}'";
+        }
     }
 
     private static async Task EnsureAdminTokenAsync(IProvStore store, ServerSettings settings, ILogger log)
