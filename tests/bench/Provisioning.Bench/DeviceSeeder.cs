@@ -1,0 +1,180 @@
+using System.Data.Common;
+using System.Globalization;
+using System.Text;
+using System.Threading.Channels;
+using Microsoft.Data.Sqlite;
+using Provisioning.Core.Api;
+
+namespace Provisioning.Bench;
+
+/// <summary>
+/// Writes confirmed device records straight into a server database (schema of src/Provisioning.Server/Store/Schema),
+/// many thousand per transaction, so a million can be seeded in about a minute. Each record is also its node's
+/// current one, as the store would leave it. Rows are generated on another thread while the database writes.
+/// </summary>
+internal sealed class DeviceSeeder(BenchDatabase database, ulong configId, string kmsFingerprint)
+{
+    private const int RowsPerTransaction = 50_000;
+    private const int RowsPerMySqlStatement = 500;
+    private const string KeyAlgorithm = "RSA-OAEP-SHA256";
+    private const string RecordColumns =
+        "id, request_id, node_id, config_id, batch, ts, status, encrypted_root_key, key_algorithm, kms_fingerprint, apps, station, recorded_at, confirmed_at";
+
+    private sealed record Row(long Id, byte[] RequestId, uint NodeId, uint Batch, long Timestamp, byte[] RootKey, string Apps, string Station);
+
+    /// <summary>Adds devices number <paramref name="first"/> .. first+count-1 (node IDs derive from the numbers).</summary>
+    public async Task SeedAsync(long first, long count)
+    {
+        await using var connection = await database.OpenAsync();
+        long nextId;
+        await using (var max = connection.CreateCommand())
+        {
+            max.CommandText = "SELECT COALESCE(MAX(id), 0) + 1 FROM device_records";
+            nextId = Convert.ToInt64(await max.ExecuteScalarAsync(), CultureInfo.InvariantCulture);
+        }
+        var rows = Generate(nextId, first, count);
+        if (database.IsSqlite)
+            await SeedSqliteAsync((SqliteConnection)connection, rows);
+        else
+            await SeedMySqlAsync(connection, rows);
+    }
+
+    private static ChannelReader<Row> Generate(long nextId, long first, long count)
+    {
+        var channel = Channel.CreateBounded<Row>(new BoundedChannelOptions(20_000) { SingleReader = true, SingleWriter = true });
+        _ = Task.Run(async () =>
+        {
+            var random = new Random();
+            try
+            {
+                for (long i = 0; i < count; i++)
+                {
+                    var device = new SeedDevice(first + i, random);
+                    await channel.Writer.WriteAsync(new Row(nextId + i, SeedDevice.RequestId(), device.NodeId, device.Batch, device.TimestampMs,
+                        device.EncryptedRootKey(), device.AppsJson(), device.Station));
+                }
+                channel.Writer.Complete();
+            }
+            catch (Exception ex)
+            {
+                channel.Writer.Complete(ex);
+            }
+        });
+        return channel.Reader;
+    }
+
+    private async Task SeedSqliteAsync(SqliteConnection connection, ChannelReader<Row> rows)
+    {
+        // Seeding only: a crash here loses nothing the bench needs, so skip the syncs; a large page cache keeps the
+        // random request_id and node_id inserts in memory.
+        await ExecuteAsync(connection, "PRAGMA synchronous = OFF; PRAGMA cache_size = -262144;");
+        // An index built once from all rows is much faster than a million random inserts into it. The definitions
+        // are read back from the database, so the file ends up with exactly the schema the server made.
+        var indexes = new List<(string Name, string Sql)>();
+        await using (var list = connection.CreateCommand())
+        {
+            list.CommandText = "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'device_records' AND sql IS NOT NULL";
+            await using var reader = await list.ExecuteReaderAsync();
+            while (await reader.ReadAsync())
+                indexes.Add((reader.GetString(0), reader.GetString(1)));
+        }
+        foreach (var (name, _) in indexes)
+            await ExecuteAsync(connection, $"DROP INDEX \"{name}\"");
+
+        while (await rows.WaitToReadAsync())
+        {
+            await using var tx = (SqliteTransaction)await connection.BeginTransactionAsync();
+            await using var record = connection.CreateCommand();
+            record.Transaction = tx;
+            record.CommandText = $"INSERT INTO device_records ({RecordColumns}) " +
+                "VALUES ($id, $request, $node, $config, $batch, $ts, $status, $key, $algorithm, $fingerprint, $apps, $station, $recorded, $confirmed)";
+            var p = new[] { "$id", "$request", "$node", "$config", "$batch", "$ts", "$status", "$key", "$algorithm", "$fingerprint", "$apps", "$station", "$recorded", "$confirmed" }
+                .Select(name => record.Parameters.Add(new SqliteParameter { ParameterName = name })).ToArray();
+            await using var node = connection.CreateCommand();
+            node.Transaction = tx;
+            node.CommandText = "INSERT INTO nodes (node_id, current_record_id) VALUES ($node, $id)";
+            var nodeId = node.Parameters.Add(new SqliteParameter { ParameterName = "$node" });
+            var recordId = node.Parameters.Add(new SqliteParameter { ParameterName = "$id" });
+            record.Prepare();
+            node.Prepare();
+            p[3].Value = unchecked((long)configId);
+            p[6].Value = DeviceStatus.Confirmed;
+            p[8].Value = KeyAlgorithm;
+            p[9].Value = kmsFingerprint;
+
+            for (int n = 0; n < RowsPerTransaction && await rows.WaitToReadAsync();)
+            for (; n < RowsPerTransaction && rows.TryRead(out var row); n++)
+            {
+                p[0].Value = row.Id;
+                p[1].Value = row.RequestId;
+                p[2].Value = (long)row.NodeId;
+                p[4].Value = (long)row.Batch;
+                p[5].Value = row.Timestamp;
+                p[7].Value = row.RootKey;
+                p[10].Value = row.Apps;
+                p[11].Value = row.Station;
+                p[12].Value = row.Timestamp + 400;
+                p[13].Value = row.Timestamp + 900;
+                record.ExecuteNonQuery();
+                nodeId.Value = (long)row.NodeId;
+                recordId.Value = row.Id;
+                node.ExecuteNonQuery();
+            }
+            await tx.CommitAsync();
+        }
+        foreach (var (_, sql) in indexes)
+            await ExecuteAsync(connection, sql);
+        // Leave the file as a stopped server would: everything in the main database, an empty WAL.
+        await ExecuteAsync(connection, "PRAGMA wal_checkpoint(TRUNCATE);");
+    }
+
+    private async Task SeedMySqlAsync(DbConnection connection, ChannelReader<Row> rows)
+    {
+        // The rows are consistent by construction; skipping per-row checks is what a DBA's bulk load does too.
+        await ExecuteAsync(connection, "SET SESSION unique_checks = 0, foreign_key_checks = 0");
+        string constants = string.Create(CultureInfo.InvariantCulture, $"{configId},");
+        string middle = $"'{DeviceStatus.Confirmed}',";
+        string after = $",'{KeyAlgorithm}',{Quote(kmsFingerprint)},";
+        var records = new StringBuilder(RowsPerMySqlStatement * 1_600);
+        var nodes = new StringBuilder(RowsPerMySqlStatement * 24);
+        while (await rows.WaitToReadAsync())
+        {
+            await using var tx = await connection.BeginTransactionAsync();
+            for (int n = 0; n < RowsPerTransaction && await rows.WaitToReadAsync();)
+            {
+                records.Clear().Append($"INSERT INTO device_records ({RecordColumns}) VALUES ");
+                nodes.Clear().Append("INSERT INTO nodes (node_id, current_record_id) VALUES ");
+                for (int s = 0; s < RowsPerMySqlStatement && n < RowsPerTransaction && rows.TryRead(out var row); s++, n++)
+                {
+                    if (s > 0)
+                    {
+                        records.Append(',');
+                        nodes.Append(',');
+                    }
+                    records.Append(CultureInfo.InvariantCulture, $"({row.Id},X'").Append(Convert.ToHexString(row.RequestId))
+                        .Append(CultureInfo.InvariantCulture, $"',{row.NodeId},").Append(constants)
+                        .Append(CultureInfo.InvariantCulture, $"{row.Batch},{row.Timestamp},").Append(middle)
+                        .Append("X'").Append(Convert.ToHexString(row.RootKey)).Append('\'').Append(after)
+                        .Append(Quote(row.Apps)).Append(',').Append(Quote(row.Station))
+                        .Append(CultureInfo.InvariantCulture, $",{row.Timestamp + 400},{row.Timestamp + 900})");
+                    nodes.Append(CultureInfo.InvariantCulture, $"({row.NodeId},{row.Id})");
+                }
+                await ExecuteAsync(connection, records.ToString(), tx);
+                await ExecuteAsync(connection, nodes.ToString(), tx);
+            }
+            await tx.CommitAsync();
+        }
+    }
+
+    /// <summary>A MySQL string literal (the seeded text holds no quotes, but a fingerprint comes from outside).</summary>
+    private static string Quote(string text) => "'" + text.Replace("\\", "\\\\").Replace("'", "''") + "'";
+
+    private static async Task ExecuteAsync(DbConnection connection, string sql, DbTransaction? tx = null)
+    {
+        await using var command = connection.CreateCommand();
+        command.Transaction = tx;
+        command.CommandText = sql;
+        command.CommandTimeout = 0;
+        await command.ExecuteNonQueryAsync();
+    }
+}

@@ -1,0 +1,286 @@
+#!/usr/bin/env pwsh
+<#
+.SYNOPSIS
+    The provisioning server's key export and device recording, on SQLite and MariaDB, against same-run baselines.
+.DESCRIPTION
+    Export (issue #3): N confirmed device records of one imported config are seeded straight into the database, then
+      baseline  Provisioning.Bench select: the rows and columns the export reads, through the same driver, in its own process
+      export    Provisioning.Bench export: POST /api/v1/exports to a server process started fresh for it, streamed to a file
+    reported as the time ratio export/SELECT (goal <= 2x) and the server's peak memory (VmHWM right after the export;
+    goal: flat, under 200 MB whatever N).
+    Stations: 32 simulated stations over HTTP, each with its own token and connection, record devices as the real flow
+    does (PUT pending with an RSA-OAEP-SHA256 encrypted key, then confirm): confirmed records/s (goal >= 1,000) and
+    p50/p99 latency (goal p99 < 50 ms); the same load against GET /api/v1/health (no database) is the baseline.
+    Times are medians of -Runs; nothing here asserts a time. MariaDB runs in a private instance (build/mariadb.sh);
+    without mariadbd that half is skipped, and said so.
+.EXAMPLE
+    ./tests/bench/Server.Bench.ps1 -Counts 10000 -Engines sqlite -Records 2000 -Runs 1    # a quick check
+#>
+param(
+    [int[]] $Counts = @(100000, 1000000),
+    [ValidateSet('sqlite', 'mysql')] [string[]] $Engines = @('sqlite', 'mysql'),
+    [int] $Records = 20000,
+    [int] $Warmup = 2000,
+    [int] $Stations = 32,
+    [int] $Runs = 3
+)
+$ErrorActionPreference = 'Stop'
+Set-StrictMode -Version Latest
+$root = (Resolve-Path "$PSScriptRoot/../..").Path
+Import-Module "$root/Provisioning.psd1" -Force
+
+$benchDll = Get-ChildItem "$root/tests/bench/Provisioning.Bench/bin/Release" -Recurse -Filter Provisioning.Bench.dll | Select-Object -First 1
+if (-not $benchDll) { throw 'Build first: ./build.ps1 Bench builds the solution.' }
+# The published server if the build laid one out, else the build output; the newer of the two when both exist.
+$serverDll = @("$root/out/module/server/Provisioning.Server.dll", "$root/src/Provisioning.Server/bin/Release/net10.0/Provisioning.Server.dll") |
+    Where-Object { Test-Path $_ } | Get-Item | Sort-Object LastWriteTimeUtc -Descending | Select-Object -First 1
+if (-not $serverDll) { throw 'The server is not built: run ./build.ps1 Build (or dotnet build -c Release).' }
+$dotnet = (Get-Command dotnet).Source
+
+$work = Join-Path ([System.IO.Path]::GetTempPath()) "prov-server-bench-$PID"
+New-Item -ItemType Directory $work | Out-Null
+$script:mysql = $null   # the private MariaDB: Dir, Pid, Server (connection string without password), Password
+
+function Get-FreePort {
+    $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
+    $listener.Start(); $port = $listener.LocalEndpoint.Port; $listener.Stop(); $port
+}
+function Get-Median([double[]] $Values) { $s = @($Values | Sort-Object); $s[[int][math]::Floor(($s.Count - 1) / 2)] }
+# Peak resident memory of a running process (VmHWM), MiB.
+function Get-PeakMiB([int] $ProcessId) {
+    $line = Get-Content "/proc/$ProcessId/status" | Where-Object { $_ -like 'VmHWM:*' }
+    [math]::Round([double](($line -split '\s+')[1]) / 1024, 1)
+}
+
+# Runs the bench tool; returns the JSON objects it printed, one per line.
+function Invoke-Bench([string[]] $Arguments) {
+    $out = & $dotnet $benchDll.FullName @Arguments
+    if ($LASTEXITCODE -ne 0) { throw "Provisioning.Bench $($Arguments[0]) failed (exit code $LASTEXITCODE); its error is above." }
+    $out | Where-Object { $_ -like '{*' } | ForEach-Object { $_ | ConvertFrom-Json }
+}
+
+# The server spec and the bench tool's name for one fresh database of an engine.
+function New-BenchDatabase([string] $Engine, [string] $Name, [string] $DataPath) {
+    if ($Engine -eq 'sqlite') {
+        return [pscustomobject]@{ ServerSpec = 'sqlite'; BenchSpec = "sqlite:$DataPath/provisioning.db" }
+    }
+    Invoke-Bench @('mysql-create', $Name) | Out-Null
+    [pscustomobject]@{ ServerSpec = "mysql:$($script:mysql.Server)Database=$Name"; BenchSpec = "mysql:$Name" }
+}
+
+function Start-BenchServer([string] $DataPath, [string] $DatabaseSpec) {
+    $port = Get-FreePort
+    $uri = "http://127.0.0.1:$port"
+    # ArgumentList quotes each argument (a MySQL connection string holds spaces: "User ID=…"). The server's console
+    # is this one: with ConsoleLog=false it prints only a reason for not starting.
+    $start = [System.Diagnostics.ProcessStartInfo]::new($dotnet)
+    foreach ($a in @($serverDll.FullName, '--urls', $uri, "--Provisioning:DataPath=$DataPath", '--Provisioning:ConsoleLog=false',
+            "--Provisioning:Database=$DatabaseSpec")) { $start.ArgumentList.Add($a) }
+    $process = [System.Diagnostics.Process]::Start($start)
+    $deadline = [DateTime]::UtcNow.AddSeconds(60)
+    while ($true) {
+        if ($process.HasExited) { throw "The server exited at start (code $($process.ExitCode)); its reason is above." }
+        $health = $null
+        try { $health = Invoke-RestMethod "$uri/api/v1/health" -TimeoutSec 2 } catch { $health = $null }
+        if ($health -and $health.processId -eq $process.Id) { break }
+        if ([DateTime]::UtcNow -gt $deadline) { throw "The server on $uri (process $($process.Id)) did not answer its health endpoint within 60 s; see $DataPath/logs/server.log." }
+        $process.WaitForExit(100) | Out-Null   # a short poll interval, not a fixed wait
+    }
+    [pscustomobject]@{ Process = $process; Uri = $uri; DataPath = $DataPath; Token = (Get-Content "$DataPath/admin.token" -Raw).Trim() }
+}
+
+function Stop-BenchServer($Server) {
+    try { Invoke-RestMethod "$($Server.Uri)/api/v1/server/stop" -Method Post -Headers @{ Authorization = "Bearer $($Server.Token)" } | Out-Null }
+    catch { Write-Warning "The server did not take the stop request ($($_.Exception.Message)); killing process $($Server.Process.Id)." }
+    if (-not $Server.Process.WaitForExit(30000)) { $Server.Process.Kill() ; $Server.Process.WaitForExit() }
+}
+
+# Uploads a package as docs/server-api.md says: multipart parts passphrase, comment, package, in that order.
+function Import-BenchPackage($Server, [string] $Package, [string] $Passphrase) {
+    $client = [System.Net.Http.HttpClient]::new()
+    $stream = [System.IO.File]::OpenRead($Package)
+    try {
+        $form = [System.Net.Http.MultipartFormDataContent]::new()
+        $form.Add([System.Net.Http.StringContent]::new($Passphrase), 'passphrase')
+        $form.Add([System.Net.Http.StringContent]::new('Server.Bench.ps1'), 'comment')
+        $form.Add([System.Net.Http.StreamContent]::new($stream), 'package', (Split-Path $Package -Leaf))
+        $request = [System.Net.Http.HttpRequestMessage]::new([System.Net.Http.HttpMethod]::Post, "$($Server.Uri)/api/v1/packages")
+        $request.Headers.Authorization = [System.Net.Http.Headers.AuthenticationHeaderValue]::new('Bearer', $Server.Token)
+        $request.Content = $form
+        $response = $client.SendAsync($request).GetAwaiter().GetResult()
+        $body = $response.Content.ReadAsStringAsync().GetAwaiter().GetResult()
+        if (-not $response.IsSuccessStatusCode) { throw "Importing $Package failed: HTTP $([int]$response.StatusCode) $body" }
+        ($body | ConvertFrom-Json).package
+    }
+    finally { $stream.Dispose(); $client.Dispose() }
+}
+
+# A started server with the bench package imported; the caller stops it.
+function Start-ImportedServer([string] $Engine, [string] $Name) {
+    $dataPath = (New-Item -ItemType Directory (Join-Path $work $Name)).FullName
+    $database = New-BenchDatabase $Engine "prov_bench_${PID}_$Name" $dataPath
+    $server = Start-BenchServer $dataPath $database.ServerSpec
+    $package = Import-BenchPackage $server $script:package.Path $script:passphrase
+    $server | Add-Member -NotePropertyMembers @{ Database = $database; ConfigId = $package.configId; Fingerprint = $package.kmsKeyFingerprint } -PassThru
+}
+
+function Start-BenchMariaDb {
+    if (-not (Get-Command mariadbd -ErrorAction Ignore) -and -not (Test-Path /usr/sbin/mariadbd)) {
+        return 'mariadbd is not installed (apt-get install -y mariadb-server)'
+    }
+    $mariadbScript = Join-Path $root 'build/mariadb.sh'
+    if (-not (Test-Path $mariadbScript)) { return "$mariadbScript is missing (it comes with the MariaDB store)" }
+    # Under /var/tmp with a traversable folder: the server runs as the mysql user, which cannot reach a private temp folder.
+    $dir = "/var/tmp/prov-server-bench-mariadb-$PID"
+    New-Item -ItemType Directory -Force $dir | Out-Null
+    & chmod 755 $dir
+    $env:PROV_MYSQL_PORT = Get-FreePort
+    $line = & bash $mariadbScript start $dir | Where-Object { $_ -like 'PROV_TEST_MYSQL=*' }
+    Remove-Item Env:PROV_MYSQL_PORT
+    if ($LASTEXITCODE -ne 0 -or -not $line) { throw "build/mariadb.sh start $dir failed; see $dir/mariadb.err" }
+    $connection = $line.Substring('PROV_TEST_MYSQL='.Length)
+    # The server gets the password through its environment, never on its command line (docs/server-api.md).
+    $parts = $connection -split ';' | Where-Object { $_ }
+    $password = ($parts | Where-Object { $_ -like 'Password=*' }) -replace '^Password=', ''
+    $server = ($parts | Where-Object { $_ -notlike 'Password=*' } | ForEach-Object { "$_;" }) -join ''
+    $env:PROV_TEST_MYSQL = $connection
+    $env:Provisioning__DatabasePassword = $password
+    $script:mysql = [pscustomobject]@{ Dir = $dir; Pid = [int](Get-Content "$dir/mariadb.pid"); Server = $server }
+    $null
+}
+
+function Stop-BenchMariaDb {
+    if (-not $script:mysql) { return }
+    & bash (Join-Path $root 'build/mariadb.sh') stop $script:mysql.Dir | Out-Host
+    Remove-Item $script:mysql.Dir -Recurse -Force -ErrorAction Ignore
+    Remove-Item Env:PROV_TEST_MYSQL, Env:Provisioning__DatabasePassword -ErrorAction Ignore
+    $script:mysql = $null
+}
+
+function Measure-Export([string] $Engine) {
+    $server = Start-ImportedServer $Engine "${Engine}_export"
+    Stop-BenchServer $server
+    $seeded = 0
+    foreach ($count in $Counts | Sort-Object) {
+        Write-Host "  $Engine export: seeding $($count - $seeded) devices (to $count)..."
+        $seed = Invoke-Bench @('seed', $server.Database.BenchSpec, $server.ConfigId, $server.Fingerprint, $seeded, ($count - $seeded))
+        $seeded = $count
+        $unordered = Invoke-Bench @('select', $server.Database.BenchSpec, $server.ConfigId, 'unordered')
+        $measured = foreach ($run in 1..$Runs) {
+            $select = Invoke-Bench @('select', $server.Database.BenchSpec, $server.ConfigId)
+            $fresh = Start-BenchServer $server.DataPath $server.Database.ServerSpec
+            try {
+                $idle = Get-PeakMiB $fresh.Process.Id
+                $file = Join-Path $work 'device_keys.xml'
+                $export = Invoke-Bench @('export', $fresh.Uri, $fresh.DataPath, $server.ConfigId, $file)
+                $peak = Get-PeakMiB $fresh.Process.Id
+                Remove-Item $file
+            }
+            finally { Stop-BenchServer $fresh }
+            if ($select.rows -ne $count -or $export.devices -ne $count) {
+                throw "Expected $count devices, but the SELECT read $($select.rows) and the export wrote $($export.devices)."
+            }
+            [pscustomobject]@{ Select = $select.seconds; Export = $export.seconds; FirstByte = $export.firstByteSeconds; Bytes = $export.bytes
+                IdleMiB = $idle; PeakMiB = $peak }
+        }
+        $selectS = Get-Median $measured.Select; $exportS = Get-Median $measured.Export
+        [pscustomobject]@{
+            Engine = $Engine; Devices = $count
+            'Seed s' = [math]::Round($seed.seconds, 1)
+            'SELECT s' = [math]::Round($selectS, 2)
+            'SELECT unordered s' = [math]::Round($unordered.seconds, 2)
+            'Export s' = [math]::Round($exportS, 2)
+            'First byte s' = [math]::Round((Get-Median $measured.FirstByte), 2)
+            'Export/SELECT' = [math]::Round($exportS / $selectS, 2)
+            'File MiB' = [math]::Round(($measured | Select-Object -First 1).Bytes / 1MB, 0)
+            'Server idle MiB' = (Get-Median $measured.IdleMiB)
+            'Server peak MiB' = ($measured.PeakMiB | Measure-Object -Maximum).Maximum
+        }
+    }
+}
+
+function Measure-Stations([string] $Engine) {
+    $server = Start-ImportedServer $Engine "${Engine}_stations"
+    try {
+        $arguments = @('stations', $server.Uri, $server.DataPath, $server.ConfigId, $script:kms.PublicKeyPath, $server.Fingerprint, $Stations, $Warmup, $Records)
+        if ($Engine -eq 'mysql') { $arguments += $script:mysql.Pid }
+        $phases = Invoke-Bench $arguments
+        $peak = Get-PeakMiB $server.Process.Id
+    }
+    finally { Stop-BenchServer $server }
+    foreach ($phase in $phases) {
+        [pscustomobject]@{
+            Engine = $Engine; Load = if ($phase.phase -eq 'health') { 'GET health x2' } else { 'PUT + confirm' }
+            'Records/s' = [math]::Round($phase.recordsPerSecond, 0)
+            'Record p50 ms' = [math]::Round($phase.recordP50, 1); 'Record p99 ms' = [math]::Round($phase.recordP99, 1)
+            'PUT ms' = [math]::Round($phase.firstP50, 1), [math]::Round($phase.firstP99, 1) -join ' / '
+            'Confirm ms' = [math]::Round($phase.secondP50, 1), [math]::Round($phase.secondP99, 1) -join ' / '
+            'Request p50 ms' = [math]::Round($phase.requestP50, 1); 'Request p99 ms' = [math]::Round($phase.requestP99, 1)
+            'Request max ms' = [math]::Round($phase.requestMax, 0)
+            'Wall s' = [math]::Round($phase.seconds, 1); 'Server CPU s' = $phase.serverCpu; 'DB CPU s' = $phase.databaseCpu; 'Client CPU s' = $phase.clientCpu
+            'Server peak MiB' = $peak
+        }
+    }
+}
+
+try {
+    # One package for every run: a 3072-bit KMS key (384-byte root key blocks), two application bundles.
+    $script:passphrase = [Convert]::ToBase64String([System.Security.Cryptography.RandomNumberGenerator]::GetBytes(18))
+    $secure = ConvertTo-SecureString $script:passphrase -AsPlainText -Force
+    $script:kms = New-ProvKmsKeyPair -Path "$work/kms"
+    $gw = New-ProvGatewayKeyFile -KmsPrivateKeyPath $script:kms.PrivateKeyPath -Passphrase $secure -Path "$work/net" -Iterations 10000
+    $hes = New-ProvKmsKeyPair -Path "$work/hes" -KeySize 2048
+    $files = @{}
+    foreach ($f in @{ 'node.bin' = 262144; 'field.cfg' = 512; 'factory.cfg' = 512; 'emcm.bin' = 65536; 'emcm.cfg' = 300; 'zigbee.bin' = 32768 }.GetEnumerator()) {
+        $files[$f.Key] = Join-Path $work $f.Key
+        [System.IO.File]::WriteAllBytes($files[$f.Key], [System.Security.Cryptography.RandomNumberGenerator]::GetBytes($f.Value))
+    }
+    $script:package = New-ProvPackage -Path "$work/bench_69.tar.gz" -ConfigId 69 -ConfigAlias bench_69 -AppLabel bench_meter -NodeType UNODE -NodeVersion 1.2.3.4 `
+        -NodeFirmware $files['node.bin'] -NodeFieldConfig $files['field.cfg'] -NodeFactoryConfig $files['factory.cfg'] `
+        -KmsPublicKeyPath $script:kms.PublicKeyPath -GatewayKeyFile $gw.Path -App @(
+            @{ Name = 'emcm'; Version = '5.6.7.8'; Firmware = $files['emcm.bin']; FieldConfig = $files['emcm.cfg']; PublicKeyPath = $hes.PublicKeyPath }
+            @{ Name = 'zigbee'; Version = '1.2.3.4'; Firmware = $files['zigbee.bin'] })
+
+    $skipped = $null
+    if ($Engines -contains 'mysql') {
+        $skipped = Start-BenchMariaDb
+        if ($skipped) { Write-Host "The MariaDB half is skipped: $skipped." }
+    }
+    $engines = $Engines | Where-Object { $_ -eq 'sqlite' -or -not $skipped }
+
+    $exportRows = foreach ($engine in $engines) { Measure-Export $engine }
+    $stationRows = foreach ($engine in $engines) { Write-Host "  $engine stations: $Stations stations, $Records records after $Warmup warm-up..."; Measure-Stations $engine }
+
+    Write-Host ''
+    Write-Host "Key export of every confirmed device of one config: median seconds of $Runs, each export from a freshly started server;"
+    Write-Host 'SELECT = the same rows and columns in node order through the same driver, in its own process (unordered: without ORDER BY):'
+    $exportRows | Select-Object Engine, Devices, 'Seed s', 'SELECT s', 'SELECT unordered s', 'Export s', 'First byte s', 'Export/SELECT', 'File MiB' |
+        Format-Table -AutoSize | Out-String -Width 300 | Write-Host
+    Write-Host "Server process memory (VmHWM, MiB): after start, and right after the export (the largest of $Runs):"
+    $exportRows | Select-Object Engine, Devices, 'Server idle MiB', 'Server peak MiB' | Format-Table -AutoSize | Out-String -Width 300 | Write-Host
+    foreach ($group in $exportRows | Group-Object Engine) {
+        $first = $group.Group | Select-Object -First 1; $last = $group.Group | Select-Object -Last 1
+        Write-Host ("{0}: export {1}x the SELECT at {2:N0} devices (goal <= 2x); server peak {3} MiB (goal < 200 MB), {4}x its peak at {5:N0} devices (flat = 1.0)" -f `
+            $group.Name, $last.'Export/SELECT', $last.Devices, $last.'Server peak MiB',
+            [math]::Round($last.'Server peak MiB' / $first.'Server peak MiB', 2), $first.Devices)
+    }
+    Write-Host ''
+    Write-Host "Device records from $Stations concurrent stations over HTTP, $Records records after $Warmup warm-up; PUT and Confirm as p50 / p99 ms."
+    Write-Host 'The baseline does the same with two GET /api/v1/health per record (no token check, no database):'
+    $stationRows | Select-Object Engine, Load, 'Records/s', 'Record p50 ms', 'Record p99 ms', 'PUT ms', 'Confirm ms', 'Request p50 ms', 'Request p99 ms', 'Request max ms' |
+        Format-Table -AutoSize | Out-String -Width 300 | Write-Host
+    Write-Host 'Where the time goes: CPU seconds each process used during the measured phase (2 cores: at most 2x wall), server memory after the run:'
+    $stationRows | Select-Object Engine, Load, 'Wall s', 'Server CPU s', 'DB CPU s', 'Client CPU s', 'Server peak MiB' |
+        Format-Table -AutoSize | Out-String -Width 300 | Write-Host
+    foreach ($group in $stationRows | Group-Object Engine) {
+        $health = $group.Group | Where-Object Load -like 'GET*'; $store = $group.Group | Where-Object Load -like 'PUT*'
+        Write-Host ("{0}: {1} confirmed records/s (goal >= 1,000), {2:N2}x the health baseline's rate; request p99 {3} ms (goal < 50), {4}x the baseline's" -f `
+            $group.Name, $store.'Records/s', ($store.'Records/s' / $health.'Records/s'), $store.'Request p99 ms',
+            [math]::Round($store.'Request p99 ms' / [math]::Max($health.'Request p99 ms', 0.1), 1))
+    }
+    if ($skipped) { Write-Host "MariaDB was skipped: $skipped." }
+}
+finally {
+    Stop-BenchMariaDb
+    Remove-Item $work -Recurse -Force -ErrorAction Ignore
+}
