@@ -66,16 +66,22 @@ public sealed class ProvServerClient : IDisposable
         IProgress<long>? bytesSent = null, CancellationToken cancellationToken = default)
     {
         await using var file = new FileStream(packagePath, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.Asynchronous | FileOptions.SequentialScan);
-        // The contract fixes the order of the parts: passphrase, comment, package.
-        using var form = new MultipartFormDataContent();
-        form.Add(new SecretTextContent(passphrase.Span), "passphrase");
-        if (comment is not null) form.Add(new StringContent(comment), "comment");
-        form.Add(new UploadFileContent(file, "application/gzip", bytesSent), "package", Path.GetFileName(packagePath));
+        using var form = ImportForm(file, Path.GetFileName(packagePath), passphrase.Span, comment, bytesSent);
 
         string route = ApiRoutes.Packages + (dryRun ? "?dryRun=true" : "");
         using var request = NewRequest(HttpMethod.Post, route, form);
         using var response = await SendAsync(request, HttpCompletionOption.ResponseContentRead, $"the upload of {Path.GetFileName(packagePath)}", timeout: null, cancellationToken).ConfigureAwait(false);
         return await ReadJsonAsync<ImportResult>(response, route, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The upload body of <c>POST /packages</c>; the contract fixes the order of the parts: passphrase, comment, package.</summary>
+    internal static MultipartFormDataContent ImportForm(FileStream package, string fileName, ReadOnlySpan<char> passphrase, string? comment, IProgress<long>? bytesSent)
+    {
+        var form = new MultipartFormDataContent();
+        form.Add(new SecretTextContent(passphrase), "passphrase");
+        if (comment is not null) form.Add(new StringContent(comment), "comment");
+        form.Add(new UploadFileContent(package, "application/gzip", bytesSent), "package", fileName);
+        return form;
     }
 
     /// <summary><c>GET /packages</c> (admin): the overview, current packages only unless <paramref name="history"/>.</summary>
