@@ -55,13 +55,15 @@ public sealed class ImportProvPackageCommand : ProvServerCmdlet
         try
         {
             // -WhatIf and -Confirm show what the server read from the package, so the dry run comes first; a plain import uploads once.
-            string description = $"Import package {path} into {Connection}";
+            string target = $"{path} into {Connection}";
             if (Previewing)
             {
                 if (!Upload(path, passphrase, dryRun: true, out var preview)) return;
-                description += Environment.NewLine + UploadedPackageInformation(preview!.Package);
+                // Shown like Write-Host (and capturable from the information stream), ahead of the What if / Confirm line.
+                WriteInformation(new HostInformationMessage { Message = UploadedPackageInformation(preview!.Package) }, new[] { "PSHOST" });
+                target = $"{path} (config {preview.Package.ConfigId}, revision {preview.Package.Revision}) into {Connection}";
             }
-            if (!ShouldProcess(description, $"Import package {path} into {Connection}?", "Import-ProvPackage")) return;
+            if (!ShouldProcess(target, "Import package")) return;
 
             if (!Upload(path, passphrase, dryRun: false, out var result)) return;
             if (result!.ReplacedRevision is { } replaced)
@@ -114,15 +116,14 @@ public sealed class ImportProvPackageCommand : ProvServerCmdlet
         finally { progress.Complete(); }
     }
 
-    // One error per package, naming it and listing every problem the server found.
+    // One error per package, naming it (the server knows only the file name) and listing every problem the server found.
     private static ErrorRecord PackageError(ProvServerException e, string path)
     {
         var record = ServerError(e, path);
         string message = e.Problems.Count > 1
-            ? $"{path} was not imported: {string.Join(Environment.NewLine, e.Problems.Prepend("").Select((p, i) => i == 0 ? p : "  - " + p))}"
-            : $"{path} was not imported: {e.Message}";
-        if (e.Status == 409)
-            message += " Nothing was changed on the server.";
+            ? $"{path} was not imported:{Environment.NewLine}{string.Join(Environment.NewLine, e.Problems.Select(p => "  - " + p))}"
+            : e.Message.Contains(path, StringComparison.Ordinal) ? e.Message : $"{path}: {e.Message}";
+        if (e.Status == 409) message += " Nothing was changed on the server.";
         record.ErrorDetails = new ErrorDetails(message);
         return record;
     }

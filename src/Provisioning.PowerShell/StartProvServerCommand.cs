@@ -90,7 +90,7 @@ public sealed class StartProvServerCommand : ProvCmdlet
             catch (ArgumentException e) { Fail(e, "InvalidDatabaseSpec", ErrorCategory.InvalidArgument, Database); return; }
             if (!ShouldProcess($"{ServerAddress.Display(launch.ClientAddress)} (data {dataPath}, database {description})", "Start provisioning server")) return;
 
-            Directory.CreateDirectory(dataPath);
+            // The server creates the data folder itself, readable by its owner only.
             ServerProcess server;
             try
             {
