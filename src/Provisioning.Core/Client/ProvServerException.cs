@@ -87,8 +87,8 @@ public sealed class ProvServerException : Exception
                 $"Connect with a valid token: Connect-ProvServer -Uri {display} -Token (Read-Host -AsSecureString 'Token').",
             // A transport refusal (keys over plain HTTP) explains itself; a role refusal needs the fix named.
             HttpStatusCode.Forbidden when errorId != InsecureKeyTransport || detail is null =>
-                $"The server at {display} refused {what} for this token's role: it needs an admin token. " +
-                "A station token can only fetch configurations and files and record devices." + (detail is null ? "" : $" ({detail})"),
+                $"The server at {display} refused {what}: it needs an admin token. " +
+                "Station tokens can only fetch configurations and files and record devices; use the admin token (admin.token in the server's data folder).",
             _ when detail is not null => detail,
             _ => $"The server at {display} answered {code} {ReasonPhrase(status)} to {what}.",
         };

@@ -77,8 +77,8 @@ public sealed class ServerProcess : IDisposable
             {
                 // Drain the redirected streams so the reason is complete.
                 await Process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
-                string reason = Output.Lines.Count > 0 ? Output.ToString() : "it printed no reason";
-                string port = other is null ? "" : $" Port {Launch.Port} is answered by another server (process {other.ProcessId}); stop it or choose another -Port.";
+                string reason = Output.Lines.Count > 0 ? Output.ToString().TrimEnd('.') : "it printed no reason";
+                string port = other is null ? "" : $" Port {Launch.Port} is answered by another server (process {other.ProcessId}).";
                 throw new ServerStartException($"The server exited while starting (exit code {Process.ExitCode}): {reason}.{port}", Process.ExitCode, null);
             }
 

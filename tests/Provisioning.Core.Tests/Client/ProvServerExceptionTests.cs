@@ -39,9 +39,10 @@ public class ProvServerExceptionTests
     public void A_station_token_on_an_admin_call_is_told_it_needs_an_admin_token()
     {
         var e = ProvServerException.FromResponse(Server, HttpStatusCode.Forbidden, "application/problem+json",
-            """{"title":"Forbidden","status":403,"errorId":"AdminRequired"}""", "GET /api/v1/tokens");
-        Assert.Equal("AdminRequired", e.ErrorId);
-        Assert.Contains("needs an admin token", e.Message);
+            """{"title":"Forbidden","status":403,"detail":"A station token may not call this endpoint.","errorId":"Forbidden"}""", "GET /api/v1/tokens");
+        Assert.Equal("Forbidden", e.ErrorId);
+        Assert.Contains("refused GET /api/v1/tokens: it needs an admin token", e.Message);
+        Assert.Contains("admin.token", e.Message);
     }
 
     [Fact]
