@@ -95,24 +95,10 @@ function Stop-BenchServer($Server) {
     if (-not $Server.Process.WaitForExit(30000)) { $Server.Process.Kill() ; $Server.Process.WaitForExit() }
 }
 
-# Uploads a package as docs/server-api.md says: multipart parts passphrase, comment, package, in that order.
-function Import-BenchPackage($Server, [string] $Package, [string] $Passphrase) {
-    $client = [System.Net.Http.HttpClient]::new()
-    $stream = [System.IO.File]::OpenRead($Package)
-    try {
-        $form = [System.Net.Http.MultipartFormDataContent]::new()
-        $form.Add([System.Net.Http.StringContent]::new($Passphrase), 'passphrase')
-        $form.Add([System.Net.Http.StringContent]::new('Server.Bench.ps1'), 'comment')
-        $form.Add([System.Net.Http.StreamContent]::new($stream), 'package', (Split-Path $Package -Leaf))
-        $request = [System.Net.Http.HttpRequestMessage]::new([System.Net.Http.HttpMethod]::Post, "$($Server.Uri)/api/v1/packages")
-        $request.Headers.Authorization = [System.Net.Http.Headers.AuthenticationHeaderValue]::new('Bearer', $Server.Token)
-        $request.Content = $form
-        $response = $client.SendAsync($request).GetAwaiter().GetResult()
-        $body = $response.Content.ReadAsStringAsync().GetAwaiter().GetResult()
-        if (-not $response.IsSuccessStatusCode) { throw "Importing $Package failed: HTTP $([int]$response.StatusCode) $body" }
-        ($body | ConvertFrom-Json).package
-    }
-    finally { $stream.Dispose(); $client.Dispose() }
+# Imports the bench package the way an admin does (multipart upload: passphrase, comment, package).
+function Import-BenchPackage($Server) {
+    $connection = Connect-ProvServer -Uri $Server.Uri -Token (ConvertTo-SecureString $Server.Token -AsPlainText -Force) -PassThru
+    Import-ProvPackage -Path $script:package.Path -Passphrase $script:passphrase -Comment 'Server.Bench.ps1' -Server $connection
 }
 
 # A started server with the bench package imported; the caller stops it.
@@ -120,8 +106,8 @@ function Start-ImportedServer([string] $Engine, [string] $Name) {
     $dataPath = (New-Item -ItemType Directory (Join-Path $work $Name)).FullName
     $database = New-BenchDatabase $Engine "prov_bench_${PID}_$Name" $dataPath
     $server = Start-BenchServer $dataPath $database.ServerSpec
-    $package = Import-BenchPackage $server $script:package.Path $script:passphrase
-    $server | Add-Member -NotePropertyMembers @{ Database = $database; ConfigId = $package.configId; Fingerprint = $package.kmsKeyFingerprint } -PassThru
+    $package = Import-BenchPackage $server
+    $server | Add-Member -NotePropertyMembers @{ Database = $database; ConfigId = $package.ConfigId; Fingerprint = $package.KmsKeyFingerprint } -PassThru
 }
 
 function Start-BenchMariaDb {
@@ -174,13 +160,15 @@ function Measure-Export([string] $Engine) {
                 $file = Join-Path $work 'device_keys.xml'
                 $export = Invoke-Bench @('export', $fresh.Uri, $fresh.DataPath, $server.ConfigId, $file)
                 $peak = Get-PeakMiB $fresh.Process.Id
+                # The same export again on the now warm server: how much of the first was start-up (JIT, caches).
+                $warm = Invoke-Bench @('export', $fresh.Uri, $fresh.DataPath, $server.ConfigId, $file)
                 Remove-Item $file
             }
             finally { Stop-BenchServer $fresh }
             if ($select.rows -ne $count -or $export.devices -ne $count) {
                 throw "Expected $count devices, but the SELECT read $($select.rows) and the export wrote $($export.devices)."
             }
-            [pscustomobject]@{ Select = $select.seconds; Export = $export.seconds; FirstByte = $export.firstByteSeconds; Bytes = $export.bytes
+            [pscustomobject]@{ Select = $select.seconds; Export = $export.seconds; Warm = $warm.seconds; FirstByte = $export.firstByteSeconds; Bytes = $export.bytes
                 IdleMiB = $idle; PeakMiB = $peak }
         }
         $selectS = Get-Median $measured.Select; $exportS = Get-Median $measured.Export
@@ -192,6 +180,8 @@ function Measure-Export([string] $Engine) {
             'Export s' = [math]::Round($exportS, 2)
             'First byte s' = [math]::Round((Get-Median $measured.FirstByte), 2)
             'Export/SELECT' = [math]::Round($exportS / $selectS, 2)
+            'Warm export s' = [math]::Round((Get-Median $measured.Warm), 2)
+            'Warm/SELECT' = [math]::Round((Get-Median $measured.Warm) / $selectS, 2)
             'File MiB' = [math]::Round(($measured | Select-Object -First 1).Bytes / 1MB, 0)
             'Server idle MiB' = (Get-Median $measured.IdleMiB)
             'Server peak MiB' = ($measured.PeakMiB | Measure-Object -Maximum).Maximum
@@ -223,12 +213,45 @@ function Measure-Stations([string] $Engine) {
     }
 }
 
+function Write-ExportReport($Rows) {
+    Write-Host ''
+    Write-Host "Key export of every confirmed device of one config: median seconds of $Runs, each export from a freshly started server"
+    Write-Host '(warm: the same export again from that server); first byte: until the response headers arrived;'
+    Write-Host 'SELECT = the same rows and columns in node order through the same driver, in its own process (unordered: without ORDER BY):'
+    $Rows | Select-Object Engine, Devices, 'Seed s', 'SELECT s', 'SELECT unordered s', 'Export s', 'First byte s', 'Export/SELECT', 'Warm export s', 'Warm/SELECT', 'File MiB' |
+        Format-Table -AutoSize | Out-String -Width 300 | Write-Host
+    Write-Host "Server process memory (VmHWM, MiB): after start, and right after the export (the largest of $Runs):"
+    $Rows | Select-Object Engine, Devices, 'Server idle MiB', 'Server peak MiB' | Format-Table -AutoSize | Out-String -Width 300 | Write-Host
+    foreach ($group in $Rows | Group-Object Engine) {
+        $first = $group.Group | Select-Object -First 1; $last = $group.Group | Select-Object -Last 1
+        Write-Host ("{0}: export {1}x the SELECT at {2:N0} devices (goal <= 2x); server peak {3} MiB (goal < 200 MB), {4}x its peak at {5:N0} devices (flat = 1.0)" -f `
+            $group.Name, $last.'Export/SELECT', $last.Devices, $last.'Server peak MiB',
+            [math]::Round($last.'Server peak MiB' / $first.'Server peak MiB', 2), $first.Devices)
+    }
+}
+
+function Write-StationReport($Rows) {
+    Write-Host ''
+    Write-Host "Device records from $Stations concurrent stations over HTTP, $Records records after $Warmup warm-up; PUT and Confirm as p50 / p99 ms."
+    Write-Host 'The baseline does the same with two GET /api/v1/health per record (no token check, no database):'
+    $Rows | Select-Object Engine, Load, 'Records/s', 'Record p50 ms', 'Record p99 ms', 'PUT ms', 'Confirm ms', 'Request p50 ms', 'Request p99 ms', 'Request max ms' |
+        Format-Table -AutoSize | Out-String -Width 300 | Write-Host
+    Write-Host 'Where the time goes: CPU seconds each process used during the measured phase (2 cores: at most 2x wall), server memory after the run:'
+    $Rows | Select-Object Engine, Load, 'Wall s', 'Server CPU s', 'DB CPU s', 'Client CPU s', 'Server peak MiB' |
+        Format-Table -AutoSize | Out-String -Width 300 | Write-Host
+    foreach ($group in $Rows | Group-Object Engine) {
+        $health = $group.Group | Where-Object Load -like 'GET*'; $store = $group.Group | Where-Object Load -like 'PUT*'
+        Write-Host ("{0}: {1} confirmed records/s (goal >= 1,000), {2:N2}x the health baseline's rate; request p99 {3} ms (goal < 50), {4}x the baseline's" -f `
+            $group.Name, $store.'Records/s', ($store.'Records/s' / $health.'Records/s'), $store.'Request p99 ms',
+            [math]::Round($store.'Request p99 ms' / [math]::Max($health.'Request p99 ms', 0.1), 1))
+    }
+}
+
 try {
     # One package for every run: a 3072-bit KMS key (384-byte root key blocks), two application bundles.
-    $script:passphrase = [Convert]::ToBase64String([System.Security.Cryptography.RandomNumberGenerator]::GetBytes(18))
-    $secure = ConvertTo-SecureString $script:passphrase -AsPlainText -Force
+    $script:passphrase = ConvertTo-SecureString ([Convert]::ToBase64String([System.Security.Cryptography.RandomNumberGenerator]::GetBytes(18))) -AsPlainText -Force
     $script:kms = New-ProvKmsKeyPair -Path "$work/kms"
-    $gw = New-ProvGatewayKeyFile -KmsPrivateKeyPath $script:kms.PrivateKeyPath -Passphrase $secure -Path "$work/net" -Iterations 10000
+    $gw = New-ProvGatewayKeyFile -KmsPrivateKeyPath $script:kms.PrivateKeyPath -Passphrase $script:passphrase -Path "$work/net" -Iterations 10000
     $hes = New-ProvKmsKeyPair -Path "$work/hes" -KeySize 2048
     $files = @{}
     foreach ($f in @{ 'node.bin' = 262144; 'field.cfg' = 512; 'factory.cfg' = 512; 'emcm.bin' = 65536; 'emcm.cfg' = 300; 'zigbee.bin' = 32768 }.GetEnumerator()) {
@@ -246,38 +269,16 @@ try {
         $skipped = Start-BenchMariaDb
         if ($skipped) { Write-Host "The MariaDB half is skipped: $skipped." }
     }
-    $engines = $Engines | Where-Object { $_ -eq 'sqlite' -or -not $skipped }
+    $enginesToRun = $Engines | Where-Object { $_ -eq 'sqlite' -or -not $skipped }
 
-    $exportRows = foreach ($engine in $engines) { Measure-Export $engine }
-    $stationRows = foreach ($engine in $engines) { Write-Host "  $engine stations: $Stations stations, $Records records after $Warmup warm-up..."; Measure-Stations $engine }
-
-    Write-Host ''
-    Write-Host "Key export of every confirmed device of one config: median seconds of $Runs, each export from a freshly started server;"
-    Write-Host 'SELECT = the same rows and columns in node order through the same driver, in its own process (unordered: without ORDER BY):'
-    $exportRows | Select-Object Engine, Devices, 'Seed s', 'SELECT s', 'SELECT unordered s', 'Export s', 'First byte s', 'Export/SELECT', 'File MiB' |
-        Format-Table -AutoSize | Out-String -Width 300 | Write-Host
-    Write-Host "Server process memory (VmHWM, MiB): after start, and right after the export (the largest of $Runs):"
-    $exportRows | Select-Object Engine, Devices, 'Server idle MiB', 'Server peak MiB' | Format-Table -AutoSize | Out-String -Width 300 | Write-Host
-    foreach ($group in $exportRows | Group-Object Engine) {
-        $first = $group.Group | Select-Object -First 1; $last = $group.Group | Select-Object -Last 1
-        Write-Host ("{0}: export {1}x the SELECT at {2:N0} devices (goal <= 2x); server peak {3} MiB (goal < 200 MB), {4}x its peak at {5:N0} devices (flat = 1.0)" -f `
-            $group.Name, $last.'Export/SELECT', $last.Devices, $last.'Server peak MiB',
-            [math]::Round($last.'Server peak MiB' / $first.'Server peak MiB', 2), $first.Devices)
+    # -Counts @() leaves the export half out, -Records 0 the station half (for a quick check of the other).
+    $exportRows = foreach ($engine in $enginesToRun | Where-Object { $Counts }) { Measure-Export $engine }
+    $stationRows = foreach ($engine in $enginesToRun | Where-Object { $Records -gt 0 }) {
+        Write-Host "  $engine stations: $Stations stations, $Records records after $Warmup warm-up..."
+        Measure-Stations $engine
     }
-    Write-Host ''
-    Write-Host "Device records from $Stations concurrent stations over HTTP, $Records records after $Warmup warm-up; PUT and Confirm as p50 / p99 ms."
-    Write-Host 'The baseline does the same with two GET /api/v1/health per record (no token check, no database):'
-    $stationRows | Select-Object Engine, Load, 'Records/s', 'Record p50 ms', 'Record p99 ms', 'PUT ms', 'Confirm ms', 'Request p50 ms', 'Request p99 ms', 'Request max ms' |
-        Format-Table -AutoSize | Out-String -Width 300 | Write-Host
-    Write-Host 'Where the time goes: CPU seconds each process used during the measured phase (2 cores: at most 2x wall), server memory after the run:'
-    $stationRows | Select-Object Engine, Load, 'Wall s', 'Server CPU s', 'DB CPU s', 'Client CPU s', 'Server peak MiB' |
-        Format-Table -AutoSize | Out-String -Width 300 | Write-Host
-    foreach ($group in $stationRows | Group-Object Engine) {
-        $health = $group.Group | Where-Object Load -like 'GET*'; $store = $group.Group | Where-Object Load -like 'PUT*'
-        Write-Host ("{0}: {1} confirmed records/s (goal >= 1,000), {2:N2}x the health baseline's rate; request p99 {3} ms (goal < 50), {4}x the baseline's" -f `
-            $group.Name, $store.'Records/s', ($store.'Records/s' / $health.'Records/s'), $store.'Request p99 ms',
-            [math]::Round($store.'Request p99 ms' / [math]::Max($health.'Request p99 ms', 0.1), 1))
-    }
+    if ($exportRows) { Write-ExportReport $exportRows }
+    if ($stationRows) { Write-StationReport $stationRows }
     if ($skipped) { Write-Host "MariaDB was skipped: $skipped." }
 }
 finally {
