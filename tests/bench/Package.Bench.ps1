@@ -33,7 +33,7 @@ function Measure-Process([string] $Command) {
     $wall, $rssKiB = (Get-Content $report -Tail 1) -split ' '
     [pscustomobject]@{ Seconds = [double]$wall; RssMiB = [double]$rssKiB / 1024 }
 }
-function Get-Median([double[]] $Values) { $s = $Values | Sort-Object; $s[[int][math]::Floor(($s.Count - 1) / 2)] }
+function Get-Median([double[]] $Values) { $s = @($Values | Sort-Object); $s[[int][math]::Floor(($s.Count - 1) / 2)] }
 function Measure-Median([string] $Command) {
     $all = 1..$Runs | ForEach-Object { Measure-Process $Command }
     [pscustomobject]@{ Seconds = Get-Median $all.Seconds; RssMiB = Get-Median $all.RssMiB }
