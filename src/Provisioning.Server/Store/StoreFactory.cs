@@ -1,3 +1,5 @@
+using MySqlConnector;
+
 namespace Provisioning.Server.Store;
 
 /// <summary>
@@ -9,9 +11,93 @@ namespace Provisioning.Server.Store;
 /// </summary>
 public static class StoreFactory
 {
+    /// <summary>File name of the default SQLite database under the data path.</summary>
+    public const string DefaultSqliteFile = "provisioning.db";
+
+    private const string SpecForms =
+        "use 'sqlite' (the default), 'sqlite:<file>' or 'mysql:Server=<host>;Database=<name>;User ID=<user>'";
+
     /// <summary>Creates the store (not yet migrated). Throws <see cref="ArgumentException"/> naming a bad spec.</summary>
-    public static IProvStore Create(string? spec, string dataPath, string? password = null) => throw new NotImplementedException();
+    /// <remarks>A relative <c>sqlite:&lt;file&gt;</c> is taken relative to <paramref name="dataPath"/>.</remarks>
+    public static IProvStore Create(string? spec, string dataPath, string? password = null)
+    {
+        var (engine, rest) = Split(spec);
+        switch (engine)
+        {
+            case "sqlite":
+                if (rest is null)
+                    return new SqliteStore(Path.Combine(dataPath, DefaultSqliteFile));
+                if (rest.Trim().Length == 0)
+                    throw new ArgumentException($"The database spec 'sqlite:' names no file; {SpecForms}.", nameof(spec));
+                return new SqliteStore(Path.GetFullPath(rest.Trim(), Path.GetFullPath(dataPath)));
+            case "mysql":
+                return new MySqlStore(MySqlConnectionString(rest ?? "", password));
+            default:
+                throw new ArgumentException($"The database spec {Quote(spec!)} is not understood; {SpecForms}.", nameof(spec));
+        }
+    }
 
     /// <summary>The spec with any password removed, for logs and the health endpoint.</summary>
-    public static string Describe(string? spec) => throw new NotImplementedException();
+    public static string Describe(string? spec)
+    {
+        var (engine, rest) = Split(spec);
+        switch (engine)
+        {
+            case "sqlite":
+                return rest is null ? "sqlite" : "sqlite:" + rest.Trim();
+            case "mysql":
+                try
+                {
+                    var builder = new MySqlConnectionStringBuilder(rest ?? "");
+                    builder.Remove("Password");
+                    return "mysql:" + builder.ConnectionString;
+                }
+                catch (ArgumentException)
+                {
+                    return "mysql:(connection string not readable)";
+                }
+            default:
+                return "(database spec not understood)";
+        }
+    }
+
+    private static (string Engine, string? Tail) Split(string? spec)
+    {
+        var text = spec?.Trim() ?? "";
+        if (text.Length == 0 || text.Equals("sqlite", StringComparison.OrdinalIgnoreCase))
+            return ("sqlite", null);
+        var colon = text.IndexOf(':');
+        if (colon <= 0)
+            return ("", null);
+        return (text[..colon].Trim().ToLowerInvariant(), text[(colon + 1)..]);
+    }
+
+    private static string MySqlConnectionString(string text, string? password)
+    {
+        MySqlConnectionStringBuilder builder;
+        try
+        {
+            builder = new MySqlConnectionStringBuilder(text);
+        }
+        catch (ArgumentException e)
+        {
+            throw new ArgumentException($"The MySQL connection string in the database spec is not valid ({e.Message}); {SpecForms}.", "spec");
+        }
+        if (string.IsNullOrWhiteSpace(builder.Server))
+            throw new ArgumentException($"The MySQL connection string in the database spec names no server; {SpecForms}.", "spec");
+        if (string.IsNullOrWhiteSpace(builder.Database))
+            throw new ArgumentException($"The MySQL connection string in the database spec names no database; {SpecForms}.", "spec");
+        if (password is not null)
+            builder.Password = password;
+        return builder.ConnectionString;
+    }
+
+    /// <summary>The spec for an error message, unless it may carry a password (it looks like a connection string).</summary>
+    private static string Quote(string spec)
+    {
+        var text = spec.Trim();
+        if (text.Contains('=') || text.Contains(';'))
+            return "(a connection string without an engine prefix such as 'mysql:')";
+        return $"'{(text.Length > 60 ? text[..60] + "…" : text)}'";
+    }
 }

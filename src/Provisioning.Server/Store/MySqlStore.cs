@@ -1,0 +1,114 @@
+using System.Data;
+using System.Data.Common;
+using MySqlConnector;
+
+namespace Provisioning.Server.Store;
+
+/// <summary>
+/// The store on MySQL 8 or MariaDB 10.5+ (InnoDB), which several server instances may share. Write transactions run
+/// at READ COMMITTED, so InnoDB takes no gap locks and stations recording different nodes do not block each other;
+/// what must be serialised (one node, one config) is serialised by row locks and unique keys. A deadlock or lock
+/// wait timeout reruns the transaction.
+/// </summary>
+public sealed class MySqlStore(string connectionString) : SqlProvStore
+{
+    private const int Attempts = 5;
+    private const int MigrationLockTimeoutSeconds = 120;
+
+    /// <inheritdoc/>
+    public override string Engine => "mysql";
+
+    /// <inheritdoc/>
+    protected override string LockRowsSuffix => " FOR UPDATE";
+
+    /// <inheritdoc/>
+    protected override string SchemaTableExistsSql =>
+        "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = 'schema_version'";
+
+    /// <inheritdoc/>
+    protected override async ValueTask<DbConnection> OpenReadAsync(CancellationToken ct) => await OpenAsync(ct);
+
+    private async Task<MySqlConnection> OpenAsync(CancellationToken ct)
+    {
+        var connection = new MySqlConnection(connectionString);
+        try
+        {
+            await connection.OpenAsync(ct);
+            return connection;
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <inheritdoc/>
+    protected override async Task<T> WriteAsync<T>(Func<DbTransaction, Task<T>> work, CancellationToken ct)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            await using var connection = await OpenAsync(ct);
+            await using var tx = await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, ct);
+            try
+            {
+                var result = await work(tx);
+                await tx.CommitAsync(ct);
+                return result;
+            }
+            catch (MySqlException e) when (attempt < Attempts && e.ErrorCode is MySqlErrorCode.LockDeadlock or MySqlErrorCode.LockWaitTimeout)
+            {
+                // InnoDB chose this transaction as the deadlock victim (or it waited too long): run it again.
+            }
+        }
+    }
+
+    /// <inheritdoc/>
+    public override async Task MigrateAsync(CancellationToken ct = default)
+    {
+        await using var connection = await OpenAsync(ct);
+        // DDL commits implicitly in MySQL, so scripts cannot run in a transaction; a named lock keeps two servers
+        // starting at once from running them side by side, and the scripts are written to be safe to rerun.
+        const string lockName = "LEFT(CONCAT('provisioning.migrate.', DATABASE()), 64)";
+        var got = await ScalarAsync(connection, null, $"SELECT GET_LOCK({lockName}, {MigrationLockTimeoutSeconds})", ct);
+        if (got is null || Convert.ToInt64(got) != 1)
+            throw new TimeoutException(
+                $"Another server held the schema migration lock of database '{connection.Database}' for {MigrationLockTimeoutSeconds} s; check that it is not stuck, then start again.");
+        try
+        {
+            foreach (var script in SchemaScripts.For(Engine).Scripts)
+                await ApplyScriptAsync(connection, null, script, ct);
+        }
+        finally
+        {
+            await ScalarAsync(connection, null, $"SELECT RELEASE_LOCK({lockName})", CancellationToken.None);
+        }
+    }
+
+    /// <inheritdoc/>
+    protected override object ConfigIdValue(ulong configId) => configId;
+
+    /// <inheritdoc/>
+    protected override ulong GetConfigId(DbDataReader reader, int ordinal) => ((MySqlDataReader)reader).GetUInt64(ordinal);
+
+    /// <inheritdoc/>
+    protected override uint GetUInt32(DbDataReader reader, int ordinal) => ((MySqlDataReader)reader).GetUInt32(ordinal);
+
+    /// <inheritdoc/>
+    protected override bool IsUniqueViolation(DbException exception) =>
+        exception is MySqlException { ErrorCode: MySqlErrorCode.DuplicateKeyEntry };
+
+    /// <inheritdoc/>
+    protected override async Task<long> InsertReturningIdAsync(DbCommand insert, CancellationToken ct)
+    {
+        await insert.ExecuteNonQueryAsync(ct);
+        return ((MySqlCommand)insert).LastInsertedId;
+    }
+
+    /// <inheritdoc/>
+    public override async ValueTask DisposeAsync()
+    {
+        await using var probe = new MySqlConnection(connectionString);
+        await MySqlConnection.ClearPoolAsync(probe);
+    }
+}
