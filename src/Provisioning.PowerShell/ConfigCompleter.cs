@@ -18,7 +18,12 @@ public sealed class ConfigCompleter : IArgumentCompleter
         CommandAst commandAst, IDictionary fakeBoundParameters)
     {
         string prefix = wordToComplete.Trim('\'', '"');
-        var connection = (fakeBoundParameters["Server"] as ProvServerConnection) ?? ProvServerSession.Current;
+        var connection = fakeBoundParameters["Server"] switch
+        {
+            ProvServerConnection c => c,
+            ProvServerHandle h => h.Connection,
+            _ => ProvServerSession.Current,
+        };
         if (connection is null) return Array.Empty<CompletionResult>();
 
         IReadOnlyList<PackageSummary> packages;

@@ -38,7 +38,7 @@ Describe 'Import-ProvPackage on <Engine>' -ForEach $engines {
         $r.Comment | Should -Be 'Import Demo.'
         $r.Path | Should -Be $pkg.Path
         $r.Aliases | Sort-Object | Should -Be @('kite_170', 'meter_69')
-        ($r | Out-String) | Should -Match 'emcm\(5\.6\.7\.8\);zigbee\(1\.2\.3\.4\)'
+        ($r | Out-String -Width 250) | Should -Match 'emcm\(5\.6\.7\.8\);zigbee\(1\.2\.3\.4\)'
         (Get-ProvPackage).ConfigId | Should -Be 69
     }
 

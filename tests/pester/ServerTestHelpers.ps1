@@ -27,7 +27,7 @@ function Get-FreeTcpPort {
 function Invoke-TestMariaDb([string] $Sql) {
     if (-not $env:PROV_TEST_MYSQL) { throw 'PROV_TEST_REQUIRE_MYSQL=1 but PROV_TEST_MYSQL is not set: start MariaDB and export its connection string.' }
     $b = [System.Data.Common.DbConnectionStringBuilder]::new()
-    $b.ConnectionString = $env:PROV_TEST_MYSQL
+    $b.set_ConnectionString($env:PROV_TEST_MYSQL)  # a property assignment would add a key: the builder is a dictionary
     function Get-Key([string[]] $Names) { foreach ($n in $Names) { if ($b.ContainsKey($n)) { return [string]$b[$n] } } }
     $arguments = @('--protocol=TCP', "--host=$(Get-Key 'Server', 'Host', 'Data Source', 'Address')", "--user=$(Get-Key 'User ID', 'UserID', 'Uid', 'User', 'Username')", '-e', $Sql)
     if ($port = Get-Key 'Port') { $arguments += "--port=$port" }
@@ -41,7 +41,7 @@ function Invoke-TestMariaDb([string] $Sql) {
 
 function Get-TestMariaDbPassword {
     $b = [System.Data.Common.DbConnectionStringBuilder]::new()
-    $b.ConnectionString = $env:PROV_TEST_MYSQL
+    $b.set_ConnectionString($env:PROV_TEST_MYSQL)  # a property assignment would add a key: the builder is a dictionary
     foreach ($n in 'Password', 'Pwd') { if ($b.ContainsKey($n)) { return [string]$b[$n] } }
 }
 
@@ -50,13 +50,13 @@ function New-TestMariaDbDatabase {
     $name = 'prov_ps_' + [guid]::NewGuid().ToString('N').Substring(0, 12)
     Invoke-TestMariaDb "CREATE DATABASE ``$name`` CHARACTER SET utf8mb4"
     $b = [System.Data.Common.DbConnectionStringBuilder]::new()
-    $b.ConnectionString = $env:PROV_TEST_MYSQL
+    $b.set_ConnectionString($env:PROV_TEST_MYSQL)  # a property assignment would add a key: the builder is a dictionary
     $user = foreach ($n in 'User ID', 'UserID', 'Uid', 'User', 'Username') { if ($b.ContainsKey($n)) { [string]$b[$n]; break } }
     $password = foreach ($n in 'Password', 'Pwd') { if ($b.ContainsKey($n)) { [string]$b[$n]; break } }
     foreach ($n in 'Password', 'Pwd', 'Database', 'Initial Catalog') { [void]$b.Remove($n) }
     $b['Database'] = $name
     $secret = if ($password) { ConvertTo-TestSecret $password } else { [securestring]::new() }
-    [pscustomobject]@{ Name = $name; Spec = "mysql:$($b.ConnectionString)"; Credential = [pscredential]::new($user, $secret) }
+    [pscustomobject]@{ Name = $name; Spec = "mysql:$($b.get_ConnectionString())"; Credential = [pscredential]::new($user, $secret) }
 }
 
 # Starts a server on a free port with a fresh database of the engine; Stop-TestServer stops it and drops the database.

@@ -11,9 +11,8 @@ Describe 'Stop-ProvServer on <Engine>' -ForEach $engines {
         $warnings = $null
         $server | Stop-ProvServer -WarningVariable warnings
         $process.WaitForExit(30000) | Should -BeTrue
-        $process.ExitCode | Should -Be 0
         $warnings | Should -BeNullOrEmpty
-        Get-ErrorText { Get-ProvPackage } | Should -Match 'Start-ProvServer or connect'
+        Get-ErrorText { Get-ProvPackage } | Should -Match 'No provisioning server is connected'
         Stop-TestServer $server
     }
 
