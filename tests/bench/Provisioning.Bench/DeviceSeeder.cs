@@ -130,8 +130,26 @@ internal sealed class DeviceSeeder(BenchDatabase database, ulong configId, strin
 
     private async Task SeedMySqlAsync(DbConnection connection, ChannelReader<Row> rows)
     {
-        // The rows are consistent by construction; skipping per-row checks is what a DBA's bulk load does too.
+        // The rows are consistent by construction; skipping per-row checks is what a DBA's bulk load does too. As on
+        // SQLite, the secondary indexes are built once at the end (a million random inserts into them took twice as
+        // long), from their definitions as the database reports them.
         await ExecuteAsync(connection, "SET SESSION unique_checks = 0, foreign_key_checks = 0");
+        var indexes = new List<(string Name, string Definition)>();
+        await using (var list = connection.CreateCommand())
+        {
+            list.CommandText =
+                "SELECT INDEX_NAME, MAX(NON_UNIQUE), GROUP_CONCAT(CONCAT('`', COLUMN_NAME, '`', IF(SUB_PART IS NULL, '', CONCAT('(', SUB_PART, ')'))) " +
+                "ORDER BY SEQ_IN_INDEX) FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'device_records' " +
+                "AND INDEX_NAME <> 'PRIMARY' GROUP BY INDEX_NAME";
+            await using var reader = await list.ExecuteReaderAsync();
+            while (await reader.ReadAsync())
+            {
+                string name = reader.GetString(0), unique = Convert.ToInt64(reader.GetValue(1), CultureInfo.InvariantCulture) == 0 ? "UNIQUE " : "";
+                indexes.Add((name, $"{unique}KEY `{name}` ({reader.GetString(2)})"));
+            }
+        }
+        if (indexes.Count > 0)
+            await ExecuteAsync(connection, "ALTER TABLE device_records " + string.Join(", ", indexes.Select(i => $"DROP KEY `{i.Name}`")));
         string constants = string.Create(CultureInfo.InvariantCulture, $"{configId},");
         string middle = $"'{DeviceStatus.Confirmed}',";
         string after = $",'{KeyAlgorithm}',{Quote(kmsFingerprint)},";
@@ -164,6 +182,8 @@ internal sealed class DeviceSeeder(BenchDatabase database, ulong configId, strin
             }
             await tx.CommitAsync();
         }
+        if (indexes.Count > 0)
+            await ExecuteAsync(connection, "ALTER TABLE device_records " + string.Join(", ", indexes.Select(i => "ADD " + i.Definition)));
     }
 
     /// <summary>A MySQL string literal (the seeded text holds no quotes, but a fingerprint comes from outside).</summary>
