@@ -314,8 +314,10 @@ public sealed class ServerApiTests : IDisposable
             await stream.WriteAsync(body.AsMemory(0, body.Length / 2));
             await stream.FlushAsync();
         }
-        // The server notices the broken upload and cleans its staging folder.
-        await Eventually(() => !Directory.EnumerateFileSystemEntries(Path.Combine(server.DataPath, "staging")).Any());
+        // The server notices the broken upload, says so in its log and cleans its staging folder.
+        string log = Path.Combine(server.DataPath, "logs", "server.log");
+        await Eventually(() => File.Exists(log) && ReadShared(log).Contains("upload ended early"));
+        Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Combine(server.DataPath, "staging")));
         Assert.Empty(await Json<PackageSummary[]>(await server.Admin.GetAsync(ApiRoutes.Packages + "?history=true")));
         await Import(server, package);
     }
@@ -393,6 +395,12 @@ public sealed class ServerApiTests : IDisposable
             .SelectMany(n => n.GetIPProperties().UnicastAddresses)
             .Select(a => a.Address)
             .FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork && !IPAddress.IsLoopback(a))?.ToString();
+
+    private static string ReadShared(string path)
+    {
+        using var reader = new StreamReader(new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite));
+        return reader.ReadToEnd();
+    }
 
     internal static async Task Eventually(Func<bool> condition, int seconds = 20)
     {
