@@ -34,11 +34,20 @@ public abstract partial class SqlProvStore : IProvStore
     /// <summary>Whether the failure is a UNIQUE or PRIMARY KEY violation.</summary>
     protected abstract bool IsUniqueViolation(DbException exception);
 
-    /// <summary>Appended to a SELECT that must lock the rows it reads until commit (empty where writers are already serialised).</summary>
-    protected abstract string LockRowsSuffix { get; }
+    /// <summary>
+    /// An upsert of <c>nodes</c> row <c>@node</c> (with a NULL current record when new) that leaves an existing row
+    /// unchanged but locked until commit.
+    /// </summary>
+    protected abstract string LockNodeSql { get; }
 
     /// <summary>Runs an INSERT into a table with an <c>id</c> key and returns the new ID.</summary>
     protected abstract Task<long> InsertReturningIdAsync(DbCommand insert, CancellationToken ct);
+
+    /// <summary>
+    /// SQL giving the next device record ID where that table has no auto-increment (a clustered SQLite table);
+    /// null where the engine assigns it.
+    /// </summary>
+    protected virtual string? NextDeviceRecordIdSql => null;
 
     /// <summary>SQL returning 1 when the schema_version table exists, else 0.</summary>
     protected abstract string SchemaTableExistsSql { get; }
