@@ -143,16 +143,10 @@ public abstract partial class SqlProvStore : IProvStore
     }
 
     /// <summary>Runs an INSERT in the write transaction and returns the new row's ID.</summary>
-    protected Task<long> InsertAsync(DbTransaction tx, string sql, CancellationToken ct, params (string Name, object? Value)[] args)
+    protected async Task<long> InsertAsync(DbTransaction tx, string sql, CancellationToken ct, params (string Name, object? Value)[] args)
     {
-        var command = Command(tx.Connection!, tx, sql, args);
-        return DisposeAfter(command, InsertReturningIdAsync(command, ct));
-    }
-
-    private static async Task<long> DisposeAfter(DbCommand command, Task<long> running)
-    {
-        await using (command)
-            return await running;
+        await using var command = Command(tx.Connection!, tx, sql, args);
+        return await InsertReturningIdAsync(command, ct);
     }
 
     private static readonly DateTimeOffset Epoch = DateTimeOffset.UnixEpoch;
