@@ -14,10 +14,20 @@
         'New-ProvGatewayKeyFile'
         'New-ProvPackage'
         'Test-ProvPackage'
+        'Start-ProvServer'
+        'Stop-ProvServer'
+        'Connect-ProvServer'
+        'New-ProvStationToken'
+        'Get-ProvStationToken'
+        'Revoke-ProvStationToken'
+        'Import-ProvPackage'
+        'Get-ProvPackage'
+        'Get-ProvConfig'
+        'Export-ProvKey'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()
-    AliasesToExport      = @()
+    AliasesToExport      = @('Export-ProvKeys')
     PrivateData          = @{
         PSData = @{
             Tags       = @('Provisioning', 'RPMA', 'Factory', 'IoT', 'KMS')

@@ -46,6 +46,9 @@ function Invoke-Build {
     Invoke-Native dotnet @('build', "$Root/Provisioning.sln", '-c', $Configuration, '--nologo', '-v', 'quiet', '-clp:ErrorsOnly')
     Invoke-Native dotnet @('publish', "$Root/src/Provisioning.PowerShell/Provisioning.PowerShell.csproj", '-c', $Configuration,
         '--no-build', '--nologo', '-v', 'quiet', '-o', $ModuleOut)
+    # The server runs in its own process; Start-ProvServer finds it in server/ beside the module assembly.
+    Invoke-Native dotnet @('publish', "$Root/src/Provisioning.Server/Provisioning.Server.csproj", '-c', $Configuration,
+        '--no-build', '--nologo', '-v', 'quiet', '-o', (Join-Path $ModuleOut 'server'))
     & "$Root/build/New-CmdletHelp.ps1" -HelpSource "$Root/module/help" -OutputPath (Join-Path $ModuleOut 'en-US')
     # Get-Help looks in the manifest's folder; the generated help and about_ topics go there too (ignored by git).
     $rootHelp = Join-Path $Root 'en-US'

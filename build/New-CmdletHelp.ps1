@@ -65,7 +65,7 @@ function Write-Parameter($param, $setParam, [string] $text, [bool] $full, [strin
 
 $w.WriteStartElement('helpItems', 'http://msh')
 $w.WriteAttributeString('schema', 'maml')
-foreach ($cmd in Get-Command -Module $module.Name | Sort-Object Name) {
+foreach ($cmd in Get-Command -Module $module.Name -CommandType Cmdlet | Sort-Object Name) {
     $sourceFile = Join-Path $HelpSource "$($cmd.Name).psd1"
     if (-not (Test-Path $sourceFile)) { throw "No help source for $($cmd.Name): add $sourceFile." }
     $help = Import-PowerShellDataFile $sourceFile

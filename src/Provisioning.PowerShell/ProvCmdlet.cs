@@ -70,7 +70,20 @@ public abstract class ProvCmdlet : PSCmdlet
     /// <summary>Zeroes a revealed secret.</summary>
     protected static void Clear(char[] secret) => Array.Clear(secret);
 
-    /// <summary>A progress sink that writes <c>Write-Progress</c> records at most a few times a second.</summary>
+    /// <summary>
+    /// Waits for <paramref name="task"/> on the pipeline thread, calling <paramref name="tick"/> there a few times a second
+    /// (progress and output can only be written from this thread). Ctrl+C stops the pipeline.
+    /// </summary>
+    protected T Await<T>(Task<T> task, Action? tick = null)
+    {
+        var done = ((IAsyncResult)task).AsyncWaitHandle;
+        while (!done.WaitOne(100)) tick?.Invoke();
+        tick?.Invoke();
+        try { return task.GetAwaiter().GetResult(); }
+        catch (OperationCanceledException) when (Cancellation.IsCancellationRequested) { throw new PipelineStoppedException(); }
+    }
+
+    /// <summary>A progress sink that writes <c>Write-Progress</c> records at most a few times a second; a percentage of -1 shows no bar (total unknown).</summary>
     protected ProgressWriter<T> NewProgress<T>(int activityId, string activity, Func<T, (string Status, int Percent)> describe)
         => new(this, activityId, activity, describe);
 }
@@ -104,7 +117,7 @@ public sealed class ProgressWriter<T> : IProgress<T>
         _lastTicks = now;
         _started = true;
         // A new record each time: hosts may keep the records they are given.
-        _cmdlet.WriteProgress(new ProgressRecord(_activityId, _activity, status) { PercentComplete = Math.Clamp(percent, 0, 100) });
+        _cmdlet.WriteProgress(new ProgressRecord(_activityId, _activity, status) { PercentComplete = Math.Clamp(percent, -1, 100) });
     }
 
     /// <summary>Removes the progress bar, if one was shown.</summary>

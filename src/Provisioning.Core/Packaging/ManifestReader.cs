@@ -2,15 +2,14 @@ using System.Globalization;
 using System.Xml;
 using System.Xml.Linq;
 using System.Xml.Schema;
+using Provisioning.Core.Xml;
 
 namespace Provisioning.Core.Packaging;
 
 /// <summary>Reads <c>manifest.xml</c> safely (no DTD, no resolver, size cap), validates it against the embedded schema and the role rules.</summary>
 internal static class ManifestReader
 {
-    private const string SchemaResource = "Provisioning.Core.Packaging.package-manifest.xsd";
-    // Only the bytes are shared: an XmlSchema object is compiled by each set it joins, which is not thread-safe.
-    private static readonly Lazy<byte[]> SchemaBytes = new(LoadSchemaBytes);
+    private static readonly EmbeddedSchema Schema = new("Provisioning.Core.Packaging.package-manifest.xsd");
 
     public static PackageManifest Read(Stream input, string entryName)
     {
@@ -77,37 +76,11 @@ internal static class ManifestReader
 
     private static XmlReaderSettings CreateSettings()
     {
-        var schemas = new XmlSchemaSet { XmlResolver = null };
-        schemas.Add(LoadSchema());
-        var settings = new XmlReaderSettings
-        {
-            DtdProcessing = DtdProcessing.Prohibit,
-            XmlResolver = null,
-            ValidationType = ValidationType.Schema,
-            Schemas = schemas,
-            ValidationFlags = XmlSchemaValidationFlags.ReportValidationWarnings,
-            IgnoreComments = true,
-            IgnoreProcessingInstructions = true,
-            MaxCharactersInDocument = PackageManifest.MaxSize * 2L,
-        };
+        var settings = Schema.CreateReaderSettings();
+        settings.MaxCharactersInDocument = PackageManifest.MaxSize * 2L;
         // Warnings (e.g. a root element in another namespace, which the schema cannot see) count as errors.
         settings.ValidationEventHandler += (_, e) => throw e.Exception;
         return settings;
-    }
-
-    private static byte[] LoadSchemaBytes()
-    {
-        using var stream = typeof(ManifestReader).Assembly.GetManifestResourceStream(SchemaResource)
-            ?? throw new InvalidOperationException($"The embedded resource {SchemaResource} is missing from Provisioning.Core.");
-        using var bytes = new MemoryStream();
-        stream.CopyTo(bytes);
-        return bytes.ToArray();
-    }
-
-    private static XmlSchema LoadSchema()
-    {
-        using var reader = XmlReader.Create(new MemoryStream(SchemaBytes.Value), new XmlReaderSettings { DtdProcessing = DtdProcessing.Prohibit, XmlResolver = null });
-        return XmlSchema.Read(reader, null)!;
     }
 
     private static bool DeclaresDtd(MemoryStream buffer)

@@ -112,6 +112,7 @@ internal sealed class PackageReadPass
             Damageable(() => { stream.CopyTo(data); return 0; });
         data.Position = 0;
         _manifest = PackageManifest.Read(data, PackageManifest.EntryName);
+        _options.ManifestRead?.Invoke(_manifest);
         if (_extraction is not null)
         {
             using var target = _extraction.Create(PackageManifest.EntryName);

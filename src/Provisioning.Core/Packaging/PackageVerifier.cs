@@ -41,6 +41,11 @@ public sealed class PackageVerifyOptions
     public long InputLength { get; init; } = -1;
     /// <summary>Cancellation.</summary>
     public CancellationToken CancellationToken { get; init; }
+    /// <summary>
+    /// Called as soon as the manifest has been read and validated, before any other file; an exception it throws ends the
+    /// pass (and removes extracted files). A server uses it to claim the config ID before the rest of the upload arrives.
+    /// </summary>
+    public Action<PackageManifest>? ManifestRead { get; init; }
 }
 
 /// <summary>Outcome of verifying a package.</summary>

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Security.Cryptography;
 using Provisioning.Core.Crypto;
 
@@ -41,30 +40,5 @@ public sealed class KmsKeyFixture : IDisposable
 /// <summary>The openssl command line, to check that other tools read what we write.</summary>
 internal static class OpenSsl
 {
-    public sealed record Result(int ExitCode, string Stdout, byte[] StdoutBytes, string Stderr);
-
-    public static Result Run(params string[] args)
-    {
-        var start = new ProcessStartInfo("openssl") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (string arg in args)
-            start.ArgumentList.Add(arg);
-        Process process;
-        try
-        {
-            process = Process.Start(start)!;
-        }
-        catch (System.ComponentModel.Win32Exception e)
-        {
-            throw new InvalidOperationException("These interoperability tests need 'openssl' on PATH.", e);
-        }
-        using (process)
-        {
-            var stderr = process.StandardError.ReadToEndAsync();
-            using var stdout = new MemoryStream();
-            process.StandardOutput.BaseStream.CopyTo(stdout);
-            process.WaitForExit();
-            byte[] bytes = stdout.ToArray();
-            return new Result(process.ExitCode, System.Text.Encoding.UTF8.GetString(bytes), bytes, stderr.Result);
-        }
-    }
+    public static ExternalTool.Result Run(params string[] args) => ExternalTool.Run("openssl", args);
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Security.Cryptography;
 using Provisioning.Core.Crypto;
 using Provisioning.Core.Packaging;
@@ -196,14 +195,8 @@ public sealed class PackageRoundTripTests : IDisposable
 
     private static string Run(string file, params string[] args)
     {
-        var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in args)
-            start.ArgumentList.Add(a);
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        Assert.True(process.ExitCode == 0, $"{file} failed: {stderr}");
-        return stdout.Result;
+        var run = ExternalTool.Run(file, args);
+        Assert.True(run.ExitCode == 0, $"{file} failed: {run.Stderr}");
+        return run.Stdout;
     }
 }

@@ -1,0 +1,42 @@
+@{
+    Synopsis    = 'Starts a provisioning server process, waits until it answers, and connects the session to it.'
+    Description = @'
+Runs the server published with the module (server/Provisioning.Server.dll beside the module assembly) in its own process with the dotnet host that runs PowerShell (else DOTNET_HOST_PATH, else dotnet on the PATH). The cmdlet waits until the server's health endpoint answers with the process ID of the process it started, so a different program already holding the port is never mistaken for it. If the server exits while starting (port in use, bad database spec, database unreachable, newer schema) the error carries the server's own reason; if it does not answer within -TimeoutSec it is stopped and the error says what was seen.
+
+On its first start the server creates an admin token and writes it to admin.token in its data folder (readable by its owner only). Start-ProvServer reads it into the returned handle (as a SecureString) and makes the server the session's current server, as Connect-ProvServer does, so the next cmdlets need no -Server.
+
+A MySQL/MariaDB password is never put on the command line: give it with -DatabaseCredential, or inside the -Database connection string, and it is passed to the server in the Provisioning__DatabasePassword environment variable. The handle's Database property shows the spec without it.
+
+The server keeps running after the cmdlet returns, in its own session (Ctrl+C at the prompt does not reach it); stop it with Stop-ProvServer. With -Wait it runs in the foreground instead, and Ctrl+C stops it cleanly.
+'@
+    Parameters  = @{
+        Port                      = 'TCP port to listen on. The guide''s default is 8085.'
+        DataPath                  = 'The server''s data folder: database (SQLite), file repository, logs/server.log and admin.token. Created when missing. Default: Provisioning/server under the per-user local application data folder (~/.local/share on Linux).'
+        Database                  = 'Database spec: sqlite (the default: a file under the data folder), sqlite:<file> (relative to the current location), or mysql:<MySqlConnector connection string> for MySQL or MariaDB, e.g. mysql:Server=db1;Database=orw_prov;User ID=prov.'
+        DatabaseCredential        = 'MySQL/MariaDB user name and password. The user name is added to the connection string; the password goes to the server through its environment, never its command line.'
+        ListenAddress             = 'Address to listen on. 127.0.0.1 (the default) accepts connections from this machine only; 0.0.0.0 from everywhere (stations on the factory network).'
+        AllowInsecureKeyTransport = 'Lets the server send gateway keys and accept package passphrases over plain HTTP from other machines. Without it such requests are refused; from this machine (loopback) they always work.'
+        Wait                      = 'Runs the server in the foreground until Ctrl+C, then stops it cleanly. The handle is written first.'
+        TimeoutSec                = 'Seconds to wait for the server to answer before giving up and stopping it.'
+    }
+    Defaults    = @{ Port = '8085'; ListenAddress = '127.0.0.1'; TimeoutSec = '30'; DataPath = '<LocalApplicationData>/Provisioning/server'; Database = 'sqlite' }
+    Outputs     = @{ 'Provisioning.PowerShell.ProvServerHandle' = 'Uri, ProcessId, DataPath, Database (without password), ServerVersion, AdminToken (SecureString), LogPath. Pipe it to Stop-ProvServer or give it to -Server.' }
+    Examples    = @(
+        @{
+            Code    = '$server = Start-ProvServer -DataPath ./prov-data
+Import-ProvPackage ./meter_69.tar.gz -Passphrase (Read-Host -AsSecureString "Gateway key file passphrase")
+$server | Stop-ProvServer'
+            Remarks = 'Starts a server on the embedded SQLite database, imports a package into it and stops it. No -Server is needed: Start-ProvServer made it the current server.'
+        }
+        @{
+            Code    = 'Start-ProvServer -Port 8085 -ListenAddress 0.0.0.0 -Database "mysql:Server=db1;Database=orw_prov" -DatabaseCredential (Get-Credential prov) -Wait'
+            Remarks = 'Runs a server for the factory network on MariaDB in the foreground until Ctrl+C. The password stays off the command line.'
+        }
+        @{
+            Code    = '$server = Start-ProvServer -Port 18085 -DataPath ./line2
+$server.AdminToken | ConvertFrom-SecureString -AsPlainText | Set-Clipboard'
+            Remarks = 'Starts a second server on another port and copies its admin token, e.g. to connect from another machine with Connect-ProvServer.'
+        }
+    )
+    Links       = @('Stop-ProvServer', 'Connect-ProvServer', 'about_Provisioning')
+}

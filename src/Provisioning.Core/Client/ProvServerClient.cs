@@ -1,0 +1,305 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Provisioning.Core.Api;
+
+namespace Provisioning.Core.Client;
+
+/// <summary>
+/// One connection to a provisioning server: every endpoint of <c>docs/server-api.md</c> as an async method.
+/// Failures are <see cref="ProvServerException"/>s whose messages an operator can act on. Dispose when done;
+/// connections are pooled across instances, so short-lived clients are cheap.
+/// </summary>
+public sealed class ProvServerClient : IDisposable
+{
+    // One handler for the process: sockets are reused between clients and DNS changes are picked up.
+    private static readonly SocketsHttpHandler SharedHandler = new()
+    {
+        ConnectTimeout = TimeSpan.FromSeconds(10),
+        PooledConnectionLifetime = TimeSpan.FromMinutes(2),
+        AutomaticDecompression = DecompressionMethods.None,
+    };
+
+    private readonly HttpClient _http;
+    private readonly string? _token;
+
+    /// <summary>A client for the server at <paramref name="server"/> (see <see cref="ServerAddress"/>) using a bearer token (null: health only).</summary>
+    public ProvServerClient(Uri server, string? token)
+    {
+        Server = server;
+        _token = string.IsNullOrEmpty(token) ? null : token;
+        // Uploads and exports may run for minutes; their limits are the connect timeout and the caller's cancellation.
+        _http = new HttpClient(SharedHandler, disposeHandler: false) { Timeout = Timeout.InfiniteTimeSpan };
+    }
+
+    /// <summary>The server's base address.</summary>
+    public Uri Server { get; }
+
+    /// <summary>How long a small (JSON) call may take before it is given up. Default 100 s.</summary>
+    public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(100);
+
+    /// <summary>Whether the client has a token to send.</summary>
+    public bool HasToken => _token is not null;
+
+    /// <inheritdoc/>
+    public void Dispose() => _http.Dispose();
+
+    // ---- server ----
+
+    /// <summary><c>GET /health</c> (no token needed).</summary>
+    public Task<HealthInfo> GetHealthAsync(CancellationToken cancellationToken = default)
+        => GetJsonAsync<HealthInfo>(ApiRoutes.Health, cancellationToken);
+
+    /// <summary><c>POST /server/stop</c> (admin): the server process exits shortly after answering.</summary>
+    public Task StopServerAsync(CancellationToken cancellationToken = default)
+        => SendNoContentAsync(HttpMethod.Post, ApiRoutes.ServerStop, null, cancellationToken);
+
+    // ---- packages ----
+
+    /// <summary>
+    /// <c>POST /packages</c> (admin): uploads a package with the gateway key file passphrase. The file is streamed from disk;
+    /// <paramref name="bytesSent"/> hears how much has gone. With <paramref name="dryRun"/> the server verifies and describes it but imports nothing.
+    /// </summary>
+    public async Task<ImportResult> ImportPackageAsync(string packagePath, ReadOnlyMemory<char> passphrase, string? comment, bool dryRun,
+        IProgress<long>? bytesSent = null, CancellationToken cancellationToken = default)
+    {
+        await using var file = new FileStream(packagePath, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.Asynchronous | FileOptions.SequentialScan);
+        using var form = ImportForm(file, Path.GetFileName(packagePath), passphrase.Span, comment, bytesSent);
+
+        string route = ApiRoutes.Packages + (dryRun ? "?dryRun=true" : "");
+        using var request = NewRequest(HttpMethod.Post, route, form);
+        using var response = await SendAsync(request, HttpCompletionOption.ResponseContentRead, $"the upload of {Path.GetFileName(packagePath)}", timeout: null, cancellationToken).ConfigureAwait(false);
+        return await ReadJsonAsync<ImportResult>(response, route, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The upload body of <c>POST /packages</c>; the contract fixes the order of the parts: passphrase, comment, package.</summary>
+    internal static MultipartFormDataContent ImportForm(FileStream package, string fileName, ReadOnlySpan<char> passphrase, string? comment, IProgress<long>? bytesSent)
+    {
+        var form = new MultipartFormDataContent();
+        form.Add(new SecretTextContent(passphrase), "passphrase");
+        if (comment is not null) form.Add(new StringContent(comment), "comment");
+        form.Add(new UploadFileContent(package, "application/gzip", bytesSent), "package", fileName);
+        return form;
+    }
+
+    /// <summary><c>GET /packages</c> (admin): the overview, current packages only unless <paramref name="history"/>.</summary>
+    public Task<IReadOnlyList<PackageSummary>> GetPackagesAsync(bool history = false, CancellationToken cancellationToken = default)
+        => GetJsonAsync<IReadOnlyList<PackageSummary>>(ApiRoutes.Packages + (history ? "?history=true" : ""), cancellationToken);
+
+    /// <summary><c>GET /packages/{configId}</c> (admin): every revision of one configuration, newest first.</summary>
+    public Task<IReadOnlyList<PackageSummary>> GetPackageRevisionsAsync(ulong configId, CancellationToken cancellationToken = default)
+        => GetJsonAsync<IReadOnlyList<PackageSummary>>($"{ApiRoutes.Packages}/{Decimal(configId)}", cancellationToken);
+
+    // ---- configurations and files ----
+
+    /// <summary><c>GET /configs/{configId}</c>: what a station needs to provision a node.</summary>
+    public Task<ConfigInfo> GetConfigAsync(ulong configId, CancellationToken cancellationToken = default)
+        => GetJsonAsync<ConfigInfo>($"{ApiRoutes.Configs}/{Decimal(configId)}", cancellationToken);
+
+    /// <summary><c>GET /configs/alias/{alias}</c>.</summary>
+    public Task<ConfigInfo> GetConfigByAliasAsync(string alias, CancellationToken cancellationToken = default)
+        => GetJsonAsync<ConfigInfo>($"{ApiRoutes.Configs}/alias/{Uri.EscapeDataString(alias)}", cancellationToken);
+
+    /// <summary><c>GET /configs/{configId}/gateway-keys</c> (HTTPS or loopback unless the server allows otherwise).</summary>
+    public Task<GatewayKeysInfo> GetGatewayKeysAsync(ulong configId, CancellationToken cancellationToken = default)
+        => GetJsonAsync<GatewayKeysInfo>($"{ApiRoutes.Configs}/{Decimal(configId)}/gateway-keys", cancellationToken);
+
+    /// <summary><c>GET /files/{sha256}</c>: copies a repository file into <paramref name="destination"/>; returns the byte count.</summary>
+    public async Task<long> DownloadFileAsync(string sha256, Stream destination, IProgress<long>? bytesReceived = null, CancellationToken cancellationToken = default)
+    {
+        string route = $"{ApiRoutes.Files}/{Uri.EscapeDataString(sha256)}";
+        using var request = NewRequest(HttpMethod.Get, route, null);
+        using var response = await SendAsync(request, HttpCompletionOption.ResponseHeadersRead, $"the download of file {sha256}", timeout: null, cancellationToken).ConfigureAwait(false);
+        return await CopyBodyAsync(response, destination, null, bytesReceived, $"the download of file {sha256}", cancellationToken).ConfigureAwait(false);
+    }
+
+    // ---- device records ----
+
+    /// <summary><c>PUT /devices/{nodeId}/records/{requestId}</c>: records a device's encrypted root key as pending. Repeating a request is harmless.</summary>
+    public Task<DeviceRecord> RecordDeviceAsync(uint nodeId, Guid requestId, DeviceRecordRequest record, CancellationToken cancellationToken = default)
+        => SendJsonAsync<DeviceRecord>(HttpMethod.Put, $"{ApiRoutes.Devices}/{Decimal(nodeId)}/records/{requestId:D}", record, cancellationToken);
+
+    /// <summary><c>POST /devices/{nodeId}/records/{requestId}/confirm</c>: the station verified the device holds the key.</summary>
+    public Task<DeviceRecord> ConfirmDeviceAsync(uint nodeId, Guid requestId, CancellationToken cancellationToken = default)
+        => SendJsonAsync<DeviceRecord>(HttpMethod.Post, $"{ApiRoutes.Devices}/{Decimal(nodeId)}/records/{requestId:D}/confirm", null, cancellationToken);
+
+    /// <summary><c>GET /devices/{nodeId}</c> (admin): the current record and the history.</summary>
+    public Task<DeviceHistory> GetDeviceHistoryAsync(uint nodeId, CancellationToken cancellationToken = default)
+        => GetJsonAsync<DeviceHistory>($"{ApiRoutes.Devices}/{Decimal(nodeId)}", cancellationToken);
+
+    // ---- key export ----
+
+    /// <summary>
+    /// <c>POST /exports</c> (admin) into <paramref name="path"/>: see <see cref="KeyExportDownload"/>. The file appears only once it
+    /// matches the server's receipt.
+    /// </summary>
+    public Task<KeyExportFile> ExportKeysAsync(ExportRequest request, string path, bool overwrite, IProgress<long>? bytesReceived = null,
+        CancellationToken cancellationToken = default)
+        => new KeyExportDownload(this, request, path, overwrite, bytesReceived).RunAsync(cancellationToken);
+
+    /// <summary>Starts <c>POST /exports</c> and returns the response once its headers are in; the caller reads and disposes it.</summary>
+    internal async Task<HttpResponseMessage> StartExportAsync(ExportRequest body, CancellationToken cancellationToken)
+    {
+        using var request = NewRequest(HttpMethod.Post, ApiRoutes.Exports, JsonContent.Create(body, options: ApiJson.Options));
+        return await SendAsync(request, HttpCompletionOption.ResponseHeadersRead, "the key export", timeout: null, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Copies a streamed answer into <paramref name="destination"/>, feeding <paramref name="hash"/> on the way; returns the byte count.</summary>
+    /// <remarks>Failures reading the answer are the connection's; failures writing <paramref name="destination"/> are the local disk's and pass unchanged.</remarks>
+    internal async Task<long> CopyBodyAsync(HttpResponseMessage response, Stream destination, System.Security.Cryptography.IncrementalHash? hash,
+        IProgress<long>? bytesReceived, string what, CancellationToken cancellationToken)
+    {
+        Stream body;
+        try { body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false); }
+        catch (Exception e) when (e is HttpRequestException or IOException) { throw ProvServerException.ConnectionLost(Server, what, e); }
+        await using (body.ConfigureAwait(false))
+        {
+            byte[] buffer = new byte[81920];
+            long total = 0;
+            while (true)
+            {
+                int read;
+                try { read = await body.ReadAsync(buffer, cancellationToken).ConfigureAwait(false); }
+                catch (Exception e) when (e is HttpRequestException or IOException) { throw ProvServerException.ConnectionLost(Server, what, e); }
+                if (read == 0) return total;
+                hash?.AppendData(buffer, 0, read);
+                await destination.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
+                total += read;
+                bytesReceived?.Report(total);
+            }
+        }
+    }
+
+    /// <summary><c>GET /exports[?configId=]</c> (admin): the export history, newest first.</summary>
+    public Task<IReadOnlyList<ExportReceipt>> GetExportsAsync(ulong? configId = null, CancellationToken cancellationToken = default)
+        => GetJsonAsync<IReadOnlyList<ExportReceipt>>(ApiRoutes.Exports + (configId is { } id ? $"?configId={Decimal(id)}" : ""), cancellationToken);
+
+    /// <summary><c>GET /exports/{id}</c> (admin): one export's receipt.</summary>
+    public Task<ExportReceipt> GetExportAsync(long exportId, CancellationToken cancellationToken = default)
+        => GetJsonAsync<ExportReceipt>($"{ApiRoutes.Exports}/{exportId.ToString(CultureInfo.InvariantCulture)}", cancellationToken);
+
+    // ---- tokens ----
+
+    /// <summary><c>POST /tokens</c> (admin): a new token; the only time its secret is shown.</summary>
+    public Task<NewToken> CreateTokenAsync(string name, string role, CancellationToken cancellationToken = default)
+        => SendJsonAsync<NewToken>(HttpMethod.Post, ApiRoutes.Tokens, new TokenRequest(name, role), cancellationToken);
+
+    /// <summary><c>GET /tokens</c> (admin): every token, never a secret.</summary>
+    public Task<IReadOnlyList<TokenInfo>> GetTokensAsync(CancellationToken cancellationToken = default)
+        => GetJsonAsync<IReadOnlyList<TokenInfo>>(ApiRoutes.Tokens, cancellationToken);
+
+    /// <summary><c>DELETE /tokens/{id}</c> (admin): the token stops working at once.</summary>
+    public Task RevokeTokenAsync(long tokenId, CancellationToken cancellationToken = default)
+        => SendNoContentAsync(HttpMethod.Delete, $"{ApiRoutes.Tokens}/{tokenId.ToString(CultureInfo.InvariantCulture)}", null, cancellationToken);
+
+    // ---- plumbing ----
+
+    private static string Decimal(ulong value) => value.ToString(CultureInfo.InvariantCulture);
+
+    private HttpRequestMessage NewRequest(HttpMethod method, string route, HttpContent? content)
+    {
+        var request = new HttpRequestMessage(method, ServerAddress.Route(Server, route)) { Content = content };
+        if (_token is not null) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", _token);
+        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+        return request;
+    }
+
+    private async Task<T> GetJsonAsync<T>(string route, CancellationToken cancellationToken)
+    {
+        using var request = NewRequest(HttpMethod.Get, route, null);
+        return await ExchangeJsonAsync<T>(request, route, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<T> SendJsonAsync<T>(HttpMethod method, string route, object? body, CancellationToken cancellationToken)
+    {
+        using var request = NewRequest(method, route, body is null ? null : JsonContent.Create(body, body.GetType(), options: ApiJson.Options));
+        return await ExchangeJsonAsync<T>(request, route, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task SendNoContentAsync(HttpMethod method, string route, object? body, CancellationToken cancellationToken)
+    {
+        using var request = NewRequest(method, route, body is null ? null : JsonContent.Create(body, body.GetType(), options: ApiJson.Options));
+        using var response = await SendAsync(request, HttpCompletionOption.ResponseContentRead, Describe(request), RequestTimeout, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<T> ExchangeJsonAsync<T>(HttpRequestMessage request, string route, CancellationToken cancellationToken)
+    {
+        // The whole exchange, body included, counts against the request timeout.
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(RequestTimeout);
+        try
+        {
+            using var response = await SendAsync(request, HttpCompletionOption.ResponseContentRead, Describe(request), null, timeout.Token).ConfigureAwait(false);
+            return await ReadJsonAsync<T>(response, route, timeout.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw ProvServerException.Timeout(Server, Describe(request), RequestTimeout);
+        }
+    }
+
+    private static string Describe(HttpRequestMessage request) => $"{request.Method} {request.RequestUri?.AbsolutePath}";
+
+    /// <summary>Sends a request; any answer but 2xx becomes a <see cref="ProvServerException"/>. The caller disposes the response.</summary>
+    internal async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, HttpCompletionOption completion, string what, TimeSpan? timeout,
+        CancellationToken cancellationToken)
+    {
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        if (timeout is { } t) limit.CancelAfter(t);
+        HttpResponseMessage response;
+        try
+        {
+            response = await _http.SendAsync(request, completion, limit.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            // The connect timeout of the handler surfaces as a cancellation too.
+            if (timeout is null) throw ProvServerException.Unreachable(Server, new TimeoutException("no connection within 10 s"));
+            throw ProvServerException.Timeout(Server, what, timeout.Value);
+        }
+        catch (HttpRequestException e) when (e.HttpRequestError is HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError
+                                             || e.InnerException is System.Net.Sockets.SocketException)
+        {
+            throw ProvServerException.Unreachable(Server, e);
+        }
+        catch (HttpRequestException e)
+        {
+            throw ProvServerException.ConnectionLost(Server, what, e);
+        }
+        catch (IOException e)
+        {
+            throw ProvServerException.ConnectionLost(Server, what, e);
+        }
+
+        if (response.IsSuccessStatusCode) return response;
+        using (response)
+        {
+            string body;
+            try { body = await ReadLimitedAsync(response.Content, 64 * 1024, cancellationToken).ConfigureAwait(false); }
+            catch (Exception e) when (e is HttpRequestException or IOException) { body = ""; }
+            throw ProvServerException.FromResponse(Server, response.StatusCode, response.Content.Headers.ContentType?.MediaType, body, what);
+        }
+    }
+
+    private async Task<T> ReadJsonAsync<T>(HttpResponseMessage response, string route, CancellationToken cancellationToken)
+    {
+        T? value;
+        try { value = await response.Content.ReadFromJsonAsync<T>(ApiJson.Options, cancellationToken).ConfigureAwait(false); }
+        catch (JsonException e) { throw ProvServerException.Unexpected(Server, route, "the JSON does not match the API", e); }
+        catch (NotSupportedException e) { throw ProvServerException.Unexpected(Server, route, $"content type '{response.Content.Headers.ContentType}'", e); }
+        catch (Exception e) when (e is HttpRequestException or IOException) { throw ProvServerException.ConnectionLost(Server, route, e); }
+        return value ?? throw ProvServerException.Unexpected(Server, route, "an empty body");
+    }
+
+    private static async Task<string> ReadLimitedAsync(HttpContent content, int limit, CancellationToken cancellationToken)
+    {
+        await using var stream = await content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+        var buffer = new byte[limit];
+        int total = 0, read;
+        while (total < limit && (read = await stream.ReadAsync(buffer.AsMemory(total), cancellationToken).ConfigureAwait(false)) > 0)
+            total += read;
+        return System.Text.Encoding.UTF8.GetString(buffer, 0, total);
+    }
+}

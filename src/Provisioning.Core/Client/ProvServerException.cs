@@ -1,0 +1,126 @@
+using System.Net;
+using System.Text.Json;
+using Provisioning.Core.Api;
+
+namespace Provisioning.Core.Client;
+
+/// <summary>
+/// A call to the provisioning server failed. <see cref="Exception.Message"/> is for an operator: what is wrong and what to do.
+/// </summary>
+public sealed class ProvServerException : Exception
+{
+    /// <summary>Creates the exception.</summary>
+    public ProvServerException(Uri server, int? status, string errorId, string message, IReadOnlyList<string>? problems = null, Exception? inner = null)
+        : base(message, inner)
+    {
+        Server = server;
+        Status = status;
+        ErrorId = errorId;
+        Problems = problems ?? Array.Empty<string>();
+    }
+
+    /// <summary>The server's base address.</summary>
+    public Uri Server { get; }
+
+    /// <summary>The HTTP status, or null when no answer came (unreachable, connection lost, timeout).</summary>
+    public int? Status { get; }
+
+    /// <summary>Stable identifier: the server's <see cref="ApiProblem.ErrorId"/>, or one of the client's own (<c>ServerUnreachable</c>, <c>ServerTimeout</c>, <c>ConnectionLost</c>, <c>UnexpectedResponse</c>, <c>ExportMismatch</c>).</summary>
+    public string ErrorId { get; }
+
+    /// <summary>The problems the server listed (one per line of its detail), e.g. every fault of a package.</summary>
+    public IReadOnlyList<string> Problems { get; }
+
+    private const string InsecureKeyTransport = "InsecureKeyTransport";
+
+    /// <summary>The server could not be reached at all.</summary>
+    public static ProvServerException Unreachable(Uri server, Exception inner)
+    {
+        string reason = Innermost(inner).Message.TrimEnd('.');
+        return new ProvServerException(server, null, "ServerUnreachable",
+            $"The provisioning server at {ServerAddress.Display(server)} is not reachable ({reason}). " +
+            "Check that it is running (Start-ProvServer starts one) and that the address and port are right.", inner: inner);
+    }
+
+    /// <summary>The server did not answer in time.</summary>
+    public static ProvServerException Timeout(Uri server, string what, TimeSpan limit) =>
+        new(server, null, "ServerTimeout",
+            $"The provisioning server at {ServerAddress.Display(server)} did not answer {what} within {limit.TotalSeconds:0} s. " +
+            "Check that it is running and not overloaded (its log is logs/server.log under its data path).");
+
+    /// <summary>The connection broke while a request or answer was on its way.</summary>
+    public static ProvServerException ConnectionLost(Uri server, string what, Exception inner) =>
+        new(server, null, "ConnectionLost",
+            $"The connection to the provisioning server at {ServerAddress.Display(server)} was lost during {what} ({Innermost(inner).Message.TrimEnd('.')}). " +
+            "Nothing was kept from the interrupted call; check the server and try again.", inner: inner);
+
+    /// <summary>The answer was not what the API documents.</summary>
+    public static ProvServerException Unexpected(Uri server, string what, string reason, Exception? inner = null) =>
+        new(server, null, "UnexpectedResponse",
+            $"The server at {ServerAddress.Display(server)} gave an answer to {what} that this module does not understand ({reason}). " +
+            "Check that the address points at a provisioning server of the same version.", inner: inner);
+
+    /// <summary>
+    /// The exception for a failed HTTP answer: the server's problem details when it sent them (RFC 9457, <see cref="ApiProblem"/>),
+    /// otherwise the status alone. Authentication failures get the fix an operator needs.
+    /// </summary>
+    public static ProvServerException FromResponse(Uri server, HttpStatusCode status, string? mediaType, string body, string what)
+    {
+        ApiProblem? problem = TryReadProblem(mediaType, body);
+        string? detail = string.IsNullOrWhiteSpace(problem?.Detail) ? problem?.Title : problem.Detail;
+        var problems = SplitProblems(problem?.Detail);
+        string display = ServerAddress.Display(server);
+        int code = (int)status;
+
+        string errorId = problem?.ErrorId is { Length: > 0 } id ? id : status switch
+        {
+            HttpStatusCode.Unauthorized => "Unauthorized",
+            HttpStatusCode.Forbidden => "Forbidden",
+            HttpStatusCode.NotFound => "NotFound",
+            _ => $"Http{code}",
+        };
+
+        string message = status switch
+        {
+            HttpStatusCode.Unauthorized =>
+                $"The server at {display} refused the token: it is missing, unknown or revoked. " +
+                $"Connect with a valid token: Connect-ProvServer -Uri {display} -Token (Read-Host -AsSecureString 'Token').",
+            // A transport refusal (keys over plain HTTP) explains itself; a role refusal needs the fix named.
+            HttpStatusCode.Forbidden when errorId != InsecureKeyTransport || detail is null =>
+                $"The server at {display} refused {what}: it needs an admin token. " +
+                "Station tokens can only fetch configurations and files and record devices; use the admin token (admin.token in the server's data folder).",
+            _ when detail is not null => detail,
+            _ => $"The server at {display} answered {code} {ReasonPhrase(status)} to {what}.",
+        };
+        return new ProvServerException(server, code, errorId, message, problems);
+    }
+
+    /// <summary>Reads an <see cref="ApiProblem"/> from a body, or null when it is not one.</summary>
+    internal static ApiProblem? TryReadProblem(string? mediaType, string body)
+    {
+        if (string.IsNullOrWhiteSpace(body)) return null;
+        bool json = mediaType is not null && (mediaType.Contains("json", StringComparison.OrdinalIgnoreCase));
+        if (!json && !body.TrimStart().StartsWith('{')) return null;
+        try { return JsonSerializer.Deserialize<ApiProblem>(body, ApiJson.Options); }
+        catch (JsonException) { return null; }
+    }
+
+    /// <summary>One problem per non-empty line of the detail, without list bullets.</summary>
+    internal static IReadOnlyList<string> SplitProblems(string? detail)
+    {
+        if (string.IsNullOrWhiteSpace(detail)) return Array.Empty<string>();
+        return detail.Split('\n')
+            .Select(line => line.Trim().TrimStart('-', '*', '•').Trim())
+            .Where(line => line.Length > 0)
+            .ToArray();
+    }
+
+    private static string ReasonPhrase(HttpStatusCode status)
+        => Enum.IsDefined(status) ? System.Text.RegularExpressions.Regex.Replace(status.ToString(), "(?<=[a-z])(?=[A-Z])", " ") : "";
+
+    private static Exception Innermost(Exception e)
+    {
+        while (e.InnerException is not null) e = e.InnerException;
+        return e;
+    }
+}

@@ -1,0 +1,138 @@
+using System.Data.Common;
+using System.Diagnostics;
+using System.Globalization;
+
+namespace Provisioning.Core.Client;
+
+/// <summary>How to start a provisioning server process (the command line of <c>docs/server-api.md</c>).</summary>
+public sealed class ServerLaunch
+{
+    /// <summary>The environment variable that carries a MySQL password, so it never appears on a command line.</summary>
+    public const string DatabasePasswordVariable = "Provisioning__DatabasePassword";
+
+    /// <summary>Full path of <c>Provisioning.Server.dll</c>.</summary>
+    public required string ServerAssembly { get; init; }
+
+    /// <summary>The <c>dotnet</c> host to run it with (see <see cref="DotnetHost.Find"/>).</summary>
+    public required string DotnetHost { get; init; }
+
+    /// <summary>Address to listen on (IP or host name).</summary>
+    public string ListenAddress { get; init; } = "127.0.0.1";
+
+    /// <summary>TCP port.</summary>
+    public int Port { get; init; } = ServerAddress.DefaultPort;
+
+    /// <summary>The server's data folder (database, repository, logs, admin token).</summary>
+    public required string DataPath { get; init; }
+
+    /// <summary>Database spec: <c>sqlite</c>, <c>sqlite:&lt;file&gt;</c> or <c>mysql:&lt;connection string&gt;</c>; null for the server's default.</summary>
+    public string? Database { get; init; }
+
+    /// <summary>MySQL user name to add to the connection string (from a credential), or null.</summary>
+    public string? DatabaseUser { get; init; }
+
+    /// <summary>MySQL password, passed through <see cref="DatabasePasswordVariable"/>; the caller clears the array.</summary>
+    public char[]? DatabasePassword { get; init; }
+
+    /// <summary>Lets the server send gateway keys and accept passphrases over plain HTTP from other machines.</summary>
+    public bool AllowInsecureKeyTransport { get; init; }
+
+    /// <summary>The address a client on this machine uses to reach the server.</summary>
+    public Uri ClientAddress => ServerAddress.ForListener(ListenAddress, Port);
+
+    /// <summary>Where the server writes its log.</summary>
+    public string LogPath => Path.Combine(DataPath, "logs", "server.log");
+
+    /// <summary>
+    /// The database spec without secrets, for display. A password inside a MySQL connection string is moved out of the
+    /// command line (see <see cref="StartInfo"/>), so a copied connection string is safe to pass.
+    /// </summary>
+    public string DescribeDatabase() => Split().Spec ?? "sqlite";
+
+    /// <summary>The process to start: password in the environment, never in the arguments; its own session so Ctrl+C at the prompt does not reach it.</summary>
+    public ProcessStartInfo StartInfo()
+    {
+        var (spec, passwordInSpec) = Split();
+        // setsid gives the server its own session on Unix: Ctrl+C pressed later in the shell must not stop it.
+        // It replaces itself with the server, so the process ID stays the server's.
+        bool detach = !OperatingSystem.IsWindows() && File.Exists("/usr/bin/setsid");
+        var info = new ProcessStartInfo(detach ? "/usr/bin/setsid" : DotnetHost)
+        {
+            UseShellExecute = false,
+            CreateNoWindow = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = false,
+            WorkingDirectory = Path.GetDirectoryName(ServerAssembly)!,
+        };
+        if (detach) info.ArgumentList.Add(DotnetHost);
+        info.ArgumentList.Add(ServerAssembly);
+        info.ArgumentList.Add("--urls");
+        info.ArgumentList.Add(ListenUrl());
+        info.ArgumentList.Add($"--Provisioning:DataPath={DataPath}");
+        if (spec is not null) info.ArgumentList.Add($"--Provisioning:Database={spec}");
+        if (AllowInsecureKeyTransport) info.ArgumentList.Add("--Provisioning:AllowInsecureKeyTransport=true");
+        info.ArgumentList.Add("--Provisioning:ConsoleLog=false");
+
+        info.Environment.Remove(DatabasePasswordVariable);
+        if (DatabasePassword is { Length: > 0 }) info.Environment[DatabasePasswordVariable] = new string(DatabasePassword);
+        else if (passwordInSpec is not null) info.Environment[DatabasePasswordVariable] = passwordInSpec;
+        return info;
+    }
+
+    private string ListenUrl()
+    {
+        string host = ListenAddress.Trim();
+        if (host.Contains(':', StringComparison.Ordinal) && !host.StartsWith('[')) host = $"[{host}]";
+        return string.Create(CultureInfo.InvariantCulture, $"http://{host}:{Port}");
+    }
+
+    /// <summary>The spec for the command line (user added, password removed) and the password it held, if any.</summary>
+    private (string? Spec, string? Password) Split()
+    {
+        if (Database is null) return (null, null);
+        const string mysql = "mysql:";
+        if (!Database.StartsWith(mysql, StringComparison.OrdinalIgnoreCase)) return (Database, null);
+
+        var builder = new DbConnectionStringBuilder();
+        try { builder.ConnectionString = Database[mysql.Length..]; }
+        catch (ArgumentException e)
+        {
+            throw new ArgumentException($"The MySQL connection string in -Database is not valid ({e.Message}). Write it as mysql:Server=host;Port=3306;Database=orw_prov;User ID=prov.", e);
+        }
+        string? password = null;
+        foreach (string key in new[] { "Password", "Pwd", "password" })
+        {
+            if (builder.TryGetValue(key, out var value)) { password = value?.ToString(); builder.Remove(key); }
+        }
+        if (DatabaseUser is not null)
+        {
+            foreach (string key in new[] { "User ID", "UserID", "Uid", "User", "Username", "User name" }) builder.Remove(key);
+            builder["User ID"] = DatabaseUser;
+        }
+        return (mysql + builder.ConnectionString, password);
+    }
+}
+
+/// <summary>Finds the <c>dotnet</c> host that runs the server.</summary>
+public static class DotnetHost
+{
+    /// <summary>
+    /// The host running this process when it is <c>dotnet</c>; else <c>DOTNET_HOST_PATH</c> (set by the SDK);
+    /// else <c>dotnet</c> on the PATH. Null when none is found.
+    /// </summary>
+    public static string? Find()
+    {
+        string exe = OperatingSystem.IsWindows() ? "dotnet.exe" : "dotnet";
+        if (Environment.ProcessPath is { } self && string.Equals(Path.GetFileName(self), exe, StringComparison.OrdinalIgnoreCase))
+            return self;
+        if (Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } hostPath && File.Exists(hostPath))
+            return hostPath;
+        foreach (string folder in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
+        {
+            string candidate = Path.Combine(folder, exe);
+            if (File.Exists(candidate)) return candidate;
+        }
+        return null;
+    }
+}

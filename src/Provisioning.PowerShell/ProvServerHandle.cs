@@ -1,0 +1,56 @@
+using System.Security;
+using Provisioning.Core.Client;
+
+namespace Provisioning.PowerShell;
+
+/// <summary>A server started by Start-ProvServer: pipe it to Stop-ProvServer, or give it to -Server.</summary>
+public sealed class ProvServerHandle
+{
+    internal ProvServerHandle(ServerProcess server, SecureString? adminToken)
+    {
+        Server = server;
+        Uri = server.Address;
+        ProcessId = server.Process.Id;
+        DataPath = server.Launch.DataPath;
+        Database = server.Health?.Database ?? server.Launch.DescribeDatabase();
+        ServerVersion = server.Health?.Version;
+        LogPath = server.Launch.LogPath;
+        AdminToken = adminToken;
+        Connection = new ProvServerConnection(Uri, adminToken)
+        {
+            Role = adminToken is null ? null : Core.Api.TokenRoles.Admin,
+            ServerVersion = ServerVersion,
+            Database = Database,
+            ProcessId = ProcessId,
+        };
+    }
+
+    /// <summary>The address clients on this machine use.</summary>
+    public Uri Uri { get; }
+
+    /// <summary>The server's process ID.</summary>
+    public int ProcessId { get; }
+
+    /// <summary>The server's data folder (database, repository, logs, admin.token).</summary>
+    public string DataPath { get; }
+
+    /// <summary>The database, described without secrets.</summary>
+    public string Database { get; }
+
+    /// <summary>The server's version.</summary>
+    public string? ServerVersion { get; }
+
+    /// <summary>The admin token from admin.token, or null when that file is gone (the token was shown at the first start only).</summary>
+    public SecureString? AdminToken { get; }
+
+    /// <summary>The server's log file.</summary>
+    public string LogPath { get; }
+
+    /// <summary>The connection the cmdlets use for this server.</summary>
+    public ProvServerConnection Connection { get; }
+
+    internal ServerProcess Server { get; }
+
+    /// <inheritdoc/>
+    public override string ToString() => ServerAddress.Display(Uri);
+}

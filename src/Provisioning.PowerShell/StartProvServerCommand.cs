@@ -1,0 +1,176 @@
+using System.Management.Automation;
+using System.Security;
+using System.Text;
+using Provisioning.Core.Client;
+
+namespace Provisioning.PowerShell;
+
+/// <summary>
+/// <para type="synopsis">Starts a provisioning server process, waits until it answers, and connects the session to it.</para>
+/// </summary>
+[Cmdlet(VerbsLifecycle.Start, "ProvServer", SupportsShouldProcess = true)]
+[OutputType(typeof(ProvServerHandle))]
+public sealed class StartProvServerCommand : ProvCmdlet
+{
+    /// <summary>TCP port to listen on.</summary>
+    [Parameter]
+    [ValidateRange(1, 65535)]
+    public int Port { get; set; } = ServerAddress.DefaultPort;
+
+    /// <summary>The server's data folder; default a per-user folder.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? DataPath { get; set; }
+
+    /// <summary>Database spec: sqlite, sqlite:&lt;file&gt; or mysql:&lt;connection string&gt;.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? Database { get; set; }
+
+    /// <summary>MySQL user and password.</summary>
+    [Parameter]
+    [Credential]
+    public PSCredential? DatabaseCredential { get; set; }
+
+    /// <summary>Address to listen on.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string ListenAddress { get; set; } = "127.0.0.1";
+
+    /// <summary>Allows gateway keys and passphrases over plain HTTP from other machines.</summary>
+    [Parameter]
+    public SwitchParameter AllowInsecureKeyTransport { get; set; }
+
+    /// <summary>Runs the server in the foreground until Ctrl+C.</summary>
+    [Parameter]
+    public SwitchParameter Wait { get; set; }
+
+    /// <summary>Seconds to wait for the server to answer.</summary>
+    [Parameter]
+    [ValidateRange(1, 3600)]
+    public int TimeoutSec { get; set; } = 30;
+
+    /// <summary>The default data folder: per user, beside other applications' local data.</summary>
+    internal static string DefaultDataPath =>
+        System.IO.Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.Create), "Provisioning", "server");
+
+    /// <inheritdoc/>
+    protected override void EndProcessing()
+    {
+        string serverAssembly = System.IO.Path.Combine(System.IO.Path.GetDirectoryName(typeof(StartProvServerCommand).Assembly.Location)!, "server", "Provisioning.Server.dll");
+        if (!File.Exists(serverAssembly))
+            Fail(new FileNotFoundException($"The server is not installed beside the module: '{serverAssembly}' is missing. Build the module with ./build.ps1 Build, which publishes the server there."),
+                "ServerNotInstalled", ErrorCategory.ObjectNotFound, serverAssembly);
+        string? host = DotnetHost.Find();
+        if (host is null)
+            Fail(new FileNotFoundException("The 'dotnet' host that runs the server was not found (not this process, not DOTNET_HOST_PATH, not on the PATH). Install the .NET 10 runtime."),
+                "DotnetNotFound", ErrorCategory.ObjectNotFound, "dotnet");
+        if (DatabaseCredential is not null && !(Database ?? "").StartsWith("mysql:", StringComparison.OrdinalIgnoreCase))
+            Fail(new ArgumentException("-DatabaseCredential is for a MySQL/MariaDB database: give -Database mysql:Server=host;Database=orw_prov as well."),
+                "CredentialWithoutMySql", ErrorCategory.InvalidArgument, DatabaseCredential.UserName);
+
+        string dataPath = ResolvePath(DataPath ?? DefaultDataPath);
+        char[]? password = DatabaseCredential is null ? null : Reveal(DatabaseCredential.Password);
+        try
+        {
+            var launch = new ServerLaunch
+            {
+                ServerAssembly = serverAssembly,
+                DotnetHost = host!,
+                Port = Port,
+                ListenAddress = ListenAddress,
+                DataPath = dataPath,
+                Database = ResolveSqliteFile(Database),
+                DatabaseUser = DatabaseCredential?.UserName,
+                DatabasePassword = password,
+                AllowInsecureKeyTransport = AllowInsecureKeyTransport,
+            };
+            string description;
+            try { description = launch.DescribeDatabase(); }
+            catch (ArgumentException e) { Fail(e, "InvalidDatabaseSpec", ErrorCategory.InvalidArgument, Database); return; }
+            if (!ShouldProcess($"{ServerAddress.Display(launch.ClientAddress)} (data {dataPath}, database {description})", "Start provisioning server")) return;
+
+            // The server creates the data folder itself, readable by its owner only.
+            ServerProcess server;
+            try
+            {
+                server = Await(ServerProcess.StartAsync(launch, TimeSpan.FromSeconds(TimeoutSec), Cancellation));
+            }
+            catch (ServerStartException e) { Fail(e, "ServerStartFailed", ErrorCategory.OpenError, launch.ClientAddress); return; }
+
+            var handle = new ProvServerHandle(server, ReadAdminToken(dataPath));
+            ProvServerSession.AddStarted(handle);
+            ProvServerSession.SetCurrent(handle.Connection);
+            if (handle.AdminToken is null)
+                WriteWarning($"'{System.IO.Path.Combine(dataPath, "admin.token")}' is gone, so this session has no admin token for the server. " +
+                    "Connect with the token you kept: Connect-ProvServer -Uri " + handle + " -Token (Read-Host -AsSecureString 'Admin token').");
+            WriteObject(handle);
+
+            if (Wait) RunInForeground(handle);
+        }
+        finally
+        {
+            if (password is not null) Clear(password);
+        }
+    }
+
+    // sqlite:<relative file> means relative to the current PowerShell location, not to the server's folder.
+    private string? ResolveSqliteFile(string? spec)
+    {
+        const string sqlite = "sqlite:";
+        if (spec is null || !spec.StartsWith(sqlite, StringComparison.OrdinalIgnoreCase) || spec.Length == sqlite.Length) return spec;
+        return sqlite + ResolvePath(spec[sqlite.Length..]);
+    }
+
+
+    private void RunInForeground(ProvServerHandle handle)
+    {
+        Host.UI.WriteLine($"Provisioning server running at {handle} (process {handle.ProcessId}); log: {handle.LogPath}. Press Ctrl+C to stop it.");
+        var process = handle.Server.Process;
+        try
+        {
+            process.WaitForExitAsync(Cancellation).GetAwaiter().GetResult();
+        }
+        catch (OperationCanceledException)
+        {
+            // Ctrl+C: the pipeline is stopping, so nothing more can be written; stop the server quietly.
+            using var client = handle.Connection.OpenClient();
+            try { ServerShutdown.StopAsync(client, handle.ProcessId, TimeSpan.FromSeconds(TimeoutSec), CancellationToken.None).GetAwaiter().GetResult(); }
+            catch (ProvServerException) { handle.Server.Kill(); }
+            ProvServerSession.Forget(handle.Uri, handle.ProcessId);
+            throw new PipelineStoppedException();
+        }
+        ProvServerSession.Forget(handle.Uri, handle.ProcessId);
+        if (process.ExitCode != 0)
+            Fail(new InvalidOperationException($"The server stopped with exit code {process.ExitCode}: {handle.Server.Output}. Its log: {handle.LogPath}."),
+                "ServerExited", ErrorCategory.NotSpecified, handle.Uri);
+    }
+
+    /// <summary>The first line of admin.token as a SecureString, or null when the file is absent. The bytes are zeroed after use.</summary>
+    private SecureString? ReadAdminToken(string dataPath)
+    {
+        string path = System.IO.Path.Combine(dataPath, "admin.token");
+        if (!File.Exists(path)) return null;
+        byte[] bytes;
+        try { bytes = File.ReadAllBytes(path); }
+        catch (Exception e) when (FileErrorCategory(e, ErrorCategory.ReadError) is { } category)
+        {
+            WriteError(Error(e, "AdminTokenUnreadable", category, path));
+            return null;
+        }
+        char[] chars = Encoding.UTF8.GetChars(bytes);
+        Array.Clear(bytes);
+        try
+        {
+            var token = new SecureString();
+            foreach (char c in chars)
+            {
+                if (c is '\r' or '\n') break;
+                if (!char.IsWhiteSpace(c)) token.AppendChar(c);
+            }
+            token.MakeReadOnly();
+            return token.Length == 0 ? null : token;
+        }
+        finally { Clear(chars); }
+    }
+}

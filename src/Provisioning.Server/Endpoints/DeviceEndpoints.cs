@@ -1,0 +1,118 @@
+using System.Collections.Concurrent;
+using Provisioning.Core.Api;
+using Provisioning.Core.Crypto;
+using Provisioning.Server.Auth;
+using Provisioning.Server.Store;
+
+namespace Provisioning.Server.Endpoints;
+
+/// <summary>
+/// <c>/api/v1/devices</c>: stations record each device's encrypted root key as pending before writing it to the device,
+/// then confirm it once verified (guide §3.2 steps 5–6, C.5). PUT by request ID makes retries safe.
+/// </summary>
+public static class DeviceEndpoints
+{
+    /// <summary>The only root-key encryption accepted.</summary>
+    public const string RootKeyAlgorithm = "RSA-OAEP-SHA256";
+
+    public static void Map(IEndpointRouteBuilder app)
+    {
+        var devices = app.MapGroup(ApiRoutes.Devices);
+        devices.MapPut("/{nodeId}/records/{requestId:guid}", Record).AllowStations();
+        devices.MapPost("/{nodeId}/records/{requestId:guid}/confirm", async (string nodeId, Guid requestId, IProvStore store, CancellationToken ct) =>
+        {
+            if (!RouteIds.TryNodeId(nodeId, out uint node, out var error))
+                return error!;
+            return await store.ConfirmDeviceAsync(node, requestId, DateTimeOffset.UtcNow, ct) is { } record
+                ? Results.Json(record, ApiJson.Options)
+                : ApiErrors.NotFound("RecordNotFound", $"Node 0x{node:X8} has no record {requestId}; record it (PUT) before confirming.");
+        }).AllowStations();
+        devices.MapGet("/{nodeId}", async (string nodeId, IProvStore store, CancellationToken ct) =>
+        {
+            if (!RouteIds.TryNodeId(nodeId, out uint node, out var error))
+                return error!;
+            return await store.GetDeviceAsync(node, ct) is { } history
+                ? Results.Json(history, ApiJson.Options)
+                : ApiErrors.NotFound("NodeNotFound", $"Node 0x{node:X8} has never been recorded.");
+        });
+    }
+
+    private static async Task<IResult> Record(string nodeId, Guid requestId, DeviceRecordRequest? body, IProvStore store, ConfigFacts facts,
+        HttpContext context, CancellationToken ct)
+    {
+        if (!RouteIds.TryNodeId(nodeId, out uint node, out var error))
+            return error!;
+        if (body is null)
+            return ApiErrors.BadRequest("BodyMissing", "Send the device record as JSON.");
+        var config = await facts.GetAsync(body.ConfigId, ct);
+        if (config is null)
+            return RouteIds.ConfigNotFound(body.ConfigId);
+        if (Validate(body, config) is { } problem)
+            return ApiErrors.BadRequest("BadDeviceRecord", problem);
+        var request = body with { Station = body.Station ?? TokenAuthentication.Caller(context)?.Name };
+        try
+        {
+            var (record, created) = await store.RecordDeviceAsync(node, requestId, request, DateTimeOffset.UtcNow, ct);
+            return Results.Json(record, ApiJson.Options, statusCode: created ? StatusCodes.Status201Created : StatusCodes.Status200OK);
+        }
+        catch (RequestConflictException ex)
+        {
+            return ApiErrors.Conflict("RequestConflict", ex.Message);
+        }
+    }
+
+    private static string? Validate(DeviceRecordRequest body, ConfigFacts.Facts config)
+    {
+        if (!string.Equals(body.KeyAlgorithm, RootKeyAlgorithm, StringComparison.Ordinal))
+            return $"keyAlgorithm must be {RootKeyAlgorithm}, not '{body.KeyAlgorithm}'.";
+        if (!string.Equals(body.KmsKeyFingerprint, config.KmsFingerprint, StringComparison.OrdinalIgnoreCase))
+            return $"The root key was encrypted for KMS key {body.KmsKeyFingerprint}, but config {body.ConfigId} uses {config.KmsFingerprint}; fetch the config again and re-encrypt.";
+        Span<byte> probe = stackalloc byte[1024];
+        if (!Convert.TryFromBase64String(body.EncryptedRootKey ?? "", probe, out int length) || length != config.KmsKeyBytes)
+            return $"encryptedRootKey must be base64 of {config.KmsKeyBytes} bytes (one RSA block of the config's KMS key).";
+        if (body.Timestamp == default)
+            return "timestamp is required.";
+        foreach (var app in body.Apps ?? [])
+        {
+            if (!config.AppNames.Contains(app.Name))
+                return $"Config {body.ConfigId} has no application '{app.Name}'; its applications are: {string.Join(", ", config.AppNames)}.";
+            foreach (var (field, value) in new[] { ("id", app.Id), ("key", app.Key), ("extra", app.Extra) })
+                if (!string.IsNullOrEmpty(value) && (value.Length % 2 != 0 || !value.All(char.IsAsciiHexDigit)))
+                    return $"App '{app.Name}' {field} must be a hex string.";
+        }
+        return null;
+    }
+}
+
+/// <summary>
+/// The few facts about a config that every device call checks, cached briefly so 1,000 records a second do not each
+/// load the whole package.
+/// </summary>
+public sealed class ConfigFacts(IProvStore store)
+{
+    private static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(10);
+    private readonly ConcurrentDictionary<ulong, (Facts? Value, DateTime Until)> _cache = new();
+
+    /// <summary>Cached facts.</summary>
+    public sealed record Facts(int Revision, string KmsFingerprint, int KmsKeyBytes, IReadOnlySet<string> AppNames);
+
+    /// <summary>The facts of a config's current package, or null when there is none.</summary>
+    public async Task<Facts?> GetAsync(ulong configId, CancellationToken ct)
+    {
+        var now = DateTime.UtcNow;
+        if (_cache.TryGetValue(configId, out var hit) && hit.Until > now && hit.Value is not null)
+            return hit.Value;
+        var package = await store.GetPackageAsync(configId, ct);
+        Facts? facts = null;
+        if (package is not null)
+        {
+            using var kms = KmsKeyPair.ParsePublicKey(package.KmsPublicKeyPem, "the config's KMS public key");
+            facts = new Facts(package.Revision, package.KmsKeyFingerprint, kms.KeySize / 8, package.Apps.Select(a => a.Name).ToHashSet(StringComparer.Ordinal));
+        }
+        _cache[configId] = (facts, now + CacheFor);
+        return facts;
+    }
+
+    /// <summary>Drops a config from the cache (after an import on this instance).</summary>
+    public void Forget(ulong configId) => _cache.TryRemove(configId, out _);
+}

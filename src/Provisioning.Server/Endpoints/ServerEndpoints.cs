@@ -1,0 +1,28 @@
+using Provisioning.Core.Api;
+using Provisioning.Server.Auth;
+using Provisioning.Server.Hosting;
+using Provisioning.Server.Store;
+
+namespace Provisioning.Server.Endpoints;
+
+/// <summary>Health (no token) and a clean stop (admin), which Start-ProvServer and Stop-ProvServer use.</summary>
+public static class ServerEndpoints
+{
+    public static void Map(IEndpointRouteBuilder app)
+    {
+        // Says nothing about the data: status, version, engine, process.
+        app.MapGet(ApiRoutes.Health, (IProvStore store) =>
+            Results.Json(new HealthInfo("ok", ServerInfo.Version, store.Engine, Environment.ProcessId), ApiJson.Options)).AllowWithoutToken();
+
+        app.MapPost(ApiRoutes.ServerStop, (HttpContext context, IHostApplicationLifetime lifetime, ILogger<ServerInfo> log) =>
+        {
+            log.LogInformation("Stop requested by token {TokenName}", TokenAuthentication.Caller(context)?.Name);
+            context.Response.OnCompleted(() =>
+            {
+                lifetime.StopApplication();
+                return Task.CompletedTask;
+            });
+            return Results.Accepted();
+        });
+    }
+}

@@ -1,0 +1,57 @@
+BeforeDiscovery {
+    . "$PSScriptRoot/ServerTestHelpers.ps1"
+    $script:engines = Get-TestEngine
+}
+BeforeAll {
+    . "$PSScriptRoot/ServerTestHelpers.ps1"
+    $script:pkg = New-TestServerPackage -Root "$TestDrive/pkg"
+    $script:newer = New-TestServerPackage -Root "$TestDrive/pkg" -Network $pkg.Network
+    $script:other = New-TestServerPackage -Root "$TestDrive/pkg" -ConfigId '0x1000000000000045' -ConfigAlias 'big_one' -Network $pkg.Network
+}
+
+Describe 'Get-ProvPackage on <Engine>' -ForEach $engines {
+    BeforeAll {
+        $script:server = Start-TestServer -Engine $Engine -Root "$TestDrive/$Engine"
+        $null = Import-ProvPackage $pkg.Path -Passphrase $pkg.Passphrase -Comment 'first'
+        $null = Import-ProvPackage $newer.Path -Passphrase $pkg.Passphrase -Comment 'Import Demo.'
+        $null = Import-ProvPackage $other.Path -Passphrase $pkg.Passphrase
+    }
+    AfterAll { Stop-TestServer $server }
+
+    It 'shows the guide''s overview table: current packages only' {
+        $rows = Get-ProvPackage
+        $rows.Count | Should -Be 2
+        ($rows | Where-Object ConfigId -eq 69).Revision | Should -Be 2
+        $table = $rows | Format-Table | Out-String -Width 250
+        foreach ($label in 'Prov. Config ID', 'Node Type', 'Node Version', 'App. Label', 'App. Names', 'Comment', 'Imported Time') {
+            $table | Should -Match ([regex]::Escape($label))
+        }
+        $table | Should -Match '69\s+UNODE\s+1\.2\.3\.4\s+ge_sgm3000_falconv1_zigbeev2\s+emcm\(5\.6\.7\.8\);zigbee\(1\.2\.3\.4\)\s+Import Demo\.\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\d'
+        $table | Should -Match '1152921504606847045'
+    }
+
+    It '-History adds the replaced revisions' {
+        $rows = Get-ProvPackage -History | Where-Object ConfigId -eq 69
+        $rows.Revision | Sort-Object | Should -Be @(1, 2)
+        ($rows | Where-Object Revision -eq 1).IsCurrent | Should -BeFalse
+        ($rows | Where-Object Revision -eq 1).ReplacedAt | Should -Not -BeNullOrEmpty
+        (Get-ProvPackage -History | Format-Table -View History | Out-String -Width 250) | Should -Match 'history'
+    }
+
+    It '-ConfigId takes decimal or 0x hex and gives the current revision, or every one with -History' {
+        (Get-ProvPackage -ConfigId 0x45).Revision | Should -Be 2
+        (Get-ProvPackage -ConfigId 69 -History).Revision | Should -Be @(2, 1)
+        (Get-ProvPackage -ConfigId 0x1000000000000045).Aliases | Should -Be 'big_one'
+    }
+
+    It 'says which config is unknown, and checks the ID before asking' {
+        $text = Get-ErrorText { Get-ProvPackage -ConfigId 4242 }
+        $text | Should -Match '4242'
+        Get-ErrorText { Get-ProvPackage -ConfigId 0xZZ } | Should -Match "Config ID '0xZZ' is not a number"
+    }
+
+    It 'completes config IDs from the server' {
+        $completions = TabExpansion2 -inputScript 'Get-ProvPackage -ConfigId 6' -cursorColumn 'Get-ProvPackage -ConfigId 6'.Length
+        $completions.CompletionMatches.CompletionText | Should -Contain '69'
+    }
+}
