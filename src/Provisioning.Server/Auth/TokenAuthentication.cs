@@ -66,7 +66,7 @@ public sealed class TokenAuthentication(IProvStore store, IOptions<ServerSetting
         {
             log.LogWarning("Token {TokenId} ({TokenName}, {Role}) refused for {Path}", token.Id, token.Name, token.Role, context.Request.Path.Value);
             await ApiErrors.Write(context, StatusCodes.Status403Forbidden, "Forbidden",
-                $"A {token.Role} token may not call this endpoint; it needs a {string.Join(" or ", roles)} token.");
+                $"A {token.Role} token may not call this endpoint; it needs a token with the role {string.Join(" or ", roles)}.");
             return;
         }
         if (endpoint.Metadata.GetMetadata<CarriesKeys>() is not null && !IsSecureChannel(context) && !settings.Value.AllowInsecureKeyTransport)

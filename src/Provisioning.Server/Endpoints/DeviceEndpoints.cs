@@ -14,6 +14,8 @@ public static class DeviceEndpoints
 {
     /// <summary>The only root-key encryption accepted.</summary>
     public const string RootKeyAlgorithm = "RSA-OAEP-SHA256";
+    /// <summary>Longest app id, key or extra value (hex digits) the export format carries.</summary>
+    public const int MaxAppValueLength = Provisioning.Core.Export.DeviceFieldCheck.MaxHexLength;
 
     public static void Map(IEndpointRouteBuilder app)
     {
@@ -77,8 +79,8 @@ public static class DeviceEndpoints
             if (!config.AppNames.Contains(app.Name))
                 return $"Config {body.ConfigId} has no application '{app.Name}'; its applications are: {string.Join(", ", config.AppNames)}.";
             foreach (var (field, value) in new[] { ("id", app.Id), ("key", app.Key), ("extra", app.Extra) })
-                if (!string.IsNullOrEmpty(value) && (value.Length % 2 != 0 || !value.All(char.IsAsciiHexDigit)))
-                    return $"App '{app.Name}' {field} must be a hex string.";
+                if (!string.IsNullOrEmpty(value) && (value.Length % 2 != 0 || value.Length > MaxAppValueLength || !value.All(char.IsAsciiHexDigit)))
+                    return $"App '{app.Name}' {field} must be a hex string of at most {MaxAppValueLength} digits.";
         }
         return null;
     }

@@ -4,7 +4,7 @@ namespace Provisioning.Server.Import;
 
 /// <summary>The uploaded package failed verification; nothing was imported.</summary>
 public sealed class PackageRejectedException(string source, IReadOnlyList<PackageProblem> problems)
-    : Exception($"The package {source} was not imported: " + string.Join(" ", problems.Select(p => p.Message)))
+    : Exception($"The package {source} was not imported:\n" + string.Join("\n", problems.Select(p => p.Message)))
 {
     /// <summary>Every problem found.</summary>
     public IReadOnlyList<PackageProblem> Problems { get; } = problems;

@@ -10,7 +10,7 @@ namespace Provisioning.Server.Store;
 /// <c>[{"name":"a","id":"01","key":"…","extra":"…"}]</c>, absent members for nulls; no apps is NULL.
 /// Hand-written reader and writer because the export decodes it once per row, a million rows at a time.
 /// </summary>
-public static class DeviceAppsJson
+internal static class DeviceAppsJson
 {
     private static readonly JsonEncodedText Name = JsonEncodedText.Encode("name");
     private static readonly JsonEncodedText Id = JsonEncodedText.Encode("id");

@@ -19,7 +19,8 @@ public sealed class MySqlStore(string connectionString) : SqlProvStore
     public override string Engine => "mysql";
 
     /// <inheritdoc/>
-    protected override string LockRowsSuffix => " FOR UPDATE";
+    protected override string LockNodeSql => // unlike INSERT IGNORE, this takes an exclusive lock on an existing row
+        "INSERT INTO nodes (node_id, current_record_id) VALUES (@node, NULL) ON DUPLICATE KEY UPDATE node_id = node_id";
 
     /// <inheritdoc/>
     protected override string SchemaTableExistsSql =>

@@ -29,13 +29,10 @@ public abstract partial class SqlProvStore
             Convert.ToBase64String(rootKey), request.KeyAlgorithm, request.KmsKeyFingerprint, request.Apps ?? [], true,
             FromMs(ToMs(recordedAt)), null, null, request.Station);
 
-        // A retry usually finds its record here, without taking the write lock. Two racing calls with one request ID
-        // both miss it; the unique request_id then rejects the second, which compares with the winner's record.
+        // Straight to the write: retries are rare. A repeated request ID trips the unique request_id (also when two
+        // calls race), and the stored record then decides between "same call again" and a conflict.
         for (var attempt = 0; attempt < 3; attempt++)
         {
-            var existing = await FindRecordAsync(requestId, ct);
-            if (existing is not null)
-                return (SameContent(existing, wanted) ? existing : throw new RequestConflictException(requestId, nodeId), false);
             try
             {
                 await WriteAsync(tx => InsertRecordAsync(tx, wanted, rootKey, ct), ct);
@@ -43,6 +40,9 @@ public abstract partial class SqlProvStore
             }
             catch (DbException e) when (IsUniqueViolation(e))
             {
+                var existing = await FindRecordAsync(requestId, ct);
+                if (existing is not null)
+                    return (SameContent(existing, wanted) ? existing : throw new RequestConflictException(requestId, nodeId), false);
             }
         }
         throw new InvalidOperationException($"Request {requestId} for node 0x{nodeId:X8} kept colliding with another call using the same request ID; try again.");
@@ -50,60 +50,38 @@ public abstract partial class SqlProvStore
 
     private async Task<bool> InsertRecordAsync(DbTransaction tx, DeviceRecord record, byte[] rootKey, CancellationToken ct)
     {
-        var connection = tx.Connection!;
-        var previous = await LockNodeAsync(tx, record.NodeId, ct);
-        var id = await InsertAsync(tx,
-            "INSERT INTO device_records (request_id, node_id, config_id, batch, ts, status, encrypted_root_key, key_algorithm, kms_fingerprint, " +
-            "apps, station, recorded_at) VALUES (@request, @node, @config, @batch, @ts, @status, @key, @algorithm, @fingerprint, @apps, @station, @recorded)",
+        var (idColumn, idValue) = NextDeviceRecordIdSql is { } next ? ("id, ", next + ", ") : ("", "");
+        // One round trip: lock (or create) the node's row first, so two stations re-provisioning one node take turns;
+        // then retire its current record, add the new one and point the node at it.
+        await ExecuteAsync(tx.Connection!, tx,
+            LockNodeSql + ";\n" +
+            "UPDATE device_records SET replaced_at = @recorded WHERE node_id = @node AND replaced_at IS NULL;\n" +
+            $"INSERT INTO device_records ({idColumn}request_id, node_id, config_id, batch, ts, status, encrypted_root_key, key_algorithm, " +
+            $"kms_fingerprint, apps, station, recorded_at) VALUES ({idValue}@request, @node, @config, @batch, @ts, @status, @key, @algorithm, " +
+            "@fingerprint, @apps, @station, @recorded);\n" +
+            "UPDATE nodes SET current_record_id = (SELECT id FROM device_records WHERE request_id = @request) WHERE node_id = @node",
             ct, ("@request", RequestIdBytes(record.RequestId)), ("@node", (long)record.NodeId), ("@config", ConfigIdValue(record.ConfigId)),
             ("@batch", (long)record.Batch), ("@ts", ToMs(record.Timestamp)), ("@status", DeviceStatus.Pending), ("@key", rootKey),
             ("@algorithm", record.KeyAlgorithm), ("@fingerprint", record.KmsKeyFingerprint), ("@apps", DeviceAppsJson.Encode(record.Apps)),
             ("@station", record.Station), ("@recorded", ToMs(record.RecordedAt)));
-        if (previous is long previousId)
-            await ExecuteAsync(connection, tx, "UPDATE device_records SET replaced_at = @at WHERE id = @id", ct,
-                ("@at", ToMs(record.RecordedAt)), ("@id", previousId));
-        await ExecuteAsync(connection, tx, "UPDATE nodes SET current_record_id = @id WHERE node_id = @node", ct,
-            ("@id", id), ("@node", (long)record.NodeId));
         return true;
-    }
-
-    /// <summary>Locks the node's row until commit, creating it when new; returns its current record ID.</summary>
-    private async Task<long?> LockNodeAsync(DbTransaction tx, uint nodeId, CancellationToken ct)
-    {
-        for (var attempt = 0; ; attempt++)
-        {
-            await using (var select = Command(tx.Connection!, tx, $"SELECT current_record_id FROM nodes WHERE node_id = @node{LockRowsSuffix}",
-                             ("@node", (long)nodeId)))
-            await using (var reader = await select.ExecuteReaderAsync(ct))
-            {
-                if (await reader.ReadAsync(ct))
-                    return reader.IsDBNull(0) ? null : reader.GetInt64(0);
-            }
-            try
-            {
-                await ExecuteAsync(tx.Connection!, tx, "INSERT INTO nodes (node_id, current_record_id) VALUES (@node, NULL)", ct, ("@node", (long)nodeId));
-                return null;
-            }
-            catch (DbException e) when (IsUniqueViolation(e) && attempt == 0)
-            {
-                // Another station recorded this node's first key at the same moment; lock its row instead.
-            }
-        }
     }
 
     /// <inheritdoc/>
     public async Task<DeviceRecord?> ConfirmDeviceAsync(uint nodeId, Guid requestId, DateTimeOffset confirmedAt, CancellationToken ct = default)
     {
-        var record = await FindRecordAsync(requestId, ct);
-        if (record is null || record.NodeId != nodeId)
-            return null;
-        if (record.Status == DeviceStatus.Confirmed)
-            return record;
-        await WriteAsync(tx => ExecuteAsync(tx.Connection!, tx,
-            "UPDATE device_records SET status = @confirmed, confirmed_at = @at WHERE request_id = @request AND status = @pending", ct,
-            ("@confirmed", DeviceStatus.Confirmed), ("@at", ToMs(confirmedAt)), ("@request", RequestIdBytes(requestId)),
-            ("@pending", DeviceStatus.Pending)), ct);
-        return await FindRecordAsync(requestId, ct);
+        // Only a pending record of this node changes; a repeat finds it confirmed and keeps the first confirmation time.
+        var record = await WriteAsync(async tx =>
+        {
+            await using var command = Command(tx.Connection!, tx,
+                "UPDATE device_records SET status = @confirmed, confirmed_at = @at WHERE request_id = @request AND node_id = @node AND status = @pending;\n" +
+                $"SELECT {RecordColumns} FROM device_records WHERE request_id = @request",
+                ("@confirmed", DeviceStatus.Confirmed), ("@at", ToMs(confirmedAt)), ("@request", RequestIdBytes(requestId)), ("@node", (long)nodeId),
+                ("@pending", DeviceStatus.Pending));
+            await using var reader = await command.ExecuteReaderAsync(ct);
+            return await reader.ReadAsync(ct) ? ReadRecord(reader) : null;
+        }, ct);
+        return record?.NodeId == nodeId ? record : null;
     }
 
     /// <inheritdoc/>

@@ -16,7 +16,7 @@ public abstract partial class SqlProvStore
     public async IAsyncEnumerable<ExportedDevice> ReadExportAsync(ExportQuery query, [EnumeratorCancellation] CancellationToken ct = default)
     {
         var args = new List<(string, object?)> { ("@config", ConfigIdValue(query.ConfigId)) };
-        // "replaced_at IS NULL" spelled out lets SQLite use its partial index of current records.
+        // Both engines cluster device_records by (config_id, node_id), so this reads one range in order: no sort, no lookups.
         var sql = new StringBuilder(
             "SELECT node_id, config_id, batch, ts, status, encrypted_root_key, key_algorithm, kms_fingerprint, apps " +
             "FROM device_records WHERE config_id = @config AND replaced_at IS NULL");

@@ -34,11 +34,20 @@ public abstract partial class SqlProvStore : IProvStore
     /// <summary>Whether the failure is a UNIQUE or PRIMARY KEY violation.</summary>
     protected abstract bool IsUniqueViolation(DbException exception);
 
-    /// <summary>Appended to a SELECT that must lock the rows it reads until commit (empty where writers are already serialised).</summary>
-    protected abstract string LockRowsSuffix { get; }
+    /// <summary>
+    /// An upsert of <c>nodes</c> row <c>@node</c> (with a NULL current record when new) that leaves an existing row
+    /// unchanged but locked until commit.
+    /// </summary>
+    protected abstract string LockNodeSql { get; }
 
     /// <summary>Runs an INSERT into a table with an <c>id</c> key and returns the new ID.</summary>
     protected abstract Task<long> InsertReturningIdAsync(DbCommand insert, CancellationToken ct);
+
+    /// <summary>
+    /// SQL giving the next device record ID where that table has no auto-increment (a clustered SQLite table);
+    /// null where the engine assigns it.
+    /// </summary>
+    protected virtual string? NextDeviceRecordIdSql => null;
 
     /// <summary>SQL returning 1 when the schema_version table exists, else 0.</summary>
     protected abstract string SchemaTableExistsSql { get; }
@@ -134,16 +143,10 @@ public abstract partial class SqlProvStore : IProvStore
     }
 
     /// <summary>Runs an INSERT in the write transaction and returns the new row's ID.</summary>
-    protected Task<long> InsertAsync(DbTransaction tx, string sql, CancellationToken ct, params (string Name, object? Value)[] args)
+    protected async Task<long> InsertAsync(DbTransaction tx, string sql, CancellationToken ct, params (string Name, object? Value)[] args)
     {
-        var command = Command(tx.Connection!, tx, sql, args);
-        return DisposeAfter(command, InsertReturningIdAsync(command, ct));
-    }
-
-    private static async Task<long> DisposeAfter(DbCommand command, Task<long> running)
-    {
-        await using (command)
-            return await running;
+        await using var command = Command(tx.Connection!, tx, sql, args);
+        return await InsertReturningIdAsync(command, ct);
     }
 
     private static readonly DateTimeOffset Epoch = DateTimeOffset.UnixEpoch;

@@ -37,7 +37,11 @@ public sealed class SqliteStore : SqlProvStore
     public override string Engine => "sqlite";
 
     /// <inheritdoc/>
-    protected override string LockRowsSuffix => ""; // writers are serialised already
+    protected override string LockNodeSql => // writers are serialised already: nothing to lock
+        "INSERT INTO nodes (node_id, current_record_id) VALUES (@node, NULL) ON CONFLICT (node_id) DO NOTHING";
+
+    /// <inheritdoc/>
+    protected override string NextDeviceRecordIdSql => "(SELECT COALESCE(MAX(id), 0) + 1 FROM device_records)"; // writers are serialised
 
     /// <inheritdoc/>
     protected override string SchemaTableExistsSql => "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'";

@@ -186,10 +186,16 @@ public sealed class ServerApiTests : IDisposable
         Assert.Equal(Convert.ToHexString(_network.GatewayKey), keys.GatewayKey);
         Assert.Equal(Convert.ToHexString(_network.CdldKey), keys.CdldKey);
 
-        // The keys are sealed at rest: neither key is in any file the server wrote.
+        // The keys are sealed at rest: neither key, nor the passphrase, nor a token secret is in any file the server
+        // wrote (database, WAL, repository, log) — except the admin token in its own owner-only file.
+        string stationSecret = await StationToken(server, "scan");
         foreach (string file in Directory.EnumerateFiles(server.DataPath, "*", SearchOption.AllDirectories))
         {
-            byte[] content = File.ReadAllBytes(file);
+            byte[] content = ReadSharedBytes(file);
+            Assert.False(content.AsSpan().IndexOf(Encoding.UTF8.GetBytes(TestNetwork.Passphrase)) >= 0, $"{file} holds the passphrase");
+            Assert.False(content.AsSpan().IndexOf(Encoding.UTF8.GetBytes(stationSecret)) >= 0, $"{file} holds a station token");
+            if (Path.GetFileName(file) != "admin.token")
+                Assert.False(content.AsSpan().IndexOf(Encoding.UTF8.GetBytes(server.AdminToken)) >= 0, $"{file} holds the admin token");
             Assert.False(content.AsSpan().IndexOf(_network.GatewayKey) >= 0, $"{file} holds the gateway key");
             string text = Encoding.Latin1.GetString(content);
             Assert.DoesNotContain(Convert.ToHexString(_network.GatewayKey), text, StringComparison.OrdinalIgnoreCase);
@@ -314,8 +320,10 @@ public sealed class ServerApiTests : IDisposable
             await stream.WriteAsync(body.AsMemory(0, body.Length / 2));
             await stream.FlushAsync();
         }
-        // The server notices the broken upload and cleans its staging folder.
-        await Eventually(() => !Directory.EnumerateFileSystemEntries(Path.Combine(server.DataPath, "staging")).Any());
+        // The server notices the broken upload, says so in its log and cleans its staging folder.
+        string log = Path.Combine(server.DataPath, "logs", "server.log");
+        await Eventually(() => File.Exists(log) && ReadShared(log).Contains("upload ended early"));
+        Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Combine(server.DataPath, "staging")));
         Assert.Empty(await Json<PackageSummary[]>(await server.Admin.GetAsync(ApiRoutes.Packages + "?history=true")));
         await Import(server, package);
     }
@@ -393,6 +401,20 @@ public sealed class ServerApiTests : IDisposable
             .SelectMany(n => n.GetIPProperties().UnicastAddresses)
             .Select(a => a.Address)
             .FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork && !IPAddress.IsLoopback(a))?.ToString();
+
+    private static byte[] ReadSharedBytes(string path)
+    {
+        using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        using var copy = new MemoryStream();
+        file.CopyTo(copy);
+        return copy.ToArray();
+    }
+
+    private static string ReadShared(string path)
+    {
+        using var reader = new StreamReader(new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite));
+        return reader.ReadToEnd();
+    }
 
     internal static async Task Eventually(Func<bool> condition, int seconds = 20)
     {

@@ -82,8 +82,11 @@ CREATE TABLE IF NOT EXISTS aliases (
 CREATE INDEX IF NOT EXISTS aliases_config ON aliases (config_id);
 
 -- Every key ever recorded for a device; the current one per node has replaced_at NULL (and nodes points at it).
+-- Clustered by config and node (WITHOUT ROWID): exporting a config reads one contiguous range already in node
+-- order, as fast as a plain scan, instead of one random row lookup per device. IDs are assigned by the server
+-- (MAX(id) + 1 inside its IMMEDIATE write transaction).
 CREATE TABLE IF NOT EXISTS device_records (
-    id                 INTEGER PRIMARY KEY,
+    id                 INTEGER NOT NULL,
     request_id         BLOB    NOT NULL UNIQUE,
     node_id            INTEGER NOT NULL,
     config_id          INTEGER NOT NULL,
@@ -97,10 +100,10 @@ CREATE TABLE IF NOT EXISTS device_records (
     station            TEXT,
     recorded_at        INTEGER NOT NULL,
     confirmed_at       INTEGER,
-    replaced_at        INTEGER
-);
--- The export reads current records of one config in node order straight from this index.
-CREATE INDEX IF NOT EXISTS device_records_export ON device_records (config_id, node_id) WHERE replaced_at IS NULL;
+    replaced_at        INTEGER,
+    PRIMARY KEY (config_id, node_id, id)
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX IF NOT EXISTS device_records_id ON device_records (id);
 CREATE INDEX IF NOT EXISTS device_records_node ON device_records (node_id);
 
 -- One row per node: the lock point that serialises re-provisioning of a node, and its current record.
