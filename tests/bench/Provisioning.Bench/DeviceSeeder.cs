@@ -69,11 +69,13 @@ internal sealed class DeviceSeeder(BenchDatabase database, ulong configId, strin
         // random request_id and node_id inserts in memory.
         await ExecuteAsync(connection, "PRAGMA synchronous = OFF; PRAGMA cache_size = -262144;");
         // An index built once from all rows is much faster than a million random inserts into it. The definitions
-        // are read back from the database, so the file ends up with exactly the schema the server made.
+        // are read back from the database, so the file ends up with exactly the schema the server made. The index on
+        // id stays: nodes refers to it.
         var indexes = new List<(string Name, string Sql)>();
         await using (var list = connection.CreateCommand())
         {
-            list.CommandText = "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'device_records' AND sql IS NOT NULL";
+            list.CommandText = "SELECT name, sql FROM sqlite_master AS m WHERE type = 'index' AND tbl_name = 'device_records' AND sql IS NOT NULL " +
+                "AND (SELECT name FROM pragma_index_info(m.name) WHERE seqno = 0) <> 'id'";
             await using var reader = await list.ExecuteReaderAsync();
             while (await reader.ReadAsync())
                 indexes.Add((reader.GetString(0), reader.GetString(1)));
@@ -132,7 +134,8 @@ internal sealed class DeviceSeeder(BenchDatabase database, ulong configId, strin
     {
         // The rows are consistent by construction; skipping per-row checks is what a DBA's bulk load does too. As on
         // SQLite, the secondary indexes are built once at the end (a million random inserts into them took twice as
-        // long), from their definitions as the database reports them.
+        // long), from their definitions as the database reports them; the one on id stays (nodes refers to it, and
+        // InnoDB needs it for AUTO_INCREMENT).
         await ExecuteAsync(connection, "SET SESSION unique_checks = 0, foreign_key_checks = 0");
         var indexes = new List<(string Name, string Definition)>();
         await using (var list = connection.CreateCommand())
@@ -140,7 +143,7 @@ internal sealed class DeviceSeeder(BenchDatabase database, ulong configId, strin
             list.CommandText =
                 "SELECT INDEX_NAME, MAX(NON_UNIQUE), GROUP_CONCAT(CONCAT('`', COLUMN_NAME, '`', IF(SUB_PART IS NULL, '', CONCAT('(', SUB_PART, ')'))) " +
                 "ORDER BY SEQ_IN_INDEX) FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'device_records' " +
-                "AND INDEX_NAME <> 'PRIMARY' GROUP BY INDEX_NAME";
+                "AND INDEX_NAME <> 'PRIMARY' GROUP BY INDEX_NAME HAVING MAX(IF(SEQ_IN_INDEX = 1, COLUMN_NAME, NULL)) <> 'id'";
             await using var reader = await list.ExecuteReaderAsync();
             while (await reader.ReadAsync())
             {
