@@ -187,6 +187,7 @@ function Measure-Export([string] $Engine) {
         [pscustomobject]@{
             Engine = $Engine; Devices = $count; Runs = $runCount
             'Seed s' = [math]::Round($seed.seconds, 1)
+            'Database MiB' = [math]::Round($seed.databaseBytes / 1MB, 0)
             'SELECT s' = [math]::Round($selectS, 2)
             'SELECT unordered s' = [math]::Round($unordered.seconds, 2)
             'Export s' = [math]::Round($exportS, 2)
@@ -233,9 +234,9 @@ function Write-ExportReport($Rows) {
     if ($Rows.Engine -contains 'mysql') { Write-Host "MariaDB: a private instance on this machine, InnoDB buffer pool $MariaDbBufferPoolMiB MiB." }
     $Rows | Format-Table -AutoSize -Property Engine, Devices, Runs, 'SELECT s', 'Export s', 'Export/SELECT', 'Warm export s', 'Warm/SELECT', 'First byte s' |
         Out-String -Width 300 | Write-Host
-    Write-Host 'Seeding, the SELECT without ORDER BY (what node order costs), the file, and the server process memory (VmHWM, MiB)'
-    Write-Host 'after start and right after the export (the largest of the runs):'
-    $Rows | Format-Table -AutoSize -Property Engine, Devices, 'Seed s', 'SELECT unordered s', 'File MiB', 'Server idle MiB', 'Server peak MiB' |
+    Write-Host 'Seeding, the database size after it, the SELECT without ORDER BY (what node order costs), the export file, and the'
+    Write-Host 'server process memory (VmHWM, MiB) after start and right after the export (the largest of the runs):'
+    $Rows | Format-Table -AutoSize -Property Engine, Devices, 'Seed s', 'Database MiB', 'SELECT unordered s', 'File MiB', 'Server idle MiB', 'Server peak MiB' |
         Out-String -Width 300 | Write-Host
     foreach ($group in $Rows | Group-Object Engine) {
         $first = $group.Group | Select-Object -First 1; $last = $group.Group | Select-Object -Last 1

@@ -22,8 +22,11 @@ internal sealed class DeviceSeeder(BenchDatabase database, ulong configId, strin
 
     private sealed record Row(long Id, byte[] RequestId, uint NodeId, uint Batch, long Timestamp, byte[] RootKey, string Apps, string Station);
 
-    /// <summary>Adds devices number <paramref name="first"/> .. first+count-1 (node IDs derive from the numbers).</summary>
-    public async Task SeedAsync(long first, long count)
+    /// <summary>
+    /// Adds devices number <paramref name="first"/> .. first+count-1 (node IDs derive from the numbers); returns the
+    /// database's size in bytes afterwards (what an export has to read through).
+    /// </summary>
+    public async Task<long> SeedAsync(long first, long count)
     {
         await using var connection = await database.OpenAsync();
         long nextId;
@@ -37,8 +40,22 @@ internal sealed class DeviceSeeder(BenchDatabase database, ulong configId, strin
             await SeedSqliteAsync((SqliteConnection)connection, rows);
         else
             await SeedMySqlAsync(connection, rows);
+
+        // MySQL's sizes come from table statistics; after a bulk load they are refreshed first, as a DBA would.
+        if (!database.IsSqlite)
+            await ExecuteAsync(connection, "ANALYZE TABLE device_records, nodes");
+        await using var size = connection.CreateCommand();
+        size.CommandText = database.IsSqlite
+            ? "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()"
+            : "SELECT SUM(data_length + index_length) FROM information_schema.TABLES WHERE table_schema = DATABASE()";
+        return Convert.ToInt64(await size.ExecuteScalarAsync(), CultureInfo.InvariantCulture);
     }
 
+    /// <summary>
+    /// The rows in node order. device_records is clustered by config and node, so rows inserted in key order append
+    /// to the table instead of touching a random page each (a million rows took five times as long in the order
+    /// stations record them). The table ends up holding the same rows either way, only more tightly packed.
+    /// </summary>
     private static ChannelReader<Row> Generate(long nextId, long first, long count)
     {
         var channel = Channel.CreateBounded<Row>(new BoundedChannelOptions(20_000) { SingleReader = true, SingleWriter = true });
@@ -47,7 +64,15 @@ internal sealed class DeviceSeeder(BenchDatabase database, ulong configId, strin
             var random = new Random();
             try
             {
+                var order = new long[count];
+                var nodes = new uint[count];
                 for (long i = 0; i < count; i++)
+                {
+                    order[i] = i;
+                    nodes[i] = SeedDevice.NodeIdOf(first + i);
+                }
+                Array.Sort(nodes, order);
+                foreach (long i in order)
                 {
                     var device = new SeedDevice(first + i, random);
                     await channel.Writer.WriteAsync(new Row(nextId + i, SeedDevice.RequestId(), device.NodeId, device.Batch, device.TimestampMs,

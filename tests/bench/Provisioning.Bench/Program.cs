@@ -39,9 +39,9 @@ try
             if (!result.IsValid) { Console.Error.WriteLine(string.Join(Environment.NewLine, result.Problems.Select(p => p.Message))); return 1; }
             break;
         case "seed" when args.Length == 6:
-            await new DeviceSeeder(BenchDatabase.Parse(args[1]), ulong.Parse(args[2], CultureInfo.InvariantCulture), args[3])
+            long databaseBytes = await new DeviceSeeder(BenchDatabase.Parse(args[1]), ulong.Parse(args[2], CultureInfo.InvariantCulture), args[3])
                 .SeedAsync(long.Parse(args[4], CultureInfo.InvariantCulture), long.Parse(args[5], CultureInfo.InvariantCulture));
-            Console.WriteLine(JsonSerializer.Serialize(new { seconds = clock.Elapsed.TotalSeconds }, json));
+            Console.WriteLine(JsonSerializer.Serialize(new { seconds = clock.Elapsed.TotalSeconds, databaseBytes }, json));
             return 0;
         case "select" when args.Length == 3 || (args.Length == 4 && args[3] == "unordered"):
             var (rows, bytes, selectSeconds) = await DeviceSelect.RunAsync(BenchDatabase.Parse(args[1]), ulong.Parse(args[2], CultureInfo.InvariantCulture),

@@ -26,7 +26,8 @@ internal sealed class SeedDevice
     }
 
     public long Index { get; }
-    public uint NodeId => (uint)((ulong)Index * NodeStride);
+    public uint NodeId => NodeIdOf(Index);
+    public static uint NodeIdOf(long index) => (uint)((ulong)index * NodeStride);
     public uint Batch => (uint)(1000 + Index / DevicesPerBatch);
     /// <summary>One device every 1.2 s across the line.</summary>
     public long TimestampMs => FirstDevice.ToUnixTimeMilliseconds() + Index * 1200;
