@@ -54,6 +54,12 @@ function Get-FreePort {
     $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
     $listener.Start(); $port = $listener.LocalEndpoint.Port; $listener.Stop(); $port
 }
+# CPU seconds (user + system) a process has used so far, from /proc/<pid>/stat (USER_HZ 100).
+function Get-CpuSeconds([int] $ProcessId) {
+    $stat = Get-Content "/proc/$ProcessId/stat" -Raw
+    $fields = $stat.Substring($stat.LastIndexOf(')') + 2) -split ' '
+    ([double]$fields[11] + [double]$fields[12]) / 100
+}
 function Get-Median([double[]] $Values) { $s = @($Values | Sort-Object); $s[[int][math]::Floor(($s.Count - 1) / 2)] }
 # Peak resident memory of a running process (VmHWM), MiB.
 function Get-PeakMiB([int] $ProcessId) {
@@ -170,7 +176,9 @@ function Measure-Export([string] $Engine) {
             try {
                 $idle = Get-PeakMiB $fresh.Process.Id
                 $file = Join-Path $work 'device_keys.xml'
+                $cpu = Get-CpuSeconds $fresh.Process.Id
                 $export = Invoke-Bench @('export', $fresh.Uri, $fresh.DataPath, $server.ConfigId, $file)
+                $serverCpu = (Get-CpuSeconds $fresh.Process.Id) - $cpu
                 $peak = Get-PeakMiB $fresh.Process.Id
                 # The same export again on the now warm server: how much of the first was start-up (JIT, caches).
                 $warm = Invoke-Bench @('export', $fresh.Uri, $fresh.DataPath, $server.ConfigId, $file)
@@ -180,7 +188,8 @@ function Measure-Export([string] $Engine) {
             if ($select.rows -ne $count -or $export.devices -ne $count) {
                 throw "Expected $count devices, but the SELECT read $($select.rows) and the export wrote $($export.devices)."
             }
-            [pscustomobject]@{ Select = $select.seconds; Export = $export.seconds; Warm = $warm.seconds; FirstByte = $export.firstByteSeconds; Bytes = $export.bytes
+            [pscustomobject]@{ Select = $select.seconds; Export = $export.seconds; Warm = $warm.seconds; FirstByte = $export.firstByteSeconds
+                ServerCpu = $serverCpu; ClientCpu = $export.clientCpu; SelectCpu = $select.cpu; Bytes = $export.bytes
                 IdleMiB = $idle; PeakMiB = $peak }
         }
         $selectS = Get-Median $measured.Select; $exportS = Get-Median $measured.Export
@@ -192,6 +201,9 @@ function Measure-Export([string] $Engine) {
             'SELECT unordered s' = [math]::Round($unordered.seconds, 2)
             'Export s' = [math]::Round($exportS, 2)
             'First byte s' = [math]::Round((Get-Median $measured.FirstByte), 2)
+            'Server CPU s' = [math]::Round((Get-Median $measured.ServerCpu), 1)
+            'Client CPU s' = [math]::Round((Get-Median $measured.ClientCpu), 1)
+            'SELECT CPU s' = [math]::Round((Get-Median $measured.SelectCpu), 1)
             'Export/SELECT' = [math]::Round($exportS / $selectS, 2)
             'Warm export s' = [math]::Round((Get-Median $measured.Warm), 2)
             'Warm/SELECT' = [math]::Round((Get-Median $measured.Warm) / $selectS, 2)
@@ -233,6 +245,10 @@ function Write-ExportReport($Rows) {
     Write-Host 'SELECT = the same rows and columns in node order through the same driver, in its own process.'
     if ($Rows.Engine -contains 'mysql') { Write-Host "MariaDB: a private instance on this machine, InnoDB buffer pool $MariaDbBufferPoolMiB MiB." }
     $Rows | Format-Table -AutoSize -Property Engine, Devices, Runs, 'SELECT s', 'Export s', 'Export/SELECT', 'Warm export s', 'Warm/SELECT', 'First byte s' |
+        Out-String -Width 300 | Write-Host
+    Write-Host 'Where the time goes: CPU seconds of the server and of the receiving client during the first export, and of the SELECT'
+    Write-Host 'process (on SQLite that is all the database work; MariaDB works in its own process); 2 cores:'
+    $Rows | Format-Table -AutoSize -Property Engine, Devices, 'Export s', 'Server CPU s', 'Client CPU s', 'SELECT s', 'SELECT CPU s' |
         Out-String -Width 300 | Write-Host
     Write-Host 'Seeding, the database size after it, the SELECT without ORDER BY (what node order costs), the export file, and the'
     Write-Host 'server process memory (VmHWM, MiB) after start and right after the export (the largest of the runs):'

@@ -15,12 +15,13 @@ internal static class DeviceSelect
         "FROM device_records WHERE config_id = @config AND replaced_at IS NULL AND status = @confirmed";
 
     /// <summary>
-    /// Rows read, bytes of column data and seconds from opening the connection to the last row. In node order as the
+    /// Rows read, bytes of column data, seconds from opening the connection to the last row and this process's CPU seconds. In node order as the
     /// export file lists them, or (<paramref name="ordered"/> false) in whatever order the database finds them, which
     /// shows what the ordering costs.
     /// </summary>
-    public static async Task<(long Rows, long Bytes, double Seconds)> RunAsync(BenchDatabase database, ulong configId, bool ordered = true)
+    public static async Task<(long Rows, long Bytes, double Seconds, double? Cpu)> RunAsync(BenchDatabase database, ulong configId, bool ordered = true)
     {
+        double? cpu = ProcessCpu.Seconds(Environment.ProcessId);
         var clock = Stopwatch.StartNew();
         await using var connection = await database.OpenAsync();
         await using var command = connection.CreateCommand();
@@ -42,7 +43,8 @@ internal static class DeviceSelect
                 rows++;
             }
         }
-        return (rows, bytes, clock.Elapsed.TotalSeconds);
+        double seconds = clock.Elapsed.TotalSeconds;
+        return (rows, bytes, seconds, ProcessCpu.Seconds(Environment.ProcessId) - cpu);
     }
 
     private static void Add(DbCommand command, string name, object value)

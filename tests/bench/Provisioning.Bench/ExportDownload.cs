@@ -10,9 +10,10 @@ namespace Provisioning.Bench;
 /// </summary>
 internal static class ExportDownload
 {
-    public static async Task<(long Devices, long Bytes, double Seconds, double FirstByteSeconds)> RunAsync(Uri server, string adminToken, ulong configId, string path)
+    public static async Task<(long Devices, long Bytes, double Seconds, double FirstByteSeconds, double? ClientCpu)> RunAsync(Uri server, string adminToken, ulong configId, string path)
     {
         using var client = BenchHttp.Client(server, adminToken);
+        double? cpu = ProcessCpu.Seconds(Environment.ProcessId);
         var clock = Stopwatch.StartNew();
         using var request = new HttpRequestMessage(HttpMethod.Post, ApiRoutes.Exports)
         {
@@ -29,6 +30,7 @@ internal static class ExportDownload
             bytes = file.Length;
         }
         double seconds = clock.Elapsed.TotalSeconds;
+        double? clientCpu = ProcessCpu.Seconds(Environment.ProcessId) - cpu;
 
         string exportId = response.Headers.GetValues(ApiRoutes.ExportIdHeader).Single();
         using var receiptResponse = await client.GetAsync($"{ApiRoutes.Exports}/{exportId}");
@@ -36,6 +38,6 @@ internal static class ExportDownload
         if (receipt.Status != ExportStatus.Complete || receipt.Size != bytes)
             throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture,
                 $"Export {exportId} is '{receipt.Status}' with {receipt.Size} bytes in its receipt, but {bytes} bytes arrived."));
-        return (receipt.Count, bytes, seconds, firstByte);
+        return (receipt.Count, bytes, seconds, firstByte, clientCpu);
     }
 }

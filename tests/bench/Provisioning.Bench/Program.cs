@@ -44,14 +44,14 @@ try
             Console.WriteLine(JsonSerializer.Serialize(new { seconds = clock.Elapsed.TotalSeconds, databaseBytes }, json));
             return 0;
         case "select" when args.Length == 3 || (args.Length == 4 && args[3] == "unordered"):
-            var (rows, bytes, selectSeconds) = await DeviceSelect.RunAsync(BenchDatabase.Parse(args[1]), ulong.Parse(args[2], CultureInfo.InvariantCulture),
+            var (rows, bytes, selectSeconds, selectCpu) = await DeviceSelect.RunAsync(BenchDatabase.Parse(args[1]), ulong.Parse(args[2], CultureInfo.InvariantCulture),
                 ordered: args.Length == 3);
-            Console.WriteLine(JsonSerializer.Serialize(new { rows, bytes, seconds = selectSeconds }, json));
+            Console.WriteLine(JsonSerializer.Serialize(new { rows, bytes, seconds = selectSeconds, cpu = selectCpu }, json));
             return 0;
         case "export" when args.Length == 5:
-            var (devices, size, exportSeconds, firstByte) = await ExportDownload.RunAsync(new Uri(args[1]), BenchHttp.AdminToken(args[2]),
+            var (devices, size, exportSeconds, firstByte, clientCpu) = await ExportDownload.RunAsync(new Uri(args[1]), BenchHttp.AdminToken(args[2]),
                 ulong.Parse(args[3], CultureInfo.InvariantCulture), args[4]);
-            Console.WriteLine(JsonSerializer.Serialize(new { devices, bytes = size, seconds = exportSeconds, firstByteSeconds = firstByte }, json));
+            Console.WriteLine(JsonSerializer.Serialize(new { devices, bytes = size, seconds = exportSeconds, firstByteSeconds = firstByte, clientCpu }, json));
             return 0;
         case "stations" when args.Length is 9 or 10:
             int stations = int.Parse(args[6], CultureInfo.InvariantCulture), warmup = int.Parse(args[7], CultureInfo.InvariantCulture),
