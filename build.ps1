@@ -76,7 +76,7 @@ function Invoke-XunitSuite {
     $exit = $LASTEXITCODE
     $passed = 0; $failed = 0
     foreach ($trx in Get-ChildItem $results -Filter *.trx -ErrorAction Ignore) {
-        $counters = ([xml](Get-Content $trx.FullName -Raw)).TestRun.ResultSummary.Counters
+        $counters = ([xml](Get-Content -LiteralPath $trx.FullName -Raw)).TestRun.ResultSummary.Counters
         $passed += [int]$counters.passed
         $failed += [int]$counters.failed + [int]$counters.error + [int]$counters.timeout + [int]$counters.aborted
     }

@@ -12,6 +12,7 @@ namespace Provisioning.Server.Store;
 /// </summary>
 public sealed class MySqlStore(string connectionString) : SqlProvStore
 {
+    private readonly string connectionString = WithoutReset(connectionString);
     private const int Attempts = 5;
     private const int MigrationLockTimeoutSeconds = 120;
 
@@ -104,6 +105,20 @@ public sealed class MySqlStore(string connectionString) : SqlProvStore
     {
         await insert.ExecuteNonQueryAsync(ct);
         return ((MySqlCommand)insert).LastInsertedId;
+    }
+
+    /// <summary>
+    /// The store keeps no session state between uses (every write sets its isolation level, migration releases its
+    /// lock), so a pooled connection need not be reset on every open: that saves a round trip per call, which at a
+    /// thousand device records a second is a good part of the server's and the database's work. An explicit
+    /// <c>Connection Reset</c> in the connection string is kept.
+    /// </summary>
+    private static string WithoutReset(string text)
+    {
+        var builder = new MySqlConnectionStringBuilder(text);
+        if (!text.Contains("ConnectionReset", StringComparison.OrdinalIgnoreCase) && !text.Contains("Connection Reset", StringComparison.OrdinalIgnoreCase))
+            builder.ConnectionReset = false;
+        return builder.ConnectionString;
     }
 
     /// <inheritdoc/>
