@@ -2,7 +2,10 @@ using System.Security.Cryptography;
 
 namespace Provisioning.Core.Packaging;
 
-/// <summary>Passes writes through to the package file while computing its SHA-256 and length, so the file is never read back.</summary>
+/// <summary>
+/// Passes writes through (to a package file, or an export response) while computing their SHA-256 and length, so the
+/// output is never read back.
+/// </summary>
 internal sealed class HashingWriteStream(Stream inner) : Stream
 {
     private readonly IncrementalHash _sha256 = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
@@ -20,9 +23,20 @@ internal sealed class HashingWriteStream(Stream inner) : Stream
         BytesWritten += buffer.Length;
     }
 
+    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        await inner.WriteAsync(buffer, cancellationToken);
+        _sha256.AppendData(buffer.Span);
+        BytesWritten += buffer.Length;
+    }
+
+    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
     public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
     public override void WriteByte(byte value) => Write([value]);
     public override void Flush() => inner.Flush();
+    public override Task FlushAsync(CancellationToken cancellationToken) => inner.FlushAsync(cancellationToken);
     public override bool CanRead => false;
     public override bool CanSeek => false;
     public override bool CanWrite => true;

@@ -1,7 +1,7 @@
 using Provisioning.Core.Api;
 using Provisioning.Core.Export;
 using Provisioning.Server.Auth;
-using Provisioning.Server.Export;
+using Provisioning.Core.Packaging;
 using Provisioning.Server.Hosting;
 using Provisioning.Server.Store;
 
@@ -84,13 +84,13 @@ public static class ExportEndpoints
                 count = writer.Count;
             }
             await output.FlushAsync(ct);
-            await store.FinishExportAsync(exportId, ExportStatus.Complete, count, output.Written, output.Sha256(), DateTimeOffset.UtcNow, CancellationToken.None);
-            log.LogInformation("Export {ExportId} of config {ConfigId}: {Count} devices, {Size} bytes", exportId, body.ConfigId, count, output.Written);
+            await store.FinishExportAsync(exportId, ExportStatus.Complete, count, output.BytesWritten, output.Sha256(), DateTimeOffset.UtcNow, CancellationToken.None);
+            log.LogInformation("Export {ExportId} of config {ConfigId}: {Count} devices, {Size} bytes", exportId, body.ConfigId, count, output.BytesWritten);
         }
         catch (Exception ex)
         {
             log.LogWarning("Export {ExportId} stopped early: {Reason}", exportId, ex.Message);
-            await store.FinishExportAsync(exportId, ExportStatus.Failed, count, output.Written, null, DateTimeOffset.UtcNow, CancellationToken.None);
+            await store.FinishExportAsync(exportId, ExportStatus.Failed, count, output.BytesWritten, null, DateTimeOffset.UtcNow, CancellationToken.None);
             if (ex is not OperationCanceledException)
                 context.Abort();
         }
