@@ -306,19 +306,8 @@ public sealed class ServerApiTests : IDisposable
     {
         await using var server = await Start(engine);
         string package = _network.Package(69, firmwareSize: 2 * 1024 * 1024);
-        using var form = Upload(package, TestNetwork.Passphrase);
-        byte[] body = await form.ReadAsByteArrayAsync();
-        string contentType = form.Headers.ContentType!.ToString();
-
-        using (var tcp = new TcpClient())
+        using (await HeldUpload.StartAsync(server.BaseUri, server.AdminToken, package, 0.5))
         {
-            await tcp.ConnectAsync(server.BaseUri.Host, server.BaseUri.Port);
-            var stream = tcp.GetStream();
-            string head = $"POST {ApiRoutes.Packages} HTTP/1.1\r\nHost: {server.BaseUri.Authority}\r\nAuthorization: Bearer {server.AdminToken}\r\n" +
-                          $"Content-Type: {contentType}\r\nContent-Length: {body.Length}\r\n\r\n";
-            await stream.WriteAsync(Encoding.ASCII.GetBytes(head));
-            await stream.WriteAsync(body.AsMemory(0, body.Length / 2));
-            await stream.FlushAsync();
         }
         // The server notices the broken upload, says so in its log and cleans its staging folder.
         string log = Path.Combine(server.DataPath, "logs", "server.log");
@@ -333,19 +322,8 @@ public sealed class ServerApiTests : IDisposable
     {
         await using var server = await Start(engine);
         string package = _network.Package(69, firmwareSize: 1024 * 1024);
-        using var form = Upload(package, TestNetwork.Passphrase);
-        byte[] body = await form.ReadAsByteArrayAsync();
-        string contentType = form.Headers.ContentType!.ToString();
-
         // The first upload sends its manifest and part of the firmware, then waits.
-        using var tcp = new TcpClient();
-        await tcp.ConnectAsync(server.BaseUri.Host, server.BaseUri.Port);
-        var stream = tcp.GetStream();
-        string head = $"POST {ApiRoutes.Packages} HTTP/1.1\r\nHost: {server.BaseUri.Authority}\r\nAuthorization: Bearer {server.AdminToken}\r\n" +
-                      $"Content-Type: {contentType}\r\nContent-Length: {body.Length}\r\nConnection: close\r\n\r\n";
-        await stream.WriteAsync(Encoding.ASCII.GetBytes(head));
-        await stream.WriteAsync(body.AsMemory(0, body.Length / 2));
-        await stream.FlushAsync();
+        using var first = await HeldUpload.StartAsync(server.BaseUri, server.AdminToken, package, 0.5);
         await Eventually(() => Directory.EnumerateFiles(Path.Combine(server.DataPath, "staging"), "manifest.xml", SearchOption.AllDirectories).Any());
 
         var second = await server.Admin.PostAsync(ApiRoutes.Packages, Upload(package, TestNetwork.Passphrase));
@@ -355,11 +333,7 @@ public sealed class ServerApiTests : IDisposable
         Assert.Contains("69", problem.Detail);
 
         // The first finishes and wins.
-        await stream.WriteAsync(body.AsMemory(body.Length / 2));
-        await stream.FlushAsync();
-        using var reader = new StreamReader(stream);
-        string status = (await reader.ReadLineAsync())!;
-        Assert.Contains("201", status);
+        Assert.Contains("201", await first.FinishAsync());
         var overview = await Json<PackageSummary[]>(await server.Admin.GetAsync(ApiRoutes.Packages + "?history=true"));
         Assert.Equal(1, Assert.Single(overview).Revision);
     }

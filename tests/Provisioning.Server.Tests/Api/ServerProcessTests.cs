@@ -84,16 +84,8 @@ public sealed class ServerProcessTests : IDisposable
         using (var server = Launch(_data, port))
         {
             using var client = await WaitUntilServing(server, _data);
-            using var form = ServerApiTests.Upload(package, TestNetwork.Passphrase);
-            byte[] body = await form.ReadAsByteArrayAsync();
-            using var tcp = new TcpClient();
-            await tcp.ConnectAsync(server.Uri.Host, server.Uri.Port);
-            var stream = tcp.GetStream();
-            string head = $"POST {ApiRoutes.Packages} HTTP/1.1\r\nHost: {server.Uri.Authority}\r\nAuthorization: {client.DefaultRequestHeaders.Authorization}\r\n" +
-                $"Content-Type: {form.Headers.ContentType}\r\nContent-Length: {body.Length}\r\n\r\n";
-            await stream.WriteAsync(Encoding.ASCII.GetBytes(head));
-            await stream.WriteAsync(body.AsMemory(0, body.Length * 3 / 4));
-            await stream.FlushAsync();
+            string token = File.ReadAllText(Path.Combine(_data, "admin.token")).Trim();
+            using var upload = await HeldUpload.StartAsync(server.Uri, token, package, 0.75);
             await ServerApiTests.Eventually(() => Directory.EnumerateFiles(Path.Combine(_data, "staging"), "*.bin", SearchOption.AllDirectories).Any());
             server.Process.Kill(entireProcessTree: true);
             await server.Process.WaitForExitAsync();
