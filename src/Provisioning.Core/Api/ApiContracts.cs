@@ -111,7 +111,11 @@ public sealed record ConfigInfo(
     IReadOnlyList<AppBundle> Apps,
     string KmsPublicKey,
     string KmsKeyFingerprint,
-    DateTimeOffset ImportedAt);
+    DateTimeOffset ImportedAt)
+{
+    /// <summary>Hardware types the node firmware supports (package manifest); empty means any.</summary>
+    public IReadOnlyList<string> HardwareTypes { get; init; } = [];
+}
 
 /// <summary><c>GET /api/v1/configs/{configId}/gateway-keys</c> (station token; HTTPS or loopback unless opted in). Keys are hex.</summary>
 public sealed record GatewayKeysInfo(

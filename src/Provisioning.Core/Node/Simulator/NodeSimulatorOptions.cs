@@ -1,0 +1,63 @@
+namespace Provisioning.Core.Node.Simulator;
+
+/// <summary>How a simulated node is set up. Exactly one of <see cref="PortName"/> and <see cref="Listen"/>.</summary>
+public sealed record NodeSimulatorOptions
+{
+    /// <summary>Serial device the node sits on (e.g. one end of a socat pair).</summary>
+    public string? PortName { get; init; }
+
+    /// <summary><c>tcp://127.0.0.1:port</c> to listen on (port 0: any free port); one connection at a time.</summary>
+    public string? Listen { get; init; }
+
+    /// <summary>Node ID reported.</summary>
+    public uint NodeId { get; init; } = 1;
+
+    /// <summary>Node type reported.</summary>
+    public string NodeType { get; init; } = "micronode2";
+
+    /// <summary>Hardware type reported.</summary>
+    public string HardwareType { get; init; } = "rev-b";
+
+    /// <summary>Firmware version the node starts with (empty: no firmware).</summary>
+    public string FirmwareVersion { get; init; } = "1.0.0";
+
+    /// <summary>Transport wrapper on the line.</summary>
+    public string Wrapper { get; init; } = "none";
+
+    /// <summary>JSON state file (the node's flash): kept across restarts. Null: in memory only.</summary>
+    public string? StatePath { get; init; }
+
+    /// <summary>Line rate; used for pacing and for the serial port.</summary>
+    public int BaudRate { get; init; } = 115200;
+
+    /// <summary>Pace the line at <see cref="BaudRate"/> (10 bits per byte, both directions) so link time is realistic.</summary>
+    public bool Pace { get; init; }
+
+    /// <summary>Largest configuration the node holds, bytes.</summary>
+    public uint ConfigCapacity { get; init; } = 64 * 1024;
+
+    /// <summary>Calibration state reported.</summary>
+    public CalibrationStatus Calibration { get; init; } = CalibrationStatus.Valid;
+
+    /// <summary>Faults to inject.</summary>
+    public NodeFaults Faults { get; init; } = new();
+}
+
+/// <summary>Faults a simulated node injects, to rehearse what the line meets.</summary>
+public sealed record NodeFaults
+{
+    /// <summary>Refuse every firmware image at commit (ImageRejected).</summary>
+    public bool RejectFirmware { get; init; }
+
+    /// <summary>Report wrong key check values, so verification fails.</summary>
+    public bool FailKeyVerification { get; init; }
+
+    /// <summary>Drop the link (close it, like a pulled cable) once this many bytes have been received; null: never.</summary>
+    public long? DropLinkAfterBytes { get; init; }
+
+    /// <summary>Flip one bit in every Nth byte the node sends; null: never.</summary>
+    public int? CorruptEveryNthByte { get; init; }
+
+    /// <summary>Answer nothing at all (a dead device on the port).</summary>
+    public bool Silent { get; init; }
+}
