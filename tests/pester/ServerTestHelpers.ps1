@@ -81,11 +81,12 @@ function Stop-TestServer($Server) {
 
 # A test network and a good package for config 69 (aliases kite_170, meter_69), built through the cmdlets.
 function New-TestServerPackage {
-    param([string] $Root, [string] $ConfigId = '69', [string[]] $ConfigAlias = @('kite_170', 'meter_69'), $Network)
+    param([string] $Root, [string] $ConfigId = '69', [string[]] $ConfigAlias = @('kite_170', 'meter_69'), $Network, [string[]] $HardwareType)
     if (-not $Network) { $Network = New-TestNetwork -Root (Join-Path $Root 'net') }
     $in = New-TestPackageInput -Root (Join-Path $Root "in-$ConfigId-$([guid]::NewGuid().ToString('N').Substring(0, 6))") -Network $Network
     $in.ConfigId = $ConfigId
     $in.ConfigAlias = $ConfigAlias
+    if ($HardwareType) { $in.HardwareType = $HardwareType }
     $package = New-ProvPackage @in -Path (Join-Path $Root "config-$ConfigId-$([guid]::NewGuid().ToString('N').Substring(0, 6)).tar.gz")
     [pscustomobject]@{ Path = $package.Path; Network = $Network; Passphrase = ConvertTo-TestSecret $Network.Passphrase; Input = $in }
 }
