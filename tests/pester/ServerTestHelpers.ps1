@@ -94,13 +94,14 @@ function New-TestServerPackage {
 # Records a device through the documented API, as a station does (PUT, then confirm unless -Pending).
 function Add-TestDeviceRecord {
     param([Parameter(Mandatory)] $Server, [Parameter(Mandatory)] [securestring] $Token, [Parameter(Mandatory)] $Config,
-          [uint32] $NodeId, [uint32] $Batch, [DateTimeOffset] $Timestamp = [DateTimeOffset]::UtcNow, [switch] $Pending, [string] $KmsPublicKeyPem)
+          [uint32] $NodeId, [uint32] $Batch, [DateTimeOffset] $Timestamp = [DateTimeOffset]::UtcNow, [switch] $Pending, [string] $KmsPublicKeyPem,
+          [byte[]] $RootKey)
     $rsa = [System.Security.Cryptography.RSA]::Create()
     try {
         $rsa.ImportFromPem($Config.KmsPublicKey)
-        $rootKey = [byte[]]::new(16)
-        [System.Security.Cryptography.RandomNumberGenerator]::Fill($rootKey)
-        $encrypted = [Convert]::ToBase64String($rsa.Encrypt($rootKey, [System.Security.Cryptography.RSAEncryptionPadding]::OaepSHA256))
+        # A given -RootKey lets a test check what the KMS decrypts later.
+        if (-not $RootKey) { $RootKey = [byte[]]::new(16); [System.Security.Cryptography.RandomNumberGenerator]::Fill($RootKey) }
+        $encrypted = [Convert]::ToBase64String($rsa.Encrypt($RootKey, [System.Security.Cryptography.RSAEncryptionPadding]::OaepSHA256))
     }
     finally { $rsa.Dispose() }
     $body = @{
