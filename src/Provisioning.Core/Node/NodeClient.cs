@@ -266,13 +266,25 @@ public sealed class NodeClient : IAsyncDisposable
                 _frame.AsSpan(0, frameLength).Clear();
             }
             int lineBytes = _line.WrittenCount;
-            await _transport.WriteAsync(_line.WrittenMemory, cancellationToken).ConfigureAwait(false);
             // The line is modelled as a queue: what was written before this message goes first.
             var now = _clock.Elapsed;
             _lineFreeAt = (_lineFreeAt > now ? _lineFreeAt : now) + LineTime(lineBytes);
+            // A port whose far end stopped reading (a pseudo-terminal, a device server) blocks writes instead of dropping bytes.
+            var writeBy = _lineFreeAt + patience - now;
+            using var writeTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            writeTimeout.CancelAfter(writeBy);
+            try
+            {
+                await _transport.WriteAsync(_line.WrittenMemory, writeTimeout.Token).AsTask().WaitAsync(writeBy + writeBy, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is TimeoutException || e is OperationCanceledException && !cancellationToken.IsCancellationRequested)
+            {
+                throw new NodeLinkException($"The node on {_transport.Name} stopped taking bytes: a {type} message could not be sent within {writeBy.TotalSeconds:0.#} s. " +
+                    "Check that the device is still connected and powered.", !_answered);
+            }
             return _lineFreeAt + LineTime(answerLength + NodeFrame.Overhead + _wrapper.Overhead) + patience;
         }
-        catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException or TimeoutException && e is not NodeLinkException)
+        catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException && e is not NodeLinkException)
         {
             throw Closed(e);
         }

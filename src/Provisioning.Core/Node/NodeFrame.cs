@@ -94,21 +94,50 @@ internal sealed class NodeFrameDecoder
                 continue;
             }
             int total = length + NodeFrame.Overhead;
-            if (_end - _start < total) break;
-            var whole = _buffer.AsSpan(_start, total);
-            uint crc = BinaryPrimitives.ReadUInt32LittleEndian(whole[(total - NodeFrame.CrcLength)..]);
-            if (crc != Crc32.HashToUInt32(whole[..(total - NodeFrame.CrcLength)]))
+            if (_end - _start < total)
+            {
+                // Frames never overlap: an intact frame after this start proves its length was damage, so a
+                // garbled header does not hold the link until a whole bogus length has arrived.
+                int later = FindIntactFrame(_start + 1);
+                if (later < 0) break;
+                DamagedFrames++;
+                Discard(later - _start);
+                continue;
+            }
+            if (!IsIntact(_start, total))
             {
                 DamagedFrames++;
                 Discard(1);
                 continue;
             }
-            frame = new NodeFrame(whole[1], whole[2], _buffer.AsMemory(_start + NodeFrame.HeaderLength, length));
+            frame = new NodeFrame(_buffer[_start + 1], _buffer[_start + 2], _buffer.AsMemory(_start + NodeFrame.HeaderLength, length));
             _lastFrameLength = total;
             return true;
         }
         frame = default;
         return false;
+    }
+
+    private bool IsIntact(int at, int total)
+    {
+        var whole = _buffer.AsSpan(at, total);
+        uint crc = BinaryPrimitives.ReadUInt32LittleEndian(whole[(total - NodeFrame.CrcLength)..]);
+        return crc == Crc32.HashToUInt32(whole[..(total - NodeFrame.CrcLength)]);
+    }
+
+    /// <summary>Start of the first complete frame with a good CRC at or after <paramref name="from"/>, or -1.</summary>
+    private int FindIntactFrame(int from)
+    {
+        for (int at = from; at <= _end - NodeFrame.Overhead; at++)
+        {
+            int found = _buffer.AsSpan(at, _end - at).IndexOf(NodeFrame.Sync);
+            if (found < 0) return -1;
+            at += found;
+            if (_end - at < NodeFrame.HeaderLength) return -1;
+            int total = BinaryPrimitives.ReadUInt16LittleEndian(_buffer.AsSpan(at + 3)) + NodeFrame.Overhead;
+            if (total <= NodeFrame.MaxLength && _end - at >= total && IsIntact(at, total)) return at;
+        }
+        return -1;
     }
 
     /// <summary>Forgets buffered bytes (after a link restart).</summary>

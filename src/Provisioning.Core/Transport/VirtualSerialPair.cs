@@ -44,7 +44,7 @@ public sealed class VirtualSerialPair : IDisposable
     {
         if (!OperatingSystem.IsLinux() && !OperatingSystem.IsMacOS())
             throw new PlatformNotSupportedException("Virtual serial pairs need socat and pseudo-terminals (Linux or macOS). On Windows use a com0com pair, or a simulator on tcp://127.0.0.1:<port>.");
-        directory = Path.GetFullPath(directory ?? Path.GetTempPath());
+        directory = Path.GetFullPath(string.IsNullOrEmpty(directory) ? Path.GetTempPath() : directory);
         Directory.CreateDirectory(directory);
         string stem = Path.Combine(directory, $"prov-tty-{Environment.ProcessId}-{Interlocked.Increment(ref _sequence)}");
         string portA = stem + "a", portB = stem + "b";
