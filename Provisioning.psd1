@@ -24,6 +24,10 @@
         'Get-ProvPackage'
         'Get-ProvConfig'
         'Export-ProvKey'
+        'Start-ProvNodeSimulator'
+        'Stop-ProvNodeSimulator'
+        'New-ProvVirtualSerialPair'
+        'Remove-ProvVirtualSerialPair'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()
