@@ -6,8 +6,8 @@ function Connect-TestNode([string] $Port, [string] $Wrapper = 'none') {
 }
 function Get-TestNodeInfo($Client) { $Client.GetInfoAsync([Threading.CancellationToken]::None).GetAwaiter().GetResult() }
 function Write-TestFirmware($Client, [byte[]] $Image, [string] $Version) {
-    $Client.WriteImageAsync('Firmware', $Image, $Version, $null, [Threading.CancellationToken]::None).GetAwaiter().GetResult()
+    $null = $Client.WriteImageAsync('Firmware', $Image, $Version, $null, [Threading.CancellationToken]::None).GetAwaiter().GetResult()
 }
-function Close-TestNode($Client) { $Client.DisposeAsync().AsTask().GetAwaiter().GetResult() }
+function Close-TestNode($Client) { $null = $Client.DisposeAsync().AsTask().GetAwaiter().GetResult() }
 function New-TestImage([int] $Length) { $b = [byte[]]::new($Length); [Random]::new($Length).NextBytes($b); , $b }
 function Test-SocatInstalled { [bool](Get-Command socat -ErrorAction Ignore) }

@@ -40,7 +40,7 @@ Describe 'Stop-ProvNodeSimulator' {
             $client = Connect-TestNode $sim.Endpoint
             Write-TestFirmware $client $image '6.0'
             $sim.State.FirmwareVersion | Should -Be '6.0'
-            $sim.ByteCounts.Received | Should -BeLessThan 35000
+            $sim.BytesReceived | Should -BeLessThan 35000
         }
         finally { Close-TestNode $client; $sim | Stop-ProvNodeSimulator }
     }

@@ -110,6 +110,12 @@ public sealed class NodeSimulator : IAsyncDisposable
     /// <summary>Bytes received and sent on the line so far.</summary>
     public (long Received, long Sent) ByteCounts => (Interlocked.Read(ref _received), Interlocked.Read(ref _sent));
 
+    /// <summary>Bytes received on the line so far (as <see cref="ByteCounts"/>, for PowerShell, which cannot name tuple fields).</summary>
+    public long BytesReceived => Interlocked.Read(ref _received);
+
+    /// <summary>Bytes sent on the line so far.</summary>
+    public long BytesSent => Interlocked.Read(ref _sent);
+
     /// <summary>Connections served so far (TCP), or times the serial port was served.</summary>
     public int Connections => Volatile.Read(ref _connections);
 
