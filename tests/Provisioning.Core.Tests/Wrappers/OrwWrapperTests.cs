@@ -41,6 +41,17 @@ public sealed class OrwWrapperTests
         Assert.Equal(new byte[] { 0x07, 0x00, 0x47, 0x01, 0x02, 0x03, 0x54 }, Egress([0x01, 0x02, 0x03]));
     }
 
+    [Fact]
+    public void The_worked_example_in_the_protocol_document_holds()
+    {
+        // docs/node-protocol.md: GetInfo with seq 7, wrapped by orw.
+        var frame = new byte[9];
+        Provisioning.Core.Node.NodeFrame.Encode(0x01, 7, [], frame);
+
+        Assert.Equal(Convert.FromHexString("A501070000 1B9616C3".Replace(" ", "")), frame);
+        Assert.Equal(Convert.FromHexString("0D0047 A501070000 1B9616C3 8B".Replace(" ", "")), Egress(frame));
+    }
+
     [Theory]
     [InlineData(0)]
     [InlineData(1)]
