@@ -25,6 +25,10 @@
         'Get-ProvConfig'
         'Export-ProvKey'
         'Read-ProvKeyFile'
+        'Start-ProvNodeSimulator'
+        'Stop-ProvNodeSimulator'
+        'New-ProvVirtualSerialPair'
+        'Remove-ProvVirtualSerialPair'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

@@ -1,3 +1,7 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.Security.Cryptography;
+using System.Threading.Channels;
 using Provisioning.Core.Transport;
 using Provisioning.Core.Wrappers;
 
@@ -6,7 +10,10 @@ namespace Provisioning.Core.Node;
 /// <summary>Tuning for <see cref="NodeClient"/>.</summary>
 public sealed record NodeClientOptions
 {
-    /// <summary>Time to wait for the first answer on a link before deciding no device is there.</summary>
+    /// <summary>
+    /// Time to wait for the first answer on a link before deciding no device is there. The first message is sent
+    /// <see cref="Retries"/> + 1 times within it.
+    /// </summary>
     public TimeSpan FirstContactTimeout { get; init; } = TimeSpan.FromSeconds(2);
 
     /// <summary>Base wait for an answer, on top of the line time of the bytes still in flight.</summary>
@@ -26,40 +33,385 @@ public sealed record NodeClientOptions
 /// The station's side of the node protocol (docs/node-protocol.md) over one transport and wrapper.
 /// Not thread-safe: one device, one caller.
 /// </summary>
+/// <remarks>
+/// A background task reads the link and decodes frames; requests wait for the answer with their own sequence number,
+/// so late answers to earlier attempts are recognised and dropped. Every request is safe to send twice.
+/// </remarks>
 public sealed class NodeClient : IAsyncDisposable
 {
+    /// <summary>Line rate assumed for timeouts on links without one (TCP to a device server).</summary>
+    private const int AssumedBaudRate = NodeTransport.DefaultBaudRate;
+
+    private readonly INodeTransport _transport;
+    private readonly TransportWrapper _wrapper;
+    private readonly NodeClientOptions _options;
+    private readonly Channel<Arrival> _arrivals = Channel.CreateUnbounded<Arrival>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+    private readonly CancellationTokenSource _closing = new();
+    private readonly NodeFrameDecoder _decoder = new();
+    private readonly byte[] _payload = new byte[NodeFrame.MaxPayload];
+    private readonly byte[] _frame = new byte[NodeFrame.MaxLength];
+    private readonly ArrayBufferWriter<byte> _line = new(NodeFrame.MaxLength + 64);
+    private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private readonly Task _receiving;
+    private TimeSpan _lineFreeAt;
+    private NodeInfo? _info;
+    private Exception? _linkError;
+    private volatile bool _answered;
+    private int _damaged, _resends;
+    private byte _seq;
+
     /// <summary>Speaks to a node over <paramref name="transport"/>, wrapping messages with <paramref name="wrapper"/>. Takes ownership of the transport.</summary>
     public NodeClient(INodeTransport transport, TransportWrapper wrapper, NodeClientOptions? options = null)
-        => throw new NotImplementedException();
+    {
+        _transport = transport ?? throw new ArgumentNullException(nameof(transport));
+        _wrapper = wrapper ?? throw new ArgumentNullException(nameof(wrapper));
+        _options = options ?? new NodeClientOptions();
+        if (_options.Retries < 0) throw new ArgumentOutOfRangeException(nameof(options), "Retries cannot be negative.");
+        if (_options.ChunkSize < 1 || _options.Window < 1) throw new ArgumentOutOfRangeException(nameof(options), "ChunkSize and Window must be at least 1.");
+        _receiving = Task.Run(ReceiveAsync);
+    }
 
     /// <summary>Damaged frames seen and messages sent again on this link so far (robustness counters).</summary>
-    public (int DamagedFrames, int Resends) LinkStatistics => throw new NotImplementedException();
+    public (int DamagedFrames, int Resends) LinkStatistics => (Volatile.Read(ref _damaged), _resends);
+
+    /// <summary>True once the node has answered anything on this link.</summary>
+    public bool HasAnswered => _answered;
 
     /// <summary>Reads the node's identity and state. Throws <see cref="NodeLinkException"/> (NeverAnswered when nothing answered).</summary>
-    public Task<NodeInfo> GetInfoAsync(CancellationToken cancellationToken) => throw new NotImplementedException();
+    public async Task<NodeInfo> GetInfoAsync(CancellationToken cancellationToken)
+    {
+        byte[] payload = await RequestAsync(NodeMessageType.GetInfo, static _ => 0, NodeMessages.MaxInfoLength, secret: false, cancellationToken).ConfigureAwait(false);
+        _info = Parse(NodeMessageType.GetInfo, payload, static p => NodeMessages.ReadInfo(p));
+        return _info;
+    }
 
     /// <summary>
     /// Sends an image (firmware or configuration) in offset-addressed chunks, resuming from what the node already holds
     /// for the same digest, then commits it; the node checks the whole-image SHA-256 before activating it.
     /// <paramref name="progress"/> gets the bytes the node has confirmed.
     /// </summary>
-    public Task WriteImageAsync(NodeImageTarget target, ReadOnlyMemory<byte> image, string version,
-        IProgress<long>? progress, CancellationToken cancellationToken) => throw new NotImplementedException();
+    public async Task WriteImageAsync(NodeImageTarget target, ReadOnlyMemory<byte> image, string version,
+        IProgress<long>? progress, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(version);
+        if ((ulong)image.Length > uint.MaxValue) throw new ArgumentException("An image is at most 4 GiB.", nameof(image));
+        var info = _info ?? await GetInfoAsync(cancellationToken).ConfigureAwait(false);
+        byte[] digest = SHA256.HashData(image.Span);
+        uint size = (uint)image.Length;
+
+        byte[] begun = await RequestAsync(NodeMessageType.ImageBegin,
+            span => NodeMessages.WriteImageBegin(target, size, digest, version, span), 4, secret: false, cancellationToken).ConfigureAwait(false);
+        uint resume = Parse(NodeMessageType.ImageBegin, begun, static p => NodeMessages.ReadU32(p));
+        if (resume > size)
+            throw new NodeLinkException($"The node on {_transport.Name} claims to hold {resume} bytes of a {size}-byte image; it is not speaking this protocol correctly.", false);
+
+        int chunk = Math.Min(Math.Min(_options.ChunkSize, Math.Max(1, (int)info.MaxChunk)), NodeFrame.MaxPayload - NodeMessages.ChunkHeaderLength);
+        int window = Math.Min(_options.Window, Math.Max(1, (int)info.Window));
+        progress?.Report(resume);
+        await SendChunksAsync(target, image, resume, chunk, window, progress, cancellationToken).ConfigureAwait(false);
+
+        await RequestAsync(NodeMessageType.ImageCommit, span => { span[0] = (byte)target; return 1; }, 0, secret: false, cancellationToken).ConfigureAwait(false);
+    }
 
     /// <summary>Writes one key into a slot. The caller owns (and zeroes) <paramref name="key"/>.</summary>
     public Task WriteKeyAsync(NodeKeySlot slot, ReadOnlyMemory<byte> key, CancellationToken cancellationToken)
-        => throw new NotImplementedException();
+        => RequestAsync(NodeMessageType.KeyWrite, span => NodeMessages.WriteKey(slot, key.Span, span), 0, secret: true, cancellationToken);
 
     /// <summary>Key check values (3 bytes: AES-ECB of a zero block under the key) of every slot holding a key. Never reads a key back.</summary>
-    public Task<IReadOnlyDictionary<NodeKeySlot, byte[]>> GetKeyCheckValuesAsync(CancellationToken cancellationToken)
-        => throw new NotImplementedException();
+    public async Task<IReadOnlyDictionary<NodeKeySlot, byte[]>> GetKeyCheckValuesAsync(CancellationToken cancellationToken)
+    {
+        byte[] payload = await RequestAsync(NodeMessageType.KeyCheck, static _ => 0, 1 + 3 * 4, secret: false, cancellationToken).ConfigureAwait(false);
+        return Parse(NodeMessageType.KeyCheck, payload, static p => NodeMessages.ReadKeyCheckValues(p));
+    }
 
     /// <summary>Secures the given interfaces.</summary>
-    public Task LockAsync(NodeLockFlags interfaces, CancellationToken cancellationToken) => throw new NotImplementedException();
+    public Task LockAsync(NodeLockFlags interfaces, CancellationToken cancellationToken)
+        => RequestAsync(NodeMessageType.Lock, span => { span[0] = (byte)interfaces; return 1; }, 0, secret: false, cancellationToken);
 
     /// <summary>Restarts the node; it answers before restarting.</summary>
-    public Task ResetAsync(CancellationToken cancellationToken) => throw new NotImplementedException();
+    public Task ResetAsync(CancellationToken cancellationToken)
+        => RequestAsync(NodeMessageType.Reset, static _ => 0, 0, secret: false, cancellationToken);
 
     /// <summary>Closes the transport.</summary>
-    public ValueTask DisposeAsync() => throw new NotImplementedException();
+    public async ValueTask DisposeAsync()
+    {
+        if (_closing.IsCancellationRequested) return;
+        _closing.Cancel();
+        await _transport.DisposeAsync().ConfigureAwait(false);
+        try { await _receiving.ConfigureAwait(false); }
+        catch (Exception) { /* the link is being closed; its last error no longer matters */ }
+        _closing.Dispose();
+    }
+
+    /// <summary>One request, sent again on timeout or damage until answered, at most Retries more times.</summary>
+    private async Task<byte[]> RequestAsync(NodeMessageType type, Func<Span<byte>, int> writePayload, int answerLength, bool secret, CancellationToken cancellationToken)
+    {
+        bool firstContact = !_answered;
+        // Before the first answer the whole wait is FirstContactTimeout, so an empty port is reported quickly.
+        var patience = firstContact ? _options.FirstContactTimeout / (_options.Retries + 1) : _options.ResponseTimeout;
+        var ours = new bool[256];
+        byte answerType = NodeFrame.ResponseType((byte)type);
+        for (int attempt = 0; ; attempt++)
+        {
+            byte seq = NextSeq();
+            ours[seq] = true;
+            var deadline = await SendAsync(type, seq, writePayload, secret, answerLength, patience, cancellationToken).ConfigureAwait(false);
+            while (await NextAsync(deadline, cancellationToken).ConfigureAwait(false) is { } arrival)
+            {
+                if (arrival.Damaged) break;
+                if (!ours[arrival.Seq]) continue;
+                if (arrival.Type == (byte)NodeMessageType.Error) throw NodeError(arrival.Payload);
+                if (arrival.Type == answerType) return arrival.Payload;
+            }
+            if (attempt >= _options.Retries)
+            {
+                if (!_answered)
+                    throw new NodeLinkException($"No device answered on {_transport.Name} within {(firstContact ? _options.FirstContactTimeout : patience * (attempt + 1)).TotalSeconds:0.#} s ({attempt + 1} attempts).", neverAnswered: true);
+                throw new NodeLinkException($"The node on {_transport.Name} did not answer {type} after {attempt + 1} attempts ({_options.ResponseTimeout.TotalSeconds:0.#} s each, plus line time).", neverAnswered: false);
+            }
+            _resends++;
+        }
+    }
+
+    /// <summary>Keeps up to <paramref name="window"/> chunks in flight; on loss goes back to the node's last confirmed offset.</summary>
+    private async Task SendChunksAsync(NodeImageTarget target, ReadOnlyMemory<byte> image, uint confirmed, int chunk, int window,
+        IProgress<long>? progress, CancellationToken cancellationToken)
+    {
+        uint size = (uint)image.Length;
+        uint next = confirmed;
+        var inFlight = new List<Chunk>(window + 1);
+        int fruitless = 0;
+        while (confirmed < size)
+        {
+            while (inFlight.Count < window && next < size)
+            {
+                int length = (int)Math.Min((uint)chunk, size - next);
+                inFlight.Add(await SendChunkAsync(target, image.Slice((int)next, length), next, cancellationToken).ConfigureAwait(false));
+                next += (uint)length;
+            }
+            var arrival = await NextAsync(inFlight[0].Deadline, cancellationToken).ConfigureAwait(false);
+            if (arrival is null)
+            {
+                if (++fruitless > _options.Retries)
+                    throw new NodeLinkException($"The node on {_transport.Name} stopped confirming {target} data at byte {confirmed} of {size} " +
+                        $"({fruitless} timeouts without progress).", neverAnswered: !_answered);
+                _resends += inFlight.Count(c => !c.IsProbe);
+                inFlight.Clear();
+                next = confirmed;
+                continue;
+            }
+            if (arrival.Damaged)
+            {
+                // An answer was lost on the way; an empty chunk asks the node what it holds, so the last answer is not waited for in vain.
+                if (!inFlight.Any(c => c.IsProbe))
+                    inFlight.Add(await SendChunkAsync(target, ReadOnlyMemory<byte>.Empty, confirmed, cancellationToken).ConfigureAwait(false));
+                continue;
+            }
+            int index = inFlight.FindIndex(c => c.Seq == arrival.Seq);
+            if (index < 0) continue;
+            var answered = inFlight.GetRange(0, index + 1);
+            inFlight.RemoveRange(0, index + 1);
+            if (arrival.Type == (byte)NodeMessageType.Error)
+            {
+                var error = NodeError(arrival.Payload);
+                if (error.Code != NodeErrorCode.OutOfOrder) throw error;
+            }
+            else if (arrival.Type == NodeFrame.ResponseType((byte)NodeMessageType.ImageChunk))
+            {
+                uint held = Math.Min(size, Parse(NodeMessageType.ImageChunk, arrival.Payload, static p => NodeMessages.ReadU32(p)));
+                if (held > confirmed)
+                {
+                    confirmed = held;
+                    fruitless = 0;
+                    progress?.Report(confirmed);
+                }
+            }
+            else continue;
+            // A chunk the node answered past without holding it was lost on the way: send again from what it holds.
+            if (answered.Any(c => !c.IsProbe && c.End > confirmed))
+            {
+                _resends += inFlight.Count(c => !c.IsProbe) + answered.Count(c => !c.IsProbe && c.End > confirmed);
+                inFlight.Clear();
+                next = confirmed;
+            }
+        }
+    }
+
+    private async Task<Chunk> SendChunkAsync(NodeImageTarget target, ReadOnlyMemory<byte> data, uint offset, CancellationToken cancellationToken)
+    {
+        byte seq = NextSeq();
+        var deadline = await SendAsync(NodeMessageType.ImageChunk, seq, span =>
+        {
+            int header = NodeMessages.WriteChunkHeader(target, offset, span);
+            data.Span.CopyTo(span[header..]);
+            return header + data.Length;
+        }, secret: false, answerLength: 4, _options.ResponseTimeout, cancellationToken).ConfigureAwait(false);
+        return new Chunk(seq, offset, data.Length, deadline);
+    }
+
+    /// <summary>Frames, wraps and writes one message; returns when its answer is due.</summary>
+    private async Task<TimeSpan> SendAsync(NodeMessageType type, byte seq, Func<Span<byte>, int> writePayload, bool secret,
+        int answerLength, TimeSpan patience, CancellationToken cancellationToken)
+    {
+        ThrowIfClosed();
+        try
+        {
+            int payloadLength = writePayload(_payload);
+            int frameLength = NodeFrame.Encode((byte)type, seq, _payload.AsSpan(0, payloadLength), _frame);
+            _line.ResetWrittenCount();
+            _wrapper.Egress(_frame.AsSpan(0, frameLength), _line);
+            if (secret)
+            {
+                _payload.AsSpan(0, payloadLength).Clear();
+                _frame.AsSpan(0, frameLength).Clear();
+            }
+            int lineBytes = _line.WrittenCount;
+            // The line is modelled as a queue: what was written before this message goes first.
+            var now = _clock.Elapsed;
+            _lineFreeAt = (_lineFreeAt > now ? _lineFreeAt : now) + LineTime(lineBytes);
+            // A port whose far end stopped reading (a pseudo-terminal, a device server) blocks writes instead of dropping bytes.
+            var writeBy = _lineFreeAt + patience - now;
+            using var writeTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            writeTimeout.CancelAfter(writeBy);
+            try
+            {
+                await _transport.WriteAsync(_line.WrittenMemory, writeTimeout.Token).AsTask().WaitAsync(writeBy + writeBy, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is TimeoutException || e is OperationCanceledException && !cancellationToken.IsCancellationRequested)
+            {
+                throw new NodeLinkException($"The node on {_transport.Name} stopped taking bytes: a {type} message could not be sent within {writeBy.TotalSeconds:0.#} s. " +
+                    "Check that the device is still connected and powered.", !_answered);
+            }
+            return _lineFreeAt + LineTime(answerLength + NodeFrame.Overhead + _wrapper.Overhead) + patience;
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException && e is not NodeLinkException)
+        {
+            throw Closed(e);
+        }
+        finally
+        {
+            // ArrayBufferWriter.Clear zeroes what was written; only needed when it held a key.
+            if (secret) _line.Clear();
+        }
+    }
+
+    /// <summary>The next frame or damage report, or null at the deadline.</summary>
+    private async ValueTask<Arrival?> NextAsync(TimeSpan deadline, CancellationToken cancellationToken)
+    {
+        var reader = _arrivals.Reader;
+        if (reader.TryRead(out var ready)) return ready;
+        var wait = deadline - _clock.Elapsed;
+        if (wait <= TimeSpan.Zero) return null;
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(wait);
+        try
+        {
+            return await reader.ReadAsync(timeout.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return null;
+        }
+        catch (ChannelClosedException)
+        {
+            throw _linkError ?? new NodeLinkException($"The link to {_transport.Name} is closed.", !_answered);
+        }
+    }
+
+    private async Task ReceiveAsync()
+    {
+        var buffer = new byte[4096];
+        var sink = new Sink(this);
+        try
+        {
+            while (true)
+            {
+                int n = await _transport.ReadAsync(buffer, _closing.Token).ConfigureAwait(false);
+                if (n == 0)
+                {
+                    _linkError = new NodeLinkException($"{_transport.Name} closed the connection" +
+                        (_answered ? " while the node was being provisioned." : " before a device answered."), !_answered);
+                    break;
+                }
+                _wrapper.Ingress(buffer.AsSpan(0, n), sink);
+            }
+        }
+        catch (OperationCanceledException) when (_closing.IsCancellationRequested) { }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException or UnauthorizedAccessException)
+        {
+            _linkError = _closing.IsCancellationRequested ? null : Closed(e);
+        }
+        finally
+        {
+            _arrivals.Writer.TryComplete();
+        }
+    }
+
+    private void OnNodeBytes(ReadOnlySpan<byte> bytes)
+    {
+        int damagedBefore = _decoder.DamagedFrames;
+        _decoder.Append(bytes);
+        while (_decoder.TryRead(out var frame))
+        {
+            // Only answers count as contact: an echo of our own request (a loopback cable) is not a device.
+            if ((frame.Type & 0x80) == 0) continue;
+            _answered = true;
+            _arrivals.Writer.TryWrite(new Arrival(frame.Type, frame.Seq, frame.Payload.ToArray(), Damaged: false));
+        }
+        for (int i = damagedBefore; i < _decoder.DamagedFrames; i++) OnDamaged();
+    }
+
+    private void OnDamaged()
+    {
+        Interlocked.Increment(ref _damaged);
+        _arrivals.Writer.TryWrite(new Arrival(0, 0, [], Damaged: true));
+    }
+
+    private byte NextSeq() => unchecked(_seq++);
+
+    private TimeSpan LineTime(int bytes) => TimeSpan.FromSeconds(bytes * 10.0 / (_transport.BaudRate ?? AssumedBaudRate));
+
+    private void ThrowIfClosed()
+    {
+        if (_linkError is not null) throw _linkError;
+        ObjectDisposedException.ThrowIf(_closing.IsCancellationRequested, this);
+    }
+
+    private NodeLinkException Closed(Exception e) =>
+        new($"The link to {_transport.Name} failed: {e.Message}" + (_answered ? "" : " No device had answered on it."), !_answered, e);
+
+    private NodeErrorException NodeError(byte[] payload)
+    {
+        var (code, message) = Parse(NodeMessageType.Error, payload, static p => NodeMessages.ReadError(p));
+        return new NodeErrorException(code, message);
+    }
+
+    private delegate T PayloadParser<out T>(ReadOnlySpan<byte> payload);
+
+    private T Parse<T>(NodeMessageType type, byte[] payload, PayloadParser<T> parse)
+    {
+        try { return parse(payload); }
+        catch (FormatException e)
+        {
+            throw new NodeLinkException($"The node on {_transport.Name} sent a malformed {type} answer ({e.Message}); it does not speak node protocol version {NodeMessages.ProtocolVersion} correctly.", false, e);
+        }
+    }
+
+    private sealed record Arrival(byte Type, byte Seq, byte[] Payload, bool Damaged);
+
+    private sealed record Chunk(byte Seq, uint Offset, int Length, TimeSpan Deadline)
+    {
+        public bool IsProbe => Length == 0;
+        public uint End => Offset + (uint)Length;
+    }
+
+    private sealed class Sink(NodeClient client) : IWrapperSink
+    {
+        public void OnNodeBytes(ReadOnlySpan<byte> nodeBytes) => client.OnNodeBytes(nodeBytes);
+
+        // The host platform's own traffic is not ours to answer (guide B.2.1: ignore it).
+        public void OnHostMessage(ReadOnlySpan<byte> message) { }
+
+        public void OnDamaged(string reason) => client.OnDamaged();
+    }
 }

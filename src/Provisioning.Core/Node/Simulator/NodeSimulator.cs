@@ -1,3 +1,12 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.IO.Ports;
+using System.Net;
+using System.Net.Sockets;
+using System.Threading.Channels;
+using Provisioning.Core.Transport;
+using Provisioning.Core.Wrappers;
+
 namespace Provisioning.Core.Node.Simulator;
 
 /// <summary>What a simulated node holds: its flash, as kept in the state file.</summary>
@@ -18,35 +27,279 @@ public sealed record NodeStateSnapshot(
 /// A node that speaks the node protocol on a serial port or a TCP port, for rehearsal and tests.
 /// Runs on background tasks until stopped.
 /// </summary>
+/// <remarks>
+/// On TCP it serves one connection at a time and accepts the next when that one closes. With <see cref="NodeSimulatorOptions.Pace"/>
+/// both directions run no faster than the baud rate. What is written to the node is kept in the state file.
+/// </remarks>
 public sealed class NodeSimulator : IAsyncDisposable
 {
-    private NodeSimulator() => throw new NotImplementedException();
+    /// <summary>Bytes released to or from the line at a time when pacing: about 5.6 ms at 115200 baud.</summary>
+    private const int PaceSlice = 64;
+
+    private readonly SimulatedNode _node;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly TcpListener? _listener;
+    private SerialPort? _serial;
+    private Task _serving = Task.CompletedTask;
+    private long _received, _sent;
+    private bool _dropped;
+    private string? _lastError;
+    private int _connections;
+
+    private NodeSimulator(NodeSimulatorOptions options, SimulatedNode node, TcpListener? listener, SerialPort? serial, string endpoint)
+    {
+        Options = options;
+        _node = node;
+        _listener = listener;
+        _serial = serial;
+        Endpoint = endpoint;
+    }
 
     /// <summary>Starts a simulator; returns once it is listening (TCP) or has opened its serial port.</summary>
     public static Task<NodeSimulator> StartAsync(NodeSimulatorOptions options, CancellationToken cancellationToken)
-        => throw new NotImplementedException();
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        cancellationToken.ThrowIfCancellationRequested();
+        if ((options.PortName is null) == (options.Listen is null))
+            throw new ArgumentException("Give the simulator either a serial port (PortName) or a TCP address to listen on (Listen), not both or neither.", nameof(options));
+        if (options.BaudRate <= 0)
+            throw new ArgumentException($"The baud rate must be positive, not {options.BaudRate}.", nameof(options));
+        if (options.Faults.CorruptEveryNthByte is <= 0)
+            throw new ArgumentException($"CorruptEveryNthByte must be at least 1, not {options.Faults.CorruptEveryNthByte}.", nameof(options));
+        TransportWrappers.Create(options.Wrapper); // an unknown name fails here, before anything is opened
+        var node = new SimulatedNode(options);
+
+        NodeSimulator simulator;
+        if (options.Listen is { } listen)
+        {
+            var (host, port) = NodeTransport.ParseTcp(listen);
+            var address = host.Equals("localhost", StringComparison.OrdinalIgnoreCase) ? IPAddress.Loopback
+                : IPAddress.TryParse(host, out var ip) ? ip
+                : throw new ArgumentException($"Listen on an IP address, e.g. tcp://127.0.0.1:{port}; '{host}' is not one.", nameof(options));
+            var listener = new TcpListener(address, port);
+            try { listener.Start(1); }
+            catch (SocketException e)
+            {
+                throw new IOException($"The node simulator cannot listen on {listen}: {e.Message}. Choose another port, or port 0 for any free one.", e);
+            }
+            int actual = ((IPEndPoint)listener.LocalEndpoint).Port;
+            simulator = new NodeSimulator(options, node, listener, null, $"tcp://{host}:{actual}");
+            simulator._serving = Task.Run(simulator.AcceptLoopAsync);
+        }
+        else
+        {
+            var serial = SerialNodeTransport.OpenPort(options.PortName!, options.BaudRate);
+            simulator = new NodeSimulator(options, node, null, serial, options.PortName!);
+            simulator._serving = Task.Run(simulator.SerialLoopAsync);
+        }
+        return Task.FromResult(simulator);
+    }
 
     /// <summary>The options it runs with.</summary>
-    public NodeSimulatorOptions Options => throw new NotImplementedException();
+    public NodeSimulatorOptions Options { get; }
 
     /// <summary>The port a station uses to reach it: <c>tcp://127.0.0.1:port</c> (actual port) or the serial device name given.</summary>
-    public string Endpoint => throw new NotImplementedException();
+    public string Endpoint { get; }
 
     /// <summary>What the node holds now.</summary>
-    public NodeStateSnapshot State => throw new NotImplementedException();
+    public NodeStateSnapshot State => _node.Snapshot();
 
     /// <summary>A copy of the key in <paramref name="slot"/> (the device's flash), or null. For rehearsal checks; the caller zeroes it.</summary>
-    public byte[]? ReadKey(NodeKeySlot slot) => throw new NotImplementedException();
+    public byte[]? ReadKey(NodeKeySlot slot) => _node.ReadKey(slot);
 
     /// <summary>Bytes received and sent on the line so far.</summary>
-    public (long Received, long Sent) ByteCounts => throw new NotImplementedException();
+    public (long Received, long Sent) ByteCounts => (Interlocked.Read(ref _received), Interlocked.Read(ref _sent));
+
+    /// <summary>Bytes received on the line so far (as <see cref="ByteCounts"/>, for PowerShell, which cannot name tuple fields).</summary>
+    public long BytesReceived => Interlocked.Read(ref _received);
+
+    /// <summary>Bytes sent on the line so far.</summary>
+    public long BytesSent => Interlocked.Read(ref _sent);
+
+    /// <summary>Connections served so far (TCP), or times the serial port was served.</summary>
+    public int Connections => Volatile.Read(ref _connections);
+
+    /// <summary>True while the simulator serves (not stopped, serial port not dropped by the DropLinkAfterBytes fault).</summary>
+    public bool IsRunning => !_serving.IsCompleted;
 
     /// <summary>The last error that ended a connection (e.g. port closed), for diagnostics; null when none.</summary>
-    public string? LastError => throw new NotImplementedException();
+    public string? LastError => Volatile.Read(ref _lastError);
 
     /// <summary>Stops serving and closes the port; the state file stays.</summary>
-    public Task StopAsync() => throw new NotImplementedException();
+    public async Task StopAsync()
+    {
+        if (!_stopping.IsCancellationRequested)
+        {
+            _stopping.Cancel();
+            _listener?.Stop();
+            _serial?.Dispose();
+        }
+        try { await _serving.ConfigureAwait(false); }
+        catch (OperationCanceledException) { }
+        _node.Save();
+    }
 
     /// <summary>Same as <see cref="StopAsync"/>.</summary>
     public ValueTask DisposeAsync() => new(StopAsync());
+
+    /// <inheritdoc/>
+    public override string ToString() => $"node {Options.NodeId} (0x{Options.NodeId:X8}) on {Endpoint}";
+
+    private async Task AcceptLoopAsync()
+    {
+        while (!_stopping.IsCancellationRequested)
+        {
+            TcpClient client;
+            try { client = await _listener!.AcceptTcpClientAsync(_stopping.Token).ConfigureAwait(false); }
+            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException && _stopping.IsCancellationRequested) { return; }
+            catch (SocketException e)
+            {
+                Volatile.Write(ref _lastError, $"accepting a connection failed: {e.Message}");
+                continue;
+            }
+            using (client)
+            {
+                client.NoDelay = true;
+                await ServeAsync(client.GetStream(), () => client.Client.Close(0)).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async Task SerialLoopAsync()
+    {
+        var serial = _serial!;
+        await ServeAsync(serial.BaseStream, serial.Dispose).ConfigureAwait(false);
+        // A serial port that was dropped stays closed: the station sees silence, as with a pulled cable.
+        serial.Dispose();
+    }
+
+    /// <summary>Serves one link until it closes, fails, is dropped by the fault, or the simulator stops.</summary>
+    private async Task ServeAsync(Stream stream, Action pullCable)
+    {
+        Interlocked.Increment(ref _connections);
+        var wrapper = TransportWrappers.Create(Options.Wrapper);
+        var outgoing = Channel.CreateUnbounded<byte[]>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+        using var link = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
+        var sending = Task.Run(() => SendLoopAsync(stream, outgoing.Reader, link.Token));
+        try
+        {
+            await ReceiveLoopAsync(stream, wrapper, outgoing.Writer, pullCable, link.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or OperationCanceledException or InvalidOperationException)
+        {
+            if (!_stopping.IsCancellationRequested) Volatile.Write(ref _lastError, $"the link ended: {e.Message}");
+        }
+        finally
+        {
+            outgoing.Writer.TryComplete();
+            link.Cancel();
+            try { await sending.ConfigureAwait(false); }
+            catch (Exception e) when (e is IOException or ObjectDisposedException or OperationCanceledException or InvalidOperationException) { }
+            // An interrupted transfer stays in flash for the next connection to resume.
+            _node.Save();
+        }
+    }
+
+    private async Task ReceiveLoopAsync(Stream stream, TransportWrapper wrapper, ChannelWriter<byte[]> outgoing, Action pullCable, CancellationToken cancellationToken)
+    {
+        var pacer = Options.Pace ? new LinePacer(Options.BaudRate) : null;
+        var sink = new Sink(this, wrapper, outgoing);
+        var buffer = new byte[8192];
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            double before = clock.Elapsed.TotalSeconds;
+            int n = await stream.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+            if (n == 0) return;
+            // A read that had to wait marks the line as idle until now; one that returned at once found bytes already queued.
+            double? arrivedAt = clock.Elapsed.TotalSeconds - before > 0.0005 ? pacer?.Now : null;
+            for (int at = 0; at < n;)
+            {
+                int slice = Math.Min(n - at, pacer is null ? n : PaceSlice);
+                if (Options.Faults.DropLinkAfterBytes is { } limit && !_dropped)
+                {
+                    long allowed = limit - Interlocked.Read(ref _received);
+                    if (allowed <= slice)
+                    {
+                        slice = (int)Math.Max(0, allowed);
+                        await Consume(buffer.AsMemory(at, slice), arrivedAt).ConfigureAwait(false);
+                        _dropped = true;
+                        Volatile.Write(ref _lastError, $"the link was dropped after {limit} received bytes (DropLinkAfterBytes fault)");
+                        pullCable();
+                        return;
+                    }
+                }
+                await Consume(buffer.AsMemory(at, slice), arrivedAt).ConfigureAwait(false);
+                at += slice;
+                arrivedAt = null;
+            }
+        }
+
+        async Task Consume(Memory<byte> bytes, double? arrivedAt)
+        {
+            if (pacer is not null) await pacer.PaceAsync(bytes.Length, arrivedAt, cancellationToken).ConfigureAwait(false);
+            Interlocked.Add(ref _received, bytes.Length);
+            wrapper.Ingress(bytes.Span, sink);
+        }
+    }
+
+    private async Task SendLoopAsync(Stream stream, ChannelReader<byte[]> outgoing, CancellationToken cancellationToken)
+    {
+        var pacer = Options.Pace ? new LinePacer(Options.BaudRate) : null;
+        int? corruptEvery = Options.Faults.CorruptEveryNthByte;
+        while (true)
+        {
+            double? arrivedAt = null;
+            if (!outgoing.TryRead(out var bytes))
+            {
+                if (!await outgoing.WaitToReadAsync(cancellationToken).ConfigureAwait(false)) return;
+                outgoing.TryRead(out bytes);
+                arrivedAt = pacer?.Now;
+            }
+            if (corruptEvery is { } every)
+            {
+                long first = Interlocked.Read(ref _sent);
+                for (int i = 0; i < bytes!.Length; i++)
+                    if ((first + i + 1) % every == 0) bytes[i] ^= 0x10;
+            }
+            for (int at = 0; at < bytes!.Length;)
+            {
+                int slice = Math.Min(bytes.Length - at, pacer is null ? bytes.Length : PaceSlice);
+                if (pacer is not null) await pacer.PaceAsync(slice, arrivedAt, cancellationToken).ConfigureAwait(false);
+                await stream.WriteAsync(bytes.AsMemory(at, slice), cancellationToken).ConfigureAwait(false);
+                Interlocked.Add(ref _sent, slice);
+                at += slice;
+                arrivedAt = null;
+            }
+        }
+    }
+
+    /// <summary>Decodes the node's messages from what the wrapper unwraps and queues the answers.</summary>
+    private sealed class Sink(NodeSimulator simulator, TransportWrapper wrapper, ChannelWriter<byte[]> outgoing) : IWrapperSink
+    {
+        private readonly NodeFrameDecoder _decoder = new();
+        private readonly byte[] _response = new byte[NodeFrame.MaxPayload];
+        private readonly byte[] _frame = new byte[NodeFrame.MaxLength];
+        private readonly ArrayBufferWriter<byte> _line = new();
+
+        public void OnNodeBytes(ReadOnlySpan<byte> nodeBytes)
+        {
+            _decoder.Append(nodeBytes);
+            while (_decoder.TryRead(out var request))
+            {
+                // Only requests are answered; a silent node reads everything and says nothing.
+                if ((request.Type & 0x80) != 0 || simulator.Options.Faults.Silent) continue;
+                int length = simulator._node.Handle(request.Type, request.Payload.Span, _response, out byte type);
+                int frame = NodeFrame.Encode(type, request.Seq, _response.AsSpan(0, length), _frame);
+                _line.ResetWrittenCount();
+                wrapper.Egress(_frame.AsSpan(0, frame), _line);
+                outgoing.TryWrite(_line.WrittenSpan.ToArray());
+            }
+        }
+
+        // The host platform's own traffic: a node never sees it.
+        public void OnHostMessage(ReadOnlySpan<byte> message) { }
+
+        public void OnDamaged(string reason) { }
+    }
 }

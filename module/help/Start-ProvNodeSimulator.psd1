@@ -1,0 +1,58 @@
+@{
+    Synopsis    = 'Starts a simulated node on a serial port or a TCP port, in this PowerShell process, for rehearsing station scripts without hardware.'
+    Description = @'
+The simulator speaks the node protocol (docs/node-protocol.md) the way a real node would: it reports its node ID, node type, hardware type, firmware version, calibration and configuration capacity, takes firmware and configuration images (resumable, checked against their SHA-256 before they are activated), keys (answering key checks with key check values, never the keys), locks and resets.
+
+It serves on a serial device (-PortName, e.g. one end of a pair from New-ProvVirtualSerialPair) or on a TCP port (-Listen tcp://127.0.0.1:<port>; port 0 picks a free one, and the handle's Endpoint shows it). On TCP it serves one connection at a time and accepts the next when that one closes, as a serial-over-IP device server does.
+
+What is written to the node is kept in the state file (-StatePath, JSON, readable by its owner only, written atomically): firmware version and digest, configuration digests, keys as hex (the file is the device's flash: protect it as you would the device), locks, counters, and an interrupted image transfer, which the next connection resumes. The file is read at start if it exists.
+
+With -Pace both directions run no faster than -BaudRate (10 bits per byte), so firmware upload times are realistic; without it the simulator answers as fast as it can.
+
+Faults for rehearsing what the line meets: -RejectFirmware, -FailKeyVerification, -DropLinkAfterBytes (the link is closed like a pulled cable once that many bytes have arrived: on TCP the connection closes and the next one is served; a serial port stays closed, so the station sees silence), -CorruptEveryNthByte (flips a bit in every Nth byte the node sends), -Silent (answers nothing). A wrong hardware type or node type is rehearsed with -HardwareType and -NodeType, missing or corrupt calibration with -Calibration.
+
+The simulator runs on background tasks in this PowerShell process until Stop-ProvNodeSimulator or until PowerShell exits.
+'@
+    Parameters  = @{
+        PortName            = 'Serial device the node sits on, e.g. the PortB of a virtual serial pair, /dev/ttyUSB1 or COM4.'
+        Listen              = 'TCP address to listen on: tcp://127.0.0.1:<port>. Port 0 picks a free port (see the Endpoint property).'
+        NodeId              = 'Node ID the node reports: unsigned 32-bit, decimal (4660) or hex with 0x (0x1234).'
+        NodeType            = 'Node type the node reports; compared by stations with the configuration''s node type.'
+        HardwareType        = 'Hardware type (board revision) the node reports; stations check it against the configuration''s hardware types.'
+        FirmwareVersion     = 'Firmware version the node starts with when it has no state file yet. An empty string means no firmware.'
+        Wrapper             = 'Transport wrapper on the line: none, orw (guide Appendix B, Figure 5), or the name of a loaded user wrapper. Must match the station''s -Wrapper.'
+        StatePath           = 'JSON state file: the node''s flash, kept across restarts. Without it the node forgets everything when stopped.'
+        BaudRate            = 'Line rate in bits per second, for the serial port and for pacing.'
+        Pace                = 'Runs the line no faster than -BaudRate in both directions (10 bits per byte), so link times are realistic.'
+        ConfigCapacity      = 'Largest configuration file the node holds, in bytes; larger ones are refused (ImageTooLarge).'
+        Calibration         = 'Calibration state reported: Valid, Missing or Corrupt.'
+        RejectFirmware      = 'Fault: refuses every firmware image at commit (ImageRejected); nothing is activated.'
+        FailKeyVerification = 'Fault: reports wrong key check values, so key verification fails.'
+        DropLinkAfterBytes  = 'Fault: closes the link like a pulled cable once this many bytes have been received (counted over the simulator''s life, so it happens once).'
+        CorruptEveryNthByte = 'Fault: flips one bit in every Nth byte the node sends.'
+        Silent              = 'Fault: reads everything and answers nothing, like a dead device on the port.'
+    }
+    Defaults    = @{ NodeId = '1'; NodeType = 'micronode2'; HardwareType = 'rev-b'; FirmwareVersion = '1.0.0'; Wrapper = 'none'; BaudRate = '115200'; ConfigCapacity = '65536'; Calibration = 'Valid' }
+    Outputs     = @{ 'Provisioning.Core.Node.Simulator.NodeSimulator' = 'The running simulator: Endpoint (the port a station uses), Options, State (what the node holds), ByteCounts, LastError, and ReadKey(slot) for rehearsal checks. Pipe it to Stop-ProvNodeSimulator.' }
+    Examples    = @(
+        @{
+            Code    = '$sim = Start-ProvNodeSimulator -Listen tcp://127.0.0.1:0 -NodeId 0x1234 -NodeType UNODE
+$sim.Endpoint
+$sim | Stop-ProvNodeSimulator'
+            Remarks = 'Starts a node on a free TCP port, shows the address a station uses (tcp://127.0.0.1:<port>), and stops it.'
+        }
+        @{
+            Code    = '$pair = New-ProvVirtualSerialPair
+$sim = Start-ProvNodeSimulator -PortName $pair.PortB -Wrapper orw -Pace -StatePath ./node-1234.json -NodeId 0x1234
+# the station uses $pair.PortA
+$sim | Stop-ProvNodeSimulator; $pair | Remove-ProvVirtualSerialPair'
+            Remarks = 'A node on a virtual serial line at a real 115200 baud, behind the guide''s orw wrapper, keeping its flash in node-1234.json.'
+        }
+        @{
+            Code    = '$sim = Start-ProvNodeSimulator -Listen tcp://127.0.0.1:0 -DropLinkAfterBytes 100000 -StatePath ./node.json
+$sim.LastError'
+            Remarks = 'Rehearses a cable pulled during a firmware upload: after 100000 bytes the connection closes; the next connection resumes the transfer.'
+        }
+    )
+    Links       = @('Stop-ProvNodeSimulator', 'New-ProvVirtualSerialPair', 'about_Provisioning')
+}

@@ -1,0 +1,139 @@
+using System.Management.Automation;
+using Provisioning.Core.Node;
+using Provisioning.Core.Node.Simulator;
+
+namespace Provisioning.PowerShell;
+
+/// <summary>
+/// <para type="synopsis">Starts a simulated node on a serial port or a TCP port, in this PowerShell process, for rehearsing station scripts without hardware.</para>
+/// </summary>
+[Cmdlet(VerbsLifecycle.Start, "ProvNodeSimulator", SupportsShouldProcess = true, DefaultParameterSetName = SerialSet)]
+[OutputType(typeof(NodeSimulator))]
+public sealed class StartProvNodeSimulatorCommand : ProvCmdlet
+{
+    private const string SerialSet = "Serial";
+    private const string TcpSet = "Tcp";
+
+    /// <summary>Serial device the node sits on.</summary>
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = SerialSet, ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNullOrEmpty]
+    [Alias("Port", "PortB")]
+    public string? PortName { get; set; }
+
+    /// <summary>tcp://127.0.0.1:port to listen on.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = TcpSet)]
+    [ValidateNotNullOrEmpty]
+    public string? Listen { get; set; }
+
+    /// <summary>Node ID, decimal or 0x hex.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [NodeIdTransformation]
+    public uint NodeId { get; set; } = 1;
+
+    /// <summary>Node type reported.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(NodeTypeCompleter))]
+    public string? NodeType { get; set; }
+
+    /// <summary>Hardware type reported.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? HardwareType { get; set; }
+
+    /// <summary>Firmware version at start.</summary>
+    [Parameter]
+    [AllowEmptyString]
+    public string? FirmwareVersion { get; set; }
+
+    /// <summary>Transport wrapper name.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(WrapperCompleter))]
+    public string Wrapper { get; set; } = "none";
+
+    /// <summary>State file (the node's flash).</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? StatePath { get; set; }
+
+    /// <summary>Line rate.</summary>
+    [Parameter]
+    [ValidateRange(300, 4_000_000)]
+    public int BaudRate { get; set; } = 115200;
+
+    /// <summary>Pace the line at the baud rate.</summary>
+    [Parameter]
+    public SwitchParameter Pace { get; set; }
+
+    /// <summary>Largest configuration the node holds.</summary>
+    [Parameter]
+    public uint ConfigCapacity { get; set; } = 64 * 1024;
+
+    /// <summary>Calibration state reported.</summary>
+    [Parameter]
+    public CalibrationStatus Calibration { get; set; } = CalibrationStatus.Valid;
+
+    /// <summary>Fault: refuse firmware at commit.</summary>
+    [Parameter]
+    public SwitchParameter RejectFirmware { get; set; }
+
+    /// <summary>Fault: report wrong key check values.</summary>
+    [Parameter]
+    public SwitchParameter FailKeyVerification { get; set; }
+
+    /// <summary>Fault: drop the link after this many received bytes.</summary>
+    [Parameter]
+    [ValidateRange(0, long.MaxValue)]
+    public long DropLinkAfterBytes { get; set; }
+
+    /// <summary>Fault: flip a bit in every Nth byte sent.</summary>
+    [Parameter]
+    [ValidateRange(1, int.MaxValue)]
+    public int CorruptEveryNthByte { get; set; }
+
+    /// <summary>Fault: answer nothing.</summary>
+    [Parameter]
+    public SwitchParameter Silent { get; set; }
+
+    /// <inheritdoc/>
+    protected override void ProcessRecord()
+    {
+        var defaults = new NodeSimulatorOptions();
+        var options = defaults with
+        {
+            PortName = PortName,
+            Listen = Listen,
+            NodeId = NodeId,
+            NodeType = NodeType ?? defaults.NodeType,
+            HardwareType = HardwareType ?? defaults.HardwareType,
+            FirmwareVersion = FirmwareVersion ?? defaults.FirmwareVersion,
+            Wrapper = Wrapper,
+            StatePath = StatePath is null ? null : ResolvePath(StatePath),
+            BaudRate = BaudRate,
+            Pace = Pace,
+            ConfigCapacity = ConfigCapacity,
+            Calibration = Calibration,
+            Faults = new NodeFaults
+            {
+                RejectFirmware = RejectFirmware,
+                FailKeyVerification = FailKeyVerification,
+                DropLinkAfterBytes = MyInvocation.BoundParameters.ContainsKey(nameof(DropLinkAfterBytes)) ? DropLinkAfterBytes : null,
+                CorruptEveryNthByte = MyInvocation.BoundParameters.ContainsKey(nameof(CorruptEveryNthByte)) ? CorruptEveryNthByte : null,
+                Silent = Silent,
+            },
+        };
+        string where = PortName ?? Listen!;
+        if (!ShouldProcess($"node {NodeId} (0x{NodeId:X8}) on {where}", "Start node simulator")) return;
+        try
+        {
+            WriteObject(Await(NodeSimulator.StartAsync(options, Cancellation)));
+        }
+        catch (ArgumentException e) { WriteError(Error(e, "InvalidSimulatorOptions", ErrorCategory.InvalidArgument, where)); }
+        catch (InvalidDataException e) { WriteError(Error(e, "StateFileInvalid", ErrorCategory.InvalidData, options.StatePath)); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            WriteError(Error(e, "SimulatorPortUnavailable", ErrorCategory.OpenError, where));
+        }
+    }
+}
