@@ -49,7 +49,7 @@ public sealed class NodeProvisioner
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(config);
-        var job = new DeviceJob(request, progress);
+        var job = new DeviceJob(request, progress) { ConfigId = config.ConfigId };
         try
         {
             await RunAsync(job, config, cancellationToken).ConfigureAwait(false);
@@ -61,6 +61,7 @@ public sealed class NodeProvisioner
         }
         catch (Exception e)
         {
+            if (e is StationFailureException { ConfigId: { } resolved }) job.ConfigId = resolved;
             var (code, detail) = Classify(e, job);
             return job.Result(code, detail);
         }

@@ -11,6 +11,9 @@ public sealed class StationFailureException : Exception
 
     /// <summary>The Table 4 code.</summary>
     public ProvExitCode Code { get; }
+
+    /// <summary>The configuration concerned, when it was resolved before the failure.</summary>
+    public ulong? ConfigId { get; init; }
 }
 
 /// <summary>A failed device, for error records: its result rides along so scripts can read the code.</summary>

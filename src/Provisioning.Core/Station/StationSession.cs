@@ -68,6 +68,11 @@ public sealed class StationSession : IDisposable
             byte[]? field = config.Node.FieldConfig is { } f ? await NodeFileDownload.FetchAsync(server, f, cancellationToken).ConfigureAwait(false) : null;
             return new StationSession(server, config, kms, firmware, field);
         }
+        catch (StationFailureException e)
+        {
+            kms.Dispose();
+            throw new StationFailureException(e.Code, e.Message, e.InnerException) { ConfigId = config.ConfigId };
+        }
         catch
         {
             kms.Dispose();
@@ -164,5 +169,6 @@ public sealed class StationSession : IDisposable
 
     private static StationFailureException Invalid(ConfigInfo config, string problem) =>
         new(ProvExitCode.ServerResponseInvalid,
-            $"The server's description of config {config.ConfigId} is not usable: {problem}. Check that the server runs the same version as this module and import the package again.");
+            $"The server's description of config {config.ConfigId} is not usable: {problem}. Check that the server runs the same version as this module and import the package again.")
+        { ConfigId = config.ConfigId };
 }
