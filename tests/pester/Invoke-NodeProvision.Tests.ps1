@@ -6,7 +6,7 @@ BeforeDiscovery {
     $script:simulatorReady = try {
         $probe = [Provisioning.Core.Node.Simulator.NodeSimulator]::StartAsync(
             [Provisioning.Core.Node.Simulator.NodeSimulatorOptions]@{ Listen = 'tcp://127.0.0.1:0' }, [Threading.CancellationToken]::None).GetAwaiter().GetResult()
-        $probe.StopAsync().GetAwaiter().GetResult()
+        $null = $probe.StopAsync().GetAwaiter().GetResult()
         $true
     }
     catch { $false }
@@ -197,7 +197,7 @@ Describe 'Invoke-NodeProvision against simulated nodes' -Skip:(-not $simulatorRe
         function script:Get-SimKey($Sim) { $Sim.ReadKey([Provisioning.Core.Node.NodeKeySlot]::Root) }
     }
     AfterEach {
-        foreach ($n in $nodes) { $n.StopAsync().GetAwaiter().GetResult() }
+        foreach ($n in $nodes) { $null = $n.StopAsync().GetAwaiter().GetResult() }
         $nodes.Clear()
         foreach ($p in $pairs) { $p.Dispose() }
         $pairs.Clear()
