@@ -24,7 +24,11 @@
         'Get-ProvPackage'
         'Get-ProvConfig'
         'Export-ProvKey'
+<<<<<<< HEAD
         'Invoke-NodeProvision'
+=======
+        'Read-ProvKeyFile'
+>>>>>>> main
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

@@ -10,7 +10,7 @@ Select the configuration by ID (decimal or 0x hex) or by one of its config alias
         ConfigAlias = 'A config alias, e.g. kite_170.'
         Server      = 'The server: a handle from Start-ProvServer, a connection from Connect-ProvServer, or an address. Default: the current server.'
     }
-    Outputs     = @{ 'Provisioning.Core.Api.ConfigInfo' = 'ConfigId, Revision, Aliases, AppLabel, NodeType, NodeVersion, Node (Firmware, FieldConfig, FactoryConfig), Apps, KmsPublicKey, KmsKeyFingerprint, ImportedAt.' }
+    Outputs     = @{ 'Provisioning.Core.Api.ConfigInfo' = 'ConfigId, Revision, Aliases, AppLabel, NodeType, NodeVersion, HardwareTypes (empty: any), Node (Firmware, FieldConfig, FactoryConfig), Apps, KmsPublicKey, KmsKeyFingerprint, ImportedAt.' }
     Examples    = @(
         @{
             Code    = 'Get-ProvConfig -ConfigAlias kite_170'

@@ -10,12 +10,13 @@ Every parameter but -App and -Force also takes pipeline input by property name, 
 Values come from parameters or from a definition file (-DefinitionPath, a .psd1 whose keys are this cmdlet's parameter names; relative paths in it are relative to the file). Parameters given on the command line override the file. -ConfigId accepts decimal or 0x hex.
 '@
     Parameters  = @{
-        DefinitionPath    = 'A package definition file (.psd1) whose keys are this cmdlet''s parameter names (ConfigId, ConfigAlias, AppLabel, NodeType, NodeVersion, NodeFirmware, NodeFieldConfig, NodeFactoryConfig, KmsPublicKeyPath, GatewayKeyFile, App).'
+        DefinitionPath    = 'A package definition file (.psd1) whose keys are this cmdlet''s parameter names (ConfigId, ConfigAlias, AppLabel, NodeType, NodeVersion, HardwareType, NodeFirmware, NodeFieldConfig, NodeFactoryConfig, KmsPublicKeyPath, GatewayKeyFile, App).'
         ConfigId          = 'The provisioning configuration ID: an unsigned 64-bit number, decimal (69) or hex (0x45).'
         ConfigAlias       = 'Zero or more aliases stations may use instead of the ID (letters, digits, dot, dash, underscore). One string may hold several separated by ; or , (as a CSV cell would).'
         AppLabel          = 'Application label shown in the server''s overview, e.g. ge_sgm3000_falconv1_zigbeev2.'
         NodeType          = 'Node type, e.g. UNODE, DNODE or ENODE.'
         NodeVersion       = 'Version of the node firmware, e.g. 1.2.3.4.'
+        HardwareType      = 'Hardware types (board revisions) the node firmware supports, e.g. rev-a, rev-b; a station refuses a node of any other hardware type (return code 40). Leave out to allow any. In a CSV cell, separate several with ";".'
         NodeFirmware      = 'The node firmware image.'
         NodeFieldConfig   = 'The node field configuration file (device settings, AP list, system parameters).'
         NodeFactoryConfig = 'Optional node factory configuration for over-the-air tests at the factory.'
@@ -26,7 +27,7 @@ Values come from parameters or from a definition file (-DefinitionPath, a .psd1 
         Force             = 'Replaces an existing package file.'
     }
     Inputs      = @{ 'System.Management.Automation.PSObject' = 'Objects (for example CSV rows from Import-Csv) whose property names match the parameter names; one package per object.' }
-    Outputs     = @{ 'Provisioning.PowerShell.ProvPackageInfo' = 'The package path, its identity (config ID, aliases, label, node type and version, apps), every file with its hashes, its size and SHA-256.' }
+    Outputs     = @{ 'Provisioning.PowerShell.ProvPackageInfo' = 'The package path, its identity (config ID, aliases, label, node type and version, hardware types, apps), every file with its hashes, its size and SHA-256.' }
     Examples    = @(
         @{
             Code    = @'
@@ -37,6 +38,10 @@ New-ProvPackage -Path ./meter_69.tar.gz -ConfigId 69 -ConfigAlias kite_170 -AppL
          @{ Name = 'zigbee'; Version = '1.2.3.4'; Firmware = './fw/zigbee.bin' }
 '@
             Remarks = 'Builds the guide''s example package: config 69 with two application bundles.'
+        }
+        @{
+            Code    = 'New-ProvPackage -DefinitionPath ./meter_69.psd1 -HardwareType rev-a, rev-b -Path ./meter_69-revab.tar.gz'
+            Remarks = 'Builds a package whose node firmware runs only on boards rev-a and rev-b; stations refuse other boards with return code 40.'
         }
         @{
             Code    = @'

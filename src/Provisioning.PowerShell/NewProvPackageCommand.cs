@@ -46,6 +46,10 @@ public sealed class NewProvPackageCommand : ProvCmdlet
     [Parameter(ParameterSetName = DefinitionSet, ValueFromPipelineByPropertyName = true)]
     public string NodeVersion { get; set; } = "";
 
+    /// <summary>Hardware types (board revisions) the node firmware supports, e.g. rev-a, rev-b; none means any.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    public string[]? HardwareType { get; set; }
+
     /// <summary>Node firmware image.</summary>
     [Parameter(Mandatory = true, ParameterSetName = ParametersSet, ValueFromPipelineByPropertyName = true)]
     [Parameter(ParameterSetName = DefinitionSet, ValueFromPipelineByPropertyName = true)]
@@ -159,6 +163,10 @@ public sealed class NewProvPackageCommand : ProvCmdlet
         IEnumerable<string> aliases = bound.ContainsKey(nameof(ConfigAlias)) ? ConfigAlias ?? Array.Empty<string>() : AsStrings(file["ConfigAlias"]);
         // A CSV cell holds several aliases as "a;b"; neither ';' nor ',' can be part of an alias.
         definition.Aliases.AddRange(aliases.SelectMany(a => a.Split(new[] { ';', ',' }, StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)));
+
+        IEnumerable<string> hardwareTypes = bound.ContainsKey(nameof(HardwareType)) ? HardwareType ?? Array.Empty<string>() : AsStrings(file["HardwareType"]);
+        // As with aliases, a CSV cell holds several as "rev-a;rev-b"; blanks also separate them, as in the manifest.
+        definition.HardwareTypes.AddRange(hardwareTypes.SelectMany(h => h.Split(new[] { ';', ',', ' ' }, StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)));
 
         if (bound.ContainsKey(nameof(App)))
             definition.Apps.AddRange((App ?? Array.Empty<Hashtable>()).Select(a => PackageDefinitionFile.ToApp(a, ResolvePath)));

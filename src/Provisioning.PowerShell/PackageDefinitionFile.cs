@@ -12,7 +12,7 @@ internal static class PackageDefinitionFile
 {
     internal static readonly string[] Keys =
     {
-        "ConfigId", "ConfigAlias", "AppLabel", "NodeType", "NodeVersion", "NodeFirmware", "NodeFieldConfig",
+        "ConfigId", "ConfigAlias", "AppLabel", "NodeType", "NodeVersion", "HardwareType", "NodeFirmware", "NodeFieldConfig",
         "NodeFactoryConfig", "KmsPublicKeyPath", "GatewayKeyFile", "App",
     };
 

@@ -14,6 +14,7 @@ public abstract class ProvPackageIdentity
         AppLabel = manifest?.AppLabel;
         NodeType = manifest?.NodeType;
         NodeVersion = manifest?.NodeVersion;
+        HardwareTypes = manifest?.HardwareTypes.ToArray() ?? Array.Empty<string>();
         Apps = manifest?.Apps.ToArray() ?? Array.Empty<PackageApp>();
         Created = manifest?.Created;
     }
@@ -30,6 +31,8 @@ public abstract class ProvPackageIdentity
     public string? NodeType { get; }
     /// <summary>Node version.</summary>
     public string? NodeVersion { get; }
+    /// <summary>Hardware types the node firmware supports; empty means any.</summary>
+    public string[] HardwareTypes { get; }
     /// <summary>Application bundles (name, version).</summary>
     public PackageApp[] Apps { get; }
     /// <summary>When the package was built.</summary>

@@ -46,6 +46,15 @@ Describe 'Get-ProvConfig on <Engine>' -ForEach $engines {
         $all | Should -Not -Match $pkg.Network.CdldKeyHex
     }
 
+    It 'gives the hardware types the node firmware supports, and an empty list (any) for a package that names none' {
+        $typed = New-TestServerPackage -Root "$TestDrive/$Engine-hw" -ConfigId 71 -ConfigAlias hw_71 -Network $pkg.Network -HardwareType rev-a, rev-b
+        $null = Import-ProvPackage $typed.Path -Passphrase $typed.Passphrase
+        (Get-ProvConfig 71).HardwareTypes | Should -Be @('rev-a', 'rev-b')
+        (Get-ProvConfig -ConfigAlias hw_71 | Out-String -Width 200) | Should -Match 'Hardware Types\s*:\s*rev-a, rev-b'
+        @((Get-ProvConfig 69).HardwareTypes).Count | Should -Be 0
+        (Get-ProvConfig 69 | Out-String -Width 200) | Should -Match 'Hardware Types\s*:\s*any'
+    }
+
     It 'works with a station token' {
         $station = New-ProvStationToken -Name 'config-reader'
         (Get-ProvConfig -ConfigAlias meter_69 -Server (Connect-ProvServer $server.Uri -Token $station.Token -PassThru)).ConfigId | Should -Be 69

@@ -88,6 +88,49 @@ Describe 'New-ProvPackage' {
         Test-Path "$TestDrive/fromdef.tar.gz" | Should -BeTrue
     }
 
+    It 'writes the hardware types the firmware supports into the manifest, and Test-ProvPackage shows them' {
+        $pkg = New-ProvPackage @in -HardwareType rev-a, rev-b -Path "$TestDrive/hw.tar.gz"
+        $pkg.HardwareTypes | Should -Be @('rev-a', 'rev-b')
+        $manifest = Get-Content (Join-Path (Expand-TestPackage $pkg.Path "$TestDrive/hw") 'manifest.xml') -Raw
+        $manifest | Should -Match '<node type="UNODE" version="1\.2\.3\.4" hardwareTypes="rev-a rev-b" />'
+        $v = Test-ProvPackage $pkg.Path
+        $v.IsValid | Should -BeTrue
+        $v.HardwareTypes | Should -Be @('rev-a', 'rev-b')
+        ($v | Out-String -Width 200) | Should -Match 'Hardware Types\s*:\s*rev-a, rev-b'
+        if (Get-Command xmllint -ErrorAction Ignore) {
+            $out = & xmllint --noout --schema "$RepoRoot/docs/schemas/package-manifest.xsd" (Join-Path "$TestDrive/hw" 'manifest.xml') 2>&1
+            $LASTEXITCODE | Should -Be 0 -Because ($out | Out-String)
+        }
+    }
+
+    It 'writes no hardware types unless given, which means any' {
+        $pkg = New-ProvPackage @in -Path "$TestDrive/anyhw.tar.gz"
+        @($pkg.HardwareTypes).Count | Should -Be 0
+        ($pkg | Out-String -Width 200) | Should -Match 'Hardware Types\s*:\s*any'
+        Get-Content (Join-Path (Expand-TestPackage $pkg.Path "$TestDrive/anyhw") 'manifest.xml') -Raw | Should -Not -Match 'hardwareTypes'
+    }
+
+    It 'takes hardware types from a definition file and from a CSV cell' {
+        $def = "$TestDrive/in/hw.psd1"
+        @"
+@{
+    ConfigId = '72'; AppLabel = 'hw'; NodeType = 'UNODE'; NodeVersion = '1.2.3.4'; HardwareType = 'rev-a', 'rev-c'
+    NodeFirmware = 'fw/node.bin'; NodeFieldConfig = 'cfg/field.cfg'
+    KmsPublicKeyPath = '$($net.Kms.PublicKeyPath)'; GatewayKeyFile = '$($net.GatewayKeyFile.Path)'
+}
+"@ | Set-Content $def
+        (New-ProvPackage -DefinitionPath $def -Path "$TestDrive/hwdef.tar.gz").HardwareTypes | Should -Be @('rev-a', 'rev-c')
+        $row = [pscustomobject]@{ ConfigId = '73'; AppLabel = 'a'; NodeType = 'UNODE'; NodeVersion = '1'; HardwareType = 'rev-a;rev-d'
+            NodeFirmware = $in.NodeFirmware; NodeFieldConfig = $in.NodeFieldConfig
+            KmsPublicKeyPath = $in.KmsPublicKeyPath; GatewayKeyFile = $in.GatewayKeyFile; Path = "$TestDrive/hwcsv.tar.gz" }
+        ($row | New-ProvPackage).HardwareTypes | Should -Be @('rev-a', 'rev-d')
+    }
+
+    It 'refuses a hardware type given twice, naming it' {
+        Get-ErrorText { New-ProvPackage @in -HardwareType rev-a, REV-A -Path "$TestDrive/hwtwice.tar.gz" } | Should -Match "Hardware type 'REV-A' is given twice"
+        "$TestDrive/hwtwice.tar.gz" | Should -Not -Exist
+    }
+
     It 'builds one package per CSV row from the pipeline' {
         $rows = @(
             [pscustomobject]@{ ConfigId = '70'; ConfigAlias = 'line_a;line_b'; AppLabel = 'a'; NodeType = 'UNODE'; NodeVersion = '1.0.0.0'

@@ -81,11 +81,12 @@ function Stop-TestServer($Server) {
 
 # A test network and a good package for config 69 (aliases kite_170, meter_69), built through the cmdlets.
 function New-TestServerPackage {
-    param([string] $Root, [string] $ConfigId = '69', [string[]] $ConfigAlias = @('kite_170', 'meter_69'), $Network)
+    param([string] $Root, [string] $ConfigId = '69', [string[]] $ConfigAlias = @('kite_170', 'meter_69'), $Network, [string[]] $HardwareType)
     if (-not $Network) { $Network = New-TestNetwork -Root (Join-Path $Root 'net') }
     $in = New-TestPackageInput -Root (Join-Path $Root "in-$ConfigId-$([guid]::NewGuid().ToString('N').Substring(0, 6))") -Network $Network
     $in.ConfigId = $ConfigId
     $in.ConfigAlias = $ConfigAlias
+    if ($HardwareType) { $in.HardwareType = $HardwareType }
     $package = New-ProvPackage @in -Path (Join-Path $Root "config-$ConfigId-$([guid]::NewGuid().ToString('N').Substring(0, 6)).tar.gz")
     [pscustomobject]@{ Path = $package.Path; Network = $Network; Passphrase = ConvertTo-TestSecret $Network.Passphrase; Input = $in }
 }
@@ -93,13 +94,14 @@ function New-TestServerPackage {
 # Records a device through the documented API, as a station does (PUT, then confirm unless -Pending).
 function Add-TestDeviceRecord {
     param([Parameter(Mandatory)] $Server, [Parameter(Mandatory)] [securestring] $Token, [Parameter(Mandatory)] $Config,
-          [uint32] $NodeId, [uint32] $Batch, [DateTimeOffset] $Timestamp = [DateTimeOffset]::UtcNow, [switch] $Pending, [string] $KmsPublicKeyPem)
+          [uint32] $NodeId, [uint32] $Batch, [DateTimeOffset] $Timestamp = [DateTimeOffset]::UtcNow, [switch] $Pending, [string] $KmsPublicKeyPem,
+          [byte[]] $RootKey)
     $rsa = [System.Security.Cryptography.RSA]::Create()
     try {
         $rsa.ImportFromPem($Config.KmsPublicKey)
-        $rootKey = [byte[]]::new(16)
-        [System.Security.Cryptography.RandomNumberGenerator]::Fill($rootKey)
-        $encrypted = [Convert]::ToBase64String($rsa.Encrypt($rootKey, [System.Security.Cryptography.RSAEncryptionPadding]::OaepSHA256))
+        # A given -RootKey lets a test check what the KMS decrypts later.
+        if (-not $RootKey) { $RootKey = [byte[]]::new(16); [System.Security.Cryptography.RandomNumberGenerator]::Fill($RootKey) }
+        $encrypted = [Convert]::ToBase64String($rsa.Encrypt($RootKey, [System.Security.Cryptography.RSAEncryptionPadding]::OaepSHA256))
     }
     finally { $rsa.Dispose() }
     $body = @{

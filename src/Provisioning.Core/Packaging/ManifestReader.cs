@@ -106,6 +106,7 @@ internal static class ManifestReader
             AppLabel = (string)root.Element(ns + "appLabel")!,
             NodeType = (string)node.Attribute("type")!,
             NodeVersion = (string)node.Attribute("version")!,
+            HardwareTypes = PackageText.SplitList((string?)node.Attribute("hardwareTypes")),
             Apps = root.Element(ns + "apps")!.Elements(ns + "app")
                 .Select(a => new PackageApp((string)a.Attribute("name")!, (string)a.Attribute("version")!)).ToArray(),
             Created = XmlConvert.ToDateTimeOffset((string)root.Element(ns + "created")!),
@@ -127,7 +128,11 @@ internal static class ManifestReader
                      .Concat(m.Apps.Select(a => (a.Version, $"version of app '{a.Name}'"))))
             if (PackageText.LabelProblem(text, what) is { } problem)
                 throw Error(entryName, $"is wrong: {problem}");
+        foreach (var hardwareType in m.HardwareTypes)
+            if (PackageText.HardwareTypeProblem(hardwareType, "hardware type") is { } problem)
+                throw Error(entryName, $"is wrong: {problem}");
         RequireUnique(m.Aliases, "alias", entryName);
+        RequireUnique(m.HardwareTypes, "hardware type", entryName);
         RequireUnique(m.Apps.Select(a => a.Name), "app", entryName);
 
         var apps = new HashSet<string>(m.Apps.Select(a => a.Name), StringComparer.Ordinal);

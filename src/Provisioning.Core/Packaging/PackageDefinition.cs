@@ -13,6 +13,8 @@ public sealed class PackageDefinition
     public string NodeType { get; set; } = "";
     /// <summary>Node firmware version, e.g. 1.2.3.4.</summary>
     public string NodeVersion { get; set; } = "";
+    /// <summary>Hardware types (board revisions) the node firmware supports, e.g. rev-a; empty means any.</summary>
+    public List<string> HardwareTypes { get; } = new();
     /// <summary>Node firmware image.</summary>
     public string NodeFirmware { get; set; } = "";
     /// <summary>Node field configuration file.</summary>
@@ -36,14 +38,8 @@ public sealed class PackageDefinition
         PackageText.RequireLabel(NodeType, nameof(NodeType), "node type");
         PackageText.RequireLabel(NodeVersion, nameof(NodeVersion), "node version");
 
-        var aliases = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
-        foreach (var alias in Aliases)
-        {
-            if (PackageText.NameProblem(alias, "Config alias") is { } problem)
-                throw new ArgumentException(problem, "ConfigAlias");
-            if (!aliases.Add(alias))
-                throw new ArgumentException($"Config alias '{alias}' is given twice (aliases are compared without regard to case).", "ConfigAlias");
-        }
+        RequireDistinct(Aliases, "ConfigAlias", "Config alias", "aliases", PackageText.NameProblem);
+        RequireDistinct(HardwareTypes, "HardwareType", "Hardware type", "hardware types", PackageText.HardwareTypeProblem);
 
         RequireFile(NodeFirmware, nameof(NodeFirmware), "node firmware");
         RequireFile(NodeFieldConfig, nameof(NodeFieldConfig), "node field configuration");
@@ -67,6 +63,19 @@ public sealed class PackageDefinition
                 throw new ArgumentException(versionProblem, "App");
             foreach (var (path, what) in app.Files())
                 RequireFile(path, "App", $"application '{app.Name}' {what}");
+        }
+    }
+
+    /// <summary>Each value valid by <paramref name="problem"/> and none given twice (ignoring case); else an exception naming <paramref name="parameter"/>.</summary>
+    private static void RequireDistinct(IEnumerable<string> values, string parameter, string what, string plural, Func<string?, string, string?> problem)
+    {
+        var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var value in values)
+        {
+            if (problem(value, what) is { } message)
+                throw new ArgumentException(message, parameter);
+            if (!seen.Add(value))
+                throw new ArgumentException($"{what} '{value}' is given twice ({plural} are compared without regard to case).", parameter);
         }
     }
 

@@ -60,6 +60,8 @@ public sealed class PackageManifest
     public string NodeType { get; init; } = "";
     /// <summary>Node version.</summary>
     public string NodeVersion { get; init; } = "";
+    /// <summary>Hardware types (board revisions) the node firmware supports; empty means any. Written space-separated.</summary>
+    public IReadOnlyList<string> HardwareTypes { get; init; } = Array.Empty<string>();
     /// <summary>Application bundles in order.</summary>
     public IReadOnlyList<PackageApp> Apps { get; init; } = Array.Empty<PackageApp>();
     /// <summary>Every file in the package except the manifest itself.</summary>
@@ -81,7 +83,8 @@ public sealed class PackageManifest
             new XElement(ns + "configId", ConfigId.ToString()),
             new XElement(ns + "aliases", Aliases.Select(a => new XElement(ns + "alias", a))),
             new XElement(ns + "appLabel", AppLabel),
-            new XElement(ns + "node", new XAttribute("type", NodeType), new XAttribute("version", NodeVersion)),
+            new XElement(ns + "node", new XAttribute("type", NodeType), new XAttribute("version", NodeVersion),
+                HardwareTypes.Count == 0 ? null : new XAttribute("hardwareTypes", string.Join(' ', HardwareTypes))),
             new XElement(ns + "apps", Apps.Select(a => new XElement(ns + "app", new XAttribute("name", a.Name), new XAttribute("version", a.Version)))),
             new XElement(ns + "created", XmlConvert.ToString(Created)),
             new XElement(ns + "creator", Creator),

@@ -34,6 +34,23 @@ internal static class PackageText
         return null;
     }
 
+    /// <summary>Why <paramref name="text"/> is not a valid hardware type (a label without blanks, 1..128), or null.</summary>
+    public static string? HardwareTypeProblem(string? text, string what)
+    {
+        if (string.IsNullOrEmpty(text))
+            return $"{what} is empty.";
+        if (LabelProblem(text, what) is { } problem)
+            return problem;
+        // The manifest lists hardware types separated by blanks, so one cannot hold a blank.
+        if (text.Any(char.IsWhiteSpace))
+            return $"{what} '{text}' contains a blank; hardware types are single words such as rev-a (give several as separate values).";
+        return null;
+    }
+
+    /// <summary>The items of an XML list attribute (separated by XML white space); empty for null.</summary>
+    public static string[] SplitList(string? text) =>
+        text?.Split([' ', '\t', '\r', '\n'], StringSplitOptions.RemoveEmptyEntries) ?? [];
+
     /// <summary>Throws <see cref="ArgumentException"/> for <paramref name="parameter"/> unless <paramref name="text"/> is a non-empty valid label.</summary>
     public static void RequireLabel(string? text, string parameter, string what)
     {

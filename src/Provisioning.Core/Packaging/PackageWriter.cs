@@ -151,6 +151,7 @@ public static class PackageWriter
             AppLabel = d.AppLabel,
             NodeType = d.NodeType,
             NodeVersion = d.NodeVersion,
+            HardwareTypes = d.HardwareTypes.ToArray(),
             Apps = d.Apps.Select(a => new PackageApp(a.Name, a.Version)).ToArray(),
             Files = files,
             Created = DateTimeOffset.UtcNow,

@@ -25,6 +25,9 @@ public static class PackageViews
         var apps = p.Apps.Select(a => new AppBundle(a.Name, a.Version, p.AppPublicKeys.GetValueOrDefault(a.Name),
             Link(PackageFileRole.AppFirmware, a.Name), Link(PackageFileRole.AppFieldConfig, a.Name), Link(PackageFileRole.AppFactoryConfig, a.Name))).ToList();
         return new ConfigInfo(p.ConfigId, p.Revision, p.Aliases, p.AppLabel, p.NodeType, p.NodeVersion, node, apps,
-            p.KmsPublicKeyPem, p.KmsKeyFingerprint, p.ImportedAt);
+            p.KmsPublicKeyPem, p.KmsKeyFingerprint, p.ImportedAt)
+        {
+            HardwareTypes = p.HardwareTypes,
+        };
     }
 }

@@ -141,7 +141,11 @@ public sealed record StoredPackage(
     string KmsPublicKeyPem,
     string KmsKeyFingerprint,
     IReadOnlyDictionary<string, string> AppPublicKeys,
-    IReadOnlyList<PackageFileEntry> Files);
+    IReadOnlyList<PackageFileEntry> Files)
+{
+    /// <summary>Hardware types the node firmware supports (manifest); empty means any, as for packages imported before schema version 2.</summary>
+    public IReadOnlyList<string> HardwareTypes { get; init; } = [];
+}
 
 /// <summary>Selection of an export, parsed (see <see cref="RangeList"/>). Empty range lists mean "any".</summary>
 public sealed record ExportQuery(

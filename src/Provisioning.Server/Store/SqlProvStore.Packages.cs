@@ -62,6 +62,9 @@ public abstract partial class SqlProvStore
             for (var i = 0; i < aliases.Count; i++)
                 await ExecuteAsync(connection, tx, "INSERT INTO package_aliases (package_id, ordinal, alias) VALUES (@id, @ordinal, @alias)", ct,
                     ("@id", id), ("@ordinal", i), ("@alias", aliases[i]));
+            for (var i = 0; i < manifest.HardwareTypes.Count; i++)
+                await ExecuteAsync(connection, tx, "INSERT INTO package_hardware_types (package_id, ordinal, hardware_type) VALUES (@id, @ordinal, @type)", ct,
+                    ("@id", id), ("@ordinal", i), ("@type", manifest.HardwareTypes[i]));
             for (var i = 0; i < manifest.Files.Count; i++)
             {
                 var f = manifest.Files[i];
@@ -92,7 +95,10 @@ public abstract partial class SqlProvStore
             return new StoredPackage(id, configId, revision, true, manifest.NodeType, manifest.NodeVersion, manifest.AppLabel,
                 manifest.Apps.Select(a => new AppVersion(a.Name, a.Version)).ToList(), aliases, package.Comment, FromMs(importedAt),
                 FromMs(ToMs(manifest.Created)), null, package.PackageSha256, package.KmsPublicKeyPem, package.KmsKeyFingerprint,
-                new Dictionary<string, string>(package.AppPublicKeys, StringComparer.Ordinal), manifest.Files.ToList());
+                new Dictionary<string, string>(package.AppPublicKeys, StringComparer.Ordinal), manifest.Files.ToList())
+            {
+                HardwareTypes = manifest.HardwareTypes.ToList(),
+            };
         }, ct);
     }
 
@@ -156,6 +162,8 @@ public abstract partial class SqlProvStore
             r => (Id: r.GetInt64(0), App: new AppVersion(r.GetString(1), r.GetString(2)), Pem: GetNullableString(r, 3)), ct)).ToLookup(a => a.Id);
         var aliases = (await QueryAsync($"SELECT package_id, alias FROM package_aliases WHERE package_id IN ({ids}) ORDER BY package_id, ordinal",
             r => (Id: r.GetInt64(0), Alias: r.GetString(1)), ct)).ToLookup(a => a.Id, a => a.Alias);
+        var hardwareTypes = (await QueryAsync($"SELECT package_id, hardware_type FROM package_hardware_types WHERE package_id IN ({ids}) ORDER BY package_id, ordinal",
+            r => (Id: r.GetInt64(0), Type: r.GetString(1)), ct)).ToLookup(h => h.Id, h => h.Type);
         var files = (await QueryAsync($"SELECT package_id, path, role, app, size, md5, sha256 FROM package_files WHERE package_id IN ({ids}) ORDER BY package_id, ordinal",
             r => (Id: r.GetInt64(0), File: new PackageFileEntry(r.GetString(1), Enum.Parse<PackageFileRole>(r.GetString(2)), GetNullableString(r, 3),
                 r.GetInt64(4), r.GetString(5), r.GetString(6))), ct)).ToLookup(f => f.Id, f => f.File);
@@ -164,7 +172,10 @@ public abstract partial class SqlProvStore
             apps[p.Id].Select(a => a.App).ToList(), aliases[p.Id].ToList(), p.Comment, p.ImportedAt, p.Created, p.ReplacedAt, p.PackageSha256,
             p.KmsPublicKeyPem, p.KmsFingerprint,
             apps[p.Id].Where(a => a.Pem is not null).ToDictionary(a => a.App.Name, a => a.Pem!, StringComparer.Ordinal),
-            files[p.Id].ToList())).ToList();
+            files[p.Id].ToList())
+        {
+            HardwareTypes = hardwareTypes[p.Id].ToList(),
+        }).ToList();
     }
 
     private sealed record PackageRow(long Id, ulong ConfigId, int Revision, bool IsCurrent, string NodeType, string NodeVersion, string AppLabel,

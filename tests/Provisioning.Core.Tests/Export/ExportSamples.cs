@@ -47,16 +47,5 @@ internal static class ExportSamples
     }
 
     /// <summary>The published schema in the source tree (the one the documentation's xmllint command names).</summary>
-    public static string SchemaPath { get; } = FindSchema();
-
-    private static string FindSchema()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            var candidate = Path.Combine(dir.FullName, "docs", "schemas", KeyExportSchema.FileName);
-            if (File.Exists(candidate))
-                return candidate;
-        }
-        throw new InvalidOperationException($"docs/schemas/{KeyExportSchema.FileName} was not found above {AppContext.BaseDirectory}.");
-    }
+    public static string SchemaPath { get; } = SourceTree.Find($"docs/schemas/{KeyExportSchema.FileName}");
 }

@@ -29,7 +29,7 @@ public abstract partial class ProvStoreTests
         Assert.Equal((T0, T0.AddDays(-1)), (stored.ImportedAt, stored.Created));
         Assert.Equal((package.PackageSha256, package.KmsPublicKeyPem, package.KmsKeyFingerprint),
             (stored.PackageSha256, stored.KmsPublicKeyPem, stored.KmsKeyFingerprint));
-        Assert.Equal(added with { Apps = stored.Apps, Aliases = stored.Aliases, Files = stored.Files, AppPublicKeys = stored.AppPublicKeys }, stored);
+        Assert.Equal(added with { Apps = stored.Apps, Aliases = stored.Aliases, Files = stored.Files, AppPublicKeys = stored.AppPublicKeys, HardwareTypes = stored.HardwareTypes }, stored);
 
         var keys = await Store.GetGatewayKeysAsync(ConfigA);
         Assert.Equal(1, keys!.Value.Revision);

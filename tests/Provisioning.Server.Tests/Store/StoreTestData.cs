@@ -13,7 +13,7 @@ internal static class StoreTestData
     public static readonly string KmsFingerprint = "SHA256:" + new string('f', 64);
 
     public static NewPackage Package(ulong configId, string[]? aliases = null, DateTimeOffset? importedAt = null, string comment = "line 1 import",
-        byte sealedMarker = 1, char fileMarker = 'a') => new(
+        byte sealedMarker = 1, char fileMarker = 'a', string[]? hardwareTypes = null) => new(
         new PackageManifest
         {
             ConfigId = new ProvConfigId(configId),
@@ -21,6 +21,7 @@ internal static class StoreTestData
             AppLabel = "kite_170",
             NodeType = "node-637",
             NodeVersion = "2.1.0",
+            HardwareTypes = hardwareTypes ?? [],
             Apps = [new PackageApp("meter", "1.4"), new PackageApp("valve", "0.9")],
             Files =
             [

@@ -1,0 +1,46 @@
+@{
+    Synopsis    = 'Reads a key export (device_keys.xml) and decrypts each device''s root key with the KMS private key, as the KMS ingests it.'
+    Description = @'
+The KMS side of the chain (guide section 3.3). Reads each export file written by Export-ProvKey, validating it against the published schema as it goes, and for every device checks that the file names this KMS key (its fingerprint), then decrypts the root key (RSA-OAEP with SHA-256) in memory. One object per device is written as soon as it is decrypted: NodeId, ConfigId, Batch, Timestamp, Status (confirmed or pending), KeyCheckValue (identifies the key without revealing it), KmsKeyFingerprint, Path, and the key itself as RootKey: a SecureString holding the key as hex text. The decrypted key buffers are zeroed once the object is made.
+
+A device whose key cannot be decrypted is a non-terminating error naming the node ID, and the other devices are still read: a file made for another KMS key says which key it was made for and which key was given (both fingerprints); a damaged key block says so. A file that is not a complete, valid key export (damaged or edited XML, cut short, a wrong summary count) stops the cmdlet with an error naming the file and, where the XML shows it, the line. Devices are written as they are read, so a KMS script should commit what it received only once Read-ProvKeyFile has finished without a terminating error.
+
+-AsPlainBytes returns each key as a plain byte array (RootKeyBytes) instead of a SecureString. This is a risk: plain arrays stay in memory until the garbage collector reuses it, and anything that formats or logs the objects (Format-List *, ConvertTo-Json, transcripts) prints the keys. Use it only where the next step needs the bytes (a KMS import API, a comparison in a test), and clear the arrays afterwards ([Array]::Clear).
+
+Progress is shown while a large file is read. Files come from -Path or from the pipeline (Get-ChildItem *.xml | Read-ProvKeyFile ...); the KMS key is loaded once for all of them.
+'@
+    Parameters  = @{
+        Path              = 'The key export files to read (device_keys.xml), also from the pipeline as strings or as files (FullName).'
+        KmsPrivateKeyPath = 'The KMS private key (kms_key.pem): PKCS#8, encrypted PKCS#8 or PKCS#1 PEM. Its public key must be the one the file names for each device.'
+        Passphrase        = 'The passphrase of an encrypted KMS private key (ENCRYPTED PRIVATE KEY).'
+        AsPlainBytes      = 'Returns each root key as plain bytes (RootKeyBytes) instead of a SecureString (RootKey). A risk: see the description.'
+    }
+    Inputs      = @{ 'System.String, System.IO.FileInfo' = 'Paths of key export files (FullName of files from Get-ChildItem).' }
+    Outputs     = @{ 'Provisioning.PowerShell.ProvDeviceKey' = 'NodeId, ConfigId, Batch, Timestamp, Status, KeyCheckValue, RootKey (SecureString) or RootKeyBytes (byte[], with -AsPlainBytes), KmsKeyFingerprint, Path.' }
+    Examples    = @(
+        @{
+            Code    = 'Read-ProvKeyFile ./device_keys.xml -KmsPrivateKeyPath ./kms/kms_key.pem -Passphrase (Read-Host -AsSecureString "KMS key passphrase")'
+            Remarks = 'Decrypts every device of the export and shows a table of node IDs, batches, status and key check values.'
+        }
+        @{
+            Code    = @'
+$devices = Get-ChildItem ./exports/*.xml | Read-ProvKeyFile -KmsPrivateKeyPath ./kms/kms_key.pem -ErrorVariable failed
+"$($devices.Count) keys decrypted, $($failed.Count) devices failed"
+'@
+            Remarks = 'Reads a folder of export files with one KMS key, collects the devices, and counts the devices whose keys could not be decrypted (each error names its node).'
+        }
+        @{
+            Code    = @'
+Read-ProvKeyFile ./device_keys.xml -KmsPrivateKeyPath ./kms/kms_key.pem | ForEach-Object {
+    Import-MyKmsKey -NodeId $_.NodeId -KeyHex (ConvertFrom-SecureString $_.RootKey -AsPlainText)
+}
+'@
+            Remarks = 'Hands each key to a (hypothetical) KMS import command, revealing the hex text only at that point.'
+        }
+        @{
+            Code    = '(Read-ProvKeyFile ./device_keys.xml -KmsPrivateKeyPath ./kms/kms_key.pem -AsPlainBytes | Where-Object NodeId -eq 0x10).RootKeyBytes'
+            Remarks = 'Gets one node''s key as plain bytes, for a spot check. The bytes are printed: do this only where that is acceptable.'
+        }
+    )
+    Links       = @('Export-ProvKey', 'New-ProvKmsKeyPair', 'about_Provisioning')
+}
