@@ -189,7 +189,7 @@ Describe 'Invoke-NodeProvision against simulated nodes' -Skip:(-not $simulatorRe
                 if (-not $d) { continue }
                 $encrypted = [Convert]::FromBase64String($d.rootKey.'#text')
                 [pscustomobject]@{
-                    NodeId = [Convert]::ToUInt32($d.nodeId, 16); Status = $d.status; Encrypted = $encrypted
+                    NodeId = [Convert]::ToUInt32($d.nodeId, 16); Status = $d.status; Encrypted = $encrypted; Path = $path
                     Key = $kms.Decrypt($encrypted, [System.Security.Cryptography.RSAEncryptionPadding]::OaepSHA256)
                 }
             }
@@ -245,6 +245,11 @@ Describe 'Invoke-NodeProvision against simulated nodes' -Skip:(-not $simulatorRe
         $exported.Status | Should -Be @('confirmed', 'confirmed')
         [Convert]::ToHexString($exported[0].Key) | Should -Be ([Convert]::ToHexString($second))
         [Convert]::ToHexString($exported[1].Key) | Should -Be ([Convert]::ToHexString((Get-SimKey $b)))
+
+        # The KMS side reads the same file with Read-ProvKeyFile.
+        $ingested = @(Read-ProvKeyFile -Path $exported[0].Path -KmsPrivateKeyPath $pkg.Network.Kms.PrivateKeyPath -AsPlainBytes)
+        $ingested.NodeId | Should -Be @(0x2001, 0x2002)
+        [Convert]::ToHexString($ingested[0].RootKeyBytes) | Should -Be ([Convert]::ToHexString($second))
 
         if (Get-Command openssl -ErrorAction Ignore) {
             [System.IO.File]::WriteAllBytes("$TestDrive/root.enc", $exported[0].Encrypted)
