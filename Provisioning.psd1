@@ -24,11 +24,8 @@
         'Get-ProvPackage'
         'Get-ProvConfig'
         'Export-ProvKey'
-<<<<<<< HEAD
         'Invoke-NodeProvision'
-=======
         'Read-ProvKeyFile'
->>>>>>> main
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()
