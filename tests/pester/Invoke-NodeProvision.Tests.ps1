@@ -3,6 +3,8 @@
 BeforeDiscovery {
     . "$PSScriptRoot/TestHelpers.ps1"
     # The node suite needs the simulator; on a branch where it is not implemented yet, those tests are skipped.
+    # Provisioning.Core loads with the first cmdlet that needs it; the probe uses its types before any cmdlet ran.
+    Add-Type -Path (Join-Path (Split-Path (Get-Module Provisioning).Path) 'Provisioning.Core.dll')
     $script:simulatorReady = try {
         $probe = [Provisioning.Core.Node.Simulator.NodeSimulator]::StartAsync(
             [Provisioning.Core.Node.Simulator.NodeSimulatorOptions]@{ Listen = 'tcp://127.0.0.1:0' }, [Threading.CancellationToken]::None).GetAwaiter().GetResult()
