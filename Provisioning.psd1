@@ -24,6 +24,7 @@
         'Get-ProvPackage'
         'Get-ProvConfig'
         'Export-ProvKey'
+        'Invoke-NodeProvision'
         'Read-ProvKeyFile'
         'Start-ProvNodeSimulator'
         'Stop-ProvNodeSimulator'

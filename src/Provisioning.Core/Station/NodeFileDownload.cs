@@ -1,0 +1,50 @@
+using System.Security.Cryptography;
+using Provisioning.Core.Api;
+using Provisioning.Core.Client;
+
+namespace Provisioning.Core.Station;
+
+/// <summary>Downloads a configuration's file from the server's repository and checks it against the size, SHA-256 and MD5 the config lists.</summary>
+internal static class NodeFileDownload
+{
+    /// <summary>Largest file a station holds in memory (firmware is at most 4 MiB on the node; configs far less).</summary>
+    public const long MaxSize = 64L * 1024 * 1024;
+
+    /// <summary>The file's bytes once they match; a <see cref="StationFailureException"/> (102 or 108) otherwise.</summary>
+    public static async Task<byte[]> FetchAsync(ProvServerClient server, FileLink link, CancellationToken cancellationToken)
+    {
+        if (link.Size < 0 || link.Size > MaxSize)
+            throw new StationFailureException(ProvExitCode.ServerResponseInvalid,
+                $"The server lists {link.Name} with a size of {link.Size:N0} bytes, which a node file cannot have; check that the package imported on the server is intact.");
+        using var buffer = new MemoryStream((int)link.Size);
+        try
+        {
+            await server.DownloadFileAsync(link.Sha256, buffer, null, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ProvServerException e)
+        {
+            throw ServerFailures.FromDownload(e, link.Name, link.Sha256);
+        }
+        byte[] bytes = buffer.ToArray();
+        Check(link, bytes);
+        return bytes;
+    }
+
+    /// <summary>Throws 102 naming the file and the hash that does not match.</summary>
+    internal static void Check(FileLink link, byte[] bytes)
+    {
+        string? problem = null;
+        if (bytes.LongLength != link.Size)
+            problem = $"it is {bytes.LongLength:N0} bytes long, but the config lists {link.Size:N0}";
+        else if (!Matches(SHA256.HashData(bytes), link.Sha256))
+            problem = $"its SHA-256 is {Convert.ToHexStringLower(SHA256.HashData(bytes))}, but the config lists {link.Sha256}";
+        else if (!Matches(MD5.HashData(bytes), link.Md5))
+            problem = $"its MD5 is {Convert.ToHexStringLower(MD5.HashData(bytes))}, but the config lists {link.Md5}";
+        if (problem is not null)
+            throw new StationFailureException(ProvExitCode.ServerResponseInvalid,
+                $"The file {link.Name} downloaded from the server does not match: {problem}. The server's file repository may be damaged; import the package again.");
+    }
+
+    private static bool Matches(byte[] hash, string expectedHex)
+        => string.Equals(Convert.ToHexString(hash), expectedHex?.Trim(), StringComparison.OrdinalIgnoreCase);
+}

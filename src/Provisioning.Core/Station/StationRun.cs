@@ -1,0 +1,61 @@
+using System.Collections.Concurrent;
+using Provisioning.Core.Client;
+using Provisioning.Core.Node;
+
+namespace Provisioning.Core.Station;
+
+/// <summary>
+/// One provisioning run of a station: devices on several ports at once, up to a throttle limit, each configuration
+/// fetched once. Jobs for the same port run one after the other (one device on a cable at a time).
+/// </summary>
+public sealed class StationRun : IDisposable
+{
+    /// <summary>Most ports a run drives at once.</summary>
+    public const int MaxThrottleLimit = 64;
+
+    private readonly StationSessions _sessions;
+    private readonly NodeProvisioner _provisioner;
+    private readonly SemaphoreSlim _slots;
+    private readonly ConcurrentDictionary<string, SemaphoreSlim> _ports = new(StringComparer.Ordinal);
+
+    /// <summary>A run against <paramref name="server"/> driving at most <paramref name="throttleLimit"/> ports at once.</summary>
+    public StationRun(ProvServerClient server, int throttleLimit, NodeClientOptions? nodeOptions = null, string? stationName = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(throttleLimit, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(throttleLimit, MaxThrottleLimit);
+        _sessions = new StationSessions(server);
+        _provisioner = new NodeProvisioner(_sessions, nodeOptions, stationName);
+        _slots = new SemaphoreSlim(throttleLimit, throttleLimit);
+    }
+
+    /// <summary>
+    /// Provisions one device when a slot and its port are free; see <see cref="NodeProvisioner.ProvisionAsync"/>.
+    /// The result's duration counts from when the device's turn came, not the wait before it.
+    /// </summary>
+    public async Task<NodeProvisionResult> ProvisionAsync(ProvisionRequest request, ConfigSelector config,
+        IProgress<ProvisionProgress>? progress, CancellationToken cancellationToken)
+    {
+        progress?.Report(new ProvisionProgress(request.Port, ProvisionStep.Waiting, -1, "Waiting for a free slot"));
+        var port = _ports.GetOrAdd(request.Port, _ => new SemaphoreSlim(1, 1));
+        await port.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await _slots.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                return await _provisioner.ProvisionAsync(request, config, progress, cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                _slots.Release();
+            }
+        }
+        finally
+        {
+            port.Release();
+        }
+    }
+
+    /// <summary>Zeroes the gateway keys and releases the configurations. Call once every job has ended.</summary>
+    public void Dispose() => _sessions.Dispose();
+}

@@ -1,0 +1,448 @@
+# Invoke-NodeProvision as a station operator drives it: a real server started with Start-ProvServer, packages
+# imported through the cmdlets, and (for the node steps) real node simulators over TCP and over socat serial pairs.
+BeforeDiscovery {
+    . "$PSScriptRoot/TestHelpers.ps1"
+    # The node suite needs the simulator; on a branch where it is not implemented yet, those tests are skipped.
+    # Provisioning.Core loads with the first cmdlet that needs it; the probe uses its types before any cmdlet ran.
+    Add-Type -Path (Join-Path (Split-Path (Get-Module Provisioning).Path) 'Provisioning.Core.dll')
+    $script:simulatorReady = try {
+        $probe = [Provisioning.Core.Node.Simulator.NodeSimulator]::StartAsync(
+            [Provisioning.Core.Node.Simulator.NodeSimulatorOptions]@{ Listen = 'tcp://127.0.0.1:0' }, [Threading.CancellationToken]::None).GetAwaiter().GetResult()
+        $null = $probe.StopAsync().GetAwaiter().GetResult()
+        $true
+    }
+    catch { $false }
+}
+BeforeAll {
+    . "$PSScriptRoot/ServerTestHelpers.ps1"
+    $script:server = Start-TestServer -Engine SQLite -Root "$TestDrive/server"
+    $script:pkg = New-TestServerPackage -Root "$TestDrive/pkg"
+    $null = Import-ProvPackage $pkg.Path -Passphrase $pkg.Passphrase
+    $script:config = Get-ProvConfig 69
+    $script:token = New-ProvStationToken -Name 'line1'
+    $script:station = Connect-ProvServer -Uri $server.Uri -Token $token.Token -PassThru
+    # Nothing listens here; the flow fetches the configuration first, so server faults never reach it.
+    $script:unusedPort = "tcp://127.0.0.1:$(Get-FreeTcpPort)"
+
+    # Runs the cmdlet and returns its results and the errors it wrote.
+    function script:Invoke-Station {
+        param([Parameter(ValueFromPipeline)] $InputObject, [hashtable] $With = @{})
+        begin { $items = [System.Collections.Generic.List[object]]::new() }
+        process { if ($null -ne $InputObject) { $items.Add($InputObject) } }
+        end {
+            $errors = $null
+            $results = if ($items.Count) { $items | Invoke-NodeProvision @With -ErrorVariable errors -ErrorAction SilentlyContinue }
+                       else { Invoke-NodeProvision @With -ErrorVariable errors -ErrorAction SilentlyContinue }
+            [pscustomobject]@{ Results = @($results); Errors = @($errors) }
+        }
+    }
+}
+AfterAll {
+    Stop-TestServer $server
+}
+
+Describe 'Invoke-NodeProvision with bad arguments' {
+    It 'gives code 3 and an error for <Name>, and still one result per device' -ForEach @(
+        @{ Name = 'both -ConfigId and -ConfigAlias'; With = @{ ConfigId = '69'; ConfigAlias = 'kite_170'; Batch = '1000' }; Text = 'either -ConfigId or -ConfigAlias, not both' }
+        @{ Name = 'neither -ConfigId nor -ConfigAlias'; With = @{ Batch = '1000' }; Text = 'No configuration given' }
+        @{ Name = 'batch 4294967296'; With = @{ ConfigId = '69'; Batch = '4294967296' }; Text = "Batch number '4294967296' is larger than 4294967295" }
+        @{ Name = 'an octal batch with the digit 8'; With = @{ ConfigId = '69'; Batch = '05082011' }; Text = 'octal' }
+        @{ Name = 'a config ID beyond 64 bits'; With = @{ ConfigId = '18446744073709551616'; Batch = '1' }; Text = 'out of range' }
+    ) {
+        $r = 'tcp://127.0.0.1:1', 'tcp://127.0.0.1:2' | Invoke-Station -With $With
+        $r.Results.Count | Should -Be 2
+        $r.Results.Port | Should -Be @('tcp://127.0.0.1:1', 'tcp://127.0.0.1:2')
+        $r.Results.ExitCode | ForEach-Object { [int]$_ | Should -Be 3 }
+        $r.Results[0].Message | Should -Match ([regex]::Escape($Text))
+        $r.Results[0].Message | Should -Match '^Invalid arguments: '
+        $r.Errors.Count | Should -Be 2
+        $r.Errors[0].FullyQualifiedErrorId | Should -Be 'InvalidArguments,Provisioning.PowerShell.InvokeNodeProvisionCommand'
+        $r.Errors[0].TargetObject.ExitCode | Should -Be 'InvalidArguments'
+    }
+
+    It 'refuses a throttle limit above 64 before doing anything' {
+        { Invoke-NodeProvision -Port $unusedPort -Batch 1 -ConfigId 69 -ThrottleLimit 65 } | Should -Throw '*65*'
+    }
+
+    It 'does nothing with -WhatIf' {
+        $r = Invoke-Station -With @{ Port = $unusedPort; Batch = '1'; ConfigId = '69'; WhatIf = $true }
+        $r.Results.Count | Should -Be 0
+        $r.Errors.Count | Should -Be 0
+    }
+
+    It 'reads Port, Device or PortName, Batch and the config from CSV rows' {
+        $csv = "$TestDrive/bad.csv"
+        @(
+            [pscustomobject]@{ Port = 'tcp://127.0.0.1:1'; Batch = '1'; ConfigId = '69'; ConfigAlias = 'kite_170' }
+            [pscustomobject]@{ Port = 'tcp://127.0.0.1:2'; Batch = '0x1_'; ConfigId = '69'; ConfigAlias = '' }
+        ) | Export-Csv $csv
+        $r = Import-Csv $csv | Invoke-Station
+        $r.Results.Count | Should -Be 2
+        $r.Results[0].Message | Should -Match 'not both'
+        $r.Results[1].Message | Should -Match "Batch number '0x1_'"
+        $r.Results[1].ConfigId | Should -BeNullOrEmpty
+    }
+}
+
+Describe 'Invoke-NodeProvision when the server cannot serve the configuration' {
+    It 'gives 101 naming a config ID that is not imported' {
+        $r = Invoke-Station -With @{ Port = $unusedPort; Batch = '1'; ConfigId = '12345' }
+        [int]$r.Results[0].ExitCode | Should -Be 101
+        $r.Results[0].Message | Should -Match '^Provisioning server returned error response: '
+        $r.Results[0].Message | Should -Match 'config ID 12345'
+        $r.Results[0].Message | Should -Match 'Import-ProvPackage'
+        $r.Errors[0].FullyQualifiedErrorId | Should -Match '^ServerError,'
+    }
+
+    It 'gives 101 naming an unknown alias' {
+        $r = Invoke-Station -With @{ Port = $unusedPort; Batch = '1'; ConfigAlias = 'no_such_alias' }
+        [int]$r.Results[0].ExitCode | Should -Be 101
+        $r.Results[0].Message | Should -Match "no_such_alias"
+    }
+
+    It 'gives 102 when a file in the repository no longer matches its hash' {
+        $p = New-TestServerPackage -Root "$TestDrive/pkg102" -ConfigId 7001 -ConfigAlias 'altered_7001' -Network $pkg.Network
+        $null = Import-ProvPackage $p.Path -Passphrase $p.Passphrase -Server $server
+        $fw = (Get-ProvConfig 7001).Node.Firmware
+        $file = Join-Path $server.DataPath "files/$($fw.Sha256.Substring(0, 2))/$($fw.Sha256)"
+        $file | Should -Exist
+        $bytes = [System.IO.File]::ReadAllBytes($file); $bytes[100] = $bytes[100] -bxor 0xFF
+        [System.IO.File]::WriteAllBytes($file, $bytes)
+
+        $r = Invoke-Station -With @{ Port = $unusedPort; Batch = '1'; ConfigId = '7001' }
+        [int]$r.Results[0].ExitCode | Should -Be 102
+        $r.Results[0].Message | Should -Match '^Response from provisioning server invalid or file signature mismatches: '
+        $r.Results[0].Message | Should -Match "its SHA-256 is [0-9a-f]{64}, but the config lists $($fw.Sha256)"
+        $r.Results[0].ConfigId | Should -Be 7001
+    }
+
+    It 'gives 108 when a file is missing from the repository' {
+        $p = New-TestServerPackage -Root "$TestDrive/pkg108" -ConfigId 80001 -ConfigAlias 'removed_80001' -Network $pkg.Network
+        $null = Import-ProvPackage $p.Path -Passphrase $p.Passphrase -Server $server
+        $fw = (Get-ProvConfig 80001).Node.Firmware
+        Remove-Item (Join-Path $server.DataPath "files/$($fw.Sha256.Substring(0, 2))/$($fw.Sha256)")
+
+        $r = Invoke-Station -With @{ Port = $unusedPort; Batch = '1'; ConfigAlias = 'removed_80001' }
+        [int]$r.Results[0].ExitCode | Should -Be 108
+        $r.Results[0].Message | Should -Match '^Unable to open file from provisioning server: '
+        $r.Results[0].Message | Should -Match $fw.Sha256
+    }
+
+    It 'gives 100 for every device when the server has stopped' {
+        $other = Start-TestServer -Engine SQLite -Root "$TestDrive/stopped"
+        $other | Stop-ProvServer
+        $null = Connect-ProvServer -Uri $server.Uri -Token $token.Token
+        $r = 'tcp://127.0.0.1:1', 'tcp://127.0.0.1:2' | Invoke-Station -With @{ Batch = '1'; ConfigId = '69'; Server = $other.Uri }
+        $r.Results.Count | Should -Be 2
+        $r.Results.ExitCode | ForEach-Object { [int]$_ | Should -Be 100 }
+        $r.Results[0].Message | Should -Match '^Provisioning server unreachable: '
+        $r.Results[0].Message | Should -Match ([regex]::Escape($other.Uri.AbsoluteUri.TrimEnd('/')))
+        $r.Errors.Count | Should -Be 2
+        $r.Errors[0].CategoryInfo.Category | Should -Be 'ConnectionError'
+        # The current connection was not touched by -Server.
+        (Invoke-Station -With @{ Port = $unusedPort; Batch = '1'; ConfigId = '12345' }).Results[0].Code | Should -Be 101
+    }
+}
+
+Describe 'Invoke-NodeProvision output' {
+    It 'shows a table with the node ID in hex' {
+        $r = Invoke-Station -With @{ Port = $unusedPort; Batch = '1'; ConfigId = '12345' }
+        $text = $r.Results | Format-Table | Out-String -Width 300
+        $text | Should -Match 'Port\s+NodeId\s+ConfigId\s+Batch\s+FirmwareUpdated\s+ExitCode\s+Duration\s+Message'
+        $text | Should -Match '101'
+    }
+}
+
+Describe 'Invoke-NodeProvision against simulated nodes' -Skip:(-not $simulatorReady) {
+    BeforeAll {
+        $script:nodes = [System.Collections.Generic.List[object]]::new()
+        $script:pairs = [System.Collections.Generic.List[object]]::new()
+        $script:fw = $config.Node.Firmware
+        $script:kcv = [Provisioning.Core.Crypto.GatewayKeys]::CheckValue([Convert]::FromHexString($pkg.Network.GatewayKeyHex))
+        $script:cdldKcv = [Provisioning.Core.Crypto.GatewayKeys]::CheckValue([Convert]::FromHexString($pkg.Network.CdldKeyHex))
+        $script:kms = [System.Security.Cryptography.RSA]::Create()
+        $kms.ImportFromPem((Get-Content $pkg.Network.Kms.PrivateKeyPath -Raw))
+        $script:hasSocat = [bool](Get-Command socat -ErrorAction Ignore)
+
+        # A simulated node of the package's node type, on TCP unless -PortName (one end of a serial pair) is given.
+        function script:Start-TestNode {
+            param([uint32] $NodeId, [string] $FirmwareVersion = '1.0.0', [hashtable] $Faults = @{}, [hashtable] $Options = @{}, [string] $PortName)
+            $o = @{ NodeId = $NodeId; NodeType = 'UNODE'; FirmwareVersion = $FirmwareVersion }
+            foreach ($k in $Options.Keys) { $o[$k] = $Options[$k] }
+            if ($PortName) { $o.PortName = $PortName } else { $o.Listen = 'tcp://127.0.0.1:0' }
+            $o.Faults = [Provisioning.Core.Node.Simulator.NodeFaults]$Faults
+            $sim = [Provisioning.Core.Node.Simulator.NodeSimulator]::StartAsync([Provisioning.Core.Node.Simulator.NodeSimulatorOptions]$o,
+                [Threading.CancellationToken]::None).GetAwaiter().GetResult()
+            $nodes.Add($sim)
+            $sim
+        }
+        function script:New-TestSerialPair {
+            $pair = [Provisioning.Core.Transport.VirtualSerialPair]::CreateAsync($TestDrive, [timespan]::FromSeconds(10), [Threading.CancellationToken]::None).GetAwaiter().GetResult()
+            $pairs.Add($pair)
+            $pair
+        }
+        # The devices of an export, by node ID, with the root key each carries decrypted by the KMS private key.
+        function script:Get-ExportedKey {
+            param([string] $Batch, [switch] $IncludePending)
+            $path = Join-Path $TestDrive "export-$([guid]::NewGuid().ToString('N')).xml"
+            $null = Export-ProvKey -ConfigId 69 -Batch $Batch -Path $path -IncludePending:$IncludePending -Server $server
+            $xml = [xml](Get-Content $path -Raw)
+            foreach ($d in @($xml.deviceKeys.device)) {
+                if (-not $d) { continue }
+                $encrypted = [Convert]::FromBase64String($d.rootKey.'#text')
+                [pscustomobject]@{
+                    NodeId = [Convert]::ToUInt32($d.nodeId, 16); Status = $d.status; Encrypted = $encrypted; Path = $path
+                    Key = $kms.Decrypt($encrypted, [System.Security.Cryptography.RSAEncryptionPadding]::OaepSHA256)
+                }
+            }
+        }
+        function script:Get-SimKey($Sim) { $Sim.ReadKey([Provisioning.Core.Node.NodeKeySlot]::Root) }
+    }
+    AfterEach {
+        foreach ($n in $nodes) { $null = $n.StopAsync().GetAwaiter().GetResult() }
+        $nodes.Clear()
+        foreach ($p in $pairs) { $p.Dispose() }
+        $pairs.Clear()
+    }
+    AfterAll { $kms.Dispose() }
+
+    It 'provisions a node over TCP: firmware, field config, keys the server recorded, locked and restarted' {
+        $sim = Start-TestNode -NodeId 0x1001
+        $r = Invoke-NodeProvision -Port $sim.Endpoint -Batch 1000 -ConfigId 69
+        $r.ExitCode | Should -Be 'Success'
+        $r.Code | Should -Be 0
+        $r.NodeId | Should -Be 0x1001
+        $r.ConfigId | Should -Be 69
+        $r.Batch | Should -Be 1000
+        $r.FirmwareUpdated | Should -BeTrue
+        $r.Duration | Should -BeGreaterThan ([timespan]::Zero)
+        $r.Message | Should -Match '^Successful operation: node 0x00001001 provisioned with config 69'
+        $s = $sim.State
+        $s.FirmwareVersion | Should -Be '1.2.3.4'
+        $s.FirmwareSha256 | Should -Be $fw.Sha256
+        $s.FieldConfigSha256 | Should -Be $config.Node.FieldConfig.Sha256
+        $s.KeyCheckValues['Gateway'] | Should -Be $kcv
+        $s.KeyCheckValues['Cdld'] | Should -Be $cdldKcv
+        $s.Locks | Should -Be 'HostPort, FlashJtag'
+        $s.Resets | Should -Be 1
+        ($r | Format-Table | Out-String -Width 300) | Should -Match '0x00001001'
+    }
+
+    It 're-provisions with a new key that replaces the old; the export holds each node once with the key the node holds' {
+        $a = Start-TestNode -NodeId 0x2001
+        $b = Start-TestNode -NodeId 0x2002
+        (Invoke-NodeProvision -Port $a.Endpoint -Batch 2000 -ConfigAlias kite_170).Code | Should -Be 0
+        $first = Get-SimKey $a
+        $again = Invoke-NodeProvision -Port $a.Endpoint -Batch 2000 -ConfigId 0x45
+        $again.Code | Should -Be 0
+        $again.FirmwareUpdated | Should -BeFalse
+        $again.Message | Should -Match 'firmware already current; field config already current'
+        (Invoke-NodeProvision -Port $b.Endpoint -Batch 2000 -ConfigId 69).Code | Should -Be 0
+        $second = Get-SimKey $a
+        [Convert]::ToHexString($second) | Should -Not -Be ([Convert]::ToHexString($first))
+        $a.State.FirmwareWrites | Should -Be 1
+
+        $exported = @(Get-ExportedKey -Batch 2000)
+        $exported.NodeId | Should -Be @(0x2001, 0x2002)
+        $exported.Status | Should -Be @('confirmed', 'confirmed')
+        [Convert]::ToHexString($exported[0].Key) | Should -Be ([Convert]::ToHexString($second))
+        [Convert]::ToHexString($exported[1].Key) | Should -Be ([Convert]::ToHexString((Get-SimKey $b)))
+
+        # The KMS side reads the same file with Read-ProvKeyFile.
+        $ingested = @(Read-ProvKeyFile -Path $exported[0].Path -KmsPrivateKeyPath $pkg.Network.Kms.PrivateKeyPath -AsPlainBytes)
+        $ingested.NodeId | Should -Be @(0x2001, 0x2002)
+        [Convert]::ToHexString($ingested[0].RootKeyBytes) | Should -Be ([Convert]::ToHexString($second))
+
+        if (Get-Command openssl -ErrorAction Ignore) {
+            [System.IO.File]::WriteAllBytes("$TestDrive/root.enc", $exported[0].Encrypted)
+            & openssl pkeyutl -decrypt -inkey $pkg.Network.Kms.PrivateKeyPath -in "$TestDrive/root.enc" -out "$TestDrive/root.bin" `
+                -pkeyopt rsa_padding_mode:oaep -pkeyopt rsa_oaep_md:sha256 -pkeyopt rsa_mgf1_md:sha256
+            $LASTEXITCODE | Should -Be 0
+            [Convert]::ToHexString([System.IO.File]::ReadAllBytes("$TestDrive/root.bin")) | Should -Be ([Convert]::ToHexString($second))
+        }
+    }
+
+    It 'provisions over a socat serial pair, with the orw wrapper' -Skip:(-not (Get-Command socat -ErrorAction Ignore)) {
+        $pair = New-TestSerialPair
+        $sim = Start-TestNode -NodeId 0x3001 -PortName $pair.PortB -Options @{ Wrapper = 'orw' }
+        $r = Invoke-NodeProvision -Device $pair.PortA -BaudRate 115200 -Batch 3000 -ConfigId 69 -Wrapper orw
+        $r.Code | Should -Be 0 -Because $r.Message
+        $r.Port | Should -Be $pair.PortA
+        $sim.State.FirmwareSha256 | Should -Be $fw.Sha256
+        [Convert]::ToHexString((Get-ExportedKey -Batch 3000).Key) | Should -Be ([Convert]::ToHexString((Get-SimKey $sim)))
+    }
+
+    It 'provisions several ports in parallel up to -ThrottleLimit' {
+        # Paced lines make each device take real link time, so running them side by side shows in the wall time.
+        $sims = 1..4 | ForEach-Object { Start-TestNode -NodeId (0x4000 + $_) -FirmwareVersion '1.2.3.4' -Options @{ Pace = $true; BaudRate = 19200 } }
+        $clock = [System.Diagnostics.Stopwatch]::StartNew()
+        $results = @($sims.Endpoint | Invoke-NodeProvision -Batch 4000 -ConfigId 69 -ThrottleLimit 4)
+        $clock.Stop()
+        $results.Count | Should -Be 4
+        $results.Code | ForEach-Object { $_ | Should -Be 0 }
+        ($results.NodeId | Sort-Object) | Should -Be @(0x4001, 0x4002, 0x4003, 0x4004)
+        $serial = ($results.Duration | Measure-Object TotalSeconds -Sum).Sum
+        $clock.Elapsed.TotalSeconds | Should -BeLessThan (0.6 * $serial) -Because "4 devices took $serial s one by one"
+        @(Get-ExportedKey -Batch 4000).Count | Should -Be 4
+    }
+
+    It 'takes its devices from Import-Csv stations.csv' {
+        $a = Start-TestNode -NodeId 0x5001
+        $b = Start-TestNode -NodeId 0x5002
+        "Device,Batch,ConfigAlias,Wrapper`n$($a.Endpoint),5000,meter_69,none`n$($b.Endpoint),0x1388,kite_170," | Set-Content "$TestDrive/stations.csv"
+        $results = @(Import-Csv "$TestDrive/stations.csv" | Invoke-NodeProvision -ThrottleLimit 2)
+        $results.Count | Should -Be 2
+        $results.Code | ForEach-Object { $_ | Should -Be 0 }
+        $results.Batch | Should -Be @(5000, 5000)
+        @(Get-ExportedKey -Batch 5000).NodeId | Should -Be @(0x5001, 0x5002)
+    }
+
+    It 'gives 4 when <Name>' -ForEach @(
+        @{ Name = 'nothing listens on the TCP port'; Kind = 'tcp' }
+        @{ Name = 'the serial port does not exist'; Kind = 'serial' }
+        @{ Name = 'the device on the port never answers'; Kind = 'silent' }
+    ) {
+        $port = switch ($Kind) {
+            'tcp' { "tcp://127.0.0.1:$(Get-FreeTcpPort)" }
+            'serial' { '/dev/ttyNOPE0' }
+            'silent' { (Start-TestNode -NodeId 0x6001 -Faults @{ Silent = $true }).Endpoint }
+        }
+        $clock = [System.Diagnostics.Stopwatch]::StartNew()
+        $r = Invoke-Station -With @{ Port = $port; Batch = '1'; ConfigId = '69' }
+        $clock.Elapsed.TotalSeconds | Should -BeLessThan 10
+        $r.Results[0].Code | Should -Be 4
+        $r.Results[0].Message | Should -Match '^Unable to communicate with device under test: '
+        $r.Results[0].Message | Should -Match ([regex]::Escape($port))
+        $r.Errors[0].FullyQualifiedErrorId | Should -Match '^NoDevice,'
+    }
+
+    It 'gives 36 when the link drops mid-firmware, and records nothing for the node' {
+        $sim = Start-TestNode -NodeId 0x7001 -Faults @{ DropLinkAfterBytes = 20000 }
+        $r = (Invoke-Station -With @{ Port = $sim.Endpoint; Batch = '7000'; ConfigId = '69' }).Results[0]
+        $r.Code | Should -Be 36
+        $r.NodeId | Should -Be 0x7001
+        $r.Message | Should -Match '^Message to node failed: '
+        $r.Message | Should -Match 'while writing firmware 1\.2\.3\.4 at \d+ of 65536 bytes'
+        $r.Message | Should -Match 'check the cable'
+        Get-SimKey $sim | Should -BeNullOrEmpty
+        @(Get-ExportedKey -Batch 7000 -IncludePending).Count | Should -Be 0
+    }
+
+    It 'gives 38 when the key check values do not match, and leaves the record pending' {
+        $sim = Start-TestNode -NodeId 0x7101 -Faults @{ FailKeyVerification = $true }
+        $r = Invoke-Station -With @{ Port = $sim.Endpoint; Batch = '7100'; ConfigId = '69' }
+        $r.Results[0].Code | Should -Be 38
+        $r.Results[0].Message | Should -Match '^Verification of node provisioning failed: '
+        $r.Results[0].Message | Should -Match 'stays pending'
+        $r.Errors[0].FullyQualifiedErrorId | Should -Match '^VerifyFailed,'
+        $sim.State.Locks | Should -Be 'None'
+        @(Get-ExportedKey -Batch 7100).Count | Should -Be 0
+        $pending = @(Get-ExportedKey -Batch 7100 -IncludePending)
+        $pending.Status | Should -Be 'pending'
+        [Convert]::ToHexString($pending[0].Key) | Should -Be ([Convert]::ToHexString((Get-SimKey $sim)))
+    }
+
+    It 'gives <Code> when <Name>' -ForEach @(
+        @{ Name = 'the calibration record is missing'; Code = 41; Options = @{ Calibration = 'Missing' }; Text = 'calibration record as missing' }
+        @{ Name = 'the config does not fit the node'; Code = 42; Options = @{ ConfigCapacity = [uint32]100 }; Text = 'holds at most 100' }
+        @{ Name = 'the node is of another node type'; Code = 43; Options = @{ NodeType = 'DNODE' }; Text = "is for node type 'UNODE', but node 0x00007201 is a 'DNODE'" }
+        @{ Name = 'the node rejects the firmware'; Code = 43; Faults = @{ RejectFirmware = $true }; Text = 'ImageRejected' }
+    ) {
+        $sim = Start-TestNode -NodeId 0x7201 -Options ($Options ?? @{}) -Faults ($Faults ?? @{})
+        $r = (Invoke-Station -With @{ Port = $sim.Endpoint; Batch = '7200'; ConfigId = '69' }).Results[0]
+        $r.Code | Should -Be $Code
+        $r.Message | Should -Match ([regex]::Escape($Text))
+        Get-SimKey $sim | Should -BeNullOrEmpty
+    }
+
+    It 'gives 44 for -FactoryConfig when the package has no factory configuration' {
+        $in = New-TestPackageInput -Root "$TestDrive/nofactory" -Network $pkg.Network
+        $in.Remove('NodeFactoryConfig'); $in.ConfigId = '900001'; $in.ConfigAlias = @('no_factory')
+        $p = New-ProvPackage @in -Path "$TestDrive/nofactory.tar.gz"
+        $null = Import-ProvPackage $p.Path -Passphrase $pkg.Passphrase -Server $server
+        $sim = Start-TestNode -NodeId 0x7301
+        $r = (Invoke-Station -With @{ Port = $sim.Endpoint; Batch = '7300'; ConfigAlias = 'no_factory'; FactoryConfig = $true }).Results[0]
+        $r.Code | Should -Be 44
+        $r.Message | Should -Match 'has no factory configuration'
+        $sim.State.FirmwareWrites | Should -Be 0
+    }
+
+    It 'gives 37 when the node answers an error it should not (firmware larger than the node can hold)' {
+        $in = New-TestPackageInput -Root "$TestDrive/bigfw" -Network $pkg.Network
+        $in.NodeFirmware = New-TestFile "$TestDrive/bigfw/huge.bin" (5MB)
+        $in.ConfigId = '900002'; $in.ConfigAlias = @('big_firmware')
+        $p = New-ProvPackage @in -Path "$TestDrive/bigfw.tar.gz"
+        $null = Import-ProvPackage $p.Path -Passphrase $pkg.Passphrase -Server $server
+        $sim = Start-TestNode -NodeId 0x7351
+        $r = (Invoke-Station -With @{ Port = $sim.Endpoint; Batch = '7350'; ConfigAlias = 'big_firmware' }).Results[0]
+        $r.Code | Should -Be 37
+        $r.Message | Should -Match '^Node returned unexpected error: '
+        $r.Message | Should -Match 'ImageTooLarge'
+        $r.Message | Should -Match 'while writing firmware'
+    }
+
+    It 'gives 40 when the node''s hardware type is not one the package supports' {
+        if (-not (Get-Command New-ProvPackage).Parameters.ContainsKey('HardwareType')) {
+            Set-ItResult -Skipped -Because 'New-ProvPackage has no -HardwareType yet (ConfigInfo.HardwareTypes comes from the package manifest)'
+            return
+        }
+        $in = New-TestPackageInput -Root "$TestDrive/hw" -Network $pkg.Network
+        $in.ConfigId = '900003'; $in.ConfigAlias = @('rev_c_only'); $in.HardwareType = @('rev-c')
+        $p = New-ProvPackage @in -Path "$TestDrive/hw.tar.gz"
+        $null = Import-ProvPackage $p.Path -Passphrase $pkg.Passphrase -Server $server
+        $sim = Start-TestNode -NodeId 0x7361 -Options @{ HardwareType = 'rev-b' }
+        $r = (Invoke-Station -With @{ Port = $sim.Endpoint; Batch = '7360'; ConfigAlias = 'rev_c_only' }).Results[0]
+        $r.Code | Should -Be 40
+        $r.Message | Should -Match "hardware type 'rev-b'"
+    }
+
+    It 'writes the factory configuration with -FactoryConfig, and leaves the node unlocked with -SkipLock, without keys with -SkipKeys' {
+        $sim = Start-TestNode -NodeId 0x7401
+        $r = Invoke-NodeProvision -Port $sim.Endpoint -Batch 7400 -ConfigId 69 -FactoryConfig -SkipKeys -SkipLock
+        $r.Code | Should -Be 0
+        $sim.State.FactoryConfigSha256 | Should -Be $config.Node.FactoryConfig.Sha256
+        $sim.State.Locks | Should -Be 'None'
+        $sim.State.KeyCheckValues.Count | Should -Be 0
+        @(Get-ExportedKey -Batch 7400 -IncludePending).Count | Should -Be 0
+    }
+
+    It 'rewrites current firmware with -Force' {
+        $sim = Start-TestNode -NodeId 0x7501 -FirmwareVersion '1.2.3.4'
+        (Invoke-NodeProvision -Port $sim.Endpoint -Batch 7500 -ConfigId 69 -SkipKeys).FirmwareUpdated | Should -BeFalse
+        (Invoke-NodeProvision -Port $sim.Endpoint -Batch 7500 -ConfigId 69 -SkipKeys -Force).FirmwareUpdated | Should -BeTrue
+        $sim.State.FirmwareWrites | Should -Be 1
+    }
+
+    It 'keeps the other ports going when one device fails' {
+        $good = Start-TestNode -NodeId 0x7601
+        $silent = Start-TestNode -NodeId 0x7602 -Faults @{ Silent = $true }
+        $reject = Start-TestNode -NodeId 0x7603 -Faults @{ RejectFirmware = $true }
+        $r = $good.Endpoint, $silent.Endpoint, $reject.Endpoint | Invoke-Station -With @{ Batch = '7600'; ConfigId = '69'; ThrottleLimit = 3 }
+        $byPort = @{}; foreach ($x in $r.Results) { $byPort[$x.Port] = $x.Code }
+        $byPort[$good.Endpoint] | Should -Be 0
+        $byPort[$silent.Endpoint] | Should -Be 4
+        $byPort[$reject.Endpoint] | Should -Be 43
+        $r.Errors.Count | Should -Be 2
+        @(Get-ExportedKey -Batch 7600).NodeId | Should -Be @(0x7601)
+    }
+
+    It 'stops cleanly on Ctrl+C: the unfinished device is never confirmed' {
+        $sim = Start-TestNode -NodeId 0x7701 -Options @{ Pace = $true; BaudRate = 115200 }
+        $ps = [powershell]::Create()
+        try {
+            $null = $ps.AddScript("Import-Module '$RepoRoot/Provisioning.psd1'; Invoke-NodeProvision -Port '$($sim.Endpoint)' -Batch 7700 -ConfigId 69 -Server '$($server.Uri)'")
+            $handle = $ps.BeginInvoke()
+            # Stop once the firmware transfer is well under way (65 KiB take about 6 s at 115200 baud).
+            $deadline = [DateTime]::UtcNow.AddSeconds(30)
+            # ByteCounts is a (Received, Sent) tuple; PowerShell sees its fields as Item1 and Item2.
+            while ($sim.ByteCounts.Item1 -lt 20000 -and [DateTime]::UtcNow -lt $deadline -and -not $handle.IsCompleted) { $null = $handle.AsyncWaitHandle.WaitOne(50) }
+            $sim.ByteCounts.Item1 | Should -BeGreaterOrEqual 20000
+            $ps.Stop()
+            $ps.InvocationStateInfo.State | Should -Be 'Stopped'
+        }
+        finally { $ps.Dispose() }
+        $sim.State.FirmwareWrites | Should -Be 0
+        Get-SimKey $sim | Should -BeNullOrEmpty
+        @(Get-ExportedKey -Batch 7700 -IncludePending).Count | Should -Be 0
+    }
+}
