@@ -25,8 +25,6 @@ public sealed class WrapperCompleter : IArgumentCompleter
 /// <summary>Tab completion for -Port: the serial devices this machine has (COM ports on Windows, tty devices elsewhere).</summary>
 public sealed class SerialPortCompleter : IArgumentCompleter
 {
-    private static readonly string[] UnixPatterns = ["ttyUSB*", "ttyACM*", "ttyS*", "ttyAMA*", "tty.usb*", "cu.usb*"];
-
     /// <inheritdoc/>
     public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete,
         CommandAst commandAst, IDictionary fakeBoundParameters)
@@ -42,11 +40,9 @@ public sealed class SerialPortCompleter : IArgumentCompleter
     {
         try
         {
-            if (OperatingSystem.IsWindows())
-                return Enumerable.Range(1, 64).Select(n => $"COM{n}");
-            return UnixPatterns.SelectMany(p => Directory.EnumerateFileSystemEntries("/dev", p)).ToList();
+            return System.IO.Ports.SerialPort.GetPortNames();
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or PlatformNotSupportedException)
         {
             return [];
         }
