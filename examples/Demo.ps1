@@ -3,8 +3,9 @@
 .SYNOPSIS
     The whole chain as it exists today, on the embedded default: KMS key pair, gateway key file,
     a configuration package with two application bundles, its verification, a provisioning server on
-    SQLite (import, overview, configuration), device records as a station sends them, the key export
-    for batch 1000 and its ingest by the KMS.
+    SQLite (import, overview, configuration), eight simulated nodes (on virtual serial pairs where socat
+    exists, otherwise TCP) provisioned in parallel by Invoke-NodeProvision, the key export for batch 1000
+    and its ingest by the KMS, checked against the keys the nodes hold.
 .DESCRIPTION
     Runs in a temporary folder that is removed at the end (keep it with -KeepFiles).
     Run it with: dotnet tool restore && dotnet pwsh ./build.ps1 Demo
@@ -19,6 +20,7 @@ New-Item -ItemType Directory $work | Out-Null
 function Step([string] $Text) { Write-Host "`n== $Text" -ForegroundColor Cyan }
 
 $server = $null; $serverStopped = $false
+$simulators = [System.Collections.Generic.List[object]]::new(); $pairs = [System.Collections.Generic.List[object]]::new()
 try {
     # A demo passphrase; a real one comes from Read-Host -AsSecureString or a secret store.
     $pass = ConvertTo-SecureString 'demo passphrase - not for production' -AsPlainText -Force
@@ -64,47 +66,55 @@ try {
     $config = Get-ProvConfig -ConfigAlias kite_170
     $config | Format-List | Out-String -Width 200 | Write-Host
 
-    Step 'Station (through the documented API): eight devices of batch 1000, recorded pending, then confirmed'
-    $station = New-ProvStationToken -Name 'demo station'
-    $headers = @{ Authorization = "Bearer $([System.Net.NetworkCredential]::new('', $station.Token).Password)" }
-    $kmsPublic = [System.Security.Cryptography.RSA]::Create()
-    $kmsPublic.ImportFromPem($config.KmsPublicKey)
-    $rootKeys = @{}   # what the devices would hold; in memory only, as on a station
-    foreach ($node in 0x10..0x17) {
-        $rootKey = [System.Security.Cryptography.RandomNumberGenerator]::GetBytes(16)
-        $rootKeys[$node] = $rootKey
-        $body = @{
-            configId          = '69'
-            batch             = 1000
-            timestamp         = [DateTimeOffset]::UtcNow.ToString('o')
-            encryptedRootKey  = [Convert]::ToBase64String($kmsPublic.Encrypt($rootKey, [System.Security.Cryptography.RSAEncryptionPadding]::OaepSHA256))
-            keyAlgorithm      = 'RSA-OAEP-SHA256'
-            kmsKeyFingerprint = $config.KmsKeyFingerprint
-            apps              = @(@{ name = 'emcm'; id = '{0:x8}' -f (0xE0000000 + $node) })
-        } | ConvertTo-Json
-        $requestId = [guid]::NewGuid()
-        $uri = "$($server.Uri.ToString().TrimEnd('/'))/api/v1/devices/$node/records/$requestId"
-        $null = Invoke-RestMethod -Method Put -Uri $uri -Headers $headers -Body $body -ContentType 'application/json'
-        $null = Invoke-RestMethod -Method Post -Uri "$uri/confirm" -Headers $headers
+    Step 'Line: eight simulated nodes, each on its own port'
+    # On Linux with socat, every node sits on a virtual serial pair as a real one sits on a USB-serial cable;
+    # elsewhere each listens on a loopback TCP port, as behind a serial-over-IP device server.
+    $useSerial = [bool](Get-Command socat -ErrorAction Ignore) -and $IsLinux
+    $nodes = foreach ($i in 0..7) {
+        $nodeId = 0x10 + $i
+        $simulator = @{ NodeId = $nodeId; NodeType = 'UNODE'; FirmwareVersion = '1.0.0'; StatePath = "$work/nodes/node-$i.json" }
+        if ($useSerial) {
+            $pair = New-ProvVirtualSerialPair -Path "$work/ports"
+            $pairs.Add($pair)
+            # A pty does not pace itself: the simulator paces its line at 921600 baud so link time is real.
+            $sim = Start-ProvNodeSimulator -PortName $pair.PortB -BaudRate 921600 -Pace @simulator
+            [pscustomobject]@{ Port = $pair.PortA; BaudRate = 921600; Simulator = $sim }
+        }
+        else {
+            $sim = Start-ProvNodeSimulator -Listen 'tcp://127.0.0.1:0' -BaudRate 921600 -Pace @simulator
+            [pscustomobject]@{ Port = $sim.Endpoint; BaudRate = 921600; Simulator = $sim }
+        }
+        $simulators.Add($sim)
     }
-    Write-Host "  recorded and confirmed nodes 0x10..0x17"
+    $nodes | Select-Object Port, @{ n = 'NodeId'; e = { '0x{0:X8}' -f $_.Simulator.Options.NodeId } } | Format-Table -AutoSize | Out-String -Width 200 | Write-Host
+
+    Step 'Station: provision all eight in parallel for config alias kite_170, batch 1000 (station token)'
+    $station = New-ProvStationToken -Name 'demo station'
+    $stationServer = Connect-ProvServer -Uri $server.Uri -Token $station.Token -PassThru
+    $results = $nodes | Invoke-NodeProvision -ConfigAlias kite_170 -Batch 1000 -Server $stationServer -ThrottleLimit 8
+    $results | Select-Object @{ n = 'Port'; e = { Split-Path $_.Port -Leaf } }, @{ n = 'NodeId'; e = { '0x{0:X8}' -f $_.NodeId } },
+        ConfigId, Batch, FirmwareUpdated, ExitCode, @{ n = 'Duration'; e = { '{0:N2} s' -f $_.Duration.TotalSeconds } } |
+        Format-Table -AutoSize | Out-String -Width 200 | Write-Host
+    Write-Host "  first result's message: $($results[0].Message)"
+    $provisioned = @($results | Where-Object ExitCode -eq 0).Count
 
     Step 'Admin: export the keys of batch 1000 for the KMS'
-    $receipt = Export-ProvKey -ConfigId 69 -Batch 1000 -Path "$work/device_keys.xml"
+    $receipt = Export-ProvKey -ConfigId 69 -Batch 1000 -Path "$work/device_keys.xml" -Server $server
     $receipt | Format-List | Out-String -Width 200 | Write-Host
 
-    Step 'KMS: decrypt every exported root key and compare with what the devices hold'
-    $kmsPrivate = [System.Security.Cryptography.RSA]::Create()
-    $kmsPrivate.ImportFromPem((Get-Content $kms.PrivateKeyPath -Raw))
-    $export = [xml](Get-Content "$work/device_keys.xml" -Raw)
+    Step 'KMS: ingest the export and compare every key with the key the node holds'
     $matched = 0
-    foreach ($device in $export.deviceKeys.device) {
-        $node = [Convert]::ToUInt32($device.nodeId.Substring(2), 16)
-        $key = $kmsPrivate.Decrypt([Convert]::FromBase64String($device.rootKey.'#text'), [System.Security.Cryptography.RSAEncryptionPadding]::OaepSHA256)
-        if ([System.Linq.Enumerable]::SequenceEqual($key, [byte[]]$rootKeys[[int]$node])) { $matched++ }
-        [Array]::Clear($key)
+    $ingested = Read-ProvKeyFile -Path "$work/device_keys.xml" -KmsPrivateKeyPath $kms.PrivateKeyPath -AsPlainBytes
+    foreach ($device in $ingested) {
+        $sim = $simulators | Where-Object { $_.Options.NodeId -eq $device.NodeId }
+        $held = $sim.ReadKey('Root')
+        if ($held -and [System.Linq.Enumerable]::SequenceEqual([byte[]]$device.RootKeyBytes, $held)) { $matched++ }
+        if ($held) { [Array]::Clear($held) }
+        [Array]::Clear($device.RootKeyBytes)
     }
-    Write-Host "  $matched of $($rootKeys.Count) exported keys decrypt to the key the device holds"
+    Write-Host "  $matched of $($nodes.Count) exported keys decrypt to the key the node holds"
+    $ingested | Select-Object @{ n = 'NodeId'; e = { '0x{0:X8}' -f $_.NodeId } }, Batch, Status, KeyCheckValue |
+        Format-Table -AutoSize | Out-String -Width 200 | Write-Host
     $server | Stop-ProvServer
     $serverStopped = $true
 
@@ -118,13 +128,16 @@ try {
         'Wrong passphrase'  = if ($wrong.GatewayKeysDecrypt -eq $false) { 'rejected' } else { 'NOT REJECTED' }
         'Package'           = "$([math]::Round($package.Length / 1KB)) KiB, sha256 $($package.Sha256.Substring(0, 16))…"
         'Imported'          = "config $($imported.ConfigId) revision $($imported.Revision) on SQLite"
+        'Line'              = "$($nodes.Count) nodes over $(if ($useSerial) { 'virtual serial pairs (socat)' } else { 'TCP' }), $provisioned provisioned, $(@($results | Where-Object FirmwareUpdated).Count) firmware updates"
         'Exported'          = "$($receipt.Count) devices of batch 1000, sha256 $($receipt.Sha256.Substring(0, 16))…"
-        'KMS ingest'        = "$matched of $($rootKeys.Count) keys match"
+        'KMS ingest'        = "$matched of $($nodes.Count) keys match"
     } | Format-List | Out-String -Width 200 | Write-Host
-    if (-not $check.IsValid -or $wrong.GatewayKeysDecrypt -ne $false -or $receipt.Count -ne 8 -or $matched -ne 8) { throw 'The demo did not behave as expected.' }
+    if (-not $check.IsValid -or $wrong.GatewayKeysDecrypt -ne $false -or $provisioned -ne 8 -or $receipt.Count -ne 8 -or $matched -ne 8) { throw 'The demo did not behave as expected.' }
     Write-Host 'Demo complete.' -ForegroundColor Green
 }
 finally {
+    $simulators | Stop-ProvNodeSimulator -ErrorAction Ignore
+    $pairs | Remove-ProvVirtualSerialPair -ErrorAction Ignore
     if ($server -and -not $serverStopped) { $server | Stop-ProvServer -ErrorAction Ignore }
     if ($KeepFiles) { Write-Host "Files kept in $work" } else { Remove-Item $work -Recurse -Force -ErrorAction Ignore }
 }
