@@ -9,7 +9,7 @@ What is written to the node is kept in the state file (-StatePath, JSON, readabl
 
 With -Pace both directions run no faster than -BaudRate (10 bits per byte), so firmware upload times are realistic; without it the simulator answers as fast as it can.
 
-Faults for rehearsing what the line meets: -RejectFirmware, -FailKeyVerification, -DropLinkAfterBytes (the link is closed like a pulled cable once that many bytes have arrived: on TCP the connection closes and the next one is served; a serial port stays closed, so the station sees silence), -CorruptEveryNthByte (flips a bit in every Nth byte the node sends), -Silent (answers nothing). A wrong hardware type or node type is rehearsed with -HardwareType and -NodeType, missing or corrupt calibration with -Calibration.
+Faults for rehearsing what the line meets: -RejectFirmware, -FailKeyVerification, -DropLinkAfterBytes (the link is closed like a pulled cable once that many bytes have arrived: on TCP the connection closes and the next one is served; a serial port stays closed, so the station sees silence), -CorruptEveryNthByte (flips a bit in every Nth byte the node sends), -Silent (answers nothing). A wrong hardware type or node type is rehearsed with -HardwareType and -NodeType, missing or corrupt calibration with -Calibration, a node speaking another protocol version with -ProtocolVersion.
 
 The simulator runs on background tasks in this PowerShell process until Stop-ProvNodeSimulator or until PowerShell exits.
 '@
@@ -26,13 +26,14 @@ The simulator runs on background tasks in this PowerShell process until Stop-Pro
         Pace                = 'Runs the line no faster than -BaudRate in both directions (10 bits per byte), so link times are realistic.'
         ConfigCapacity      = 'Largest configuration file the node holds, in bytes; larger ones are refused (ImageTooLarge).'
         Calibration         = 'Calibration state reported: Valid, Missing or Corrupt.'
+        ProtocolVersion     = 'Node protocol version reported. Stations speak version 1; another value rehearses a node they cannot provision (code 39).'
         RejectFirmware      = 'Fault: refuses every firmware image at commit (ImageRejected); nothing is activated.'
         FailKeyVerification = 'Fault: reports wrong key check values, so key verification fails.'
         DropLinkAfterBytes  = 'Fault: closes the link like a pulled cable once this many bytes have been received (counted over the simulator''s life, so it happens once).'
         CorruptEveryNthByte = 'Fault: flips one bit in every Nth byte the node sends.'
         Silent              = 'Fault: reads everything and answers nothing, like a dead device on the port.'
     }
-    Defaults    = @{ NodeId = '1'; NodeType = 'micronode2'; HardwareType = 'rev-b'; FirmwareVersion = '1.0.0'; Wrapper = 'none'; BaudRate = '115200'; ConfigCapacity = '65536'; Calibration = 'Valid' }
+    Defaults    = @{ NodeId = '1'; NodeType = 'micronode2'; HardwareType = 'rev-b'; FirmwareVersion = '1.0.0'; Wrapper = 'none'; BaudRate = '115200'; ConfigCapacity = '65536'; Calibration = 'Valid'; ProtocolVersion = '1' }
     Outputs     = @{ 'Provisioning.Core.Node.Simulator.NodeSimulator' = 'The running simulator: Endpoint (the port a station uses), Options, State (what the node holds), ByteCounts, LastError, and ReadKey(slot) for rehearsal checks. Pipe it to Stop-ProvNodeSimulator.' }
     Examples    = @(
         @{

@@ -70,6 +70,11 @@ public sealed class StartProvNodeSimulatorCommand : ProvCmdlet
     [Parameter]
     public uint ConfigCapacity { get; set; } = 64 * 1024;
 
+    /// <summary>Node protocol version reported.</summary>
+    [Parameter]
+    [ValidateRange(1, 255)]
+    public byte ProtocolVersion { get; set; } = 1;
+
     /// <summary>Calibration state reported.</summary>
     [Parameter]
     public CalibrationStatus Calibration { get; set; } = CalibrationStatus.Valid;
@@ -114,6 +119,7 @@ public sealed class StartProvNodeSimulatorCommand : ProvCmdlet
             Pace = Pace,
             ConfigCapacity = ConfigCapacity,
             Calibration = Calibration,
+            ProtocolVersion = ProtocolVersion,
             Faults = new NodeFaults
             {
                 RejectFirmware = RejectFirmware,

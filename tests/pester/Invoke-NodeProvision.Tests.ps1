@@ -343,6 +343,7 @@ Describe 'Invoke-NodeProvision against simulated nodes' -Skip:(-not $simulatorRe
     }
 
     It 'gives <Code> when <Name>' -ForEach @(
+        @{ Name = 'the node speaks another protocol version'; Code = 39; Options = @{ ProtocolVersion = [byte]2 }; Text = 'speaks node protocol version 2' }
         @{ Name = 'the calibration record is missing'; Code = 41; Options = @{ Calibration = 'Missing' }; Text = 'calibration record as missing' }
         @{ Name = 'the config does not fit the node'; Code = 42; Options = @{ ConfigCapacity = [uint32]100 }; Text = 'holds at most 100' }
         @{ Name = 'the node is of another node type'; Code = 43; Options = @{ NodeType = 'DNODE' }; Text = "is for node type 'UNODE', but node 0x00007201 is a 'DNODE'" }

@@ -36,6 +36,9 @@ public sealed record NodeSimulatorOptions
     /// <summary>Largest configuration the node holds, bytes.</summary>
     public uint ConfigCapacity { get; init; } = 64 * 1024;
 
+    /// <summary>Node protocol version reported (1 is the one this module speaks); another value rehearses an incompatible node.</summary>
+    public byte ProtocolVersion { get; init; } = 1;
+
     /// <summary>Calibration state reported.</summary>
     public CalibrationStatus Calibration { get; init; } = CalibrationStatus.Valid;
 
