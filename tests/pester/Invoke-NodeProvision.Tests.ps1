@@ -1,18 +1,5 @@
 # Invoke-NodeProvision as a station operator drives it: a real server started with Start-ProvServer, packages
 # imported through the cmdlets, and (for the node steps) real node simulators over TCP and over socat serial pairs.
-BeforeDiscovery {
-    . "$PSScriptRoot/TestHelpers.ps1"
-    # The node suite needs the simulator; on a branch where it is not implemented yet, those tests are skipped.
-    # Provisioning.Core loads with the first cmdlet that needs it; the probe uses its types before any cmdlet ran.
-    Add-Type -Path (Join-Path (Split-Path (Get-Module Provisioning).Path) 'Provisioning.Core.dll')
-    $script:simulatorReady = try {
-        $probe = [Provisioning.Core.Node.Simulator.NodeSimulator]::StartAsync(
-            [Provisioning.Core.Node.Simulator.NodeSimulatorOptions]@{ Listen = 'tcp://127.0.0.1:0' }, [Threading.CancellationToken]::None).GetAwaiter().GetResult()
-        $null = $probe.StopAsync().GetAwaiter().GetResult()
-        $true
-    }
-    catch { $false }
-}
 BeforeAll {
     . "$PSScriptRoot/ServerTestHelpers.ps1"
     $script:server = Start-TestServer -Engine SQLite -Root "$TestDrive/server"
@@ -153,7 +140,7 @@ Describe 'Invoke-NodeProvision output' {
     }
 }
 
-Describe 'Invoke-NodeProvision against simulated nodes' -Skip:(-not $simulatorReady) {
+Describe 'Invoke-NodeProvision against simulated nodes' {
     BeforeAll {
         $script:nodes = [System.Collections.Generic.List[object]]::new()
         $script:pairs = [System.Collections.Generic.List[object]]::new()
