@@ -259,6 +259,36 @@ Describe 'Invoke-NodeProvision against simulated nodes' {
         [Convert]::ToHexString((Get-ExportedKey -Batch 3000).Key) | Should -Be ([Convert]::ToHexString((Get-SimKey $sim)))
     }
 
+    It 'shows progress per port: each step, and the firmware percentage as it is written' {
+        # Paced at 460800 baud, the 64 KiB firmware takes about 1.4 s on each port, long enough for progress to move.
+        $sims = @(Start-TestNode -NodeId 0x1101 -Options @{ Pace = $true; BaudRate = 460800 }
+                  Start-TestNode -NodeId 0x1102 -Options @{ Pace = $true; BaudRate = 460800 })
+        $ps = [powershell]::Create()
+        try {
+            $null = $ps.AddScript({
+                param($module, $ports, $server)
+                Import-Module $module
+                $ports | Invoke-NodeProvision -Batch 1100 -ConfigId 69 -Server $server -ThrottleLimit 2
+            }).AddArgument((Join-Path $RepoRoot 'Provisioning.psd1')).AddArgument(@($sims.Endpoint)).AddArgument($server)
+            $results = $ps.Invoke()
+            $progress = @($ps.Streams.Progress)
+        }
+        finally { $ps.Dispose() }
+        @($results | Where-Object { $_.ExitCode -eq 'Success' }).Count | Should -Be 2
+        foreach ($sim in $sims) {
+            $id = @($progress | Where-Object Activity -eq "Provisioning $($sim.Endpoint)")[0].ActivityId
+            $mine = @($progress | Where-Object ActivityId -eq $id)
+            $mine.Count | Should -BeGreaterThan 2 -Because "each port has its own progress bar ($($sim.Endpoint))"
+            $firmware = @($mine | Where-Object { $_.CurrentOperation -match 'Firmware' -and $_.PercentComplete -ge 0 })
+            $firmware.Count | Should -BeGreaterThan 1 -Because 'the firmware percentage moves while it is written'
+            $firmware[-1].PercentComplete | Should -BeGreaterThan $firmware[0].PercentComplete
+            $mine.CurrentOperation | Should -Contain 'WritingKeys' -Because 'the steps are named'
+            $mine[-1].RecordType | Should -Be 'Completed'
+        }
+        # The overall bar above them counts finished devices.
+        @($progress | Where-Object Activity -eq 'Provisioning nodes').StatusDescription | Should -Contain '2 of 2 devices done'
+    }
+
     It 'provisions several ports in parallel up to -ThrottleLimit' {
         # Paced lines make each device take real link time, so running them side by side shows in the wall time.
         $sims = 1..4 | ForEach-Object { Start-TestNode -NodeId (0x4000 + $_) -FirmwareVersion '1.2.3.4' -Options @{ Pace = $true; BaudRate = 19200 } }
