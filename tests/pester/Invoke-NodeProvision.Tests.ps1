@@ -259,6 +259,61 @@ Describe 'Invoke-NodeProvision against simulated nodes' {
         [Convert]::ToHexString((Get-ExportedKey -Batch 3000).Key) | Should -Be ([Convert]::ToHexString((Get-SimKey $sim)))
     }
 
+    Context 'over virtual serial pairs' -Skip:(-not (Get-Command socat -ErrorAction Ignore)) {
+        It 're-provisions three ports in parallel with orw; the export holds each node once with the key it holds' {
+            $pairs3 = 1..3 | ForEach-Object { New-TestSerialPair }
+            $sims = for ($i = 0; $i -lt 3; $i++) { Start-TestNode -NodeId (0x3101 + $i) -PortName $pairs3[$i].PortB -Options @{ Wrapper = 'orw' } }
+            $stations = $pairs3 | ForEach-Object { [pscustomobject]@{ Device = $_.PortA; Batch = '3100'; ConfigAlias = 'kite_170'; Wrapper = 'orw' } }
+
+            $first = @($stations | Invoke-NodeProvision -ThrottleLimit 3)
+            $first.Code | Should -Be @(0, 0, 0) -Because ($first.Message -join "`n")
+            $firstKeys = @($sims | ForEach-Object { [Convert]::ToHexString((Get-SimKey $_)) })
+            $again = @($stations | Invoke-NodeProvision -ThrottleLimit 3)
+            $again.Code | Should -Be @(0, 0, 0) -Because ($again.Message -join "`n")
+            $again.FirmwareUpdated | Should -Be @($false, $false, $false)
+            $keys = @($sims | ForEach-Object { [Convert]::ToHexString((Get-SimKey $_)) })
+            for ($i = 0; $i -lt 3; $i++) { $keys[$i] | Should -Not -Be $firstKeys[$i] }
+
+            $exported = @(Get-ExportedKey -Batch 3100)
+            $exported.NodeId | Should -Be @(0x3101, 0x3102, 0x3103)
+            for ($i = 0; $i -lt 3; $i++) { [Convert]::ToHexString($exported[$i].Key) | Should -Be $keys[$i] }
+            if (Get-Command openssl -ErrorAction Ignore) {
+                [System.IO.File]::WriteAllBytes("$TestDrive/serial-root.enc", $exported[2].Encrypted)
+                & openssl pkeyutl -decrypt -inkey $pkg.Network.Kms.PrivateKeyPath -in "$TestDrive/serial-root.enc" -out "$TestDrive/serial-root.bin" `
+                    -pkeyopt rsa_padding_mode:oaep -pkeyopt rsa_oaep_md:sha256 -pkeyopt rsa_mgf1_md:sha256
+                $LASTEXITCODE | Should -Be 0
+                [Convert]::ToHexString([System.IO.File]::ReadAllBytes("$TestDrive/serial-root.bin")) | Should -Be $keys[2]
+            }
+        }
+
+        It 'gives 4 when nothing is on the far end of the serial pair' {
+            $pair = New-TestSerialPair
+            $r = Invoke-Station -With @{ Port = $pair.PortA; Batch = '3200'; ConfigId = '69' }
+            $r.Results[0].Code | Should -Be 4
+            $r.Results[0].Message | Should -Match ([regex]::Escape($pair.PortA))
+        }
+
+        It 'gives 36 when the cable is pulled mid-firmware, and the next attempt resumes the firmware where it stopped' {
+            $state = "$TestDrive/pulled-node.json"
+            $pair = New-TestSerialPair
+            $sim = Start-TestNode -NodeId 0x3301 -PortName $pair.PortB -Options @{ StatePath = $state } -Faults @{ DropLinkAfterBytes = 30000 }
+            $r = (Invoke-Station -With @{ Port = $pair.PortA; Batch = '3300'; ConfigId = '69' }).Results[0]
+            $r.Code | Should -Be 36 -Because $r.Message
+            $r.Message | Should -Match 'while writing firmware 1\.2\.3\.4 at \d+ of 65536 bytes'
+            @(Get-ExportedKey -Batch 3300 -IncludePending).Count | Should -Be 0
+            $null = $sim.StopAsync().GetAwaiter().GetResult()
+
+            # The cable is plugged back in: the same node (same flash) on a fresh line.
+            $pair2 = New-TestSerialPair
+            $back = Start-TestNode -NodeId 0x3301 -PortName $pair2.PortB -Options @{ StatePath = $state }
+            $r2 = (Invoke-Station -With @{ Port = $pair2.PortA; Batch = '3300'; ConfigId = '69' }).Results[0]
+            $r2.Code | Should -Be 0 -Because $r2.Message
+            $r2.FirmwareUpdated | Should -BeTrue
+            $back.BytesReceived | Should -BeLessThan 60000 -Because 'the node kept the part it had received, so only the rest was sent'
+            (Get-ExportedKey -Batch 3300).NodeId | Should -Be 0x3301
+        }
+    }
+
     It 'shows progress per port: each step, and the firmware percentage as it is written' {
         # Paced at 460800 baud, the 64 KiB firmware takes about 1.4 s on each port, long enough for progress to move.
         $sims = @(Start-TestNode -NodeId 0x1101 -Options @{ Pace = $true; BaudRate = 460800 }
