@@ -9,8 +9,14 @@
 .DESCRIPTION
     Runs in a temporary folder that is removed at the end (keep it with -KeepFiles).
     Run it with: dotnet tool restore && dotnet pwsh ./build.ps1 Demo
+.EXAMPLE
+    dotnet pwsh ./examples/Demo.ps1 -Line Tcp -KeepFiles    # nodes on TCP ports; keep the files for a look
 #>
-param([switch] $KeepFiles)
+param(
+    [switch] $KeepFiles,
+    # Where the simulated nodes sit: virtual serial pairs (Linux with socat), TCP, or Auto (serial where it can).
+    [ValidateSet('Auto', 'Serial', 'Tcp')] [string] $Line = 'Auto'
+)
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version Latest
 Import-Module "$PSScriptRoot/../Provisioning.psd1" -Force
@@ -69,7 +75,7 @@ try {
     Step 'Line: eight simulated nodes, each on its own port'
     # On Linux with socat, every node sits on a virtual serial pair as a real one sits on a USB-serial cable;
     # elsewhere each listens on a loopback TCP port, as behind a serial-over-IP device server.
-    $useSerial = [bool](Get-Command socat -ErrorAction Ignore) -and $IsLinux
+    $useSerial = switch ($Line) { 'Serial' { $true } 'Tcp' { $false } default { $IsLinux -and [bool](Get-Command socat -ErrorAction Ignore) } }
     $nodes = foreach ($i in 0..7) {
         $nodeId = 0x10 + $i
         $simulator = @{ NodeId = $nodeId; NodeType = 'UNODE'; FirmwareVersion = '1.0.0'; StatePath = "$work/nodes/node-$i.json" }
