@@ -11,7 +11,8 @@ namespace Provisioning.Core.Wrappers;
 /// </summary>
 /// <remarks>
 /// The guide's pseudo-code leaves recovery from a bad checksum open. Here a bad checksum or an impossible length
-/// drops one byte and the length is parsed again from the next one, so a damaged length cannot wedge the link.
+/// drops one byte and the length is parsed again from the next one. A damaged length that announces more bytes than
+/// will come is given up as soon as an intact message has arrived after it, so it cannot wedge the link.
 /// </remarks>
 [TransportWrapperName(TransportWrappers.Orw)]
 public sealed class OrwWrapper : TransportWrapper
@@ -84,7 +85,14 @@ public sealed class OrwWrapper : TransportWrapper
                 at++;
                 continue;
             }
-            if (_count - at < length) break;
+            if (_count - at < length)
+            {
+                int intact = IntactMessageEndingHere(at + 1);
+                if (intact < 0) break;
+                sink.OnDamaged($"orw length {length} announced more bytes than came before an intact message");
+                at = intact;
+                continue;
+            }
             var message = _buffer.AsSpan(at, length);
             if (message[^1] != Checksum(message[..^1]))
             {
@@ -97,6 +105,23 @@ public sealed class OrwWrapper : TransportWrapper
             at += length;
         }
         Consume(at);
+    }
+
+    /// <summary>
+    /// Where an intact wrapped message starts that ends exactly at the last byte received, or -1. A damaged length can
+    /// announce more bytes than will ever come; when a whole intact message has arrived after it, the sender has moved on
+    /// and what came before is damage. Random bytes pass the three checks (length to the end, marker, checksum) with a
+    /// chance of about 2^-32 per position, so a long message still arriving is not cut short.
+    /// </summary>
+    private int IntactMessageEndingHere(int from)
+    {
+        for (int p = from; p <= _count - WrapperOverhead; p++)
+        {
+            int length = BinaryPrimitives.ReadUInt16LittleEndian(_buffer.AsSpan(p));
+            if (p + length != _count || length < WrapperOverhead || _buffer[p + 2] != NodeMarker) continue;
+            if (_buffer[_count - 1] == Checksum(_buffer.AsSpan(p, length - 1))) return p;
+        }
+        return -1;
     }
 
     // Moves what is left to the front and zeroes the rest: wrapped node messages can carry keys.

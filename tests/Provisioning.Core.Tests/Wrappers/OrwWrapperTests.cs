@@ -135,4 +135,40 @@ public sealed class OrwWrapperTests
         Assert.Equal(new byte[] { 7, 8 }, sink.NodeBytes.Take(2));
         Assert.NotEmpty(sink.Damage);
     }
+
+    [Fact]
+    public void A_damaged_length_within_range_is_given_up_as_soon_as_an_intact_message_follows()
+    {
+        // Length 0x0105 is plausible but announces 261 bytes; only the 8-byte message and then a short answer come.
+        byte[] damaged = Egress([1, 2, 3, 4]);
+        damaged[1] = 0x01;
+        var sink = new RecordingSink();
+        var wrapper = new OrwWrapper();
+
+        wrapper.Ingress(damaged, sink);
+        wrapper.Ingress(Egress([7, 8]), sink);
+
+        Assert.Equal(new byte[] { 7, 8 }, sink.NodeBytes);
+        Assert.Contains(sink.Damage, d => d.Contains("announced more bytes"));
+    }
+
+    [Fact]
+    public void A_long_message_arriving_in_small_pieces_is_delivered_whole()
+    {
+        // A 4 KiB chunk of random bytes fed 7 bytes at a time: no piece boundary may be taken for the end of a message.
+        var random = new Random(4096);
+        for (int round = 0; round < 50; round++)
+        {
+            byte[] message = new byte[4096];
+            random.NextBytes(message);
+            byte[] wrapped = Egress(message);
+            var sink = new RecordingSink();
+            var wrapper = new OrwWrapper();
+            for (int at = 0; at < wrapped.Length; at += 7)
+                wrapper.Ingress(wrapped.AsSpan(at, Math.Min(7, wrapped.Length - at)), sink);
+
+            Assert.Empty(sink.Damage);
+            Assert.Equal(message, sink.NodeBytes);
+        }
+    }
 }
