@@ -286,6 +286,25 @@ Describe 'Invoke-NodeProvision against simulated nodes' {
             }
         }
 
+        It 'still provisions when the line damages the node''s answers: damaged frames are dropped and the station sends again' {
+            $pair = New-TestSerialPair
+            $sim = Start-TestNode -NodeId 0x3401 -PortName $pair.PortB -Options @{ Wrapper = 'orw' } -Faults @{ CorruptEveryNthByte = 211 }
+            $r = (Invoke-Station -With @{ Port = $pair.PortA; Batch = '3400'; ConfigId = '69'; Wrapper = 'orw' }).Results[0]
+            $r.Code | Should -Be 0 -Because $r.Message
+            $sim.BytesSent | Should -BeGreaterThan 400 -Because 'enough answers went out for several to be damaged'
+            $sim.State.FirmwareSha256 | Should -Be (Get-FileHash $pkg.Input.NodeFirmware -Algorithm SHA256).Hash
+            [Convert]::ToHexString((Get-ExportedKey -Batch 3400).Key) | Should -Be ([Convert]::ToHexString((Get-SimKey $sim)))
+        }
+
+        It 'gives 4 naming the baud rate and wrapper when the node answers in a form the station does not expect' {
+            $pair = New-TestSerialPair
+            $null = Start-TestNode -NodeId 0x3501 -PortName $pair.PortB -Options @{ Wrapper = 'none' }
+            $r = (Invoke-Station -With @{ Port = $pair.PortA; Batch = '3500'; ConfigId = '69'; Wrapper = 'orw' }).Results[0]
+            $r.Code | Should -Be 4
+            $r.Message | Should -Match 'sent \d+ bytes but no intact answer'
+            $r.Message | Should -Match 'baud rate and the transport wrapper'
+        }
+
         It 'gives 4 when nothing is on the far end of the serial pair' {
             $pair = New-TestSerialPair
             $r = Invoke-Station -With @{ Port = $pair.PortA; Batch = '3200'; ConfigId = '69' }

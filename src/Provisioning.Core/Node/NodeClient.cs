@@ -58,6 +58,10 @@ public sealed class NodeClient : IAsyncDisposable
     private Exception? _linkError;
     private volatile bool _answered;
     private int _damaged, _resends;
+    private long _lineBytesReceived;
+    // Set when an answer is overdue: whatever partial message the wrapper or decoder holds will not complete (e.g. a
+    // damaged orw length that announces more bytes than will ever come), so it is dropped before the next bytes.
+    private volatile bool _resyncOnNextBytes;
     private byte _seq;
 
     /// <summary>Speaks to a node over <paramref name="transport"/>, wrapping messages with <paramref name="wrapper"/>. Takes ownership of the transport.</summary>
@@ -163,10 +167,11 @@ public sealed class NodeClient : IAsyncDisposable
                 if (arrival.Type == (byte)NodeMessageType.Error) throw NodeError(arrival.Payload);
                 if (arrival.Type == answerType) return arrival.Payload;
             }
+            _resyncOnNextBytes = true;
             if (attempt >= _options.Retries)
             {
                 if (!_answered)
-                    throw new NodeLinkException($"No device answered on {_transport.Name} within {(firstContact ? _options.FirstContactTimeout : patience * (attempt + 1)).TotalSeconds:0.#} s ({attempt + 1} attempts).", neverAnswered: true);
+                    throw NoAnswer(firstContact ? _options.FirstContactTimeout : patience * (attempt + 1), attempt + 1);
                 throw new NodeLinkException($"The node on {_transport.Name} did not answer {type} after {attempt + 1} attempts ({_options.ResponseTimeout.TotalSeconds:0.#} s each, plus line time).", neverAnswered: false);
             }
             _resends++;
@@ -192,6 +197,7 @@ public sealed class NodeClient : IAsyncDisposable
             var arrival = await NextAsync(inFlight[0].Deadline, cancellationToken).ConfigureAwait(false);
             if (arrival is null)
             {
+                _resyncOnNextBytes = true;
                 if (++fruitless > _options.Retries)
                     throw new NodeLinkException($"The node on {_transport.Name} stopped confirming {target} data at byte {confirmed} of {size} " +
                         $"({fruitless} timeouts without progress).", neverAnswered: !_answered);
@@ -333,6 +339,13 @@ public sealed class NodeClient : IAsyncDisposable
                         (_answered ? " while the node was being provisioned." : " before a device answered."), !_answered);
                     break;
                 }
+                Interlocked.Add(ref _lineBytesReceived, n);
+                if (_resyncOnNextBytes)
+                {
+                    _resyncOnNextBytes = false;
+                    _wrapper.Reset();
+                    _decoder.Reset();
+                }
                 _wrapper.Ingress(buffer.AsSpan(0, n), sink);
             }
         }
@@ -368,6 +381,22 @@ public sealed class NodeClient : IAsyncDisposable
     }
 
     private byte NextSeq() => unchecked(_seq++);
+
+    /// <summary>
+    /// No valid answer at first contact. Bytes that arrived anyway mean something is on the port but the line does not
+    /// carry frames intact (another baud rate or wrapper, or heavy noise), which calls for a different fix than silence.
+    /// </summary>
+    private NodeLinkException NoAnswer(TimeSpan waited, int attempts)
+    {
+        long bytes = Interlocked.Read(ref _lineBytesReceived);
+        int damaged = Volatile.Read(ref _damaged);
+        if (bytes == 0)
+            return new NodeLinkException($"No device answered on {_transport.Name} within {waited.TotalSeconds:0.#} s ({attempts} attempts).", neverAnswered: true);
+        return new NodeLinkException(
+            $"Something on {_transport.Name} sent {bytes} bytes but no intact answer to {attempts} attempts" +
+            (damaged > 0 ? $" ({damaged} damaged frames)" : "") +
+            ": check that the baud rate and the transport wrapper match the device's, and that the line is not noisy.", neverAnswered: true);
+    }
 
     private TimeSpan LineTime(int bytes) => TimeSpan.FromSeconds(bytes * 10.0 / (_transport.BaudRate ?? AssumedBaudRate));
 

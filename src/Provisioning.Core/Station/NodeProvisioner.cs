@@ -283,7 +283,7 @@ public sealed class NodeProvisioner
     {
         StationFailureException f => (f.Code, f.Message),
         NodeLinkException { NeverAnswered: true } link => (ProvExitCode.NoDevice,
-            $"Nothing answered on {job.Request.Port}{job.LineDescription()} ({link.Message}). {ProvExitCodes.CorrectiveAction(ProvExitCode.NoDevice)}"),
+            $"{link.Message.TrimEnd('.')}{job.LineDescription()}. {ProvExitCodes.CorrectiveAction(ProvExitCode.NoDevice)}"),
         NodeLinkException link => (ProvExitCode.NodeMessageFailed,
             $"{link.Message.TrimEnd('.')}, while {job.Doing}{job.Position()}. Check the cable and the device's power, then provision it again" +
             (job.Image == NodeImageTarget.Firmware ? " (the firmware transfer resumes where it stopped)." : ".")),
@@ -335,7 +335,7 @@ public sealed class NodeProvisioner
 
         public string Position() => Image is null ? "" : $" at {ImageConfirmed.ToString(CultureInfo.InvariantCulture)} of {ImageSize.ToString(CultureInfo.InvariantCulture)} bytes";
 
-        public string LineDescription() => NodeTransport.IsTcp(Request.Port) ? "" : $" at {Request.BaudRate} baud";
+        public string LineDescription() => NodeTransport.IsTcp(Request.Port) ? "" : $" (line set to {Request.BaudRate} baud)";
 
         public string Summary()
         {

@@ -192,6 +192,37 @@ public sealed class NodeClientTests
     }
 
     [Fact]
+    public async Task The_orw_wrapper_rides_out_damaged_lengths_without_waiting_for_a_timeout()
+    {
+        // One byte in 211 of the node's answers is damaged, lengths included; the default options allow 3 resends.
+        await using var link = new SimulatorLink();
+        var sim = await link.StartTcpAsync(new NodeSimulatorOptions { Wrapper = "orw", Faults = new NodeFaults { CorruptEveryNthByte = 211 } });
+        var client = await link.ConnectAsync(sim.Endpoint, wrapper: "orw", options: new NodeClientOptions());
+        byte[] image = SimulatorLink.Image(65_536);
+
+        await client.GetInfoAsync(None);
+        await client.WriteImageAsync(NodeImageTarget.Firmware, image, "6.0", null, None);
+
+        Assert.Equal(Convert.ToHexString(SHA256.HashData(image)), sim.State.FirmwareSha256, ignoreCase: true);
+        Assert.True(client.LinkStatistics.DamagedFrames > 0, "damaged answers were seen and dropped");
+    }
+
+    [Fact]
+    public async Task Bytes_without_an_intact_answer_at_first_contact_point_at_the_baud_rate_and_wrapper()
+    {
+        // The node speaks without a wrapper; the station expects orw.
+        await using var link = new SimulatorLink();
+        var sim = await link.StartTcpAsync();
+        var client = await link.ConnectAsync(sim.Endpoint, wrapper: "orw");
+
+        var e = await Assert.ThrowsAsync<NodeLinkException>(() => client.GetInfoAsync(None));
+
+        Assert.True(e.NeverAnswered);
+        Assert.Contains("no intact answer", e.Message);
+        Assert.Contains("baud rate and the transport wrapper", e.Message);
+    }
+
+    [Fact]
     public async Task A_silent_port_is_reported_as_never_answered_within_the_first_contact_timeout()
     {
         await using var link = new SimulatorLink();
