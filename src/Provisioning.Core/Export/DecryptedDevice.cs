@@ -1,5 +1,4 @@
 using System.Security;
-using System.Security.Cryptography;
 using Provisioning.Core.Crypto;
 
 namespace Provisioning.Core.Export;
@@ -11,15 +10,15 @@ namespace Provisioning.Core.Export;
 /// </summary>
 public sealed class DecryptedDevice : IDisposable
 {
-    private readonly byte[] _rootKey;
+    private readonly PinnedKey _rootKey;
     private bool _disposed;
 
-    internal DecryptedDevice(ExportedDevice device, byte[] rootKey)
+    internal DecryptedDevice(ExportedDevice device, PinnedKey rootKey)
     {
         Device = device;
         _rootKey = rootKey;
         // A check value identifies a 128-bit (AES) key without revealing it; other lengths have none.
-        KeyCheckValue = rootKey.Length == GatewayKeys.KeyLength ? GatewayKeys.CheckValue(rootKey) : null;
+        KeyCheckValue = rootKey.Span.Length == GatewayKeys.KeyLength ? GatewayKeys.CheckValue(rootKey.Span) : null;
     }
 
     /// <summary>The device as the export file describes it (node ID, config, batch, time, status, encrypted key).</summary>
@@ -29,7 +28,7 @@ public sealed class DecryptedDevice : IDisposable
     public string? KeyCheckValue { get; }
 
     /// <summary>Length of the root key in bytes.</summary>
-    public int RootKeyLength => _rootKey.Length;
+    public int RootKeyLength => _rootKey.Span.Length;
 
     /// <summary>The plaintext root key.</summary>
     public ReadOnlySpan<byte> RootKey
@@ -37,7 +36,7 @@ public sealed class DecryptedDevice : IDisposable
         get
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            return _rootKey;
+            return _rootKey.Span;
         }
     }
 
@@ -47,7 +46,7 @@ public sealed class DecryptedDevice : IDisposable
         ObjectDisposedException.ThrowIf(_disposed, this);
         const string digits = "0123456789abcdef";
         var secure = new SecureString();
-        foreach (byte b in _rootKey)
+        foreach (byte b in _rootKey.Span)
         {
             secure.AppendChar(digits[b >> 4]);
             secure.AppendChar(digits[b & 0xF]);
@@ -65,7 +64,7 @@ public sealed class DecryptedDevice : IDisposable
     /// <summary>Zeroes the root key.</summary>
     public void Dispose()
     {
-        CryptographicOperations.ZeroMemory(_rootKey);
+        _rootKey.Dispose();
         _disposed = true;
     }
 }

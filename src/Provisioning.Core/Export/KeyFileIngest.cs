@@ -11,7 +11,7 @@ namespace Provisioning.Core.Export;
 public sealed class KeyFileIngest : IDisposable
 {
     /// <summary>The one key algorithm of format version 1.</summary>
-    public const string Algorithm = "RSA-OAEP-SHA256";
+    public const string Algorithm = RootKeyEncryption.Algorithm;
 
     private readonly RSA _kmsKey;
 
@@ -59,11 +59,9 @@ public sealed class KeyFileIngest : IDisposable
         byte[] block = GC.AllocateArray<byte>(_kmsKey.KeySize / 8, pinned: true);
         try
         {
-            if (!_kmsKey.TryDecrypt(device.EncryptedRootKey, block, RSAEncryptionPadding.OaepSHA256, out int length) || length == 0)
+            if (!_kmsKey.TryDecrypt(device.EncryptedRootKey, block, RootKeyEncryption.Padding, out int length) || length == 0)
                 throw new CryptographicException("The decrypted block is empty or does not fit.");
-            byte[] rootKey = GC.AllocateArray<byte>(length, pinned: true);
-            block.AsSpan(0, length).CopyTo(rootKey);
-            return new DecryptedDevice(device, rootKey);
+            return new DecryptedDevice(device, PinnedKey.CopyOf(block.AsSpan(0, length)));
         }
         catch (CryptographicException e)
         {

@@ -213,7 +213,7 @@ public sealed class NodeProvisioner
         var requestId = Guid.NewGuid();
         job.Report(ProvisionStep.RecordingKey, "Recording the encrypted root key on the server");
         var record = new DeviceRecordRequest(session.Config.ConfigId, job.Request.Batch, DateTimeOffset.UtcNow,
-            session.EncryptRootKey(root.Span), "RSA-OAEP-SHA256", session.Config.KmsKeyFingerprint, null, $"{_stationName} {job.Request.Port}");
+            session.EncryptRootKey(root.Span), RootKeyEncryption.Algorithm, session.Config.KmsKeyFingerprint, null, $"{_stationName} {job.Request.Port}");
         try
         {
             await _sessions.Server.RecordDeviceAsync(nodeId, requestId, record, ct).ConfigureAwait(false);

@@ -86,13 +86,13 @@ public sealed class StationSession : IDisposable
     /// <summary>The gateway and CDLD keys (fetched on first use, then shared; the session owns and zeroes them).</summary>
     public Task<GatewayKeys> GetGatewayKeysAsync() => _gatewayKeys.GetAsync(_disposed.Token);
 
-    /// <summary>Encrypts a node root key with the configuration's KMS public key (RSA-OAEP-SHA256), base64 as the server stores it.</summary>
+    /// <summary>Encrypts a node root key with the configuration's KMS public key (<see cref="RootKeyEncryption"/>), base64 as the server stores it.</summary>
     public string EncryptRootKey(ReadOnlySpan<byte> rootKey)
     {
         byte[] encrypted = new byte[_kms.KeySize / 8];
         // RSA instances are not documented as thread-safe; encryption takes microseconds, so one lock is no bottleneck.
         lock (_kmsGate)
-            _kms.Encrypt(rootKey, encrypted, RSAEncryptionPadding.OaepSHA256);
+            _kms.Encrypt(rootKey, encrypted, RootKeyEncryption.Padding);
         return Convert.ToBase64String(encrypted);
     }
 

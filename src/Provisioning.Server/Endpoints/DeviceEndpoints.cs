@@ -13,7 +13,7 @@ namespace Provisioning.Server.Endpoints;
 public static class DeviceEndpoints
 {
     /// <summary>The only root-key encryption accepted.</summary>
-    public const string RootKeyAlgorithm = "RSA-OAEP-SHA256";
+    public const string RootKeyAlgorithm = RootKeyEncryption.Algorithm;
     /// <summary>Longest app id, key or extra value (hex digits) the export format carries.</summary>
     public const int MaxAppValueLength = Provisioning.Core.Export.DeviceFieldCheck.MaxHexLength;
 
