@@ -1,6 +1,6 @@
-using System.Security.Cryptography;
 using Provisioning.Core.Api;
 using Provisioning.Core.Client;
+using Provisioning.Core.Packaging;
 
 namespace Provisioning.Core.Station;
 
@@ -33,18 +33,21 @@ internal static class NodeFileDownload
     /// <summary>Throws 102 naming the file and the hash that does not match.</summary>
     internal static void Check(FileLink link, byte[] bytes)
     {
+        using var digest = new FileDigest();
+        digest.Append(bytes);
+        var (md5, sha256) = digest.Finish();
         string? problem = null;
         if (bytes.LongLength != link.Size)
             problem = $"it is {bytes.LongLength:N0} bytes long, but the config lists {link.Size:N0}";
-        else if (!Matches(SHA256.HashData(bytes), link.Sha256))
-            problem = $"its SHA-256 is {Convert.ToHexStringLower(SHA256.HashData(bytes))}, but the config lists {link.Sha256}";
-        else if (!Matches(MD5.HashData(bytes), link.Md5))
-            problem = $"its MD5 is {Convert.ToHexStringLower(MD5.HashData(bytes))}, but the config lists {link.Md5}";
+        else if (!Matches(sha256, link.Sha256))
+            problem = $"its SHA-256 is {sha256}, but the config lists {link.Sha256}";
+        else if (!Matches(md5, link.Md5))
+            problem = $"its MD5 is {md5}, but the config lists {link.Md5}";
         if (problem is not null)
             throw new StationFailureException(ProvExitCode.ServerResponseInvalid,
                 $"The file {link.Name} downloaded from the server does not match: {problem}. The server's file repository may be damaged; import the package again.");
     }
 
-    private static bool Matches(byte[] hash, string expectedHex)
-        => string.Equals(Convert.ToHexString(hash), expectedHex?.Trim(), StringComparison.OrdinalIgnoreCase);
+    private static bool Matches(string actualHex, string expectedHex)
+        => string.Equals(actualHex, expectedHex?.Trim(), StringComparison.OrdinalIgnoreCase);
 }
