@@ -95,9 +95,9 @@ public sealed class InvokeNodeProvisionCommand : ProvServerCmdlet
             Reject(batch, configError!);
             return;
         }
-        if ((Server ?? ProvServerSession.Current) is null)
+        if (!HasConnection)
         {
-            Reject(batch, "No provisioning server is connected: start one with Start-ProvServer, connect with Connect-ProvServer -Uri <address> -Token <station token>, or give -Server.");
+            Reject(batch, NoServerMessage);
             return;
         }
 

@@ -19,6 +19,13 @@ public abstract class ProvServerCmdlet : ProvCmdlet, IDisposable
     [ValidateNotNull]
     public ProvServerConnection? Server { get; set; }
 
+    /// <summary>What to tell a user who has no server: how to get one.</summary>
+    protected const string NoServerMessage =
+        "No provisioning server is connected: start one with Start-ProvServer, connect to one with Connect-ProvServer -Uri <address> -Token <token>, or give -Server.";
+
+    /// <summary>True when -Server is given or the session has a current server.</summary>
+    protected bool HasConnection => (Server ?? ProvServerSession.Current) is not null;
+
     /// <summary>The connection in use: -Server, or the session's current one; stops with an error saying how to connect when there is none.</summary>
     protected ProvServerConnection Connection
     {
@@ -26,8 +33,7 @@ public abstract class ProvServerCmdlet : ProvCmdlet, IDisposable
         {
             var connection = Server ?? ProvServerSession.Current;
             if (connection is null)
-                Fail(new InvalidOperationException(
-                    "No provisioning server is connected: start one with Start-ProvServer, connect to one with Connect-ProvServer -Uri <address> -Token <token>, or give -Server."),
+                Fail(new InvalidOperationException(NoServerMessage),
                     "NoServerConnected", ErrorCategory.ConnectionError, null);
             return connection!;
         }
