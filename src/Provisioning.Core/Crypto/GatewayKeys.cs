@@ -68,7 +68,10 @@ public sealed class GatewayKeys : IDisposable
     }
 
     /// <summary>Key check value (first 3 bytes of AES-128-ECB of a zero block, hex) — identifies a key without revealing it.</summary>
-    public static string CheckValue(ReadOnlySpan<byte> key)
+    public static string CheckValue(ReadOnlySpan<byte> key) => Convert.ToHexString(CheckValueBytes(key));
+
+    /// <summary>The key check value as its 3 bytes, as a node reports it (docs/node-protocol.md, KeyCheck).</summary>
+    public static byte[] CheckValueBytes(ReadOnlySpan<byte> key)
     {
         RequireLength(key.Length, "key", nameof(key));
         using var aes = Aes.Create();
@@ -76,7 +79,7 @@ public sealed class GatewayKeys : IDisposable
         Span<byte> block = stackalloc byte[16];
         block.Clear();
         aes.EncryptEcb(block, block, PaddingMode.None);
-        return Convert.ToHexString(block[..3]);
+        return block[..3].ToArray();
     }
 
     /// <inheritdoc/>

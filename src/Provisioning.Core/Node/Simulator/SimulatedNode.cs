@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Provisioning.Core.Crypto;
 
 namespace Provisioning.Core.Node.Simulator;
 
@@ -34,7 +35,7 @@ internal sealed class SimulatedNode
     {
         lock (_gate)
         {
-            var kcvs = _keys.ToDictionary(k => k.Key, k => Convert.ToHexString(KeyCheckValue(k.Value)));
+            var kcvs = _keys.ToDictionary(k => k.Key, k => GatewayKeys.CheckValue(k.Value));
             return new NodeStateSnapshot(_flash.NodeId, _flash.FirmwareVersion, _flash.FirmwareSha256, _flash.FieldConfigSha256,
                 _flash.FactoryConfigSha256, kcvs, _flash.Locks, _flash.Resets, _flash.FirmwareWrites);
         }
@@ -192,7 +193,7 @@ internal sealed class SimulatedNode
         var values = new List<(NodeKeySlot, byte[])>();
         foreach (var (slot, key) in _keys.OrderBy(k => k.Key))
         {
-            byte[] kcv = KeyCheckValue(key);
+            byte[] kcv = GatewayKeys.CheckValueBytes(key);
             if (_options.Faults.FailKeyVerification)
                 for (int i = 0; i < kcv.Length; i++) kcv[i] ^= 0xFF;
             values.Add((slot, kcv));
@@ -223,10 +224,4 @@ internal sealed class SimulatedNode
 
     private static byte[] Digest(string hex) => hex.Length == 0 ? new byte[NodeMessages.DigestLength] : Convert.FromHexString(hex);
 
-    private static byte[] KeyCheckValue(byte[] key)
-    {
-        using var aes = Aes.Create();
-        aes.Key = key;
-        return aes.EncryptEcb(new byte[16], PaddingMode.None)[..NodeMessages.KcvLength];
-    }
 }
