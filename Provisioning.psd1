@@ -22,6 +22,7 @@
         'Revoke-ProvStationToken'
         'Import-ProvPackage'
         'Get-ProvPackage'
+        'Get-ProvDevice'
         'Get-ProvConfig'
         'Export-ProvKey'
         'Invoke-NodeProvision'

@@ -114,7 +114,14 @@ public sealed class ExportProvKeyCommand : ProvServerCmdlet
             {
                 if (received.Take() is { } bytes) progress.Report(bytes);
             });
-            WriteObject(new ProvKeyExport(file));
+            var export = new ProvKeyExport(file);
+            if (export.Unresolved > 0)
+                WriteWarning($"{export.Unresolved} node(s) in this export have an unresolved pending key (a station stopped between recording a new key and " +
+                    "confirming it): " + (IncludePending
+                        ? "each may still hold its earlier confirmed key (exported without -IncludePending) instead of the pending one exported here. "
+                        : "each may hold its pending key (exported only with -IncludePending) instead of the confirmed one exported here, and a node provisioned for the first time is not in this file. ") +
+                    "Their next contact with a station settles it (provision them again); Get-ProvDevice -Unresolved lists them.");
+            WriteObject(export);
         }
         catch (ProvServerException e) { WriteError(ServerError(e, path)); }
         catch (Exception e) when (FileErrorCategory(e, ErrorCategory.WriteError) is { } category) { WriteError(Error(e, "ExportNotWritten", category, path)); }

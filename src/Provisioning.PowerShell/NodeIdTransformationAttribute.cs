@@ -11,6 +11,9 @@ public sealed class NodeIdTransformationAttribute : ArgumentTransformationAttrib
     public override object Transform(EngineIntrinsics engineIntrinsics, object inputData)
     {
         object value = inputData is PSObject ps ? ps.BaseObject : inputData;
+        // A list (-NodeId 0x10, 0x11) is transformed item by item; a single-ID parameter then refuses it as usual.
+        if (value is System.Collections.IList list)
+            return list.Cast<object>().Select(item => (uint)Transform(engineIntrinsics, item)).ToArray();
         if (value is uint id) return id;
         if (value is int or long or ulong or ushort or short or byte)
         {

@@ -22,6 +22,7 @@ public sealed class ProvKeyExport
         Started = r.Started;
         Completed = r.Completed;
         RequestedBy = r.RequestedBy;
+        Unresolved = r.Unresolved;
     }
 
     /// <summary>The server's ID for this export (its history).</summary>
@@ -52,4 +53,9 @@ public sealed class ProvKeyExport
     public DateTimeOffset? Completed { get; }
     /// <summary>The token name that asked for it.</summary>
     public string? RequestedBy { get; }
+    /// <summary>
+    /// Nodes in the selection with an unresolved pending key: each may hold its pending key rather than the one exported by
+    /// default (an IncludePending export holds the pending one). Get-ProvDevice -Unresolved lists them.
+    /// </summary>
+    public long Unresolved { get; }
 }

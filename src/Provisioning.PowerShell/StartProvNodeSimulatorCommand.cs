@@ -101,6 +101,11 @@ public sealed class StartProvNodeSimulatorCommand : ProvCmdlet
     [Parameter]
     public SwitchParameter Silent { get; set; }
 
+    /// <summary>Fault: stop at a step boundary: the first request of this type is not processed, and the node answers nothing until Release().</summary>
+    [Parameter]
+    [ValidateSet("GetInfo", "ImageBegin", "ImageChunk", "ImageCommit", "KeyWrite", "KeyCheck", "Lock", "Reset", IgnoreCase = true)]
+    public NodeMessageType HoldAt { get; set; }
+
     /// <inheritdoc/>
     protected override void ProcessRecord()
     {
@@ -127,6 +132,7 @@ public sealed class StartProvNodeSimulatorCommand : ProvCmdlet
                 DropLinkAfterBytes = MyInvocation.BoundParameters.ContainsKey(nameof(DropLinkAfterBytes)) ? DropLinkAfterBytes : null,
                 CorruptEveryNthByte = MyInvocation.BoundParameters.ContainsKey(nameof(CorruptEveryNthByte)) ? CorruptEveryNthByte : null,
                 Silent = Silent,
+                HoldAt = MyInvocation.BoundParameters.ContainsKey(nameof(HoldAt)) ? HoldAt : null,
             },
         };
         string where = PortName ?? Listen!;

@@ -91,6 +91,12 @@ function New-TestServerPackage {
     [pscustomobject]@{ Path = $package.Path; Network = $Network; Passphrase = ConvertTo-TestSecret $Network.Passphrase; Input = $in }
 }
 
+# The key check value of a key: the first 3 bytes of AES-ECB of a zero block, in hex (as GetInfo and the server carry it).
+function Get-TestKeyCheckValue([byte[]] $Key) {
+    $aes = [System.Security.Cryptography.Aes]::Create()
+    try { $aes.Key = $Key; [Convert]::ToHexString($aes.EncryptEcb([byte[]]::new(16), 'None'), 0, 3) } finally { $aes.Dispose() }
+}
+
 # Records a device through the documented API, as a station does (PUT, then confirm unless -Pending).
 function Add-TestDeviceRecord {
     param([Parameter(Mandatory)] $Server, [Parameter(Mandatory)] [securestring] $Token, [Parameter(Mandatory)] $Config,
@@ -104,10 +110,11 @@ function Add-TestDeviceRecord {
         $encrypted = [Convert]::ToBase64String($rsa.Encrypt($RootKey, [System.Security.Cryptography.RSAEncryptionPadding]::OaepSHA256))
     }
     finally { $rsa.Dispose() }
+    $kcv = Get-TestKeyCheckValue $RootKey
     $body = @{
         configId = "$($Config.ConfigId)"; batch = $Batch; timestamp = $Timestamp.ToString('o')
         encryptedRootKey = $encrypted; keyAlgorithm = 'RSA-OAEP-SHA256'; kmsKeyFingerprint = $Config.KmsKeyFingerprint
-        station = 'pester'
+        station = 'pester'; kcv = $kcv
     } | ConvertTo-Json
     $request = [guid]::NewGuid()
     $base = "$($Server.Uri.AbsoluteUri.TrimEnd('/'))/api/v1/devices/$NodeId/records/$request"

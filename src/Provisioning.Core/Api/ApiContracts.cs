@@ -22,6 +22,8 @@ public static class ApiRoutes
     public const string Files = Prefix + "/files";
     /// <summary>Device records.</summary>
     public const string Devices = Prefix + "/devices";
+    /// <summary>Largest page of <c>GET /api/v1/devices</c>.</summary>
+    public const int MaxDevicePage = 1000;
     /// <summary>Key exports and their receipts.</summary>
     public const string Exports = Prefix + "/exports";
     /// <summary>Access tokens.</summary>
@@ -41,13 +43,35 @@ public static class TokenRoles
     public const string Station = "station";
 }
 
-/// <summary>Device record states.</summary>
+/// <summary>
+/// Device record states (docs/export-format.md). A record starts <see cref="Pending"/>; a node has at most one
+/// <see cref="Confirmed"/> record, its current one, which only a newer confirmation replaces.
+/// </summary>
 public static class DeviceStatus
 {
-    /// <summary>Recorded before the key was written to the device.</summary>
+    /// <summary>Recorded before the key was written to the device; not yet known to be on it.</summary>
     public const string Pending = "pending";
-    /// <summary>The station verified the device holds the key.</summary>
+    /// <summary>The node's current record: the station verified the device holds the key, or the node reported its check value.</summary>
     public const string Confirmed = "confirmed";
+    /// <summary>Was confirmed; a newer record of the node was confirmed since.</summary>
+    public const string Replaced = "replaced";
+    /// <summary>Was pending; the node is known not to hold it (another record was confirmed, or the node reported another key or none).</summary>
+    public const string Abandoned = "abandoned";
+}
+
+/// <summary>What <c>POST /api/v1/devices/{nodeId}/resolve</c> found.</summary>
+public static class DeviceResolveOutcome
+{
+    /// <summary>The node holds the key of a pending record, which is now its current record.</summary>
+    public const string Confirmed = "confirmed";
+    /// <summary>The node holds the key of its current record; pending records (if any) were abandoned.</summary>
+    public const string Current = "current";
+    /// <summary>The node holds no root key; pending records (if any) were abandoned, the current record (if any) kept.</summary>
+    public const string NoKey = "noKey";
+    /// <summary>The node's key matches none of its records: nothing was changed.</summary>
+    public const string NoMatch = "noMatch";
+    /// <summary>The node was never recorded.</summary>
+    public const string NotRecorded = "notRecorded";
 }
 
 /// <summary>JSON options used on both ends.</summary>
@@ -134,6 +158,8 @@ public sealed record DeviceApp(string Name, string? Id, string? Key, string? Ext
 /// <param name="KmsKeyFingerprint">Fingerprint of the KMS public key used; must be the configuration's.</param>
 /// <param name="Apps">Per-application data, in the configuration's app order.</param>
 /// <param name="Station">Free text naming the station or port, for history.</param>
+/// <param name="Kcv">Key check value of the root key (6 hex digits: the first 3 bytes of AES-ECB of a zero block). Not secret;
+/// it lets the node's next GetInfo tell which record it holds.</param>
 public sealed record DeviceRecordRequest(
     [property: JsonNumberHandling(JsonNumberHandling.WriteAsString | JsonNumberHandling.AllowReadingFromString)] ulong ConfigId,
     uint Batch,
@@ -142,7 +168,8 @@ public sealed record DeviceRecordRequest(
     string KeyAlgorithm,
     string KmsKeyFingerprint,
     IReadOnlyList<DeviceApp>? Apps,
-    string? Station);
+    string? Station,
+    string? Kcv = null);
 
 /// <summary>A stored device record.</summary>
 public sealed record DeviceRecord(
@@ -160,10 +187,27 @@ public sealed record DeviceRecord(
     DateTimeOffset RecordedAt,
     DateTimeOffset? ConfirmedAt,
     DateTimeOffset? ReplacedAt,
-    string? Station);
+    string? Station,
+    string? Kcv = null);
 
-/// <summary><c>GET /api/v1/devices/{nodeId}</c>: the current record and the history, newest first.</summary>
-public sealed record DeviceHistory(uint NodeId, DeviceRecord? Current, IReadOnlyList<DeviceRecord> Records);
+/// <summary><c>GET /api/v1/devices/{nodeId}</c>: the current (confirmed) record and the history, newest first.</summary>
+public sealed record DeviceHistory(uint NodeId, DeviceRecord? Current, IReadOnlyList<DeviceRecord> Records)
+{
+    /// <summary>Whether the node has a pending record: a key it may hold that is not yet known to be on it.</summary>
+    public bool Unresolved => Records.Any(r => r.Status == DeviceStatus.Pending);
+}
+
+/// <summary>Body of <c>POST /api/v1/devices/{nodeId}/resolve</c>: what the node reported at its latest contact.</summary>
+/// <param name="Kcv">Key check value of the root key the node holds (6 hex digits); null when it holds none.</param>
+public sealed record DeviceResolveRequest(string? Kcv);
+
+/// <summary>Answer of <c>POST /api/v1/devices/{nodeId}/resolve</c>.</summary>
+/// <param name="NodeId">The node.</param>
+/// <param name="Outcome">One of <see cref="DeviceResolveOutcome"/>.</param>
+/// <param name="Current">The node's current record afterwards; null when none.</param>
+/// <param name="Abandoned">How many pending records were marked abandoned.</param>
+/// <param name="Message">What was found, for an operator.</param>
+public sealed record DeviceResolution(uint NodeId, string Outcome, DeviceRecord? Current, int Abandoned, string Message);
 
 /// <summary>Body of <c>POST /api/v1/exports</c>: the guide's export form (§7.3).</summary>
 /// <param name="ConfigId">Configuration whose devices are exported.</param>
@@ -176,13 +220,14 @@ public sealed record ExportRequest(
     [property: JsonNumberHandling(JsonNumberHandling.WriteAsString | JsonNumberHandling.AllowReadingFromString)] ulong ConfigId,
     string? Batch, string? NodeId, DateTimeOffset? From, DateTimeOffset? To, bool IncludePending);
 
-/// <summary>An export in the history, with its receipt once complete.</summary>
+/// <summary>An export in the history, with its receipt once complete. <c>Unresolved</c> counts the nodes in the selection
+/// that have a pending record (exported in its place only with IncludePending).</summary>
 public sealed record ExportReceipt(
     long ExportId,
     [property: JsonNumberHandling(JsonNumberHandling.WriteAsString | JsonNumberHandling.AllowReadingFromString)] ulong ConfigId,
     string? Batch, string? NodeId, DateTimeOffset? From, DateTimeOffset? To, bool IncludePending,
     string Status, long Count, long Size, string? Sha256,
-    DateTimeOffset Started, DateTimeOffset? Completed, string? RequestedBy);
+    DateTimeOffset Started, DateTimeOffset? Completed, string? RequestedBy, long Unresolved = 0);
 
 /// <summary>Export states.</summary>
 public static class ExportStatus

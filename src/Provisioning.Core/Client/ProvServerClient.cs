@@ -125,6 +125,22 @@ public sealed class ProvServerClient : IDisposable
     public Task<DeviceRecord> ConfirmDeviceAsync(uint nodeId, Guid requestId, CancellationToken cancellationToken = default)
         => SendJsonAsync<DeviceRecord>(HttpMethod.Post, $"{ApiRoutes.Devices}/{Decimal(nodeId)}/records/{requestId:D}/confirm", null, cancellationToken);
 
+    /// <summary>
+    /// <c>POST /devices/{nodeId}/resolve</c>: reports the check value of the root key the node holds (null: none), so the server
+    /// confirms the record it belongs to and abandons the pending ones the node does not hold.
+    /// </summary>
+    public Task<DeviceResolution> ResolveDeviceAsync(uint nodeId, string? kcv, CancellationToken cancellationToken = default)
+        => SendJsonAsync<DeviceResolution>(HttpMethod.Post, $"{ApiRoutes.Devices}/{Decimal(nodeId)}/resolve", new DeviceResolveRequest(kcv), cancellationToken);
+
+    /// <summary><c>GET /devices</c> (admin): one page of devices in node order after <paramref name="after"/>, all or only those with a pending record.</summary>
+    public Task<IReadOnlyList<DeviceHistory>> GetDevicesAsync(bool unresolvedOnly, uint? after, int limit = ApiRoutes.MaxDevicePage,
+        CancellationToken cancellationToken = default)
+    {
+        string query = $"?limit={limit.ToString(System.Globalization.CultureInfo.InvariantCulture)}" + (unresolvedOnly ? "&unresolved=true" : "") +
+            (after is { } a ? $"&after={Decimal(a)}" : "");
+        return GetJsonAsync<IReadOnlyList<DeviceHistory>>(ApiRoutes.Devices + query, cancellationToken);
+    }
+
     /// <summary><c>GET /devices/{nodeId}</c> (admin): the current record and the history.</summary>
     public Task<DeviceHistory> GetDeviceHistoryAsync(uint nodeId, CancellationToken cancellationToken = default)
         => GetJsonAsync<DeviceHistory>($"{ApiRoutes.Devices}/{Decimal(nodeId)}", cancellationToken);

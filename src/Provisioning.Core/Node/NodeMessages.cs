@@ -3,17 +3,26 @@ using System.Text;
 
 namespace Provisioning.Core.Node;
 
-/// <summary>Request types of the node protocol; a response has the request's type with bit 7 set.</summary>
-internal enum NodeMessageType : byte
+/// <summary>Request types of the node protocol (docs/node-protocol.md); a response has the request's type with bit 7 set.</summary>
+public enum NodeMessageType : byte
 {
+    /// <summary>What the node is and holds.</summary>
     GetInfo = 0x01,
+    /// <summary>Starts (or resumes) an image transfer.</summary>
     ImageBegin = 0x02,
+    /// <summary>One piece of an image.</summary>
     ImageChunk = 0x03,
+    /// <summary>Checks and activates an image.</summary>
     ImageCommit = 0x04,
+    /// <summary>Writes a key into a slot.</summary>
     KeyWrite = 0x05,
+    /// <summary>Asks for the key check values.</summary>
     KeyCheck = 0x06,
+    /// <summary>Secures interfaces.</summary>
     Lock = 0x07,
+    /// <summary>Restarts the node.</summary>
     Reset = 0x08,
+    /// <summary>The node's error answer.</summary>
     Error = 0xFF,
 }
 
@@ -90,12 +99,13 @@ internal static class NodeMessages
     public const int DigestLength = 32;
     public const int KeyLength = 16;
     public const int KcvLength = 3;
+    private static readonly byte[] NoKcv = new byte[KcvLength];
 
     /// <summary>Bytes before the data in an ImageChunk payload: target and offset.</summary>
     public const int ChunkHeaderLength = 5;
 
     /// <summary>Largest GetInfo response payload (three strings at their longest).</summary>
-    public const int MaxInfoLength = 1 + 4 + 3 * 256 + DigestLength + 1 + 2 + 4 + 2 * DigestLength + 1 + 1 + 2 + 1;
+    public const int MaxInfoLength = 1 + 4 + 3 * 256 + DigestLength + 1 + 2 + 4 + 2 * DigestLength + 1 + 1 + 2 + 1 + KcvLength;
 
     public static int WriteInfo(NodeInfo info, Span<byte> destination)
     {
@@ -115,17 +125,22 @@ internal static class NodeMessages
         w.U8((byte)info.Keys);
         w.U16(info.MaxChunk);
         w.U8(info.Window);
+        // The root key's check value; all zero (and keys bit 2 clear) when the node holds no root key.
+        w.Bytes(info.RootKeyCheckValue is { } kcv ? kcv.AsSpan(0, KcvLength) : NoKcv);
         return w.Length;
     }
 
     public static NodeInfo ReadInfo(ReadOnlySpan<byte> payload)
     {
         var r = new PayloadReader(payload);
-        return new NodeInfo(
+        var info = new NodeInfo(
             ProtocolVersion: r.U8(), NodeId: r.U32(), NodeType: r.Str(), HardwareType: r.Str(), FirmwareVersion: r.Str(),
             FirmwareDigest: r.Digest(), Calibration: (CalibrationStatus)r.U8(), CalibrationVersion: r.U16(), ConfigCapacity: r.U32(),
             FieldConfigDigest: r.Digest(), FactoryConfigDigest: r.Digest(), Locks: (NodeLockFlags)r.U8(), Keys: (NodeKeySlots)r.U8(),
             MaxChunk: r.U16(), Window: r.U8());
+        // A node that leaves the field out (an older answer) reports no check value: the station then cannot resolve from it.
+        byte[]? rootKcv = r.Rest.Length >= KcvLength ? r.Bytes(KcvLength).ToArray() : null;
+        return (info.Keys & NodeKeySlots.Root) != 0 && rootKcv is not null ? info with { RootKeyCheckValue = rootKcv } : info;
     }
 
     public static int WriteImageBegin(NodeImageTarget target, uint size, ReadOnlySpan<byte> sha256, string version, Span<byte> destination)

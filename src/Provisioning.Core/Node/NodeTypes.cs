@@ -20,7 +20,11 @@ public sealed record NodeInfo(
     byte ProtocolVersion, uint NodeId, string NodeType, string HardwareType, string FirmwareVersion,
     byte[] FirmwareDigest, CalibrationStatus Calibration, ushort CalibrationVersion, uint ConfigCapacity,
     byte[] FieldConfigDigest, byte[] FactoryConfigDigest, NodeLockFlags Locks, NodeKeySlots Keys,
-    ushort MaxChunk, byte Window);
+    ushort MaxChunk, byte Window)
+{
+    /// <summary>Key check value (3 bytes) of the root key the node holds; null when it holds none.</summary>
+    public byte[]? RootKeyCheckValue { get; init; }
+}
 
 /// <summary>State of a node's factory calibration record.</summary>
 public enum CalibrationStatus : byte

@@ -13,7 +13,8 @@ namespace Provisioning.Core.Station;
 /// <summary>
 /// The station's flow for one device (guide §3.2 steps 4–5): configuration → node info → compatibility checks → firmware
 /// when the version differs → configuration → root key, encrypted for the KMS and recorded pending on the server before
-/// any key reaches the node → keys → key check values → lock → confirm → reset. Every failure becomes a result with its
+/// any key reaches the node → keys → key check values → lock → confirm → reset. Right after GetInfo the station reports the
+/// check value of the root key the node holds, so a record left pending by an earlier, interrupted run is settled. Every failure becomes a result with its
 /// Table 4 code; only cancellation is thrown.
 /// </summary>
 public sealed class NodeProvisioner
@@ -102,6 +103,7 @@ public sealed class NodeProvisioner
         job.Doing = "reading the node's info";
         var info = await node.GetInfoAsync(ct).ConfigureAwait(false);
         job.NodeId = info.NodeId;
+        await ResolveAsync(job, info, ct).ConfigureAwait(false);
         CheckCompatible(info, config, configImage);
 
         if (job.Request.Force || !string.Equals(info.FirmwareVersion, config.NodeVersion, StringComparison.Ordinal))
@@ -201,6 +203,27 @@ public sealed class NodeProvisioner
         job.Image = null;
     }
 
+    /// <summary>
+    /// Tells the server which root key the node really holds (its check value from GetInfo), before anything new is recorded:
+    /// a station stopped between recording a key and confirming it leaves a pending record, and this settles it.
+    /// </summary>
+    private async Task ResolveAsync(DeviceJob job, NodeInfo info, CancellationToken ct)
+    {
+        bool hasRoot = (info.Keys & NodeKeySlots.Root) != 0;
+        if (hasRoot && info.RootKeyCheckValue is null)
+            return; // a node that does not report the check value cannot tell; its records stay as they are
+        string? kcv = hasRoot ? Convert.ToHexString(info.RootKeyCheckValue!) : null;
+        job.Doing = "reporting the node's root key check value to the server";
+        try
+        {
+            await _sessions.Server.ResolveDeviceAsync(info.NodeId, kcv, ct).ConfigureAwait(false);
+        }
+        catch (ProvServerException e)
+        {
+            throw ServerFailures.From(e, $"reporting the root key check value of node 0x{info.NodeId:X8} to the server (nothing was written to the node)");
+        }
+    }
+
     private async Task ProvisionKeysAsync(DeviceJob job, StationSession session, NodeClient node, CancellationToken ct)
     {
         var gatewayKeys = await session.GetGatewayKeysAsync().WaitAsync(ct).ConfigureAwait(false);
@@ -213,7 +236,8 @@ public sealed class NodeProvisioner
         var requestId = Guid.NewGuid();
         job.Report(ProvisionStep.RecordingKey, "Recording the encrypted root key on the server");
         var record = new DeviceRecordRequest(session.Config.ConfigId, job.Request.Batch, DateTimeOffset.UtcNow,
-            session.EncryptRootKey(root.Span), RootKeyEncryption.Algorithm, session.Config.KmsKeyFingerprint, null, $"{_stationName} {job.Request.Port}");
+            session.EncryptRootKey(root.Span), RootKeyEncryption.Algorithm, session.Config.KmsKeyFingerprint, null, $"{_stationName} {job.Request.Port}",
+            GatewayKeys.CheckValue(root.Span));
         try
         {
             await _sessions.Server.RecordDeviceAsync(nodeId, requestId, record, ct).ConfigureAwait(false);
@@ -242,7 +266,7 @@ public sealed class NodeProvisioner
         if (wrong.Count > 0)
             throw new StationFailureException(ProvExitCode.VerifyFailed,
                 $"Node 0x{nodeId:X8} reports key check values that do not match the keys written ({string.Join(", ", wrong)}). " +
-                $"Its record {requestId} stays pending on the server and is not exported; provision the device again, and set it aside if this repeats.");
+                $"Its record {requestId} stays pending on the server and is left out of a default export (a key confirmed earlier stays current); provision the device again, and set it aside if this repeats.");
 
         await LockAsync(job, node, ct).ConfigureAwait(false);
     }

@@ -14,6 +14,11 @@ public static class DeviceEndpoints
 {
     /// <summary>The only root-key encryption accepted.</summary>
     public const string RootKeyAlgorithm = RootKeyEncryption.Algorithm;
+    /// <summary>Hex digits of a key check value (3 bytes).</summary>
+    public const int KcvDigits = 6;
+
+    private static bool IsKcv(string text) => text.Length == KcvDigits && text.All(char.IsAsciiHexDigit);
+
     /// <summary>Longest app id, key or extra value (hex digits) the export format carries.</summary>
     public const int MaxAppValueLength = Provisioning.Core.Export.DeviceFieldCheck.MaxHexLength;
 
@@ -29,6 +34,30 @@ public static class DeviceEndpoints
                 ? Results.Json(record, ApiJson.Options)
                 : ApiErrors.NotFound("RecordNotFound", $"Node 0x{node:X8} has no record {requestId}; record it (PUT) before confirming.");
         }).AllowStations();
+        devices.MapPost("/{nodeId}/resolve", async (string nodeId, DeviceResolveRequest? body, IProvStore store, CancellationToken ct) =>
+        {
+            if (!RouteIds.TryNodeId(nodeId, out uint node, out var error))
+                return error!;
+            if (body is null)
+                return ApiErrors.BadRequest("BodyMissing", "Send the node's root key check value as JSON: {\"kcv\": \"1A2B3C\"}, or {\"kcv\": null} when it holds no root key.");
+            if (body.Kcv is not null && !IsKcv(body.Kcv))
+                return ApiErrors.BadRequest("BadKcv", $"kcv must be {KcvDigits} hex digits (the first 3 bytes of AES-ECB of a zero block under the key), not '{body.Kcv}'.");
+            return Results.Json(await store.ResolveDeviceAsync(node, body.Kcv, DateTimeOffset.UtcNow, ct), ApiJson.Options);
+        }).AllowStations();
+        devices.MapGet("/", async (IProvStore store, bool? unresolved, string? after, int? limit, CancellationToken ct) =>
+        {
+            uint? from = null;
+            if (after is not null)
+            {
+                if (!RouteIds.TryNodeId(after, out uint parsed, out var error))
+                    return error!;
+                from = parsed;
+            }
+            int size = limit ?? ApiRoutes.MaxDevicePage;
+            if (size is < 1 or > ApiRoutes.MaxDevicePage)
+                return ApiErrors.BadRequest("BadLimit", $"limit must be 1 to {ApiRoutes.MaxDevicePage}, not {size}.");
+            return Results.Json(await store.ListDevicesAsync(unresolved == true, from, size, ct), ApiJson.Options);
+        });
         devices.MapGet("/{nodeId}", async (string nodeId, IProvStore store, CancellationToken ct) =>
         {
             if (!RouteIds.TryNodeId(nodeId, out uint node, out var error))
@@ -74,6 +103,8 @@ public static class DeviceEndpoints
             return $"encryptedRootKey must be base64 of {config.KmsKeyBytes} bytes (one RSA block of the config's KMS key).";
         if (body.Timestamp == default)
             return "timestamp is required.";
+        if (body.Kcv is null || !IsKcv(body.Kcv))
+            return $"kcv must be the root key's check value, {KcvDigits} hex digits (the first 3 bytes of AES-ECB of a zero block), not '{body.Kcv}'.";
         foreach (var app in body.Apps ?? [])
         {
             if (!config.AppNames.Contains(app.Name))

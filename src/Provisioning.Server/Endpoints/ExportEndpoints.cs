@@ -72,25 +72,29 @@ public static class ExportEndpoints
         context.Response.Headers.Location = $"{ApiRoutes.Exports}/{exportId}";
 
         var output = new HashingWriteStream(context.Response.Body);
+        var tally = new ExportTally();
         long count = 0;
         try
         {
             await using (var writer = new KeyExportWriter(output, new KeyExportHeader(exportId, body.ConfigId, started, body.Batch, body.NodeId,
                 body.From, body.To, body.IncludePending, ServerInfo.Version)))
             {
-                await foreach (var device in store.ReadExportAsync(query, ct))
+                await foreach (var device in store.ReadExportAsync(query, tally, ct))
                     await writer.WriteAsync(device, ct);
                 await writer.CompleteAsync(ct);
                 count = writer.Count;
             }
             await output.FlushAsync(ct);
-            await store.FinishExportAsync(exportId, ExportStatus.Complete, count, output.BytesWritten, output.Sha256(), DateTimeOffset.UtcNow, CancellationToken.None);
-            log.LogInformation("Export {ExportId} of config {ConfigId}: {Count} devices, {Size} bytes", exportId, body.ConfigId, count, output.BytesWritten);
+            await store.FinishExportAsync(exportId, ExportStatus.Complete, count, output.BytesWritten, output.Sha256(), DateTimeOffset.UtcNow,
+                tally.UnresolvedNodes, CancellationToken.None);
+            log.LogInformation("Export {ExportId} of config {ConfigId}: {Count} devices, {Size} bytes, {Unresolved} nodes with an unresolved pending key",
+                exportId, body.ConfigId, count, output.BytesWritten, tally.UnresolvedNodes);
         }
         catch (Exception ex)
         {
             log.LogWarning("Export {ExportId} stopped early: {Reason}", exportId, ex.Message);
-            await store.FinishExportAsync(exportId, ExportStatus.Failed, count, output.BytesWritten, null, DateTimeOffset.UtcNow, CancellationToken.None);
+            await store.FinishExportAsync(exportId, ExportStatus.Failed, count, output.BytesWritten, null, DateTimeOffset.UtcNow, tally.UnresolvedNodes,
+                CancellationToken.None);
             if (ex is not OperationCanceledException)
                 context.Abort();
         }

@@ -66,32 +66,52 @@ public interface IProvStore : IAsyncDisposable
     // ---- device records --------------------------------------------------------------------------
 
     /// <summary>
-    /// Records a device's key as pending and makes it the node's current record (the previous one becomes history).
-    /// Idempotent by <paramref name="requestId"/>: a repeat with the same content returns the stored record with
-    /// <c>Created</c> false; a repeat with different content throws <see cref="RequestConflictException"/>.
+    /// Records a device's key as pending. The node's current (confirmed) record stays current: a node's exportable key
+    /// changes only on confirmation. Idempotent by <paramref name="requestId"/>: a repeat with the same content returns
+    /// the stored record with <c>Created</c> false; a repeat with different content throws <see cref="RequestConflictException"/>.
     /// </summary>
     Task<(DeviceRecord Record, bool Created)> RecordDeviceAsync(uint nodeId, Guid requestId, DeviceRecordRequest request,
         DateTimeOffset recordedAt, CancellationToken ct = default);
 
-    /// <summary>Marks a record confirmed (idempotent); null when there is no such record for that node.</summary>
+    /// <summary>
+    /// Confirms a pending record (idempotent): it becomes the node's current record, the previous current record becomes
+    /// replaced and older pending records of the node abandoned. A record that is no longer pending is returned as it
+    /// is. Null when there is no such record for that node.
+    /// </summary>
     Task<DeviceRecord?> ConfirmDeviceAsync(uint nodeId, Guid requestId, DateTimeOffset confirmedAt, CancellationToken ct = default);
+
+    /// <summary>
+    /// Settles a node's pending records from the key check value of the root key it reported (null: it holds none), in
+    /// one transaction with the node locked: a matching current record stays and the pending ones are abandoned; a
+    /// matching pending record is confirmed and the others abandoned; no root key abandons the pending ones; no match
+    /// changes nothing.
+    /// </summary>
+    Task<DeviceResolution> ResolveDeviceAsync(uint nodeId, string? kcv, DateTimeOffset resolvedAt, CancellationToken ct = default);
 
     /// <summary>A node's current record and history, newest first; null when the node was never recorded.</summary>
     Task<DeviceHistory?> GetDeviceAsync(uint nodeId, CancellationToken ct = default);
 
+    /// <summary>
+    /// One page of devices in node order, after node <paramref name="after"/> (null: from the first): every recorded
+    /// node, or only those with a pending record.
+    /// </summary>
+    Task<IReadOnlyList<DeviceHistory>> ListDevicesAsync(bool unresolvedOnly, uint? after, int limit, CancellationToken ct = default);
+
     // ---- export ----------------------------------------------------------------------------------
 
     /// <summary>
-    /// Streams the current record of every node matching the query, ordered by node ID, without holding them all
-    /// in memory.
+    /// Streams one device per node matching the query, ordered by node ID, without holding them all in memory: the
+    /// node's current (confirmed) record, or with IncludePending its newest pending record when it has one.
+    /// <paramref name="tally"/>, when given, counts the nodes with a pending record in the selection as they pass.
     /// </summary>
-    IAsyncEnumerable<ExportedDevice> ReadExportAsync(ExportQuery query, CancellationToken ct = default);
+    IAsyncEnumerable<ExportedDevice> ReadExportAsync(ExportQuery query, ExportTally? tally = null, CancellationToken ct = default);
 
     /// <summary>Starts an export in the history (status running) and returns its ID.</summary>
     Task<long> StartExportAsync(ExportQuery query, ExportRequest request, string? requestedBy, DateTimeOffset started, CancellationToken ct = default);
 
     /// <summary>Ends an export: complete with its receipt, or failed.</summary>
-    Task FinishExportAsync(long exportId, string status, long count, long size, string? sha256, DateTimeOffset completed, CancellationToken ct = default);
+    Task FinishExportAsync(long exportId, string status, long count, long size, string? sha256, DateTimeOffset completed, long unresolved = 0,
+        CancellationToken ct = default);
 
     /// <summary>One export receipt; null when unknown.</summary>
     Task<ExportReceipt?> GetExportAsync(long exportId, CancellationToken ct = default);
@@ -155,6 +175,13 @@ public sealed record ExportQuery(
     DateTimeOffset? From,
     DateTimeOffset? To,
     bool IncludePending);
+
+/// <summary>What an export read saw besides the devices it returned.</summary>
+public sealed class ExportTally
+{
+    /// <summary>Nodes in the selection with a pending record (an unresolved key).</summary>
+    public long UnresolvedNodes { get; set; }
+}
 
 /// <summary>An alias already maps to another config (guide §7.2.2: an alias maps to one config only).</summary>
 public sealed class AliasConflictException(string alias, ulong existingConfigId)

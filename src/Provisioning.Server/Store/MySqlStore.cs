@@ -68,7 +68,9 @@ public sealed class MySqlStore(string connectionString) : SqlProvStore
     /// <inheritdoc/>
     public override async Task MigrateAsync(CancellationToken ct = default)
     {
-        await using var connection = await OpenAsync(ct);
+        // Scripts decide with user variables (@prov_ddl) whether a column or index is still missing, as a DBA's client would.
+        await using var connection = new MySqlConnection(new MySqlConnectionStringBuilder(connectionString) { AllowUserVariables = true }.ConnectionString);
+        await connection.OpenAsync(ct);
         // DDL commits implicitly in MySQL, so scripts cannot run in a transaction; a named lock keeps two servers
         // starting at once from running them side by side, and the scripts are written to be safe to rerun.
         const string lockName = "LEFT(CONCAT('provisioning.migrate.', DATABASE()), 64)";

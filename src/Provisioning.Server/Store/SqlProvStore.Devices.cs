@@ -3,14 +3,15 @@ using Provisioning.Core.Api;
 
 namespace Provisioning.Server.Store;
 
-// Device records: every key ever recorded for a node stays as history; the node's current record is the one whose
-// replaced_at is NULL, and the nodes row points at it. Writes lock the nodes row first, so re-provisioning one node
-// from two stations is serialised.
+// Device records: every key ever recorded for a node stays as history. A record starts pending; the node's current
+// record is its one confirmed record (the nodes row points at it), and only a confirmation (by the station, or by the
+// node's reported key check value) changes it: the previous one becomes replaced, pending ones the node is known not
+// to hold become abandoned. Writes lock the nodes row first, so re-provisioning one node from two stations is serialised.
 public abstract partial class SqlProvStore
 {
     private const string RecordColumns =
         "request_id, node_id, config_id, batch, ts, status, encrypted_root_key, key_algorithm, kms_fingerprint, apps, station, " +
-        "recorded_at, confirmed_at, replaced_at";
+        "recorded_at, confirmed_at, replaced_at, kcv";
 
     /// <inheritdoc/>
     public async Task<(DeviceRecord Record, bool Created)> RecordDeviceAsync(uint nodeId, Guid requestId, DeviceRecordRequest request,
@@ -26,8 +27,8 @@ public abstract partial class SqlProvStore
             throw new ArgumentException($"The encrypted root key for node 0x{nodeId:X8} is not valid base64.", nameof(request));
         }
         var wanted = new DeviceRecord(requestId, nodeId, request.ConfigId, request.Batch, FromMs(ToMs(request.Timestamp)), DeviceStatus.Pending,
-            Convert.ToBase64String(rootKey), request.KeyAlgorithm, request.KmsKeyFingerprint, request.Apps ?? [], true,
-            FromMs(ToMs(recordedAt)), null, null, request.Station);
+            Convert.ToBase64String(rootKey), request.KeyAlgorithm, request.KmsKeyFingerprint, request.Apps ?? [], false,
+            FromMs(ToMs(recordedAt)), null, null, request.Station, request.Kcv?.ToUpperInvariant());
 
         // Straight to the write: retries are rare. A repeated request ID trips the unique request_id (also when two
         // calls race), and the stored record then decides between "same call again" and a conflict.
@@ -52,36 +53,126 @@ public abstract partial class SqlProvStore
     {
         var (idColumn, idValue) = NextDeviceRecordIdSql is { } next ? ("id, ", next + ", ") : ("", "");
         // One round trip: lock (or create) the node's row first, so two stations re-provisioning one node take turns;
-        // then retire its current record, add the new one and point the node at it.
+        // then add the record. The node's current record stays: only a confirmation changes what is exported.
         await ExecuteAsync(tx.Connection!, tx,
             LockNodeSql + ";\n" +
-            "UPDATE device_records SET replaced_at = @recorded WHERE node_id = @node AND replaced_at IS NULL;\n" +
             $"INSERT INTO device_records ({idColumn}request_id, node_id, config_id, batch, ts, status, encrypted_root_key, key_algorithm, " +
-            $"kms_fingerprint, apps, station, recorded_at) VALUES ({idValue}@request, @node, @config, @batch, @ts, @status, @key, @algorithm, " +
-            "@fingerprint, @apps, @station, @recorded);\n" +
-            "UPDATE nodes SET current_record_id = (SELECT id FROM device_records WHERE request_id = @request) WHERE node_id = @node",
+            $"kms_fingerprint, apps, station, recorded_at, kcv) VALUES ({idValue}@request, @node, @config, @batch, @ts, @status, @key, @algorithm, " +
+            "@fingerprint, @apps, @station, @recorded, @kcv)",
             ct, ("@request", RequestIdBytes(record.RequestId)), ("@node", (long)record.NodeId), ("@config", ConfigIdValue(record.ConfigId)),
             ("@batch", (long)record.Batch), ("@ts", ToMs(record.Timestamp)), ("@status", DeviceStatus.Pending), ("@key", rootKey),
             ("@algorithm", record.KeyAlgorithm), ("@fingerprint", record.KmsKeyFingerprint), ("@apps", DeviceAppsJson.Encode(record.Apps)),
-            ("@station", record.Station), ("@recorded", ToMs(record.RecordedAt)));
+            ("@station", record.Station), ("@recorded", ToMs(record.RecordedAt)), ("@kcv", record.Kcv));
         return true;
     }
 
     /// <inheritdoc/>
     public async Task<DeviceRecord?> ConfirmDeviceAsync(uint nodeId, Guid requestId, DateTimeOffset confirmedAt, CancellationToken ct = default)
     {
-        // Only a pending record of this node changes; a repeat finds it confirmed and keeps the first confirmation time.
+        // Only a pending record of this node changes; a repeat finds it confirmed and keeps the first confirmation time,
+        // and a late repeat for a record replaced or abandoned since leaves it so (a newer truth is already recorded).
         var record = await WriteAsync(async tx =>
         {
-            await using var command = Command(tx.Connection!, tx,
-                "UPDATE device_records SET status = @confirmed, confirmed_at = @at WHERE request_id = @request AND node_id = @node AND status = @pending;\n" +
-                $"SELECT {RecordColumns} FROM device_records WHERE request_id = @request",
-                ("@confirmed", DeviceStatus.Confirmed), ("@at", ToMs(confirmedAt)), ("@request", RequestIdBytes(requestId)), ("@node", (long)nodeId),
-                ("@pending", DeviceStatus.Pending));
-            await using var reader = await command.ExecuteReaderAsync(ct);
-            return await reader.ReadAsync(ct) ? ReadRecord(reader) : null;
+            await ExecuteAsync(tx.Connection!, tx, LockNodeSql, ct, ("@node", (long)nodeId));
+            var found = await ReadRecordsAsync(tx, "request_id = @request", ct, ("@request", RequestIdBytes(requestId)));
+            if (found.Count == 0 || found[0].Record.NodeId != nodeId)
+                return null;
+            var (id, stored) = found[0];
+            if (stored.Status != DeviceStatus.Pending)
+                return stored;
+            await PromoteAsync(tx, nodeId, id, abandonNewer: false, confirmedAt, ct);
+            return (await ReadRecordsAsync(tx, "id = @id", ct, ("@id", id)))[0].Record;
         }, ct);
-        return record?.NodeId == nodeId ? record : null;
+        return record;
+    }
+
+    /// <inheritdoc/>
+    public Task<DeviceResolution> ResolveDeviceAsync(uint nodeId, string? kcv, DateTimeOffset resolvedAt, CancellationToken ct = default)
+    {
+        string? wanted = kcv?.ToUpperInvariant();
+        string node = $"Node 0x{nodeId:X8}";
+        return WriteAsync(async tx =>
+        {
+            // Read the live records under the node's lock; an unrecorded node gets no row (nothing to lock or settle).
+            var live = await ReadRecordsAsync(tx, "node_id = @node AND status IN (@confirmed, @pending)", ct, ("@node", (long)nodeId),
+                ("@confirmed", DeviceStatus.Confirmed), ("@pending", DeviceStatus.Pending));
+            if (live.Count == 0)
+            {
+                bool known = (await ReadRecordsAsync(tx, "node_id = @node", ct, ("@node", (long)nodeId))).Count > 0;
+                return new DeviceResolution(nodeId, known ? DeviceResolveOutcome.NoMatch : DeviceResolveOutcome.NotRecorded, null, 0,
+                    known ? $"{node} has no current or pending record; nothing to settle." : $"{node} has never been recorded.");
+            }
+            await ExecuteAsync(tx.Connection!, tx, LockNodeSql, ct, ("@node", (long)nodeId));
+            live = await ReadRecordsAsync(tx, "node_id = @node AND status IN (@confirmed, @pending)", ct, ("@node", (long)nodeId),
+                ("@confirmed", DeviceStatus.Confirmed), ("@pending", DeviceStatus.Pending));
+            var current = live.FirstOrDefault(r => r.Record.Status == DeviceStatus.Confirmed);
+            var pending = live.Where(r => r.Record.Status == DeviceStatus.Pending).OrderByDescending(r => r.Id).ToList();
+
+            string outcome, message;
+            int abandoned = 0;
+            if (wanted is not null && current.Record?.Kcv == wanted)
+            {
+                abandoned = await AbandonPendingAsync(tx, nodeId, exceptId: null, resolvedAt, ct);
+                (outcome, message) = (DeviceResolveOutcome.Current, $"{node} holds the key of its current record {current.Record.RequestId}" +
+                    (abandoned > 0 ? $"; {abandoned} pending record(s) abandoned." : "."));
+            }
+            else if (wanted is not null && pending.FirstOrDefault(r => r.Record.Kcv == wanted) is { Record: not null } match)
+            {
+                abandoned = pending.Count - 1;
+                await PromoteAsync(tx, nodeId, match.Id, abandonNewer: true, resolvedAt, ct);
+                (outcome, message) = (DeviceResolveOutcome.Confirmed, $"{node} holds the key of pending record {match.Record.RequestId}, now confirmed" +
+                    (abandoned > 0 ? $"; {abandoned} other pending record(s) abandoned." : "."));
+            }
+            else if (wanted is null)
+            {
+                abandoned = await AbandonPendingAsync(tx, nodeId, exceptId: null, resolvedAt, ct);
+                (outcome, message) = (DeviceResolveOutcome.NoKey, $"{node} holds no root key" +
+                    (abandoned > 0 ? $"; {abandoned} pending record(s) abandoned" : "") +
+                    (current.Record is null ? "." : $"; its current record {current.Record.RequestId} is kept."));
+            }
+            else
+            {
+                (outcome, message) = (DeviceResolveOutcome.NoMatch,
+                    $"{node} holds a root key with check value {wanted}, which matches none of its records; nothing was changed. " +
+                    "Provision the device again so that the server knows its key.");
+            }
+            var after = await ReadRecordsAsync(tx, "node_id = @node AND status = @confirmed", ct, ("@node", (long)nodeId), ("@confirmed", DeviceStatus.Confirmed));
+            return new DeviceResolution(nodeId, outcome, after.Count == 0 ? null : after[0].Record, abandoned, message);
+        }, ct);
+    }
+
+    /// <summary>
+    /// Makes record <paramref name="id"/> the node's current one: the previous current record becomes replaced, the
+    /// older pending ones (all other pending ones with <paramref name="abandonNewer"/>) abandoned. The node row is locked.
+    /// </summary>
+    private async Task PromoteAsync(DbTransaction tx, uint nodeId, long id, bool abandonNewer, DateTimeOffset at, CancellationToken ct)
+    {
+        await ExecuteAsync(tx.Connection!, tx,
+            "UPDATE device_records SET status = @replaced, replaced_at = @at WHERE node_id = @node AND status = @confirmed;\n" +
+            $"UPDATE device_records SET status = @abandoned, replaced_at = @at WHERE node_id = @node AND status = @pending AND {(abandonNewer ? "id <> @id" : "id < @id")};\n" +
+            "UPDATE device_records SET status = @confirmed, confirmed_at = @at WHERE id = @id;\n" +
+            "UPDATE nodes SET current_record_id = @id WHERE node_id = @node",
+            ct, ("@replaced", DeviceStatus.Replaced), ("@abandoned", DeviceStatus.Abandoned), ("@confirmed", DeviceStatus.Confirmed),
+            ("@pending", DeviceStatus.Pending), ("@at", ToMs(at)), ("@node", (long)nodeId), ("@id", id));
+    }
+
+    private static Task<int> AbandonPendingAsync(DbTransaction tx, uint nodeId, long? exceptId, DateTimeOffset at, CancellationToken ct) =>
+        ExecuteAsync(tx.Connection!, tx,
+            "UPDATE device_records SET status = @abandoned, replaced_at = @at WHERE node_id = @node AND status = @pending" +
+            (exceptId is null ? "" : " AND id <> @id"),
+            ct, ("@abandoned", DeviceStatus.Abandoned), ("@pending", DeviceStatus.Pending), ("@at", ToMs(at)), ("@node", (long)nodeId),
+            ("@id", exceptId));
+
+    /// <summary>Records (with their row IDs) matching a condition, read inside the write transaction.</summary>
+    private async Task<List<(long Id, DeviceRecord Record)>> ReadRecordsAsync(DbTransaction tx, string where, CancellationToken ct,
+        params (string Name, object? Value)[] args)
+    {
+        await using var command = Command(tx.Connection!, tx, $"SELECT {RecordColumns}, id FROM device_records WHERE {where} ORDER BY id", args);
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        var rows = new List<(long, DeviceRecord)>();
+        while (await reader.ReadAsync(ct))
+            rows.Add((reader.GetInt64(15), ReadRecord(reader)));
+        return rows;
     }
 
     /// <inheritdoc/>
@@ -90,6 +181,28 @@ public abstract partial class SqlProvStore
         var records = await QueryAsync($"SELECT {RecordColumns} FROM device_records WHERE node_id = @node ORDER BY id DESC", ReadRecord, ct,
             ("@node", (long)nodeId));
         return records.Count == 0 ? null : new DeviceHistory(nodeId, records.FirstOrDefault(r => r.IsCurrent), records);
+    }
+
+    /// <inheritdoc/>
+    public async Task<IReadOnlyList<DeviceHistory>> ListDevicesAsync(bool unresolvedOnly, uint? after, int limit, CancellationToken ct = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
+        // The page's nodes first (an index range in node order), then their records in one query.
+        var nodes = await QueryAsync(
+            (unresolvedOnly
+                ? "SELECT DISTINCT node_id FROM device_records WHERE status = @pending AND node_id > @after"
+                : "SELECT node_id FROM nodes WHERE node_id > @after") + " ORDER BY node_id LIMIT @limit",
+            r => GetUInt32(r, 0), ct, ("@pending", DeviceStatus.Pending), ("@after", after is { } a ? (long)a : -1L), ("@limit", limit));
+        if (nodes.Count == 0)
+            return [];
+        var args = nodes.Select((n, i) => ($"@n{i}", (object?)(long)n)).ToArray();
+        var records = await QueryAsync(
+            $"SELECT {RecordColumns} FROM device_records WHERE node_id IN ({string.Join(", ", args.Select(a => a.Item1))}) ORDER BY node_id, id DESC",
+            ReadRecord, ct, args);
+        return records.GroupBy(r => r.NodeId)
+            .Select(g => new DeviceHistory(g.Key, g.FirstOrDefault(r => r.IsCurrent), g.ToList()))
+            .OrderBy(h => h.NodeId)
+            .ToList();
     }
 
     private async Task<DeviceRecord?> FindRecordAsync(Guid requestId, CancellationToken ct)
@@ -102,15 +215,15 @@ public abstract partial class SqlProvStore
     private DeviceRecord ReadRecord(DbDataReader r) => new(
         new Guid(r.GetFieldValue<byte[]>(0), bigEndian: true), GetUInt32(r, 1), GetConfigId(r, 2), GetUInt32(r, 3), FromMs(r.GetInt64(4)),
         r.GetString(5), Convert.ToBase64String(r.GetFieldValue<byte[]>(6)), r.GetString(7), r.GetString(8),
-        DeviceAppsJson.Decode(GetNullableString(r, 9)), r.IsDBNull(13), FromMs(r.GetInt64(11)), FromMs(r, 12), FromMs(r, 13),
-        GetNullableString(r, 10));
+        DeviceAppsJson.Decode(GetNullableString(r, 9)), r.GetString(5) == DeviceStatus.Confirmed, FromMs(r.GetInt64(11)), FromMs(r, 12),
+        FromMs(r, 13), GetNullableString(r, 10), GetNullableString(r, 14));
 
     /// <summary>Whether a stored record carries what a new request would record (status and times aside).</summary>
     private static bool SameContent(DeviceRecord stored, DeviceRecord wanted) =>
         stored.NodeId == wanted.NodeId && stored.ConfigId == wanted.ConfigId && stored.Batch == wanted.Batch &&
         stored.Timestamp == wanted.Timestamp && stored.EncryptedRootKey == wanted.EncryptedRootKey &&
         stored.KeyAlgorithm == wanted.KeyAlgorithm && stored.KmsKeyFingerprint == wanted.KmsKeyFingerprint &&
-        stored.Station == wanted.Station && DeviceAppsJson.Encode(stored.Apps) == DeviceAppsJson.Encode(wanted.Apps);
+        stored.Station == wanted.Station && stored.Kcv == wanted.Kcv && DeviceAppsJson.Encode(stored.Apps) == DeviceAppsJson.Encode(wanted.Apps);
 
     /// <summary>Request IDs are stored as 16 bytes in RFC 4122 order, so HEX() in SQL reads as the GUID.</summary>
     private static byte[] RequestIdBytes(Guid requestId) => requestId.ToByteArray(bigEndian: true);

@@ -10,16 +10,21 @@ namespace Provisioning.Server.Store;
 public abstract partial class SqlProvStore
 {
     private const string ExportColumns =
-        "id, config_id, batch, node_id, from_ts, to_ts, include_pending, status, count, size, sha256, started, completed, requested_by";
+        "id, config_id, batch, node_id, from_ts, to_ts, include_pending, status, count, size, sha256, started, completed, requested_by, unresolved";
 
     /// <inheritdoc/>
-    public async IAsyncEnumerable<ExportedDevice> ReadExportAsync(ExportQuery query, [EnumeratorCancellation] CancellationToken ct = default)
+    public async IAsyncEnumerable<ExportedDevice> ReadExportAsync(ExportQuery query, ExportTally? tally = null,
+        [EnumeratorCancellation] CancellationToken ct = default)
     {
-        var args = new List<(string, object?)> { ("@config", ConfigIdValue(query.ConfigId)) };
-        // Both engines cluster device_records by (config_id, node_id), so this reads one range in order: no sort, no lookups.
+        var args = new List<(string, object?)>
+        {
+            ("@config", ConfigIdValue(query.ConfigId)), ("@confirmed", DeviceStatus.Confirmed), ("@pending", DeviceStatus.Pending),
+        };
+        // Both engines cluster device_records by (config_id, node_id, id), so this reads one range in order: no sort, no
+        // lookups. A node's live records (its confirmed one and any pending ones, which are always newer) arrive together.
         var sql = new StringBuilder(
             "SELECT node_id, config_id, batch, ts, status, encrypted_root_key, key_algorithm, kms_fingerprint, apps " +
-            "FROM device_records WHERE config_id = @config AND replaced_at IS NULL");
+            "FROM device_records WHERE config_id = @config AND status IN (@confirmed, @pending)");
         AppendRanges(sql, args, "batch", "@b", query.Batches);
         AppendRanges(sql, args, "node_id", "@n", query.NodeIds);
         if (query.From is { } from)
@@ -32,23 +37,39 @@ public abstract partial class SqlProvStore
             sql.Append(" AND ts <= @to");
             args.Add(("@to", ToMs(to)));
         }
-        if (!query.IncludePending)
-        {
-            sql.Append(" AND status = @confirmed");
-            args.Add(("@confirmed", DeviceStatus.Confirmed));
-        }
-        sql.Append(" ORDER BY node_id");
+        sql.Append(" ORDER BY node_id, id");
 
         await using var connection = await OpenReadAsync(ct);
         await using var command = Command(connection, null, sql.ToString(), args.ToArray());
         command.CommandTimeout = 0; // a million rows to a slow client may take long; the caller cancels instead
         await using var reader = await command.ExecuteReaderAsync(ct);
+        // One node's rows at a time: its confirmed record and its newest pending one; the node is written when the next begins.
+        uint? node = null;
+        ExportedDevice? confirmed = null, pending = null;
         while (await reader.ReadAsync(ct))
         {
-            yield return new ExportedDevice(GetUInt32(reader, 0), GetConfigId(reader, 1), GetUInt32(reader, 2), FromMs(reader.GetInt64(3)),
+            uint nodeId = GetUInt32(reader, 0);
+            if (nodeId != node)
+            {
+                if (Choose(confirmed, pending, query.IncludePending, tally) is { } device)
+                    yield return device;
+                (node, confirmed, pending) = (nodeId, null, null);
+            }
+            var row = new ExportedDevice(nodeId, GetConfigId(reader, 1), GetUInt32(reader, 2), FromMs(reader.GetInt64(3)),
                 reader.GetString(4), reader.GetFieldValue<byte[]>(5), reader.GetString(6), reader.GetString(7),
                 DeviceAppsJson.Decode(GetNullableString(reader, 8)));
+            if (row.Status == DeviceStatus.Pending) pending = row; else confirmed = row;
         }
+        if (Choose(confirmed, pending, query.IncludePending, tally) is { } last)
+            yield return last;
+    }
+
+    /// <summary>The export rule for one node (docs/export-format.md): its confirmed record, or with IncludePending its newest pending one.</summary>
+    private static ExportedDevice? Choose(ExportedDevice? confirmed, ExportedDevice? pending, bool includePending, ExportTally? tally)
+    {
+        if (pending is not null && tally is not null)
+            tally.UnresolvedNodes++;
+        return includePending && pending is not null ? pending : confirmed;
     }
 
     /// <summary>Appends "AND (col BETWEEN a AND b OR …)" for a range list, merged first; nothing for an empty list.</summary>
@@ -96,13 +117,15 @@ public abstract partial class SqlProvStore
             ("@by", requestedBy)), ct);
 
     /// <inheritdoc/>
-    public async Task FinishExportAsync(long exportId, string status, long count, long size, string? sha256, DateTimeOffset completed, CancellationToken ct = default)
+    public async Task FinishExportAsync(long exportId, string status, long count, long size, string? sha256, DateTimeOffset completed, long unresolved = 0,
+        CancellationToken ct = default)
     {
         if (status != ExportStatus.Complete && status != ExportStatus.Failed)
             throw new ArgumentException($"An export ends as '{ExportStatus.Complete}' or '{ExportStatus.Failed}', not '{status}'.", nameof(status));
         var updated = await WriteAsync(tx => ExecuteAsync(tx.Connection!, tx,
-            "UPDATE exports SET status = @status, count = @count, size = @size, sha256 = @sha, completed = @completed WHERE id = @id", ct,
-            ("@status", status), ("@count", count), ("@size", size), ("@sha", sha256), ("@completed", ToMs(completed)), ("@id", exportId)), ct);
+            "UPDATE exports SET status = @status, count = @count, size = @size, sha256 = @sha, completed = @completed, unresolved = @unresolved WHERE id = @id", ct,
+            ("@status", status), ("@count", count), ("@size", size), ("@sha", sha256), ("@completed", ToMs(completed)), ("@unresolved", unresolved),
+            ("@id", exportId)), ct);
         if (updated == 0)
             throw new InvalidOperationException($"Export {exportId} is not in the export history, so it cannot be finished.");
     }
@@ -122,5 +145,6 @@ public abstract partial class SqlProvStore
 
     private ExportReceipt ReadReceipt(DbDataReader r) => new(
         r.GetInt64(0), GetConfigId(r, 1), GetNullableString(r, 2), GetNullableString(r, 3), FromMs(r, 4), FromMs(r, 5), r.GetBoolean(6),
-        r.GetString(7), r.GetInt64(8), r.GetInt64(9), GetNullableString(r, 10), FromMs(r.GetInt64(11)), FromMs(r, 12), GetNullableString(r, 13));
+        r.GetString(7), r.GetInt64(8), r.GetInt64(9), GetNullableString(r, 10), FromMs(r.GetInt64(11)), FromMs(r, 12), GetNullableString(r, 13),
+        r.GetInt64(14));
 }

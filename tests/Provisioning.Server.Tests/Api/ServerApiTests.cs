@@ -1,3 +1,4 @@
+using Provisioning.Core.Crypto;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
@@ -220,8 +221,8 @@ public sealed class ServerApiTests : IDisposable
 
         async Task<(HttpResponseMessage Response, Guid Id, DeviceRecordRequest Body)> Record(uint node, uint batch, Guid? id = null, DeviceRecordRequest? body = null)
         {
-            body ??= new DeviceRecordRequest(69, batch, DateTimeOffset.UtcNow, _network.EncryptedRootKey(out _), "RSA-OAEP-SHA256", _network.KmsFingerprint,
-                [new DeviceApp("emcm", "0011aabb", "cafe", null)], null);
+            body ??= new DeviceRecordRequest(69, batch, DateTimeOffset.UtcNow, _network.EncryptedRootKey(out var rootKey), "RSA-OAEP-SHA256", _network.KmsFingerprint,
+                [new DeviceApp("emcm", "0011aabb", "cafe", null)], null, GatewayKeys.CheckValue(rootKey));
             var requestId = id ?? Guid.NewGuid();
             var response = await station.PutAsJsonAsync($"{ApiRoutes.Devices}/0x{node:X}/records/{requestId}", body, ApiJson.Options);
             return (response, requestId, body);
@@ -299,6 +300,13 @@ public sealed class ServerApiTests : IDisposable
         Assert.Equal(HttpStatusCode.BadRequest, wrongKms.StatusCode);
         var shortKey = (await Record(0x50, 1, body: body with { EncryptedRootKey = Convert.ToBase64String(new byte[16]) })).Response;
         Assert.Equal("BadDeviceRecord", (await Problem(shortKey)).ErrorId);
+        // Without its key check value a record could never be settled from what the node reports: refused too.
+        foreach (var kcv in new[] { null, "", "12345", "1234567", "ZZZZZZ" })
+        {
+            var refused = (await Record(0x50, 1, body: body with { Kcv = kcv })).Response;
+            Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+            Assert.Contains("kcv", (await Problem(refused)).Detail);
+        }
     }
 
     [Theory, MemberData(nameof(Engines.All), MemberType = typeof(Engines))]

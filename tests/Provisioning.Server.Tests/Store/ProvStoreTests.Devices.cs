@@ -18,15 +18,20 @@ public abstract partial class ProvStoreTests
 
         Assert.True(created);
         Assert.Equal(new DeviceRecord(requestId, Node, ConfigA, 1000, T0.AddTicks(10_000), DeviceStatus.Pending, request.EncryptedRootKey,
-            KeyAlgorithm, KmsFingerprint, request.Apps!, true, T0.AddSeconds(1), null, null, "line1/COM3"), record with { Apps = request.Apps! });
+            KeyAlgorithm, KmsFingerprint, request.Apps!, false, T0.AddSeconds(1), null, null, "line1/COM3", Kcv(1)), record with { Apps = request.Apps! });
         Assert.Equal(request.Apps, record.Apps);
 
+        // Pending is not current: the node has no exportable key until the record is confirmed.
         var history = await Store.GetDeviceAsync(Node);
-        Assert.Equal(DeviceStatus.Pending, history!.Current!.Status);
-        Assert.Equal(request.Apps, history.Current.Apps);
+        Assert.Null(history!.Current);
+        Assert.True(history.Unresolved);
+        Assert.Equal(request.Apps, Assert.Single(history.Records).Apps);
 
         var confirmed = await Store.ConfirmDeviceAsync(Node, requestId, T0.AddSeconds(2));
-        Assert.Equal((DeviceStatus.Confirmed, (DateTimeOffset?)T0.AddSeconds(2)), (confirmed!.Status, confirmed.ConfirmedAt));
+        Assert.Equal((DeviceStatus.Confirmed, (DateTimeOffset?)T0.AddSeconds(2), true), (confirmed!.Status, confirmed.ConfirmedAt, confirmed.IsCurrent));
+        history = await Store.GetDeviceAsync(Node);
+        Assert.Equal(requestId, history!.Current!.RequestId);
+        Assert.False(history.Unresolved);
         // Confirming again changes nothing; the wrong node or an unknown request finds nothing.
         Assert.Equal(T0.AddSeconds(2), (await Store.ConfirmDeviceAsync(Node, requestId, T0.AddMinutes(9)))!.ConfirmedAt);
         Assert.Null(await Store.ConfirmDeviceAsync(Node + 1, requestId, T0));
@@ -91,7 +96,8 @@ public abstract partial class ProvStoreTests
         Assert.Equal([second.RequestId, first.RequestId], history.Records.Select(r => r.RequestId));
         var old = history.Records[1];
         Assert.False(old.IsCurrent);
-        Assert.Equal(T0.AddMinutes(10), old.ReplacedAt);
+        Assert.Equal(DeviceStatus.Replaced, old.Status);
+        Assert.Equal(second.ConfirmedAt, old.ReplacedAt); // replaced when the new key was confirmed, not when it was recorded
         Assert.Equal(Convert.ToBase64String(RootKey(1)), old.EncryptedRootKey);
         Assert.True(history.Records[0].IsCurrent);
     }
@@ -131,17 +137,27 @@ public abstract partial class ProvStoreTests
     }
 
     [StoreFact]
-    public async Task Simultaneous_reprovisioning_of_one_node_leaves_one_current_record_and_the_rest_as_history()
+    public async Task Simultaneous_reprovisioning_of_one_node_keeps_every_record_pending_until_one_is_confirmed()
     {
         await Task.WhenAll(Enumerable.Range(0, 10).Select(i => Task.Run(() =>
             Store.RecordDeviceAsync(Node, Guid.NewGuid(), Device(ConfigA, keyMarker: (byte)i), T0.AddSeconds(i)))));
 
         var history = await Store.GetDeviceAsync(Node);
         Assert.Equal(10, history!.Records.Count);
-        Assert.Single(history.Records, r => r.IsCurrent);
-        Assert.Equal(history.Records[0], history.Current); // the last one written is current
-        Assert.All(history.Records.Skip(1), r => Assert.NotNull(r.ReplacedAt));
-        Assert.Single(await ExportAsync(Query(ConfigA, includePending: true)));
+        Assert.Null(history.Current);
+        Assert.All(history.Records, r => Assert.Equal((DeviceStatus.Pending, (DateTimeOffset?)null), (r.Status, r.ReplacedAt)));
+        Assert.Empty(await ExportAsync(Query(ConfigA)));
+        // With pending records asked for, the node appears once, with the newest one written.
+        var exported = Assert.Single(await ExportAsync(Query(ConfigA, includePending: true)));
+        Assert.Equal(history.Records[0].EncryptedRootKey, Convert.ToBase64String(exported.EncryptedRootKey));
+
+        // Confirming one makes it current; the older pending ones are abandoned, the newer ones stay pending.
+        var chosen = history.Records[4];
+        await Store.ConfirmDeviceAsync(Node, chosen.RequestId, T0.AddMinutes(1));
+        history = await Store.GetDeviceAsync(Node);
+        Assert.Equal(chosen.RequestId, history!.Current!.RequestId);
+        Assert.Equal(Enumerable.Repeat(DeviceStatus.Pending, 4).Append(DeviceStatus.Confirmed).Concat(Enumerable.Repeat(DeviceStatus.Abandoned, 5)),
+            history.Records.Select(r => r.Status));
     }
 
     [StoreFact]

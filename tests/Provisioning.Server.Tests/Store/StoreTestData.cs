@@ -41,7 +41,10 @@ internal static class StoreTestData
     public static DeviceRecordRequest Device(ulong configId, uint batch = 1000, DateTimeOffset? timestamp = null, byte keyMarker = 1,
         IReadOnlyList<DeviceApp>? apps = null, string? station = "line1/COM3") =>
         new(configId, batch, timestamp ?? T0, Convert.ToBase64String(RootKey(keyMarker)), KeyAlgorithm, KmsFingerprint,
-            apps ?? [new DeviceApp("meter", "0a0b0c0d", "c0ffee", null), new DeviceApp("valve", null, null, "ff")], station);
+            apps ?? [new DeviceApp("meter", "0a0b0c0d", "c0ffee", null), new DeviceApp("valve", null, null, "ff")], station, Kcv(keyMarker));
+
+    /// <summary>The key check value standing for key <paramref name="keyMarker"/> (the store only compares them).</summary>
+    public static string Kcv(byte keyMarker) => $"{keyMarker:X2}C0DE";
 
     public static ExportQuery Query(ulong configId, UIntRange[]? batches = null, UIntRange[]? nodes = null, DateTimeOffset? from = null,
         DateTimeOffset? to = null, bool includePending = false) =>

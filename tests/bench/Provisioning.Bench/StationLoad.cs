@@ -96,11 +96,14 @@ internal sealed class StationLoad : IDisposable
             Used(client, Environment.ProcessId), Used(server, _serverPid), Used(database, _databasePid));
     }
 
+    /// <summary>A key check value per device (the bench's keys are random; the server only checks the form).</summary>
+    private static string KcvOf(long index) => (index & 0xFFFFFF).ToString("X6", System.Globalization.CultureInfo.InvariantCulture);
+
     private async Task<(long, long)> RecordAsync(HttpClient station, int number, long index)
     {
         var device = new SeedDevice(index, Random.Shared);
         var body = new DeviceRecordRequest(_configId, device.Batch, DateTimeOffset.UtcNow, _encryptedKeys[index % _encryptedKeys.Length],
-            "RSA-OAEP-SHA256", _fingerprint, device.Apps(), $"bench station {number + 1}, port ttyUSB{index % 8}");
+            "RSA-OAEP-SHA256", _fingerprint, device.Apps(), $"bench station {number + 1}, port ttyUSB{index % 8}", KcvOf(index));
         string record = $"{ApiRoutes.Devices}/{device.NodeId}/records/{Guid.NewGuid()}";
         long start = Stopwatch.GetTimestamp();
         using (var put = await station.PutAsync(record, BenchHttp.Json(body)))

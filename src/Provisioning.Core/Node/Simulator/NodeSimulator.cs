@@ -125,6 +125,26 @@ public sealed class NodeSimulator : IAsyncDisposable
     /// <summary>The last error that ended a connection (e.g. port closed), for diagnostics; null when none.</summary>
     public string? LastError => Volatile.Read(ref _lastError);
 
+    /// <summary>
+    /// True once a request of the <see cref="NodeFaults.HoldAt"/> type arrived: the node did not process it and stays silent
+    /// (a station is stopped between two steps) until <see cref="Release"/>.
+    /// </summary>
+    public bool Held => Volatile.Read(ref _hold) == HoldHeld;
+
+    /// <summary>Ends a hold: the node answers again from the next request on, and does not hold again.</summary>
+    public void Release() => Volatile.Write(ref _hold, HoldReleased);
+
+    private const int HoldArmed = 0, HoldHeld = 1, HoldReleased = 2;
+    private int _hold;
+
+    /// <summary>Whether this request is swallowed by the HoldAt fault (and the node goes silent).</summary>
+    private bool Holds(byte type)
+    {
+        if (Options.Faults.HoldAt is not { } at) return false;
+        if ((byte)at == type) Interlocked.CompareExchange(ref _hold, HoldHeld, HoldArmed);
+        return Volatile.Read(ref _hold) == HoldHeld;
+    }
+
     /// <summary>Stops serving and closes the port; the state file stays.</summary>
     public async Task StopAsync()
     {
@@ -288,7 +308,7 @@ public sealed class NodeSimulator : IAsyncDisposable
             while (_decoder.TryRead(out var request))
             {
                 // Only requests are answered; a silent node reads everything and says nothing.
-                if ((request.Type & 0x80) != 0 || simulator.Options.Faults.Silent) continue;
+                if ((request.Type & 0x80) != 0 || simulator.Options.Faults.Silent || simulator.Holds(request.Type)) continue;
                 int length = simulator._node.Handle(request.Type, request.Payload.Span, _response, out byte type);
                 int frame = NodeFrame.Encode(type, request.Seq, _response.AsSpan(0, length), _frame);
                 _line.ResetWrittenCount();

@@ -63,4 +63,10 @@ public sealed record NodeFaults
 
     /// <summary>Answer nothing at all (a dead device on the port).</summary>
     public bool Silent { get; init; }
+
+    /// <summary>
+    /// Stop at a step boundary: when the first request of this type arrives, the node does not process it, sets
+    /// <see cref="NodeSimulator.Held"/> and answers nothing until <see cref="NodeSimulator.Release"/>; null: never.
+    /// </summary>
+    public NodeMessageType? HoldAt { get; init; }
 }

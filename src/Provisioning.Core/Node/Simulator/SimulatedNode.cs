@@ -93,7 +93,10 @@ internal sealed class SimulatedNode
         foreach (var slot in _keys.Keys) keys |= (NodeKeySlots)(1 << ((int)slot - 1));
         return new NodeInfo(_options.ProtocolVersion, _flash.NodeId, _options.NodeType, _options.HardwareType, _flash.FirmwareVersion,
             Digest(_flash.FirmwareSha256), _options.Calibration, CalibrationVersion, _options.ConfigCapacity,
-            Digest(_flash.FieldConfigSha256), Digest(_flash.FactoryConfigSha256), _flash.Locks, keys, MaxChunk, Window);
+            Digest(_flash.FieldConfigSha256), Digest(_flash.FactoryConfigSha256), _flash.Locks, keys, MaxChunk, Window)
+        {
+            RootKeyCheckValue = _keys.TryGetValue(NodeKeySlot.Root, out var root) ? GatewayKeys.CheckValueBytes(root) : null,
+        };
     }
 
     private uint Begin(ImageBegin begin)
