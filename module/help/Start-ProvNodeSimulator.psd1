@@ -9,7 +9,7 @@ What is written to the node is kept in the state file (-StatePath, JSON, readabl
 
 With -Pace both directions run no faster than -BaudRate (10 bits per byte), so firmware upload times are realistic; without it the simulator answers as fast as it can.
 
-Faults for rehearsing what the line meets: -RejectFirmware, -FailKeyVerification, -DropLinkAfterBytes (the link is closed like a pulled cable once that many bytes have arrived: on TCP the connection closes and the next one is served; a serial port stays closed, so the station sees silence), -CorruptEveryNthByte (flips a bit in every Nth byte the node sends), -Silent (answers nothing). A wrong hardware type or node type is rehearsed with -HardwareType and -NodeType, missing or corrupt calibration with -Calibration, a node speaking another protocol version with -ProtocolVersion.
+Faults for rehearsing what the line meets: -RejectFirmware, -FailKeyVerification, -DropLinkAfterBytes (the link is closed like a pulled cable once that many bytes have arrived: on TCP the connection closes and the next one is served; a serial port stays closed, so the station sees silence), -CorruptEveryNthByte (flips a bit in every Nth byte the node sends), -Silent (answers nothing), -HoldAt (stops at a step boundary: the first request of that type, e.g. KeyWrite, is not processed, the simulator's Held property turns true and the node answers nothing until its Release() method is called; a test then kills the station there). A wrong hardware type or node type is rehearsed with -HardwareType and -NodeType, missing or corrupt calibration with -Calibration, a node speaking another protocol version with -ProtocolVersion.
 
 The simulator runs on background tasks in this PowerShell process until Stop-ProvNodeSimulator or until PowerShell exits.
 '@
@@ -32,6 +32,7 @@ The simulator runs on background tasks in this PowerShell process until Stop-Pro
         DropLinkAfterBytes  = 'Fault: closes the link like a pulled cable once this many bytes have been received (counted over the simulator''s life, so it happens once).'
         CorruptEveryNthByte = 'Fault: flips one bit in every Nth byte the node sends.'
         Silent              = 'Fault: reads everything and answers nothing, like a dead device on the port.'
+        HoldAt              = 'Fault: stop at a step boundary. The first request of this type (GetInfo, ImageBegin, ImageChunk, ImageCommit, KeyWrite, KeyCheck, Lock, Reset) is not processed; Held turns true and the node answers nothing until Release() is called on the simulator.'
     }
     Defaults    = @{ NodeId = '1'; NodeType = 'micronode2'; HardwareType = 'rev-b'; FirmwareVersion = '1.0.0'; Wrapper = 'none'; BaudRate = '115200'; ConfigCapacity = '65536'; Calibration = 'Valid'; ProtocolVersion = '1' }
     Outputs     = @{ 'Provisioning.Core.Node.Simulator.NodeSimulator' = 'The running simulator: Endpoint (the port a station uses), Options, State (what the node holds), ByteCounts, LastError, and ReadKey(slot) for rehearsal checks. Pipe it to Stop-ProvNodeSimulator.' }
