@@ -142,14 +142,25 @@ public sealed class NodeFrameTests
     {
         var info = new NodeInfo(1, 0x80000001, "UNODE", "rev-b", "1.2.3.4", Enumerable.Range(0, 32).Select(i => (byte)i).ToArray(),
             CalibrationStatus.Valid, 3, 65536, new byte[32], Enumerable.Repeat((byte)0xEE, 32).ToArray(),
-            NodeLockFlags.FlashJtag, NodeKeySlots.Gateway | NodeKeySlots.Root, 4096, 4);
+            NodeLockFlags.FlashJtag, NodeKeySlots.Gateway | NodeKeySlots.Root, 4096, 4) { RootKeyCheckValue = [0x8A, 0x3F, 0x1C] };
         var buffer = new byte[NodeMessages.MaxInfoLength];
 
-        var read = NodeMessages.ReadInfo(buffer.AsSpan(0, NodeMessages.WriteInfo(info, buffer)));
+        int length = NodeMessages.WriteInfo(info, buffer);
+        var read = NodeMessages.ReadInfo(buffer.AsSpan(0, length));
 
-        Assert.Equal(info with { FirmwareDigest = read.FirmwareDigest, FieldConfigDigest = read.FieldConfigDigest, FactoryConfigDigest = read.FactoryConfigDigest }, read);
+        Assert.Equal(info with { FirmwareDigest = read.FirmwareDigest, FieldConfigDigest = read.FieldConfigDigest, FactoryConfigDigest = read.FactoryConfigDigest,
+            RootKeyCheckValue = read.RootKeyCheckValue }, read);
         Assert.Equal(info.FirmwareDigest, read.FirmwareDigest);
         Assert.Equal(info.FactoryConfigDigest, read.FactoryConfigDigest);
+        Assert.Equal("8A3F1C", Convert.ToHexString(read.RootKeyCheckValue!));
+
+        // Without a root key the field is zero and reads as none; an answer that ends before it (an older node) also reports none.
+        var keyless = info with { Keys = NodeKeySlots.Gateway, RootKeyCheckValue = null };
+        int keylessLength = NodeMessages.WriteInfo(keyless, buffer);
+        Assert.Equal(new byte[3], buffer.AsSpan(keylessLength - 3, 3).ToArray());
+        Assert.Null(NodeMessages.ReadInfo(buffer.AsSpan(0, keylessLength)).RootKeyCheckValue);
+        NodeMessages.WriteInfo(info, buffer);
+        Assert.Null(NodeMessages.ReadInfo(buffer.AsSpan(0, length - 3)).RootKeyCheckValue);
     }
 
     [Fact]
