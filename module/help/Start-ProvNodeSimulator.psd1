@@ -28,7 +28,7 @@ The simulator runs on background tasks in this PowerShell process until Stop-Pro
         Calibration         = 'Calibration state reported: Valid, Missing or Corrupt.'
         ProtocolVersion     = 'Node protocol version reported. Stations speak version 1; another value rehearses a node they cannot provision (code 39).'
         RejectFirmware      = 'Fault: refuses every firmware image at commit (ImageRejected); nothing is activated.'
-        FailKeyVerification = 'Fault: reports wrong key check values, so key verification fails.'
+        FailKeyVerification = 'Fault: reports wrong key check values (in KeyCheck and in GetInfo), so key verification fails and a later contact cannot settle the record.'
         DropLinkAfterBytes  = 'Fault: closes the link like a pulled cable once this many bytes have been received (counted over the simulator''s life, so it happens once).'
         CorruptEveryNthByte = 'Fault: flips one bit in every Nth byte the node sends.'
         Silent              = 'Fault: reads everything and answers nothing, like a dead device on the port.'

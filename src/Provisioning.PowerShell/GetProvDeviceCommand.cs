@@ -32,12 +32,7 @@ public sealed class GetProvDeviceCommand : ProvServerCmdlet
                     var device = new ProvDevice(Await(Client.GetDeviceHistoryAsync(id, Cancellation)));
                     if (!Unresolved || device.Unresolved) WriteObject(device);
                 }
-                catch (ProvServerException e) when (e.Status == 404)
-                {
-                    WriteError(Error(new ItemNotFoundException($"Node 0x{id:X8} has never been recorded on {Connection}."), "NodeNotFound",
-                        ErrorCategory.ObjectNotFound, id));
-                }
-                catch (ProvServerException e) { WriteError(ServerError(e, id)); }
+                catch (ProvServerException e) { WriteError(ServerError(e, id)); } // e.g. NodeNotFound: one node unknown, the others still listed
             }
             return;
         }

@@ -310,6 +310,47 @@ public sealed class ServerApiTests : IDisposable
     }
 
     [Theory, MemberData(nameof(Engines.All), MemberType = typeof(Engines))]
+    public async Task A_station_reports_the_node_key_check_value_and_the_server_settles_the_pending_record(string engine)
+    {
+        await using var server = await Start(engine);
+        await Import(server, _network.Package(69));
+        var station = server.Client(await StationToken(server, "line 4"));
+        async Task<(Guid Id, string Kcv)> Record(uint node, bool confirm)
+        {
+            var body = new DeviceRecordRequest(69, 1, DateTimeOffset.UtcNow, _network.EncryptedRootKey(out var rootKey), "RSA-OAEP-SHA256",
+                _network.KmsFingerprint, null, null, GatewayKeys.CheckValue(rootKey));
+            var id = Guid.NewGuid();
+            Assert.Equal(HttpStatusCode.Created, (await station.PutAsJsonAsync($"{ApiRoutes.Devices}/{node}/records/{id}", body, ApiJson.Options)).StatusCode);
+            if (confirm)
+                Assert.Equal(HttpStatusCode.OK, (await station.PostAsync($"{ApiRoutes.Devices}/{node}/records/{id}/confirm", null)).StatusCode);
+            return (id, body.Kcv!);
+        }
+        Task<HttpResponseMessage> Resolve(uint node, string? kcv) =>
+            station.PostAsJsonAsync($"{ApiRoutes.Devices}/0x{node:X}/resolve", new DeviceResolveRequest(kcv), ApiJson.Options);
+
+        await Record(0x90, confirm: true);
+        var (written, kcv) = await Record(0x90, confirm: false);
+        await Record(0x91, confirm: false);
+        var listed = await Json<List<DeviceHistory>>(await server.Admin.GetAsync($"{ApiRoutes.Devices}?unresolved=true"));
+        Assert.Equal(new uint[] { 0x90, 0x91 }, listed.Select(d => d.NodeId));
+        Assert.All(listed, d => Assert.True(d.Unresolved));
+
+        var settled = await Json<DeviceResolution>(await Resolve(0x90, kcv.ToLowerInvariant()));
+        Assert.Equal((DeviceResolveOutcome.Confirmed, written), (settled.Outcome, settled.Current!.RequestId));
+        var none = await Json<DeviceResolution>(await Resolve(0x91, null));
+        Assert.Equal((DeviceResolveOutcome.NoKey, 1), (none.Outcome, none.Abandoned));
+        Assert.Equal(DeviceResolveOutcome.NotRecorded, (await Json<DeviceResolution>(await Resolve(0x92, "ABCDEF"))).Outcome);
+        Assert.Empty(await Json<List<DeviceHistory>>(await server.Admin.GetAsync($"{ApiRoutes.Devices}?unresolved=true")));
+
+        // Paging in node order; refusals.
+        var page = await Json<List<DeviceHistory>>(await server.Admin.GetAsync($"{ApiRoutes.Devices}?limit=1&after=0x90"));
+        Assert.Equal(0x91u, Assert.Single(page).NodeId);
+        Assert.Equal("BadKcv", (await Problem(await Resolve(0x90, "12345G"))).ErrorId);
+        Assert.Equal("BadLimit", (await Problem(await server.Admin.GetAsync($"{ApiRoutes.Devices}?limit=1001"))).ErrorId);
+        Assert.Equal(HttpStatusCode.Forbidden, (await station.GetAsync(ApiRoutes.Devices)).StatusCode);
+    }
+
+    [Theory, MemberData(nameof(Engines.All), MemberType = typeof(Engines))]
     public async Task A_cut_upload_imports_nothing_and_the_next_import_works(string engine)
     {
         await using var server = await Start(engine);

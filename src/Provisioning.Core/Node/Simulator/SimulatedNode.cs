@@ -95,7 +95,7 @@ internal sealed class SimulatedNode
             Digest(_flash.FirmwareSha256), _options.Calibration, CalibrationVersion, _options.ConfigCapacity,
             Digest(_flash.FieldConfigSha256), Digest(_flash.FactoryConfigSha256), _flash.Locks, keys, MaxChunk, Window)
         {
-            RootKeyCheckValue = _keys.TryGetValue(NodeKeySlot.Root, out var root) ? GatewayKeys.CheckValueBytes(root) : null,
+            RootKeyCheckValue = _keys.TryGetValue(NodeKeySlot.Root, out var root) ? CheckValue(root) : null,
         };
     }
 
@@ -195,13 +195,17 @@ internal sealed class SimulatedNode
     {
         var values = new List<(NodeKeySlot, byte[])>();
         foreach (var (slot, key) in _keys.OrderBy(k => k.Key))
-        {
-            byte[] kcv = GatewayKeys.CheckValueBytes(key);
-            if (_options.Faults.FailKeyVerification)
-                for (int i = 0; i < kcv.Length; i++) kcv[i] ^= 0xFF;
-            values.Add((slot, kcv));
-        }
+            values.Add((slot, CheckValue(key)));
         return values;
+    }
+
+    /// <summary>A key's check value as this node reports it (KeyCheck and GetInfo alike): wrong under the FailKeyVerification fault.</summary>
+    private byte[] CheckValue(byte[] key)
+    {
+        byte[] kcv = GatewayKeys.CheckValueBytes(key);
+        if (_options.Faults.FailKeyVerification)
+            for (int i = 0; i < kcv.Length; i++) kcv[i] ^= 0xFF;
+        return kcv;
     }
 
     private int Lock(byte flags)
