@@ -5,7 +5,7 @@ Asks the server for the device records of one configuration and saves the key fi
 
 The file is written to <Path>.partial while its SHA-256 is computed, then compared with the server's receipt for the export (size and SHA-256); only a file that matches is moved to -Path. Any failure leaves nothing at -Path. The result is the receipt: export ID, config ID, number of devices, size, SHA-256, path and filters. The server keeps every receipt in its export history.
 
--To given as a date without a time (midnight) means the end of that day, so -From 2024-05-01 -To 2024-05-31 covers all of May. Times are local unless they carry an offset. Only confirmed records are exported unless -IncludePending is given. An existing file is refused unless -Force is given. Export-ProvKeys is an alias.
+-To given as a date without a time (midnight) means the end of that day, so -From 2024-05-01 -To 2024-05-31 covers all of May. Times are local unless they carry an offset. By default each node's current (confirmed) record is exported; with -IncludePending a node with a pending record (a key recorded but never confirmed) gets its newest pending record instead, marked pending (docs/export-format.md has the exact rule). The receipt's Unresolved counts the nodes of the selection with a pending record, and a warning names how many and points at Get-ProvDevice -Unresolved. An existing file is refused unless -Force is given. Export-ProvKeys is an alias.
 '@
     Parameters  = @{
         ConfigId       = 'The configuration whose devices are exported, decimal or 0x hex.'
@@ -14,12 +14,12 @@ The file is written to <Path>.partial while its SHA-256 is computed, then compar
         NodeId         = 'Node IDs, e.g. 0x0010-0x001F,0x40: 0x hex or decimal, each an unsigned 32-bit number.'
         From           = 'Earliest provisioning time included.'
         To             = 'Latest provisioning time included. A date without a time (midnight) means the end of that day.'
-        IncludePending = 'Also exports devices whose record is still pending (marked as such in the file).'
+        IncludePending = 'For a node with a pending record, exports its newest pending record instead of its confirmed one (marked pending in the file); nodes with only a pending record are included.'
         Path           = 'The file to write, e.g. device_keys.xml.'
         Force          = 'Replaces an existing file (only once the new one is complete and verified).'
         Server         = 'The server: a handle from Start-ProvServer, a connection from Connect-ProvServer, or an address. Default: the current server.'
     }
-    Outputs     = @{ 'Provisioning.PowerShell.ProvKeyExport' = 'ExportId, ConfigId, Count, Size, Sha256, Path, Batch, NodeId, From, To, IncludePending, Started, Completed, RequestedBy.' }
+    Outputs     = @{ 'Provisioning.PowerShell.ProvKeyExport' = 'ExportId, ConfigId, Count, Size, Sha256, Path, Batch, NodeId, From, To, IncludePending, Started, Completed, RequestedBy, Unresolved (nodes of the selection with an unresolved pending key).' }
     Examples    = @(
         @{
             Code    = 'Export-ProvKey -ConfigId 69 -Batch 1000 -Path ./device_keys.xml'

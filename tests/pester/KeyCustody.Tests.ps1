@@ -29,11 +29,13 @@ Invoke-NodeProvision -Port $Port -ConfigId 69 -Batch $Batch -Server $station | F
 
     function script:Start-Station([string] $Uri, [securestring] $Token, [string] $Port, [string] $Batch, [string] $Log) {
         $env:PROV_CUSTODY_TOKEN = ConvertFrom-SecureString $Token -AsPlainText
+        # No debugger pipes: a process killed with SIGKILL would leave them behind in the temporary folder.
+        $env:DOTNET_EnableDiagnostics = '0'
         try {
             Start-Process -FilePath $pwshExe -PassThru -RedirectStandardOutput "$Log.out" -RedirectStandardError "$Log.err" -ArgumentList (
                 @($pwshPrefix) + @('-NoProfile', '-NonInteractive', '-File', $stationScript, '-Repo', $RepoRoot, '-Uri', $Uri, '-Port', $Port, '-Batch', $Batch))
         }
-        finally { Remove-Item Env:PROV_CUSTODY_TOKEN }
+        finally { Remove-Item Env:PROV_CUSTODY_TOKEN, Env:DOTNET_EnableDiagnostics }
     }
 
     # Waits until the simulator holds, then kills the station process outright (SIGKILL: no finally blocks, no clean-up).

@@ -47,7 +47,7 @@ BeforeAll {
     $script:rootKeys = @(foreach ($sim in $simulators) { $key = $sim.ReadKey('Root'); if ($key) { [Convert]::ToHexString($key); [Array]::Clear($key) } })
     Stop-TestServer $server
     $script:newTempFiles = @(Get-ChildItem ([System.IO.Path]::GetTempPath()) -File -Recurse -ErrorAction Ignore |
-        Where-Object { $_.FullName -notin $tempBefore -and -not $_.FullName.StartsWith($work.FullName) })
+        Where-Object { $_.FullName -notin $tempBefore -and -not $_.FullName.StartsWith($work.FullName) -and -not (Test-DotnetIpcEndpoint $_) })
 
     function script:Find-Secret([string] $Text, [byte[]] $Bytes) {
         $found = @()

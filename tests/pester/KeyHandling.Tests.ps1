@@ -51,7 +51,7 @@ BeforeAll {
     $ps.Dispose()
 
     $script:newTempFiles = @(Get-ChildItem ([System.IO.Path]::GetTempPath()) -File -Recurse -ErrorAction Ignore |
-        Where-Object { $_.FullName -notin $tempBefore -and -not $_.FullName.StartsWith($work.FullName) })
+        Where-Object { $_.FullName -notin $tempBefore -and -not $_.FullName.StartsWith($work.FullName) -and -not (Test-DotnetIpcEndpoint $_) })
 }
 
 Describe 'Key handling in the packaging chain' {

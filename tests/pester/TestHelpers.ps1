@@ -101,3 +101,10 @@ function Get-ErrorText([scriptblock] $Script) {
     catch { $messages.Add($_.ToString()) }
     $messages -join "`n"
 }
+
+# The .NET runtime's own debugger and diagnostics endpoints in the temporary folder (named pipes and sockets of every
+# running .NET process, this machine's others included): not files anything wrote, and opening a pipe for reading
+# waits for its other end forever.
+function Test-DotnetIpcEndpoint([System.IO.FileInfo] $File) {
+    $File.Name -match '^(clr-debug-pipe-\d+-\d+-(in|out)|dotnet-diagnostic-\d+-\d+-socket|CoreFxPipe_.*)$'
+}
