@@ -136,7 +136,7 @@ public sealed class ProvServerClient : IDisposable
     public Task<IReadOnlyList<DeviceHistory>> GetDevicesAsync(bool unresolvedOnly, uint? after, int limit = ApiRoutes.MaxDevicePage,
         CancellationToken cancellationToken = default)
     {
-        string query = $"?limit={limit.ToString(System.Globalization.CultureInfo.InvariantCulture)}" + (unresolvedOnly ? "&unresolved=true" : "") +
+        string query = $"?limit={limit.ToString(CultureInfo.InvariantCulture)}" + (unresolvedOnly ? "&unresolved=true" : "") +
             (after is { } a ? $"&after={Decimal(a)}" : "");
         return GetJsonAsync<IReadOnlyList<DeviceHistory>>(ApiRoutes.Devices + query, cancellationToken);
     }

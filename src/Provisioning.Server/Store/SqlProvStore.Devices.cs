@@ -93,9 +93,11 @@ public abstract partial class SqlProvStore
         string node = $"Node 0x{nodeId:X8}";
         return WriteAsync(async tx =>
         {
-            // Read the live records under the node's lock; an unrecorded node gets no row (nothing to lock or settle).
-            var live = await ReadRecordsAsync(tx, "node_id = @node AND status IN (@confirmed, @pending)", ct, ("@node", (long)nodeId),
-                ("@confirmed", DeviceStatus.Confirmed), ("@pending", DeviceStatus.Pending));
+            Task<List<(long Id, DeviceRecord Record)>> Live() => ReadRecordsAsync(tx, "node_id = @node AND status IN (@confirmed, @pending)", ct,
+                ("@node", (long)nodeId), ("@confirmed", DeviceStatus.Confirmed), ("@pending", DeviceStatus.Pending));
+            // A node without live records has nothing to settle, and locking it would create a nodes row for a node never
+            // recorded; otherwise the node is locked (as recording and confirming lock it) and its records read again.
+            var live = await Live();
             if (live.Count == 0)
             {
                 bool known = (await ReadRecordsAsync(tx, "node_id = @node", ct, ("@node", (long)nodeId))).Count > 0;
@@ -103,8 +105,7 @@ public abstract partial class SqlProvStore
                     known ? $"{node} has no current or pending record; nothing to settle." : $"{node} has never been recorded.");
             }
             await ExecuteAsync(tx.Connection!, tx, LockNodeSql, ct, ("@node", (long)nodeId));
-            live = await ReadRecordsAsync(tx, "node_id = @node AND status IN (@confirmed, @pending)", ct, ("@node", (long)nodeId),
-                ("@confirmed", DeviceStatus.Confirmed), ("@pending", DeviceStatus.Pending));
+            live = await Live();
             var current = live.FirstOrDefault(r => r.Record.Status == DeviceStatus.Confirmed);
             var pending = live.Where(r => r.Record.Status == DeviceStatus.Pending).OrderByDescending(r => r.Id).ToList();
 
@@ -112,7 +113,7 @@ public abstract partial class SqlProvStore
             int abandoned = 0;
             if (wanted is not null && current.Record?.Kcv == wanted)
             {
-                abandoned = await AbandonPendingAsync(tx, nodeId, exceptId: null, resolvedAt, ct);
+                abandoned = await AbandonPendingAsync(tx, nodeId, resolvedAt, ct);
                 (outcome, message) = (DeviceResolveOutcome.Current, $"{node} holds the key of its current record {current.Record.RequestId}" +
                     (abandoned > 0 ? $"; {abandoned} pending record(s) abandoned." : "."));
             }
@@ -125,7 +126,7 @@ public abstract partial class SqlProvStore
             }
             else if (wanted is null)
             {
-                abandoned = await AbandonPendingAsync(tx, nodeId, exceptId: null, resolvedAt, ct);
+                abandoned = await AbandonPendingAsync(tx, nodeId, resolvedAt, ct);
                 (outcome, message) = (DeviceResolveOutcome.NoKey, $"{node} holds no root key" +
                     (abandoned > 0 ? $"; {abandoned} pending record(s) abandoned" : "") +
                     (current.Record is null ? "." : $"; its current record {current.Record.RequestId} is kept."));
@@ -156,12 +157,11 @@ public abstract partial class SqlProvStore
             ("@pending", DeviceStatus.Pending), ("@at", ToMs(at)), ("@node", (long)nodeId), ("@id", id));
     }
 
-    private static Task<int> AbandonPendingAsync(DbTransaction tx, uint nodeId, long? exceptId, DateTimeOffset at, CancellationToken ct) =>
+    /// <summary>Marks every pending record of the node abandoned (the node is known to hold none of them); returns how many.</summary>
+    private static Task<int> AbandonPendingAsync(DbTransaction tx, uint nodeId, DateTimeOffset at, CancellationToken ct) =>
         ExecuteAsync(tx.Connection!, tx,
-            "UPDATE device_records SET status = @abandoned, replaced_at = @at WHERE node_id = @node AND status = @pending" +
-            (exceptId is null ? "" : " AND id <> @id"),
-            ct, ("@abandoned", DeviceStatus.Abandoned), ("@pending", DeviceStatus.Pending), ("@at", ToMs(at)), ("@node", (long)nodeId),
-            ("@id", exceptId));
+            "UPDATE device_records SET status = @abandoned, replaced_at = @at WHERE node_id = @node AND status = @pending",
+            ct, ("@abandoned", DeviceStatus.Abandoned), ("@pending", DeviceStatus.Pending), ("@at", ToMs(at)), ("@node", (long)nodeId));
 
     /// <summary>Records (with their row IDs) matching a condition, read inside the write transaction.</summary>
     private async Task<List<(long Id, DeviceRecord Record)>> ReadRecordsAsync(DbTransaction tx, string where, CancellationToken ct,
