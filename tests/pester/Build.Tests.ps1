@@ -11,3 +11,23 @@ Describe 'build.ps1 Test' {
         $LASTEXITCODE | Should -Be 1
     }
 }
+
+Describe 'The README' {
+    It 'names every tool a test needs, so a skipped or failed check can be traced to what is missing' {
+        $readme = Get-Content (Join-Path $RepoRoot 'README.md') -Raw
+        # The test suites only (benchmarks are not part of the test command).
+        $sources = Get-ChildItem (Join-Path $RepoRoot 'tests') -Recurse -Include *.cs, *.ps1 |
+            Where-Object { $_.FullName -notmatch '[\\/](bin|obj|bench)[\\/]' }
+        $tools = foreach ($file in $sources) {
+            $text = Get-Content $file.FullName -Raw
+            foreach ($m in [regex]::Matches($text, 'ToolFact\(([^)]*)\)')) { [regex]::Matches($m.Groups[1].Value, '"([\w-]+)"') | ForEach-Object { $_.Groups[1].Value } }
+            foreach ($m in [regex]::Matches($text, 'Get-Command (\w+) -ErrorAction Ignore')) { $m.Groups[1].Value }
+        }
+        $tools = @($tools | Sort-Object -Unique)
+        $tools | Should -Contain 'xmllint'
+        foreach ($tool in $tools) { $readme | Should -Match "``$tool``" -Because "a test skips without $tool" }
+        $readme | Should -Match 'N passed, N failed, N skipped'
+        $readme | Should -Match '(?s)`dotnet pwsh`.{0,120}works only inside'
+    }
+}
+

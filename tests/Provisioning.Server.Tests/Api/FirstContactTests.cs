@@ -51,4 +51,22 @@ public sealed class FirstContactTests
         // A station still may not call admin endpoints.
         Assert.Equal(HttpStatusCode.Forbidden, (await station.GetAsync(ApiRoutes.Tokens)).StatusCode);
     }
+
+    [Fact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public async Task A_data_folder_left_open_to_others_is_made_owner_only_on_start()
+    {
+        if (OperatingSystem.IsWindows()) return;
+        string data = Directory.CreateTempSubdirectory("prov-open-").FullName;
+        try
+        {
+            File.SetUnixFileMode(data, (UnixFileMode)0b111_101_101); // 0755, as an earlier version made it
+            await using (await ServerUnderTest.StartAsync(dataPath: data)) { }
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(data));
+        }
+        finally
+        {
+            Directory.Delete(data, recursive: true);
+        }
+    }
 }
