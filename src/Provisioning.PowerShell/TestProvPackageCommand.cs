@@ -11,7 +11,6 @@ namespace Provisioning.PowerShell;
 [OutputType(typeof(ProvPackageVerification))]
 public sealed class TestProvPackageCommand : ProvCmdlet
 {
-
     /// <summary>The packages (.tar.gz) to verify; wildcards are expanded.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, ParameterSetName = PathSet)]
     [Alias("PackagePath")]
