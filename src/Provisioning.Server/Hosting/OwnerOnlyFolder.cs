@@ -21,20 +21,18 @@ internal static class OwnerOnlyFolder
             Directory.CreateDirectory(path, OwnerOnly);
     }
 
-    /// <summary>
-    /// Takes group and other access off an existing data folder (one made by an earlier version, say); returns false when
-    /// that is not allowed (the folder belongs to another account), so the caller can warn.
-    /// </summary>
+    /// <summary>Whether group or other accounts have any access to the folder.</summary>
+    public static bool IsOpenToOthers(string path) =>
+        !OperatingSystem.IsWindows() && Directory.Exists(path) && (File.GetUnixFileMode(path) & GroupOrOther) != 0;
+
+    /// <summary>Takes group and other access off an existing folder; false when this account may not (it is another account's).</summary>
     public static bool Restrict(string path)
     {
-        if (OperatingSystem.IsWindows() || !Directory.Exists(path))
-            return true;
-        var mode = File.GetUnixFileMode(path);
-        if ((mode & GroupOrOther) == 0)
+        if (OperatingSystem.IsWindows())
             return true;
         try
         {
-            File.SetUnixFileMode(path, mode & ~GroupOrOther);
+            File.SetUnixFileMode(path, File.GetUnixFileMode(path) & ~GroupOrOther);
             return true;
         }
         catch (UnauthorizedAccessException)

@@ -84,8 +84,15 @@ public static class ProvisioningServer
         var settings = app.Services.GetRequiredService<IOptions<ServerSettings>>().Value;
         var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Provisioning.Server");
         OwnerOnlyFolder.Create(settings.DataPath);
-        if (!OwnerOnlyFolder.Restrict(settings.DataPath))
-            log.LogWarning("The data folder {DataPath} is open to other accounts and this account may not change that; make it owner-only (chmod 700).", settings.DataPath);
+        if (OwnerOnlyFolder.IsOpenToOthers(settings.DataPath))
+        {
+            // A data folder this server used before (an earlier version made it 0755) is tightened; a folder the
+            // operator chose that holds other things is theirs to change, so it is only pointed out.
+            if (File.Exists(settings.AdminTokenPath) && OwnerOnlyFolder.Restrict(settings.DataPath))
+                log.LogInformation("Made the data folder {DataPath} owner-only; it was open to other accounts.", settings.DataPath);
+            else
+                log.LogWarning("The data folder {DataPath} is open to other accounts; make it owner-only (chmod 700 {DataPath}).", settings.DataPath, settings.DataPath);
+        }
         if (Directory.Exists(settings.StagingPath))
             Directory.Delete(settings.StagingPath, recursive: true);
         OwnerOnlyFolder.Create(settings.StagingPath);

@@ -54,19 +54,30 @@ public sealed class FirstContactTests
 
     [Fact]
     [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
-    public async Task A_data_folder_left_open_to_others_is_made_owner_only_on_start()
+    public async Task A_data_folder_left_open_to_others_is_made_owner_only_and_a_chosen_open_folder_is_pointed_out()
     {
         if (OperatingSystem.IsWindows()) return;
-        string data = Directory.CreateTempSubdirectory("prov-open-").FullName;
+        const UnixFileMode open = (UnixFileMode)0b111_101_101; // 0755, as an earlier version made its data folder
+        string used = Directory.CreateTempSubdirectory("prov-used-").FullName;
+        string chosen = Directory.CreateTempSubdirectory("prov-chosen-").FullName;
         try
         {
-            File.SetUnixFileMode(data, (UnixFileMode)0b111_101_101); // 0755, as an earlier version made it
-            await using (await ServerUnderTest.StartAsync(dataPath: data)) { }
-            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(data));
+            await using (await ServerUnderTest.StartAsync(dataPath: used)) { }
+            File.SetUnixFileMode(used, open);
+            await using (await ServerUnderTest.StartAsync(dataPath: used)) { }
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(used));
+            Assert.Contains("Made the data folder", await File.ReadAllTextAsync(Path.Combine(used, "logs", "server.log")));
+
+            // An existing folder the operator pointed the server at is theirs: it is left as it is, with a warning.
+            File.SetUnixFileMode(chosen, open);
+            await using (await ServerUnderTest.StartAsync(dataPath: chosen)) { }
+            Assert.Equal(open, File.GetUnixFileMode(chosen));
+            Assert.Contains($"warn Provisioning.Server: The data folder {chosen} is open to other accounts", await File.ReadAllTextAsync(Path.Combine(chosen, "logs", "server.log")));
         }
         finally
         {
-            Directory.Delete(data, recursive: true);
+            Directory.Delete(used, recursive: true);
+            Directory.Delete(chosen, recursive: true);
         }
     }
 }
