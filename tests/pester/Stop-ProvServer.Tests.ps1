@@ -58,8 +58,8 @@ Describe 'Stop-ProvServer' {
         $server = Start-TestServer -Engine SQLite -Root "$TestDrive/unconnected"
         try {
             # A new shell, which holds no token for the server.
-            $text = Invoke-TestShell "Import-Module '$RepoRoot/Provisioning.psd1'; Stop-ProvServer -Server '$($server.Uri)'"
-            $text | Should -Match "This session is not connected to $([regex]::Escape($server.Uri.AbsoluteUri.TrimEnd('/')))"
+            $text = Invoke-TestShell "Import-Module '$RepoRoot/Provisioning.psd1'; Stop-ProvServer -Server '$($server.Uri)'; Stop-ProvServer -Uri '$($server.Uri)'"
+            ([regex]::Matches($text, "This session is not connected to $([regex]::Escape($server.Uri.AbsoluteUri.TrimEnd('/')))")).Count | Should -Be 2
             $text | Should -Match 'Connect-ProvServer -Uri'
             $text | Should -Not -Match 'refused the token'
             (Invoke-RestMethod "$($server.Uri)api/v1/health").processId | Should -Be $server.ProcessId
