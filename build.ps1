@@ -7,7 +7,7 @@
         dotnet tool restore && dotnet pwsh ./build.ps1 <Task>
     Tasks:
         Build   compile the solution and lay out the module under out/module (Import-Module ./Provisioning.psd1 then works)
-        Test    Build, run the xunit and Pester suites, print "N passed, N failed"; exit code 1 on any failure
+        Test    Build, run the xunit and Pester suites, print "N passed, N failed, N skipped"; exit code 1 on any failure
         Demo    Build, run examples/Demo.ps1 (the whole chain on the embedded default)
         Bench   Build, run every tests/bench/*.Bench.ps1 and print figures as ratios to same-run baselines
         Clean   remove build output
@@ -74,15 +74,17 @@ function Invoke-XunitSuite {
     if ($Filter) { $arguments += @('--filter', "FullyQualifiedName~$Filter") }
     & dotnet @arguments | Out-Host
     $exit = $LASTEXITCODE
-    $passed = 0; $failed = 0
+    $passed = 0; $failed = 0; $skipped = 0
     foreach ($trx in Get-ChildItem $results -Filter *.trx -ErrorAction Ignore) {
         $counters = ([xml](Get-Content -LiteralPath $trx.FullName -Raw)).TestRun.ResultSummary.Counters
         $passed += [int]$counters.passed
         $failed += [int]$counters.failed + [int]$counters.error + [int]$counters.timeout + [int]$counters.aborted
+        # xunit's skipped tests ([Fact(Skip = ...)], or a missing peer) are counted as not executed.
+        $skipped += [int]$counters.notExecuted
     }
     # A crashed test host writes no counts: count it as a failure rather than a silent pass.
     if ($exit -ne 0 -and $failed -eq 0) { $failed = 1 }
-    [pscustomobject]@{ Passed = $passed; Failed = $failed }
+    [pscustomobject]@{ Passed = $passed; Failed = $failed; Skipped = $skipped }
 }
 
 function Invoke-PesterSuite {
@@ -97,7 +99,8 @@ function Invoke-PesterSuite {
     $config.TestResult.OutputPath = Join-Path $Out 'test-results/pester.xml'
     if ($Filter) { $config.Filter.FullName = "*$Filter*" }
     $result = Invoke-Pester -Configuration $config
-    [pscustomobject]@{ Passed = $result.PassedCount; Failed = $result.FailedCount + $result.FailedBlocksCount + $result.FailedContainersCount }
+    [pscustomobject]@{ Passed = $result.PassedCount; Failed = $result.FailedCount + $result.FailedBlocksCount + $result.FailedContainersCount
+        Skipped = $result.SkippedCount }
 }
 
 switch ($Task) {
@@ -108,9 +111,11 @@ switch ($Task) {
         $pester = Invoke-PesterSuite
         $passed = $xunit.Passed + $pester.Passed
         $failed = $xunit.Failed + $pester.Failed
+        $skipped = $xunit.Skipped + $pester.Skipped
         Write-Host ''
-        Write-Host "xunit: $($xunit.Passed) passed, $($xunit.Failed) failed; Pester: $($pester.Passed) passed, $($pester.Failed) failed"
-        Write-Host "$passed passed, $failed failed"
+        Write-Host "xunit: $($xunit.Passed) passed, $($xunit.Failed) failed, $($xunit.Skipped) skipped; Pester: $($pester.Passed) passed, $($pester.Failed) failed, $($pester.Skipped) skipped"
+        # The last line: skipped tests are counted, never hidden (a skip says what was not checked on this machine).
+        Write-Host "$passed passed, $failed failed, $skipped skipped"
         if ($failed -gt 0 -or $passed -eq 0) { exit 1 }
     }
     'Demo' {

@@ -16,6 +16,11 @@ $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version Latest
 
 $common = [System.Management.Automation.Cmdlet]::CommonParameters + [System.Management.Automation.Cmdlet]::OptionalCommonParameters
+# -WhatIf and -Confirm are shown in syntax and described, as PowerShell's own help does; the rest is <CommonParameters>.
+$shouldProcess = [ordered]@{
+    WhatIf  = 'Shows what would happen if the cmdlet runs. The cmdlet is not run.'
+    Confirm = 'Prompts you for confirmation before running the cmdlet.'
+}
 $module = Import-Module $AssemblyPath -PassThru -Force
 $maml = 'http://schemas.microsoft.com/maml/2004/10'
 $command = 'http://schemas.microsoft.com/maml/dev/command/2004/10'
@@ -37,6 +42,17 @@ function Write-Paras([string] $text) {
 function Write-Description([string] $text) {
     $w.WriteStartElement('maml', 'description', $maml); Write-Paras $text; $w.WriteEndElement()
 }
+# A type as a reader types it: [Nullable[DateTime]] shows as DateTime, generics without their `1 arity.
+function Get-TypeName([type] $type, [bool] $full) {
+    $underlying = [Nullable]::GetUnderlyingType($type)
+    if ($underlying) { $type = $underlying }
+    if ($type.IsGenericType) {
+        $arguments = ($type.GetGenericArguments() | ForEach-Object { Get-TypeName $_ $full }) -join ', '
+        $name = $(if ($full) { $type.GetGenericTypeDefinition().FullName } else { $type.Name }) -replace '`\d+$', ''
+        return "$name[$arguments]"
+    }
+    if ($full) { $type.FullName } else { $type.Name }
+}
 function Write-Parameter($param, $setParam, [string] $text, [bool] $full, [string] $default) {
     $pipeline = @()
     if ($setParam.ValueFromPipeline) { $pipeline += 'ByValue' }
@@ -45,7 +61,8 @@ function Write-Parameter($param, $setParam, [string] $text, [bool] $full, [strin
     $w.WriteAttributeString('required', "$($setParam.IsMandatory)".ToLower())
     $w.WriteAttributeString('position', $(if ($setParam.Position -ge 0) { "$($setParam.Position)" } else { 'named' }))
     $w.WriteAttributeString('pipelineInput', $(if ($pipeline) { "True ($($pipeline -join ', '))" } else { 'False' }))
-    $w.WriteAttributeString('globbing', 'false')
+    $wildcards = [bool]($param.Attributes | Where-Object { $_ -is [System.Management.Automation.SupportsWildcardsAttribute] })
+    $w.WriteAttributeString('globbing', "$wildcards".ToLower())
     $w.WriteAttributeString('aliases', $(if ($param.Aliases.Count) { $param.Aliases -join ', ' } else { 'none' }))
     $w.WriteElementString('maml', 'name', $maml, $param.Name)
     Write-Description $text
@@ -53,11 +70,11 @@ function Write-Parameter($param, $setParam, [string] $text, [bool] $full, [strin
     if (-not $isSwitch) {
         $w.WriteStartElement('command', 'parameterValue', $command)
         $w.WriteAttributeString('required', 'true')
-        $w.WriteString($param.ParameterType.Name)
+        $w.WriteString((Get-TypeName $param.ParameterType $false))
         $w.WriteEndElement()
     }
     if ($full) {
-        $w.WriteStartElement('dev', 'type', $dev); $w.WriteElementString('maml', 'name', $maml, $param.ParameterType.FullName); $w.WriteEndElement()
+        $w.WriteStartElement('dev', 'type', $dev); $w.WriteElementString('maml', 'name', $maml, (Get-TypeName $param.ParameterType $true)); $w.WriteEndElement()
         $w.WriteElementString('dev', 'defaultValue', $dev, $(if ($default) { $default } else { 'None' }))
     }
     $w.WriteEndElement()
@@ -71,6 +88,8 @@ foreach ($cmd in Get-Command -Module $module.Name -CommandType Cmdlet | Sort-Obj
     $help = Import-PowerShellDataFile $sourceFile
     if (-not $help.Examples) { throw "$sourceFile has no example." }
     $own = $cmd.Parameters.Values | Where-Object { $_.Name -notin $common }
+    $optional = @($cmd.Parameters.Values | Where-Object { $_.Name -in $shouldProcess.Keys } | Sort-Object { @($shouldProcess.Keys).IndexOf($_.Name) })
+    $describe = { param($name) if ($shouldProcess.Contains($name)) { $shouldProcess[$name] } else { $help.Parameters[$name] } }
     foreach ($p in $own) {
         if (-not $help.Parameters.ContainsKey($p.Name)) { throw "$sourceFile does not describe parameter -$($p.Name)." }
     }
@@ -90,15 +109,17 @@ foreach ($cmd in Get-Command -Module $module.Name -CommandType Cmdlet | Sort-Obj
     foreach ($set in $cmd.ParameterSets) {
         $w.WriteStartElement('command', 'syntaxItem', $command)
         $w.WriteElementString('maml', 'name', $maml, $cmd.Name)
-        foreach ($sp in $set.Parameters | Where-Object { $_.Name -notin $common }) {
-            Write-Parameter $cmd.Parameters[$sp.Name] $sp $help.Parameters[$sp.Name] $false $null
+        $inSet = @($set.Parameters | Where-Object { $_.Name -notin $common }) + @($set.Parameters | Where-Object { $_.Name -in $shouldProcess.Keys } |
+            Sort-Object { @($shouldProcess.Keys).IndexOf($_.Name) })
+        foreach ($sp in $inSet) {
+            Write-Parameter $cmd.Parameters[$sp.Name] $sp (& $describe $sp.Name) $false $null
         }
         $w.WriteEndElement()
     }
     $w.WriteEndElement()
 
     $w.WriteStartElement('command', 'parameters', $command)
-    foreach ($p in $own | Sort-Object Name) {
+    foreach ($p in @($own | Sort-Object Name) + $optional) {
         $first = $p.ParameterSets.Values | Select-Object -First 1
         $setParam = [pscustomobject]@{
             IsMandatory                     = [bool]($p.ParameterSets.Values | Where-Object IsMandatory)
@@ -107,7 +128,7 @@ foreach ($cmd in Get-Command -Module $module.Name -CommandType Cmdlet | Sort-Obj
             ValueFromPipelineByPropertyName = $first.ValueFromPipelineByPropertyName
         }
         $default = if ($help.ContainsKey('Defaults')) { $help.Defaults[$p.Name] } else { $null }
-        Write-Parameter $p $setParam $help.Parameters[$p.Name] $true $default
+        Write-Parameter $p $setParam (& $describe $p.Name) $true $(if ($default) { $default } elseif ($p.Name -in $shouldProcess.Keys) { 'False' })
     }
     $w.WriteEndElement()
 

@@ -34,7 +34,7 @@ try {
     Step 'KMS operator: key pair and gateway key file'
     $kms = New-ProvKmsKeyPair -Path "$work/kms"
     $kms | Format-List | Out-String -Width 200 | Write-Host
-    $gw = New-ProvGatewayKeyFile -KmsPrivateKeyPath $kms.PrivateKeyPath -Passphrase $pass -Path "$work/network"
+    $gw = New-ProvGatewayKeyFile -KmsPrivateKeyFile $kms.PrivateKeyPath -Passphrase $pass -Path "$work/network"
     $gw | Format-List | Out-String -Width 200 | Write-Host
 
     Step 'Packaging: firmware, configuration and a package for config 69'
@@ -48,8 +48,8 @@ try {
     $package = New-ProvPackage -Path "$work/meter_69.tar.gz" -ConfigId 69 -ConfigAlias kite_170 `
         -AppLabel ge_sgm3000_falconv1_zigbeev2 -NodeType UNODE -NodeVersion 1.2.3.4 `
         -NodeFirmware "$files/node.bin" -NodeFieldConfig "$files/field.cfg" -NodeFactoryConfig "$files/factory.cfg" `
-        -KmsPublicKeyPath $kms.PublicKeyPath -GatewayKeyFile $gw.Path `
-        -App @{ Name = 'emcm'; Version = '5.6.7.8'; Firmware = "$files/emcm.bin"; FieldConfig = "$files/emcm.cfg"; PublicKeyPath = $hes.PublicKeyPath },
+        -KmsPublicKeyFile $kms.PublicKeyPath -GatewayKeyFile $gw.Path `
+        -App @{ Name = 'emcm'; Version = '5.6.7.8'; Firmware = "$files/emcm.bin"; FieldConfig = "$files/emcm.cfg"; PublicKeyFile = $hes.PublicKeyPath },
              @{ Name = 'zigbee'; Version = '1.2.3.4'; Firmware = "$files/zigbee.bin" }
     $package | Out-String -Width 200 | Write-Host
     $package.Files | Format-Table -AutoSize | Out-String -Width 200 | Write-Host
@@ -110,7 +110,7 @@ try {
 
     Step 'KMS: ingest the export and compare every key with the key the node holds'
     $matched = 0
-    $ingested = Read-ProvKeyFile -Path "$work/device_keys.xml" -KmsPrivateKeyPath $kms.PrivateKeyPath -AsPlainBytes
+    $ingested = Read-ProvKeyFile -Path "$work/device_keys.xml" -KmsPrivateKeyFile $kms.PrivateKeyPath -AsPlainBytes
     foreach ($device in $ingested) {
         $sim = $simulators | Where-Object { $_.Options.NodeId -eq $device.NodeId }
         $held = $sim.ReadKey('Root')

@@ -8,7 +8,7 @@ Without -GatewayKey and -CdldKey both keys come from the operating system's secu
 The output shows each key's key check value (KCV) so operators can compare keys without revealing them. The provisioning server asks for the same passphrase when it imports a package that carries this file.
 '@
     Parameters  = @{
-        KmsPrivateKeyPath = 'The KMS private key PEM (kms_key.pem) that signs the file.'
+        KmsPrivateKeyFile = 'The KMS private key PEM (kms_key.pem) that signs the file. A wildcard must match exactly one file. -KmsPrivateKeyFile is the older name.'
         KmsKeyPassphrase  = 'Passphrase of the KMS private key, when it is encrypted.'
         Passphrase        = 'The passphrase that encrypts the gateway key file. Required. The provisioning server needs the same passphrase to import packages.'
         Path              = 'Folder to write gw_keys.csv.aes and gw_keys.csv.aes.sig into. Created if missing. Defaults to the current location.'
@@ -23,7 +23,7 @@ The output shows each key's key check value (KCV) so operators can compare keys 
         @{
             Code    = @'
 $pass = Read-Host -AsSecureString 'Gateway key file passphrase'
-New-ProvGatewayKeyFile -KmsPrivateKeyPath ./kms/kms_key.pem -Passphrase $pass -Path ./network
+New-ProvGatewayKeyFile -KmsPrivateKeyFile ./kms/kms_key.pem -Passphrase $pass -Path ./network
 '@
             Remarks = 'Generates two random keys and writes ./network/gw_keys.csv.aes and ./network/gw_keys.csv.aes.sig.'
         }
@@ -33,7 +33,7 @@ $kmsPass = Read-Host -AsSecureString 'KMS private key passphrase'
 $pass    = Read-Host -AsSecureString 'Gateway key file passphrase'
 $gw   = Read-Host -AsSecureString 'Gateway key (32 hex digits)'
 $cdld = Read-Host -AsSecureString 'CDLD key (32 hex digits)'
-New-ProvGatewayKeyFile -KmsPrivateKeyPath ./kms/kms_key.pem -KmsKeyPassphrase $kmsPass -Passphrase $pass -GatewayKey $gw -CdldKey $cdld -Path ./network -Force
+New-ProvGatewayKeyFile -KmsPrivateKeyFile ./kms/kms_key.pem -KmsKeyPassphrase $kmsPass -Passphrase $pass -GatewayKey $gw -CdldKey $cdld -Path ./network -Force
 '@
             Remarks = 'Re-issues the file for known keys with a KMS private key that is itself passphrase-protected, replacing the existing files.'
         }

@@ -5,11 +5,11 @@ Creates a new RSA key pair (3072 bits unless -KeySize says otherwise) and writes
 
 The KMS private key signs gateway key files and decrypts exported device keys; the public key travels inside every configuration package and encrypts each device's root key on the station. Factories normally receive only the public key: this cmdlet is for KMS operators, tests and rehearsals.
 
-With -Passphrase the private key is encrypted (PKCS#8, AES-256-CBC, PBKDF2-SHA256); openssl reads it with -passin. On Linux and macOS the private key file is created readable by its owner only. Existing files are kept unless -Force is given.
+With -KmsKeyPassphrase the private key is encrypted (PKCS#8, AES-256-CBC, PBKDF2-SHA256); openssl reads it with -passin. On Linux and macOS the private key file is created readable by its owner only. Existing files are kept unless -Force is given.
 '@
     Parameters  = @{
         Path       = 'Folder to write kms_key.pem and kms_key.pub.pem into. Created if missing. Defaults to the current location.'
-        Passphrase = 'Encrypts the private key file with this passphrase. Without it the private key is written unencrypted (protect the file).'
+        KmsKeyPassphrase = 'Encrypts the private key file with this passphrase. Without it the private key is written unencrypted (protect the file). -Passphrase is the older name.'
         KeySize    = 'RSA modulus size in bits: 2048, 3072 (default) or 4096.'
         Force      = 'Replaces existing kms_key.pem and kms_key.pub.pem.'
     }
@@ -17,7 +17,7 @@ With -Passphrase the private key is encrypted (PKCS#8, AES-256-CBC, PBKDF2-SHA25
     Outputs     = @{ 'Provisioning.Core.Crypto.KmsKeyPairFiles' = 'The two paths, the public key fingerprint (SHA256 of the SubjectPublicKeyInfo DER), the key size and whether the private key is encrypted.' }
     Examples    = @(
         @{
-            Code    = 'New-ProvKmsKeyPair -Path ./kms -Passphrase (Read-Host -AsSecureString "KMS key passphrase")'
+            Code    = 'New-ProvKmsKeyPair -Path ./kms -KmsKeyPassphrase (Read-Host -AsSecureString "KMS key passphrase")'
             Remarks = 'Creates ./kms/kms_key.pem, encrypted with the passphrase typed at the prompt, and ./kms/kms_key.pub.pem to hand to the packaging side.'
         }
         @{

@@ -10,7 +10,7 @@ Every parameter but -App and -Force also takes pipeline input by property name, 
 Values come from parameters or from a definition file (-DefinitionPath, a .psd1 whose keys are this cmdlet's parameter names; relative paths in it are relative to the file). Parameters given on the command line override the file. -ConfigId accepts decimal or 0x hex.
 '@
     Parameters  = @{
-        DefinitionPath    = 'A package definition file (.psd1) whose keys are this cmdlet''s parameter names (ConfigId, ConfigAlias, AppLabel, NodeType, NodeVersion, HardwareType, NodeFirmware, NodeFieldConfig, NodeFactoryConfig, KmsPublicKeyPath, GatewayKeyFile, App).'
+        DefinitionPath    = 'A package definition file (.psd1) whose keys are this cmdlet''s parameter names (ConfigId, ConfigAlias, AppLabel, NodeType, NodeVersion, HardwareType, NodeFirmware, NodeFieldConfig, NodeFactoryConfig, KmsPublicKeyFile, GatewayKeyFile, App; the older KmsPublicKeyPath is read too).'
         ConfigId          = 'The provisioning configuration ID: an unsigned 64-bit number, decimal (69) or hex (0x45).'
         ConfigAlias       = 'Zero or more aliases stations may use instead of the ID (letters, digits, dot, dash, underscore). One string may hold several separated by ; or , (as a CSV cell would).'
         AppLabel          = 'Application label shown in the server''s overview, e.g. ge_sgm3000_falconv1_zigbeev2.'
@@ -20,9 +20,9 @@ Values come from parameters or from a definition file (-DefinitionPath, a .psd1 
         NodeFirmware      = 'The node firmware image.'
         NodeFieldConfig   = 'The node field configuration file (device settings, AP list, system parameters).'
         NodeFactoryConfig = 'Optional node factory configuration for over-the-air tests at the factory.'
-        KmsPublicKeyPath  = 'The KMS public key PEM (kms_key.pub.pem).'
+        KmsPublicKeyFile  = 'The KMS public key PEM (kms_key.pub.pem). -KmsPublicKeyPath is the older name.'
         GatewayKeyFile    = 'The encrypted gateway key file (gw_keys.csv.aes). Its signature, gw_keys.csv.aes.sig, is taken from the same folder.'
-        App               = 'Application bundles: hashtables with Name and Version and optional Firmware, FieldConfig, FactoryConfig and PublicKeyPath.'
+        App               = 'Application bundles: hashtables with Name and Version and optional Firmware, FieldConfig, FactoryConfig and PublicKeyFile (the older key PublicKeyPath is read too). File parameters take a wildcard that matches exactly one file.'
         Path              = 'The package file to write, e.g. meter_69.tar.gz.'
         Force             = 'Replaces an existing package file.'
     }
@@ -33,8 +33,8 @@ Values come from parameters or from a definition file (-DefinitionPath, a .psd1 
             Code    = @'
 New-ProvPackage -Path ./meter_69.tar.gz -ConfigId 69 -ConfigAlias kite_170 -AppLabel ge_sgm3000_falconv1_zigbeev2 `
     -NodeType UNODE -NodeVersion 1.2.3.4 -NodeFirmware ./fw/node.bin -NodeFieldConfig ./cfg/field.cfg `
-    -KmsPublicKeyPath ./kms/kms_key.pub.pem -GatewayKeyFile ./network/gw_keys.csv.aes `
-    -App @{ Name = 'emcm'; Version = '5.6.7.8'; Firmware = './fw/emcm.bin'; FieldConfig = './cfg/emcm.cfg'; PublicKeyPath = './keys/hes.pub.pem' },
+    -KmsPublicKeyFile ./kms/kms_key.pub.pem -GatewayKeyFile ./network/gw_keys.csv.aes `
+    -App @{ Name = 'emcm'; Version = '5.6.7.8'; Firmware = './fw/emcm.bin'; FieldConfig = './cfg/emcm.cfg'; PublicKeyFile = './keys/hes.pub.pem' },
          @{ Name = 'zigbee'; Version = '1.2.3.4'; Firmware = './fw/zigbee.bin' }
 '@
             Remarks = 'Builds the guide''s example package: config 69 with two application bundles.'
@@ -50,7 +50,7 @@ New-ProvPackage -Path ./meter_69.tar.gz -ConfigId 69 -ConfigAlias kite_170 -AppL
     ConfigId = '0x45'; ConfigAlias = 'kite_170'; AppLabel = 'ge_sgm3000_falconv1_zigbeev2'
     NodeType = 'UNODE'; NodeVersion = '1.2.3.4'
     NodeFirmware = 'fw/node.bin'; NodeFieldConfig = 'cfg/field.cfg'
-    KmsPublicKeyPath = 'kms/kms_key.pub.pem'; GatewayKeyFile = 'network/gw_keys.csv.aes'
+    KmsPublicKeyFile = 'kms/kms_key.pub.pem'; GatewayKeyFile = 'network/gw_keys.csv.aes'
     App = @{ Name = 'emcm'; Version = '5.6.7.8'; Firmware = 'fw/emcm.bin' }
 }
 
@@ -61,7 +61,7 @@ New-ProvPackage -DefinitionPath ./meter_69.psd1 -Path ./out/meter_69.tar.gz
         @{
             Code    = @'
 # packages.csv
-# ConfigId,ConfigAlias,AppLabel,NodeType,NodeVersion,NodeFirmware,NodeFieldConfig,KmsPublicKeyPath,GatewayKeyFile,Path
+# ConfigId,ConfigAlias,AppLabel,NodeType,NodeVersion,NodeFirmware,NodeFieldConfig,KmsPublicKeyFile,GatewayKeyFile,Path
 # 71,kite_171;kite_172,meter_a,UNODE,1.2.3.4,fw/node.bin,cfg/net_a.cfg,kms/kms_key.pub.pem,network/gw_keys.csv.aes,out/meter_71.tar.gz
 # 72,kite_173,meter_b,UNODE,1.2.3.4,fw/node.bin,cfg/net_b.cfg,kms/kms_key.pub.pem,network/gw_keys.csv.aes,out/meter_72.tar.gz
 

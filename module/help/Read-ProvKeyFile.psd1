@@ -10,35 +10,36 @@ A device whose key cannot be decrypted is a non-terminating error naming the nod
 Progress is shown while a large file is read. Files come from -Path or from the pipeline (Get-ChildItem *.xml | Read-ProvKeyFile ...); the KMS key is loaded once for all of them.
 '@
     Parameters  = @{
-        Path              = 'The key export files to read (device_keys.xml), also from the pipeline as strings or as files (FullName).'
-        KmsPrivateKeyPath = 'The KMS private key (kms_key.pem): PKCS#8, encrypted PKCS#8 or PKCS#1 PEM. Its public key must be the one the file names for each device.'
-        Passphrase        = 'The passphrase of an encrypted KMS private key (ENCRYPTED PRIVATE KEY).'
+        Path              = 'The key export files to read (device_keys.xml), also from the pipeline. Wildcards are expanded (./exports/*.xml); a pattern that matches nothing is an error.'
+        LiteralPath       = 'The key export files to read, taken exactly as typed: no wildcards, so names holding [ ] * or ? need it. Files from Get-ChildItem bind here by their PSPath.'
+        KmsPrivateKeyFile = 'The KMS private key (kms_key.pem): PKCS#8, encrypted PKCS#8 or PKCS#1 PEM. Its public key must be the one the file names for each device. A wildcard must match exactly one file. -KmsPrivateKeyFile is the older name.'
+        KmsKeyPassphrase  = 'The passphrase of an encrypted KMS private key (ENCRYPTED PRIVATE KEY). -Passphrase is the older name.'
         AsPlainBytes      = 'Returns each root key as plain bytes (RootKeyBytes) instead of a SecureString (RootKey). A risk: see the description.'
     }
-    Inputs      = @{ 'System.String, System.IO.FileInfo' = 'Paths of key export files (FullName of files from Get-ChildItem).' }
+    Inputs      = @{ 'System.String, System.IO.FileInfo' = 'Paths of key export files; files from Get-ChildItem bind to -LiteralPath by their PSPath.' }
     Outputs     = @{ 'Provisioning.PowerShell.ProvDeviceKey' = 'NodeId, ConfigId, Batch, Timestamp, Status, KeyCheckValue, RootKey (SecureString) or RootKeyBytes (byte[], with -AsPlainBytes), KmsKeyFingerprint, Path.' }
     Examples    = @(
         @{
-            Code    = 'Read-ProvKeyFile ./device_keys.xml -KmsPrivateKeyPath ./kms/kms_key.pem -Passphrase (Read-Host -AsSecureString "KMS key passphrase")'
+            Code    = 'Read-ProvKeyFile ./device_keys.xml -KmsPrivateKeyFile ./kms/kms_key.pem -KmsKeyPassphrase (Read-Host -AsSecureString "KMS key passphrase")'
             Remarks = 'Decrypts every device of the export and shows a table of node IDs, batches, status and key check values.'
         }
         @{
             Code    = @'
-$devices = Get-ChildItem ./exports/*.xml | Read-ProvKeyFile -KmsPrivateKeyPath ./kms/kms_key.pem -ErrorVariable failed
+$devices = Get-ChildItem ./exports/*.xml | Read-ProvKeyFile -KmsPrivateKeyFile ./kms/kms_key.pem -ErrorVariable failed
 "$($devices.Count) keys decrypted, $($failed.Count) devices failed"
 '@
             Remarks = 'Reads a folder of export files with one KMS key, collects the devices, and counts the devices whose keys could not be decrypted (each error names its node).'
         }
         @{
             Code    = @'
-Read-ProvKeyFile ./device_keys.xml -KmsPrivateKeyPath ./kms/kms_key.pem | ForEach-Object {
+Read-ProvKeyFile ./device_keys.xml -KmsPrivateKeyFile ./kms/kms_key.pem | ForEach-Object {
     Import-MyKmsKey -NodeId $_.NodeId -KeyHex (ConvertFrom-SecureString $_.RootKey -AsPlainText)
 }
 '@
             Remarks = 'Hands each key to a (hypothetical) KMS import command, revealing the hex text only at that point.'
         }
         @{
-            Code    = '(Read-ProvKeyFile ./device_keys.xml -KmsPrivateKeyPath ./kms/kms_key.pem -AsPlainBytes | Where-Object NodeId -eq 0x10).RootKeyBytes'
+            Code    = '(Read-ProvKeyFile ./device_keys.xml -KmsPrivateKeyFile ./kms/kms_key.pem -AsPlainBytes | Where-Object NodeId -eq 0x10).RootKeyBytes'
             Remarks = 'Gets one node''s key as plain bytes, for a spot check. The bytes are printed: do this only where that is acceptable.'
         }
     )

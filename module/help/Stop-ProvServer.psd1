@@ -8,7 +8,7 @@ Give the server as the handle Start-ProvServer returned (from the pipeline), as 
     Parameters  = @{
         InputObject = 'The handle Start-ProvServer returned.'
         ProcessId   = 'The process ID of a server started from this session.'
-        Uri         = 'The address (or connection) of a server; the token this session holds for it is used, so it must be an admin token.'
+        Server      = 'The address (or connection) of a server this session is connected to; the token it holds for it is used, so it must be an admin token. -Uri is the older name.'
         TimeoutSec  = 'Seconds to wait for the process to exit before it is killed.'
     }
     Defaults    = @{ TimeoutSec = '30' }
@@ -21,7 +21,7 @@ $server | Stop-ProvServer'
             Remarks = 'Stops the server this session started.'
         }
         @{
-            Code    = 'Stop-ProvServer -Uri http://127.0.0.1:8085 -WhatIf'
+            Code    = 'Stop-ProvServer -Server http://127.0.0.1:8085 -WhatIf'
             Remarks = 'Shows which server would be stopped, without stopping it.'
         }
     )

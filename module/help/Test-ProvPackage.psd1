@@ -11,10 +11,11 @@ Reads the package in one streaming pass and checks everything the provisioning s
 The result shows the guide's "Uploaded Package Information" (Prov. Config ID, App. Label, Node Type, Node Version, App. Names and versions) with every file's verified hashes. Each problem is also written as a non-terminating error that names the package and the file. A package that cannot be read safely gives an error and a result whose IsValid is false and whose one problem says why, so a filter on IsValid sees it. Nothing is written to disk.
 '@
     Parameters  = @{
-        Path       = 'The package (.tar.gz) to verify. Accepts pipeline input, e.g. from Get-ChildItem.'
+        Path       = 'The packages (.tar.gz) to verify. Wildcards are expanded as in Get-ChildItem (./incoming/*.tar.gz); a pattern that matches nothing is an error. Accepts pipeline input.'
+        LiteralPath = 'The packages to verify, taken exactly as typed: no wildcards, so names holding [ ] * or ? need it. Files from Get-ChildItem bind here by their PSPath.'
         Passphrase = 'The gateway key file passphrase. When given, the cmdlet checks that it opens the gateway key file.'
     }
-    Inputs      = @{ 'System.String' = 'Package paths, by value or from a FullName or Path property.' }
+    Inputs      = @{ 'System.String' = 'Package paths, by value or from a Path property; files from Get-ChildItem (by PSPath, to -LiteralPath).' }
     Outputs     = @{ 'Provisioning.PowerShell.ProvPackageVerification' = 'Package identity, every file with expected and actual hashes, SignatureValid, GatewayKeysDecrypt, the KMS key fingerprint, Problems and IsValid.' }
     Examples    = @(
         @{

@@ -51,7 +51,10 @@ public sealed class ConnectProvServerCommand : ProvCmdlet
             connection.ServerVersion = health.Version;
             connection.Database = health.Database;
             connection.ProcessId = health.ProcessId;
-            connection.Role = Await(RoleOf(client));
+            var identity = Await(client.GetIdentityAsync(Cancellation));
+            connection.Role = identity.Role;
+            connection.TokenName = identity.Name;
+            if (identity.Database is { } database) connection.Database = database;
         }
         catch (ProvServerException e)
         {
@@ -60,19 +63,5 @@ public sealed class ConnectProvServerCommand : ProvCmdlet
 
         ProvServerSession.SetCurrent(connection);
         if (PassThru) WriteObject(connection);
-    }
-
-    // There is no "who am I" endpoint: an admin-only list tells the roles apart (403 = a valid station token; 401 = refused).
-    private async Task<string> RoleOf(ProvServerClient client)
-    {
-        try
-        {
-            await client.GetTokensAsync(Cancellation).ConfigureAwait(false);
-            return TokenRoles.Admin;
-        }
-        catch (ProvServerException e) when (e.Status == 403)
-        {
-            return TokenRoles.Station;
-        }
     }
 }

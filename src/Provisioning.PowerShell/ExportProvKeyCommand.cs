@@ -122,6 +122,10 @@ public sealed class ExportProvKeyCommand : ProvServerCmdlet
                         : "each may hold its pending key (exported only with -IncludePending) instead of the confirmed one exported here, and a node provisioned for the first time is not in this file. ") +
                     "Their next contact with a station settles it (provision them again); Get-ProvDevice -Unresolved lists them.");
             WriteObject(export);
+            // The file stays (a valid export with no devices), but an empty result is usually a filter that missed.
+            if (file.Receipt.Count == 0)
+                WriteWarning($"No device matched ({filters}), so {path} holds no keys. Check the config, batch, node IDs and dates" +
+                    (IncludePending ? "." : ", or add -IncludePending to include devices whose keys are not yet confirmed."));
         }
         catch (ProvServerException e) { WriteError(ServerError(e, path)); }
         catch (Exception e) when (FileErrorCategory(e, ErrorCategory.WriteError) is { } category) { WriteError(Error(e, "ExportNotWritten", category, path)); }

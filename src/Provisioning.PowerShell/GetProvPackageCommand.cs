@@ -34,6 +34,17 @@ public sealed class GetProvPackageCommand : ProvServerCmdlet
             if (!TryCall((c, ct) => c.GetPackageRevisionsAsync(id, ct), ConfigId, out var revisions)) return;
             rows = History ? revisions! : revisions!.Where(r => r.IsCurrent).ToArray();
         }
-        foreach (var row in rows) WriteObject(row);
+        foreach (var row in rows) WriteObject(History ? AsRevision(row) : row);
+    }
+
+    /// <summary>Type name of -History rows: their default view shows Revision and Current, which tell otherwise equal rows apart.</summary>
+    internal const string RevisionTypeName = "Provisioning.PackageRevision";
+
+    private static PSObject AsRevision(PackageSummary row)
+    {
+        var output = PSObject.AsPSObject(row);
+        output.TypeNames.Insert(0, RevisionTypeName);
+        output.Properties.Add(new PSAliasProperty("Current", nameof(PackageSummary.IsCurrent)));
+        return output;
     }
 }

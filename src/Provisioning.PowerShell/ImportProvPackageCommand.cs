@@ -10,15 +10,23 @@ namespace Provisioning.PowerShell;
 /// <summary>
 /// <para type="synopsis">Imports configuration packages into the provisioning server; -WhatIf shows the uploaded package information without importing.</para>
 /// </summary>
-[Cmdlet(VerbsData.Import, "ProvPackage", SupportsShouldProcess = true)]
+[Cmdlet(VerbsData.Import, "ProvPackage", SupportsShouldProcess = true, DefaultParameterSetName = PathSet)]
 [OutputType(typeof(PackageSummary))]
 public sealed class ImportProvPackageCommand : ProvServerCmdlet
 {
-    /// <summary>The package (.tar.gz) to import.</summary>
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
-    [Alias("FullName", "PackagePath")]
+
+    /// <summary>The packages (.tar.gz) to import; wildcards are expanded.</summary>
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, ParameterSetName = PathSet)]
+    [Alias("PackagePath")]
+    [SupportsWildcards]
     [ValidateNotNullOrEmpty]
     public string[] Path { get; set; } = Array.Empty<string>();
+
+    /// <summary>The packages (.tar.gz) to import, taken exactly as typed (no wildcards); Get-ChildItem output binds here by its PSPath.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = LiteralPathSet, ValueFromPipelineByPropertyName = true)]
+    [Alias("PSPath", "LP", "FullName")]
+    [ValidateNotNullOrEmpty]
+    public string[] LiteralPath { get; set; } = Array.Empty<string>();
 
     /// <summary>The gateway key file passphrase.</summary>
     [Parameter(Mandatory = true)]
@@ -39,7 +47,7 @@ public sealed class ImportProvPackageCommand : ProvServerCmdlet
     /// <inheritdoc/>
     protected override void ProcessRecord()
     {
-        foreach (string item in Path) Import(ResolvePath(item));
+        foreach (string path in InputPaths(Path, LiteralPath, "PackageNotFound")) Import(path);
     }
 
     private void Import(string path)
@@ -120,9 +128,13 @@ public sealed class ImportProvPackageCommand : ProvServerCmdlet
     private static ErrorRecord PackageError(ProvServerException e, string path)
     {
         var record = ServerError(e, path);
-        string message = e.Problems.Count > 1
-            ? $"{path} was not imported:{Environment.NewLine}{string.Join(Environment.NewLine, e.Problems.Select(p => "  - " + p))}"
-            : e.Message.Contains(path, StringComparison.Ordinal) ? e.Message : $"{path}: {e.Message}";
+        // The server's own heading ("The package x was not imported:") is left out of Problems: the path heads the message once.
+        string message = e.Problems.Count switch
+        {
+            > 1 => $"{path} was not imported:{Environment.NewLine}{string.Join(Environment.NewLine, e.Problems.Select(p => "  - " + p))}",
+            1 when e.Status == 422 => $"{path} was not imported: {e.Problems[0]}",
+            _ => e.Message.Contains(path, StringComparison.Ordinal) ? e.Message : $"{path}: {e.Message}",
+        };
         if (e.Status == 409) message += " Nothing was changed on the server.";
         record.ErrorDetails = new ErrorDetails(message);
         return record;

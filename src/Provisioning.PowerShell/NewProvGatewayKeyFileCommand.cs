@@ -11,10 +11,11 @@ namespace Provisioning.PowerShell;
 [OutputType(typeof(GatewayKeyFileInfo))]
 public sealed class NewProvGatewayKeyFileCommand : ProvCmdlet
 {
-    /// <summary>The KMS private key PEM that signs the file.</summary>
+    /// <summary>The KMS private key PEM that signs the file. -KmsPrivateKeyPath is the older name.</summary>
     [Parameter(Mandatory = true)]
+    [Alias("KmsPrivateKeyPath")]
     [ValidateNotNullOrEmpty]
-    public string KmsPrivateKeyPath { get; set; } = "";
+    public string KmsPrivateKeyFile { get; set; } = "";
 
     /// <summary>Passphrase of the KMS private key, when it is encrypted.</summary>
     [Parameter]
@@ -50,7 +51,9 @@ public sealed class NewProvGatewayKeyFileCommand : ProvCmdlet
     protected override void ProcessRecord()
     {
         string folder = ResolvePath(Path);
-        string keyPath = ResolvePath(KmsPrivateKeyPath);
+        string keyPath = "";
+        try { keyPath = ResolveOneExistingPath(KmsPrivateKeyFile, nameof(KmsPrivateKeyFile)); }
+        catch (Exception e) when (e is FileNotFoundException or ArgumentException) { Fail(e, "KmsKeyNotFound", e is FileNotFoundException ? ErrorCategory.ObjectNotFound : ErrorCategory.InvalidArgument, KmsPrivateKeyFile); }
         if (!Force)
             RefuseExisting(folder, GatewayKeyFile.FileName, GatewayKeyFile.SignatureFileName);
         if (!ShouldProcess(folder, $"Create gateway key file {GatewayKeyFile.FileName} signed by {keyPath}")) return;

@@ -16,9 +16,10 @@ public sealed class NewProvKmsKeyPairCommand : ProvCmdlet
     [ValidateNotNullOrEmpty]
     public string Path { get; set; } = ".";
 
-    /// <summary>Encrypts the private key (PKCS#8, AES-256-CBC, PBKDF2-SHA256) with this passphrase.</summary>
+    /// <summary>Encrypts the private key (PKCS#8, AES-256-CBC, PBKDF2-SHA256) with this passphrase. -Passphrase is the older name.</summary>
     [Parameter]
-    public SecureString? Passphrase { get; set; }
+    [Alias("Passphrase")]
+    public SecureString? KmsKeyPassphrase { get; set; }
 
     /// <summary>RSA modulus size in bits.</summary>
     [Parameter]
@@ -36,7 +37,7 @@ public sealed class NewProvKmsKeyPairCommand : ProvCmdlet
         if (!Force)
             RefuseExisting(folder, KmsKeyPair.PrivateKeyFileName, KmsKeyPair.PublicKeyFileName);
         if (!ShouldProcess(folder, $"Create KMS key pair {KmsKeyPair.PrivateKeyFileName} / {KmsKeyPair.PublicKeyFileName}")) return;
-        char[] passphrase = Reveal(Passphrase);
+        char[] passphrase = Reveal(KmsKeyPassphrase);
         try
         {
             WriteObject(KmsKeyPair.Create(folder, passphrase, Force.IsPresent, KeySize));

@@ -64,17 +64,18 @@ public sealed class NewProvPackageCommand : ProvCmdlet
     [Parameter(ValueFromPipelineByPropertyName = true)]
     public string? NodeFactoryConfig { get; set; }
 
-    /// <summary>The KMS public key PEM (kms_key.pub.pem).</summary>
+    /// <summary>The KMS public key PEM (kms_key.pub.pem). -KmsPublicKeyPath is the older name.</summary>
     [Parameter(Mandatory = true, ParameterSetName = ParametersSet, ValueFromPipelineByPropertyName = true)]
     [Parameter(ParameterSetName = DefinitionSet, ValueFromPipelineByPropertyName = true)]
-    public string KmsPublicKeyPath { get; set; } = "";
+    [Alias("KmsPublicKeyPath")]
+    public string KmsPublicKeyFile { get; set; } = "";
 
     /// <summary>The encrypted gateway key file (gw_keys.csv.aes); its .sig is taken from beside it.</summary>
     [Parameter(Mandatory = true, ParameterSetName = ParametersSet, ValueFromPipelineByPropertyName = true)]
     [Parameter(ParameterSetName = DefinitionSet, ValueFromPipelineByPropertyName = true)]
     public string GatewayKeyFile { get; set; } = "";
 
-    /// <summary>Application bundles: hashtables with Name, Version, Firmware, FieldConfig, FactoryConfig, PublicKeyPath.</summary>
+    /// <summary>Application bundles: hashtables with Name, Version, Firmware, FieldConfig, FactoryConfig, PublicKeyFile.</summary>
     [Parameter]
     public Hashtable[]? App { get; set; }
 
@@ -131,7 +132,7 @@ public sealed class NewProvPackageCommand : ProvCmdlet
         string baseFolder = SessionState.Path.CurrentFileSystemLocation.ProviderPath;
         if (ParameterSetName == DefinitionSet)
         {
-            string definitionPath = ResolvePath(DefinitionPath);
+            string definitionPath = ResolveOneExistingPath(DefinitionPath, nameof(DefinitionPath));
             file = PackageDefinitionFile.Read(definitionPath);
             baseFolder = System.IO.Path.GetDirectoryName(definitionPath)!;
         }
@@ -141,7 +142,7 @@ public sealed class NewProvPackageCommand : ProvCmdlet
             bound.ContainsKey(name) ? parameterValue : file[name]?.ToString();
         string? FilePath(string name, string? parameterValue)
         {
-            if (bound.ContainsKey(name)) return string.IsNullOrEmpty(parameterValue) ? null : ResolvePath(parameterValue);
+            if (bound.ContainsKey(name)) return string.IsNullOrEmpty(parameterValue) ? null : ResolveOneExistingPath(parameterValue, name);
             return file[name]?.ToString() is { Length: > 0 } p ? System.IO.Path.GetFullPath(p, baseFolder) : null;
         }
 
@@ -156,7 +157,7 @@ public sealed class NewProvPackageCommand : ProvCmdlet
             NodeFirmware = FilePath(nameof(NodeFirmware), NodeFirmware) ?? "",
             NodeFieldConfig = FilePath(nameof(NodeFieldConfig), NodeFieldConfig) ?? "",
             NodeFactoryConfig = FilePath(nameof(NodeFactoryConfig), NodeFactoryConfig),
-            KmsPublicKeyPath = FilePath(nameof(KmsPublicKeyPath), KmsPublicKeyPath) ?? "",
+            KmsPublicKeyPath = FilePath(nameof(KmsPublicKeyFile), KmsPublicKeyFile) ?? "",
             GatewayKeyFile = FilePath(nameof(GatewayKeyFile), GatewayKeyFile) ?? "",
         };
 
@@ -169,7 +170,7 @@ public sealed class NewProvPackageCommand : ProvCmdlet
         definition.HardwareTypes.AddRange(hardwareTypes.SelectMany(h => h.Split(new[] { ';', ',', ' ' }, StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)));
 
         if (bound.ContainsKey(nameof(App)))
-            definition.Apps.AddRange((App ?? Array.Empty<Hashtable>()).Select(a => PackageDefinitionFile.ToApp(a, ResolvePath)));
+            definition.Apps.AddRange((App ?? Array.Empty<Hashtable>()).Select(a => PackageDefinitionFile.ToApp(a, p => ResolveOneExistingPath(p, nameof(App)))));
         else
             definition.Apps.AddRange(AsDictionaries(file["App"]).Select(a => PackageDefinitionFile.ToApp(a, p => System.IO.Path.GetFullPath(p, baseFolder))));
 

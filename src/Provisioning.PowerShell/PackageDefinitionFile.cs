@@ -13,8 +13,12 @@ internal static class PackageDefinitionFile
     internal static readonly string[] Keys =
     {
         "ConfigId", "ConfigAlias", "AppLabel", "NodeType", "NodeVersion", "HardwareType", "NodeFirmware", "NodeFieldConfig",
-        "NodeFactoryConfig", "KmsPublicKeyPath", "GatewayKeyFile", "App",
+        "NodeFactoryConfig", "KmsPublicKeyFile", "GatewayKeyFile", "App",
     };
+
+    // Keys by their older names, still read so existing definition files keep working.
+    private static readonly Dictionary<string, string> OlderKeys = new(StringComparer.OrdinalIgnoreCase) { ["KmsPublicKeyPath"] = "KmsPublicKeyFile" };
+    private static readonly Dictionary<string, string> OlderAppKeys = new(StringComparer.OrdinalIgnoreCase) { ["PublicKeyPath"] = "PublicKeyFile" };
 
     internal static Hashtable Read(string path)
     {
@@ -30,28 +34,32 @@ internal static class PackageDefinitionFile
         {
             throw new FormatException($"The package definition file '{path}' may hold only data (strings, numbers, arrays, hashtables): {e.Message}", e);
         }
-        var result = (Hashtable)value!;
-        foreach (var key in result.Keys)
+        var result = new Hashtable(StringComparer.OrdinalIgnoreCase);
+        foreach (DictionaryEntry entry in (Hashtable)value!)
         {
-            if (!Keys.Contains(key.ToString(), StringComparer.OrdinalIgnoreCase))
-                throw new FormatException($"The package definition file '{path}' has an unknown key '{key}'. Known keys: {string.Join(", ", Keys)}.");
+            string key = entry.Key.ToString() ?? "";
+            key = OlderKeys.GetValueOrDefault(key, key);
+            if (!Keys.Contains(key, StringComparer.OrdinalIgnoreCase))
+                throw new FormatException($"The package definition file '{path}' has an unknown key '{entry.Key}'. Known keys: {string.Join(", ", Keys)}.");
+            result[key] = entry.Value;
         }
-        return new Hashtable(result, StringComparer.OrdinalIgnoreCase);
+        return result;
     }
 
     /// <summary>Converts one -App hashtable into a bundle definition; paths resolved by <paramref name="resolve"/>.</summary>
     internal static AppBundleDefinition ToApp(IDictionary app, Func<string, string> resolve)
     {
-        string[] known = { "Name", "Version", "Firmware", "FieldConfig", "FactoryConfig", "PublicKeyPath" };
+        string[] known = { "Name", "Version", "Firmware", "FieldConfig", "FactoryConfig", "PublicKeyFile" };
+        string KeyOf(object key) => OlderAppKeys.GetValueOrDefault(key.ToString() ?? "", key.ToString() ?? "");
         foreach (var key in app.Keys)
         {
-            if (!known.Contains(key.ToString(), StringComparer.OrdinalIgnoreCase))
+            if (!known.Contains(KeyOf(key), StringComparer.OrdinalIgnoreCase))
                 throw new ArgumentException($"An -App entry has an unknown key '{key}'. Known keys: {string.Join(", ", known)}.", "App");
         }
         string? Get(string name)
         {
             foreach (DictionaryEntry entry in app)
-                if (string.Equals(entry.Key.ToString(), name, StringComparison.OrdinalIgnoreCase))
+                if (string.Equals(KeyOf(entry.Key), name, StringComparison.OrdinalIgnoreCase))
                     return entry.Value?.ToString();
             return null;
         }
@@ -63,7 +71,7 @@ internal static class PackageDefinitionFile
             Firmware = File("Firmware"),
             FieldConfig = File("FieldConfig"),
             FactoryConfig = File("FactoryConfig"),
-            PublicKeyPath = File("PublicKeyPath"),
+            PublicKeyPath = File("PublicKeyFile"),
         };
     }
 }

@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using System.Runtime.InteropServices;
 using System.Security;
+using Provisioning.Core;
 
 namespace Provisioning.PowerShell;
 
@@ -21,12 +22,85 @@ public abstract class ProvCmdlet : PSCmdlet
     /// <summary>Resolves a user-typed path (relative to the current PowerShell location) to a file-system path; the file need not exist.</summary>
     protected string ResolvePath(string path) => GetUnresolvedProviderPathFromPSPath(path);
 
+    /// <summary>Parameter set of cmdlets whose input files come from -Path (wildcards expanded).</summary>
+    protected const string PathSet = "Path";
+    /// <summary>Parameter set of cmdlets whose input files come from -LiteralPath (taken as typed).</summary>
+    protected const string LiteralPathSet = "LiteralPath";
+
+    /// <summary>The input files of a cmdlet with <see cref="PathSet"/> and <see cref="LiteralPathSet"/>: whichever of the two the user gave, resolved by <see cref="ResolveInputPaths"/>.</summary>
+    protected IEnumerable<string> InputPaths(string[] path, string[] literalPath, string errorId)
+    {
+        bool literal = ParameterSetName == LiteralPathSet;
+        return ResolveInputPaths(literal ? literalPath : path, literal, errorId);
+    }
+
+    /// <summary>
+    /// The files that <c>-Path</c> or <c>-LiteralPath</c> name, as PowerShell's own cmdlets take them: -Path expands wildcards
+    /// (a pattern that matches nothing is a non-terminating error with <paramref name="errorId"/>), -LiteralPath
+    /// (<paramref name="literal"/>) takes each name as typed. A path without wildcards is passed on even when it does not exist,
+    /// so the caller can say what is missing in its own words.
+    /// </summary>
+    protected IEnumerable<string> ResolveInputPaths(IEnumerable<string> paths, bool literal, string errorId)
+    {
+        foreach (string path in paths)
+        {
+            if (literal || !WildcardPattern.ContainsWildcardCharacters(path))
+            {
+                yield return ResolvePath(path);
+                continue;
+            }
+            List<string> matches;
+            try { matches = Matches(path); }
+            catch (ArgumentException e)
+            {
+                WriteError(Error(e, errorId, ErrorCategory.InvalidArgument, path));
+                continue;
+            }
+            if (matches.Count == 0)
+                WriteError(Error(new ItemNotFoundException($"No file matches '{path}'. Check the name, or use -LiteralPath for a name that holds [ ] * or ?."),
+                    errorId, ErrorCategory.ObjectNotFound, path));
+            foreach (string match in matches) yield return match;
+        }
+    }
+
+    /// <summary>
+    /// Resolves a parameter that names one existing file: wildcards are expanded and must match exactly one file (a file whose
+    /// name holds wildcard characters is taken as typed). Throws <see cref="FileNotFoundException"/> when nothing matches and
+    /// <see cref="ArgumentException"/> when several do, each naming the parameter as the user typed it.
+    /// </summary>
+    protected string ResolveOneExistingPath(string path, string parameterName)
+    {
+        string typed = ResolvePath(path);
+        if (!WildcardPattern.ContainsWildcardCharacters(path) || File.Exists(typed) || Directory.Exists(typed)) return typed;
+        var matches = Matches(path);
+        return matches.Count switch
+        {
+            0 => throw new FileNotFoundException($"No file matches -{parameterName} '{path}'.", path),
+            1 => matches[0],
+            _ => throw new ArgumentException($"-{parameterName} '{path}' matches {matches.Count} files ({string.Join(", ", matches.Take(3).Select(System.IO.Path.GetFileName))}{(matches.Count > 3 ? ", …" : "")}); it takes one file: give its full name or a pattern that matches only it."),
+        };
+    }
+
+    // Wildcard matches on the file system, sorted as Get-ChildItem lists them; none when the pattern's folder does not exist.
+    private List<string> Matches(string pattern)
+    {
+        try
+        {
+            var found = GetResolvedProviderPathFromPSPath(pattern, out var provider);
+            if (provider.Name != "FileSystem")
+                throw new ArgumentException($"'{pattern}' is not a file-system path (it is on the {provider.Name} provider).");
+            return found.OrderBy(p => p, StringComparer.OrdinalIgnoreCase).ToList();
+        }
+        catch (ItemNotFoundException) { return new List<string>(); }
+        catch (System.Management.Automation.DriveNotFoundException) { return new List<string>(); }
+    }
+
     /// <summary>An error record whose message is the exception's (which in Core never carries key material).</summary>
     protected static ErrorRecord Error(Exception exception, string errorId, ErrorCategory category, object? target)
     {
         // ArgumentException appends " (Parameter 'x')" with Core's own names; the message already names the parameter as the user typed it.
-        if (exception is ArgumentException { ParamName: { } name } argument && argument.Message.EndsWith($" (Parameter '{name}')", StringComparison.Ordinal))
-            exception = new ArgumentException(argument.Message[..^$" (Parameter '{name}')".Length], argument);
+        if (exception is ArgumentException argument && ExceptionText.Of(argument) is var clean && clean != argument.Message)
+            exception = new ArgumentException(clean, argument);
         return new ErrorRecord(exception, errorId, category, target);
     }
 

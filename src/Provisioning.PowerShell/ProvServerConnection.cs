@@ -23,6 +23,9 @@ public sealed class ProvServerConnection
     /// <summary>The token's role as the server treats it (<c>admin</c> or <c>station</c>), once checked.</summary>
     public string? Role { get; internal set; }
 
+    /// <summary>The token's name on the server (as New-ProvStationToken -Name gave it), once checked.</summary>
+    public string? TokenName { get; internal set; }
+
     /// <summary>The server's version, from its health answer.</summary>
     public string? ServerVersion { get; internal set; }
 

@@ -12,7 +12,8 @@ public sealed class ProvServerHandle
         Uri = server.Address;
         ProcessId = server.Process.Id;
         DataPath = server.Launch.DataPath;
-        Database = server.Health?.Database ?? server.Launch.DescribeDatabase();
+        // The launch knows the file or server (health names only the engine); never a password.
+        Database = server.Launch.DescribeDatabase();
         ServerVersion = server.Health?.Version;
         LogPath = server.Launch.LogPath;
         AdminToken = adminToken;
@@ -34,7 +35,7 @@ public sealed class ProvServerHandle
     /// <summary>The server's data folder (database, repository, logs, admin.token).</summary>
     public string DataPath { get; }
 
-    /// <summary>The database, described without secrets.</summary>
+    /// <summary>The database, described without secrets: <c>sqlite:</c> and the file's full path, or <c>mysql:</c> and the server and database.</summary>
     public string Database { get; }
 
     /// <summary>The server's version.</summary>

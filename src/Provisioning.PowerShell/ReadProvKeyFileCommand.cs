@@ -8,26 +8,34 @@ namespace Provisioning.PowerShell;
 /// <summary>
 /// <para type="synopsis">Reads a key export (device_keys.xml) and decrypts each device's root key with the KMS private key, as the KMS ingests it.</para>
 /// </summary>
-[Cmdlet(VerbsCommunications.Read, "ProvKeyFile")]
+[Cmdlet(VerbsCommunications.Read, "ProvKeyFile", DefaultParameterSetName = PathSet)]
 [OutputType(typeof(ProvDeviceKey))]
 public sealed class ReadProvKeyFileCommand : ProvCmdlet, IDisposable
 {
     private KeyFileIngest? _ingest;
 
-    /// <summary>The export files to read.</summary>
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
-    [Alias("FullName")]
+    /// <summary>The export files to read; wildcards are expanded.</summary>
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, ParameterSetName = PathSet)]
+    [SupportsWildcards]
     [ValidateNotNullOrEmpty]
     public string[] Path { get; set; } = [];
 
-    /// <summary>The KMS private key (kms_key.pem).</summary>
-    [Parameter(Mandatory = true)]
+    /// <summary>The export files to read, taken exactly as typed (no wildcards); Get-ChildItem output binds here by its PSPath.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = LiteralPathSet, ValueFromPipelineByPropertyName = true)]
+    [Alias("PSPath", "LP", "FullName")]
     [ValidateNotNullOrEmpty]
-    public string KmsPrivateKeyPath { get; set; } = "";
+    public string[] LiteralPath { get; set; } = Array.Empty<string>();
 
-    /// <summary>Passphrase of an encrypted KMS private key.</summary>
+    /// <summary>The KMS private key (kms_key.pem). -KmsPrivateKeyPath is the older name.</summary>
+    [Parameter(Mandatory = true)]
+    [Alias("KmsPrivateKeyPath")]
+    [ValidateNotNullOrEmpty]
+    public string KmsPrivateKeyFile { get; set; } = "";
+
+    /// <summary>Passphrase of an encrypted KMS private key. -Passphrase is the older name.</summary>
     [Parameter]
-    public SecureString? Passphrase { get; set; }
+    [Alias("Passphrase")]
+    public SecureString? KmsKeyPassphrase { get; set; }
 
     /// <summary>Returns each root key as plain bytes (RootKeyBytes) instead of a SecureString.</summary>
     [Parameter]
@@ -36,8 +44,10 @@ public sealed class ReadProvKeyFileCommand : ProvCmdlet, IDisposable
     /// <inheritdoc/>
     protected override void BeginProcessing()
     {
-        string keyPath = ResolvePath(KmsPrivateKeyPath);
-        char[] passphrase = Reveal(Passphrase);
+        string keyPath = "";
+        try { keyPath = ResolveOneExistingPath(KmsPrivateKeyFile, nameof(KmsPrivateKeyFile)); }
+        catch (Exception e) when (e is FileNotFoundException or ArgumentException) { Fail(e, "KmsKeyNotFound", e is FileNotFoundException ? ErrorCategory.ObjectNotFound : ErrorCategory.InvalidArgument, KmsPrivateKeyFile); }
+        char[] passphrase = Reveal(KmsKeyPassphrase);
         try { _ingest = new KeyFileIngest(keyPath, passphrase); }
         catch (WrongPassphraseException e) { Fail(e, "WrongPassphrase", ErrorCategory.SecurityError, keyPath); }
         catch (KeyFileException e) { Fail(e, "InvalidKmsKey", ErrorCategory.InvalidData, keyPath); }
@@ -48,7 +58,7 @@ public sealed class ReadProvKeyFileCommand : ProvCmdlet, IDisposable
     /// <inheritdoc/>
     protected override void ProcessRecord()
     {
-        foreach (string path in Path.Select(ResolvePath))
+        foreach (string path in InputPaths(Path, LiteralPath, "KeyFileNotFound"))
             ReadFile(path);
     }
 

@@ -12,7 +12,7 @@ public sealed class StopProvServerCommand : ProvCmdlet
 {
     private const string HandleSet = "Handle";
     private const string ProcessIdSet = "ProcessId";
-    private const string UriSet = "Uri";
+    private const string ServerSet = "Server";
 
     /// <summary>The server, from Start-ProvServer.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ParameterSetName = HandleSet)]
@@ -22,12 +22,12 @@ public sealed class StopProvServerCommand : ProvCmdlet
     [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, ParameterSetName = ProcessIdSet)]
     public int ProcessId { get; set; }
 
-    /// <summary>The address of a server this session is connected to (its token is used).</summary>
-    [Parameter(Mandatory = true, ParameterSetName = UriSet)]
+    /// <summary>A server this session is connected to: its address, or a connection from Connect-ProvServer (its token is used). -Uri is the older name.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = ServerSet)]
     [ProvServerTransformation]
     [ValidateNotNull]
-    [Alias("Server")]
-    public ProvServerConnection? Uri { get; set; }
+    [Alias("Uri")]
+    public ProvServerConnection? Server { get; set; }
 
     /// <summary>Seconds to wait for the process to exit before it is killed.</summary>
     [Parameter]
@@ -49,7 +49,7 @@ public sealed class StopProvServerCommand : ProvCmdlet
                 var started = ProvServerSession.FindStarted(ProcessId);
                 if (started is null)
                 {
-                    WriteError(Error(new ArgumentException($"No server with process ID {ProcessId} was started from this session. Stop it with -Uri <address> (after Connect-ProvServer), or pipe the handle Start-ProvServer returned."),
+                    WriteError(Error(new ArgumentException($"No server with process ID {ProcessId} was started from this session. Stop it with -Server <address> (after Connect-ProvServer), or pipe the handle Start-ProvServer returned."),
                         "ServerProcessUnknown", ErrorCategory.ObjectNotFound, ProcessId));
                     return;
                 }
@@ -57,8 +57,16 @@ public sealed class StopProvServerCommand : ProvCmdlet
                 processId = ProcessId;
                 break;
             default:
-                connection = Uri!;
+                connection = Server!;
                 processId = null;
+                if (connection.Token is null)
+                {
+                    // Without a token the server could only refuse: say what is missing instead.
+                    WriteError(Error(new InvalidOperationException($"This session is not connected to {connection}: connect first with Connect-ProvServer -Uri {connection} -Token <admin token> " +
+                        "(the admin token is in admin.token under the server's data path), then run Stop-ProvServer again."),
+                        "ServerNotConnected", ErrorCategory.ConnectionError, connection));
+                    return;
+                }
                 break;
         }
 

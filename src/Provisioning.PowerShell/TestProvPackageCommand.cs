@@ -7,15 +7,22 @@ namespace Provisioning.PowerShell;
 /// <summary>
 /// <para type="synopsis">Verifies a configuration package: safe structure, every file's hashes, the gateway key signature, and optionally the passphrase.</para>
 /// </summary>
-[Cmdlet(VerbsDiagnostic.Test, "ProvPackage")]
+[Cmdlet(VerbsDiagnostic.Test, "ProvPackage", DefaultParameterSetName = PathSet)]
 [OutputType(typeof(ProvPackageVerification))]
 public sealed class TestProvPackageCommand : ProvCmdlet
 {
-    /// <summary>The package (.tar.gz) to verify.</summary>
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
-    [Alias("FullName", "PackagePath")]
+    /// <summary>The packages (.tar.gz) to verify; wildcards are expanded.</summary>
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, ParameterSetName = PathSet)]
+    [Alias("PackagePath")]
+    [SupportsWildcards]
     [ValidateNotNullOrEmpty]
-    public string Path { get; set; } = "";
+    public string[] Path { get; set; } = Array.Empty<string>();
+
+    /// <summary>The packages (.tar.gz) to verify, taken exactly as typed (no wildcards); Get-ChildItem output binds here by its PSPath.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = LiteralPathSet, ValueFromPipelineByPropertyName = true)]
+    [Alias("PSPath", "LP", "FullName")]
+    [ValidateNotNullOrEmpty]
+    public string[] LiteralPath { get; set; } = Array.Empty<string>();
 
     /// <summary>The gateway key file passphrase; when given, the cmdlet checks that it opens the gateway key file (the keys are never shown).</summary>
     [Parameter]
@@ -40,7 +47,11 @@ public sealed class TestProvPackageCommand : ProvCmdlet
     /// <inheritdoc/>
     protected override void ProcessRecord()
     {
-        string path = ResolvePath(Path);
+        foreach (string path in InputPaths(Path, LiteralPath, "PackageNotFound")) Verify(path);
+    }
+
+    private void Verify(string path)
+    {
         char[]? passphrase = Passphrase is null ? null : Reveal(Passphrase);
         var progress = NewProgress<PackageProgress>(2, $"Verifying package {System.IO.Path.GetFileName(path)}", p =>
             ($"{p.Activity} {p.CurrentEntry}", p.BytesTotal > 0 ? (int)(p.BytesDone * 100 / p.BytesTotal) : 0));

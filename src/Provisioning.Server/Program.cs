@@ -1,3 +1,4 @@
+using Provisioning.Core;
 using Provisioning.Server.Hosting;
 
 namespace Provisioning.Server;
@@ -8,6 +9,8 @@ public static class Program
     /// <summary>Runs the server until it is stopped; exit code 1 with a one-line reason when it cannot start.</summary>
     public static async Task<int> Main(string[] args)
     {
+        // Everything the server writes under its data folder is its owner's only, whichever library creates it.
+        OwnerOnlyFolder.RestrictNewFiles();
         WebApplication? app = null;
         try
         {
@@ -30,7 +33,7 @@ public static class Program
         }
         catch (Exception ex) when (ex is UnauthorizedAccessException or ArgumentException or InvalidOperationException)
         {
-            Console.Error.WriteLine($"The provisioning server cannot start: {ex.Message}");
+            Console.Error.WriteLine($"The provisioning server cannot start: {ExceptionText.Of(ex)}");
             return 1;
         }
         finally

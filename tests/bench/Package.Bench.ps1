@@ -42,7 +42,7 @@ function Measure-Median([string] $Command) {
 try {
     $pass = ConvertTo-SecureString 'bench' -AsPlainText -Force
     $kms = New-ProvKmsKeyPair -Path "$work/kms"
-    $gw = New-ProvGatewayKeyFile -KmsPrivateKeyPath $kms.PrivateKeyPath -Passphrase $pass -Path "$work/net" -Iterations 10000
+    $gw = New-ProvGatewayKeyFile -KmsPrivateKeyFile $kms.PrivateKeyPath -Passphrase $pass -Path "$work/net" -Iterations 10000
     $dotnet = (Get-Command dotnet).Source
     $idle = Measure-Median "'$dotnet' '$($benchDll.FullName)' idle >/dev/null"
     $rows = foreach ($mib in $SizesMiB) {

@@ -277,7 +277,7 @@ try {
     # One package for every run: a 3072-bit KMS key (384-byte root key blocks), two application bundles.
     $script:passphrase = ConvertTo-SecureString ([Convert]::ToBase64String([System.Security.Cryptography.RandomNumberGenerator]::GetBytes(18))) -AsPlainText -Force
     $script:kms = New-ProvKmsKeyPair -Path "$work/kms"
-    $gw = New-ProvGatewayKeyFile -KmsPrivateKeyPath $script:kms.PrivateKeyPath -Passphrase $script:passphrase -Path "$work/net" -Iterations 10000
+    $gw = New-ProvGatewayKeyFile -KmsPrivateKeyFile $script:kms.PrivateKeyPath -Passphrase $script:passphrase -Path "$work/net" -Iterations 10000
     $hes = New-ProvKmsKeyPair -Path "$work/hes" -KeySize 2048
     $files = @{}
     foreach ($f in @{ 'node.bin' = 262144; 'field.cfg' = 512; 'factory.cfg' = 512; 'emcm.bin' = 65536; 'emcm.cfg' = 300; 'zigbee.bin' = 32768 }.GetEnumerator()) {
@@ -286,8 +286,8 @@ try {
     }
     $script:package = New-ProvPackage -Path "$work/bench_69.tar.gz" -ConfigId 69 -ConfigAlias bench_69 -AppLabel bench_meter -NodeType UNODE -NodeVersion 1.2.3.4 `
         -NodeFirmware $files['node.bin'] -NodeFieldConfig $files['field.cfg'] -NodeFactoryConfig $files['factory.cfg'] `
-        -KmsPublicKeyPath $script:kms.PublicKeyPath -GatewayKeyFile $gw.Path -App @(
-            @{ Name = 'emcm'; Version = '5.6.7.8'; Firmware = $files['emcm.bin']; FieldConfig = $files['emcm.cfg']; PublicKeyPath = $hes.PublicKeyPath }
+        -KmsPublicKeyFile $script:kms.PublicKeyPath -GatewayKeyFile $gw.Path -App @(
+            @{ Name = 'emcm'; Version = '5.6.7.8'; Firmware = $files['emcm.bin']; FieldConfig = $files['emcm.cfg']; PublicKeyFile = $hes.PublicKeyPath }
             @{ Name = 'zigbee'; Version = '1.2.3.4'; Firmware = $files['zigbee.bin'] })
 
     $skipped = $null

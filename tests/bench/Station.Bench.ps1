@@ -69,11 +69,11 @@ $server = $null
 try {
     $pass = ConvertTo-SecureString 'bench' -AsPlainText -Force
     $kms = New-ProvKmsKeyPair -Path "$work/kms"
-    $gw = New-ProvGatewayKeyFile -KmsPrivateKeyPath $kms.PrivateKeyPath -Passphrase $pass -Path "$work/net" -Iterations 10000
+    $gw = New-ProvGatewayKeyFile -KmsPrivateKeyFile $kms.PrivateKeyPath -Passphrase $pass -Path "$work/net" -Iterations 10000
     New-Item -ItemType Directory "$work/in" | Out-Null
     $package = New-ProvPackage -ConfigId 69 -ConfigAlias bench -AppLabel bench -NodeType UNODE -NodeVersion 1.2.3.4 `
         -NodeFirmware (New-File "$work/in/node.bin" ($FirmwareKiB * 1KB)) -NodeFieldConfig (New-File "$work/in/field.cfg" 512) `
-        -KmsPublicKeyPath $kms.PublicKeyPath -GatewayKeyFile $gw.Path -Path "$work/bench.tar.gz"
+        -KmsPublicKeyFile $kms.PublicKeyPath -GatewayKeyFile $gw.Path -Path "$work/bench.tar.gz"
     $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0); $listener.Start()
     $port = $listener.LocalEndpoint.Port; $listener.Stop()
     $server = Start-ProvServer -Port $port -DataPath "$work/server" -ErrorAction Stop

@@ -28,6 +28,9 @@ Describe 'Connect-ProvServer on <Engine>' -ForEach $engines {
     It 'connects with a station token, which reads configurations but not the overview' {
         $c = Connect-ProvServer $server.Uri -Token $station.Token -PassThru
         $c.Role | Should -Be 'station'
+        $c.TokenName | Should -Be 'line1'
+        # Learning the role asks the server who the token is: no refusal is logged for a station that connects.
+        Get-Content $server.LogPath | Where-Object { $_ -match ' warn ' } | Should -BeNullOrEmpty
         $text = Get-ErrorText { Get-ProvPackage }
         $text | Should -Match 'needs an admin token'
         # A station may ask for a config: the server answers (not found here), it does not refuse the token.

@@ -40,6 +40,20 @@ Describe 'Export-ProvKey on <Engine>' -ForEach $engines {
         ($r | Format-Table | Out-String -Width 250) | Should -Match 'all confirmed'
     }
 
+    It 'warns when no device matches, and still writes a valid empty export' {
+        $warnings = $null
+        $r = Export-ProvKey -ConfigId 69 -Batch 4242 -Path "$out/empty.xml" -WarningVariable warnings -WarningAction SilentlyContinue
+        $r.Count | Should -Be 0
+        "$out/empty.xml" | Should -Exist
+        @($warnings).Count | Should -Be 1
+        "$($warnings[0])" | Should -Match 'No device matched \(config 69, batch 4242, confirmed only\)'
+        "$($warnings[0])" | Should -Match '-IncludePending'
+        ([xml](Get-Content "$out/empty.xml" -Raw)) | Should -Not -BeNullOrEmpty
+        $none = $null
+        $null = Export-ProvKey -ConfigId 69 -Path "$out/some.xml" -WarningVariable none
+        $none | Should -BeNullOrEmpty
+    }
+
     It 'adds pending devices with -IncludePending' {
         (Export-ProvKey -ConfigId 69 -IncludePending -Path "$out/pending.xml").Count | Should -Be 20
     }

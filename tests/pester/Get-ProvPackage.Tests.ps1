@@ -38,6 +38,16 @@ Describe 'Get-ProvPackage on <Engine>' -ForEach $engines {
         (Get-ProvPackage -History | Format-Table -View History | Out-String -Width 250) | Should -Match 'history'
     }
 
+    It '-History shows each row''s Revision and whether it is Current, so equal-looking revisions differ' {
+        $rows = Get-ProvPackage -ConfigId 69 -History
+        $rows.Current | Should -Be @($true, $false)
+        $table = $rows | Out-String -Width 250
+        $table | Should -Match 'Revision\s+Current'
+        $table | Should -Match '69\s+2\s+yes'
+        $table | Should -Match '69\s+1\s+history'
+        (Get-ProvPackage -History | Out-String -Width 250) | Should -Match 'Revision'
+    }
+
     It '-ConfigId takes decimal or 0x hex and gives the current revision, or every one with -History' {
         (Get-ProvPackage -ConfigId 0x45).Revision | Should -Be 2
         (Get-ProvPackage -ConfigId 69 -History).Revision | Should -Be @(2, 1)

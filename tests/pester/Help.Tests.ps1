@@ -25,6 +25,32 @@ Describe 'Help for <Name>' -ForEach $commands {
     }
 }
 
+Describe 'Get-Help syntax of <Name>' -ForEach $commands {
+    It 'shows -WhatIf and -Confirm where the cmdlet takes them, and type names as a user types them' {
+        $syntax = Get-Help $Name | Select-Object -ExpandProperty syntax | Out-String -Width 1000
+        if ((Get-Command $Name).Parameters.ContainsKey('WhatIf')) {
+            foreach ($line in $syntax -split "`n" | Where-Object { $_ -match "^\s*$Name\b" }) {
+                $line | Should -Match '\[-WhatIf\] \[-Confirm\] \[<CommonParameters>\]' -Because "every syntax line of $Name takes them"
+            }
+        }
+        $syntax | Should -Not -Match '`\d' -Because 'a generic type''s arity is not a type name'
+        $syntax | Should -Not -Match 'Nullable'
+    }
+}
+
+Describe 'Get-Help of cmdlets that read files' {
+    It '<Name> -Path takes wildcards and -LiteralPath does not' -ForEach @(@{ Name = 'Import-ProvPackage' }, @{ Name = 'Test-ProvPackage' }, @{ Name = 'Read-ProvKeyFile' }) {
+        $help = Get-Help $Name -Full
+        ($help.parameters.parameter | Where-Object name -eq 'Path').globbing | Should -Be 'true'
+        ($help.parameters.parameter | Where-Object name -eq 'LiteralPath').globbing | Should -Be 'false'
+        ($help.parameters.parameter | Where-Object name -eq 'LiteralPath').aliases | Should -Match 'PSPath'
+    }
+
+    It 'Export-ProvKey shows -From as a DateTime' {
+        (Get-Help Export-ProvKey | Select-Object -ExpandProperty syntax | Out-String -Width 1000) | Should -Match '\[-From <DateTime>\]'
+    }
+}
+
 Describe '<Name> changes state' -ForEach $changing {
     It 'supports -WhatIf and -Confirm' {
         (Get-Command $Name).Parameters.ContainsKey('WhatIf') | Should -BeTrue

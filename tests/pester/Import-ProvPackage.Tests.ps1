@@ -89,6 +89,32 @@ Describe 'Import-ProvPackage on <Engine>' -ForEach $engines {
         Get-ProvPackage -ConfigId 71 -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
     }
 
+    It 'says once that a package with a wrong passphrase was not imported' {
+        $text = Get-ErrorText { Import-ProvPackage $pkg.Path -Passphrase (ConvertTo-TestSecret 'wrong passphrase') }
+        ([regex]::Matches($text, 'was not imported')).Count | Should -Be 1
+        $text | Should -Match "^$([regex]::Escape($pkg.Path)) was not imported: The passphrase is wrong"
+    }
+
+    It 'expands wildcards in -Path, says when a pattern matches nothing, and takes -LiteralPath as typed' {
+        $folder = New-Item -ItemType Directory "$TestDrive/$Engine-wild"
+        $a = New-TestServerPackage -Root "$TestDrive/$Engine-wa" -ConfigId 81 -ConfigAlias @() -Network $pkg.Network
+        $b = New-TestServerPackage -Root "$TestDrive/$Engine-wb" -ConfigId 82 -ConfigAlias @() -Network $pkg.Network
+        Copy-Item $a.Path "$folder/meter_81.tar.gz"
+        Copy-Item $b.Path "$folder/meter_82.tar.gz"
+        (Import-ProvPackage "$folder/meter_*.tar.gz" -Passphrase $pkg.Passphrase).ConfigId | Sort-Object | Should -Be @(81, 82)
+
+        $errors = $null
+        Import-ProvPackage "$folder/nothing_*.tar.gz" -Passphrase $pkg.Passphrase -ErrorVariable errors -ErrorAction SilentlyContinue
+        $errors[0].FullyQualifiedErrorId | Should -Match '^PackageNotFound'
+        "$($errors[0])" | Should -Match "No file matches '.*nothing_\*\.tar\.gz'"
+
+        # Brackets are a wildcard class to -Path, so a name holding them needs -LiteralPath.
+        $c = New-TestServerPackage -Root "$TestDrive/$Engine-wc" -ConfigId 83 -ConfigAlias @() -Network $pkg.Network
+        Copy-Item $c.Path "$folder/meter[rev-b].tar.gz"
+        (Import-ProvPackage -LiteralPath "$folder/meter[rev-b].tar.gz" -Passphrase $pkg.Passphrase).ConfigId | Should -Be 83
+        (Get-Item -LiteralPath "$folder/meter[rev-b].tar.gz" | Import-ProvPackage -Passphrase $pkg.Passphrase).Revision | Should -Be 2
+    }
+
     It 'names a package that does not exist' {
         Get-ErrorText { Import-ProvPackage "$TestDrive/absent.tar.gz" -Passphrase $pkg.Passphrase } | Should -Match 'absent\.tar\.gz.*does not exist'
     }

@@ -236,7 +236,7 @@ Describe 'Invoke-NodeProvision against simulated nodes' {
         [Convert]::ToHexString($exported[1].Key) | Should -Be ([Convert]::ToHexString((Get-SimKey $b)))
 
         # The KMS side reads the same file with Read-ProvKeyFile.
-        $ingested = @(Read-ProvKeyFile -Path $exported[0].Path -KmsPrivateKeyPath $pkg.Network.Kms.PrivateKeyPath -AsPlainBytes)
+        $ingested = @(Read-ProvKeyFile -Path $exported[0].Path -KmsPrivateKeyFile $pkg.Network.Kms.PrivateKeyPath -AsPlainBytes)
         $ingested.NodeId | Should -Be @(0x2001, 0x2002)
         [Convert]::ToHexString($ingested[0].RootKeyBytes) | Should -Be ([Convert]::ToHexString($second))
 

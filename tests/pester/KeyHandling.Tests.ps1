@@ -30,15 +30,15 @@ BeforeAll {
         Start-Transcript -Path "$work/transcript.txt" | Out-Null
         $kms = New-ProvKmsKeyPair -Path "$work/kms" -KeySize 2048 -Verbose
         $kms | Format-List * | Out-Host
-        $gwFile = New-ProvGatewayKeyFile -KmsPrivateKeyPath $kms.PrivateKeyPath -Passphrase $pass -GatewayKey $gw -CdldKey $cdld -Path "$work/net" -Iterations 10000 -Verbose
+        $gwFile = New-ProvGatewayKeyFile -KmsPrivateKeyFile $kms.PrivateKeyPath -Passphrase $pass -GatewayKey $gw -CdldKey $cdld -Path "$work/net" -Iterations 10000 -Verbose
         $gwFile | Format-List * | Out-Host
         'node' | Set-Content "$work/node.bin"; 'cfg' | Set-Content "$work/field.cfg"
         $pkg = New-ProvPackage -Path "$work/p.tar.gz" -ConfigId 1 -AppLabel a -NodeType UNODE -NodeVersion 1 -NodeFirmware "$work/node.bin" `
-            -NodeFieldConfig "$work/field.cfg" -KmsPublicKeyPath $kms.PublicKeyPath -GatewayKeyFile $gwFile.Path -Verbose
+            -NodeFieldConfig "$work/field.cfg" -KmsPublicKeyFile $kms.PublicKeyPath -GatewayKeyFile $gwFile.Path -Verbose
         $pkg | Format-List * | Out-Host
         Test-ProvPackage $pkg.Path -Passphrase $pass -Verbose | Format-List * | Out-Host
         Test-ProvPackage $pkg.Path -Passphrase (ConvertTo-SecureString 'nope' -AsPlainText -Force) -ErrorAction Continue | Format-List * | Out-Host
-        New-ProvGatewayKeyFile -KmsPrivateKeyPath $kms.PrivateKeyPath -Passphrase $pass -GatewayKey $gw -CdldKey $cdld -Path "$work/net" -ErrorAction Continue
+        New-ProvGatewayKeyFile -KmsPrivateKeyFile $kms.PrivateKeyPath -Passphrase $pass -GatewayKey $gw -CdldKey $cdld -Path "$work/net" -ErrorAction Continue
         $Error | ForEach-Object { $_ | Format-List * -Force | Out-Host; $_.Exception | Format-List * -Force | Out-Host }
         Stop-Transcript | Out-Null
     }).AddArgument($RepoRoot).AddArgument($work.FullName).AddArgument((ConvertTo-TestSecret $passphrase)).

@@ -13,13 +13,17 @@ Describe 'New-ProvKmsKeyPair' {
     }
 
     It 'encrypts the private key with -Passphrase so that only the passphrase opens it' {
-        $kms = New-ProvKmsKeyPair -Path "$TestDrive/enc" -Passphrase (ConvertTo-TestSecret 'kms pass') -KeySize 2048
+        $kms = New-ProvKmsKeyPair -Path "$TestDrive/enc" -KmsKeyPassphrase (ConvertTo-TestSecret 'kms pass') -KeySize 2048
         $kms.Encrypted | Should -BeTrue
         Get-Content $kms.PrivateKeyPath -First 1 | Should -Be '-----BEGIN ENCRYPTED PRIVATE KEY-----'
         & openssl pkey -in $kms.PrivateKeyPath -passin 'pass:kms pass' -noout 2>$null
         $LASTEXITCODE | Should -Be 0
         & openssl pkey -in $kms.PrivateKeyPath -passin 'pass:wrong' -noout 2>$null
         $LASTEXITCODE | Should -Not -Be 0
+    }
+
+    It 'still takes the older name -Passphrase for -KmsKeyPassphrase' {
+        (New-ProvKmsKeyPair -Path "$TestDrive/older" -Passphrase (ConvertTo-TestSecret 'kms pass') -KeySize 2048).Encrypted | Should -BeTrue
     }
 
     It 'makes the private key readable by its owner only' -Skip:($IsWindows) {

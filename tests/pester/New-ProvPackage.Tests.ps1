@@ -74,7 +74,7 @@ Describe 'New-ProvPackage' {
     ConfigId = '0x45'; ConfigAlias = 'kite_170'; AppLabel = 'from_file'
     NodeType = 'UNODE'; NodeVersion = '1.2.3.4'
     NodeFirmware = 'fw/node.bin'; NodeFieldConfig = 'cfg/field.cfg'
-    KmsPublicKeyPath = '$($net.Kms.PublicKeyPath)'; GatewayKeyFile = '$($net.GatewayKeyFile.Path)'
+    KmsPublicKeyFile = '$($net.Kms.PublicKeyPath)'; GatewayKeyFile = '$($net.GatewayKeyFile.Path)'
     App = @{ Name = 'emcm'; Version = '5.6.7.8'; Firmware = 'fw/emcm.bin' }
 }
 "@ | Set-Content $def
@@ -116,13 +116,13 @@ Describe 'New-ProvPackage' {
 @{
     ConfigId = '72'; AppLabel = 'hw'; NodeType = 'UNODE'; NodeVersion = '1.2.3.4'; HardwareType = 'rev-a', 'rev-c'
     NodeFirmware = 'fw/node.bin'; NodeFieldConfig = 'cfg/field.cfg'
-    KmsPublicKeyPath = '$($net.Kms.PublicKeyPath)'; GatewayKeyFile = '$($net.GatewayKeyFile.Path)'
+    KmsPublicKeyFile = '$($net.Kms.PublicKeyPath)'; GatewayKeyFile = '$($net.GatewayKeyFile.Path)'
 }
 "@ | Set-Content $def
         (New-ProvPackage -DefinitionPath $def -Path "$TestDrive/hwdef.tar.gz").HardwareTypes | Should -Be @('rev-a', 'rev-c')
         $row = [pscustomobject]@{ ConfigId = '73'; AppLabel = 'a'; NodeType = 'UNODE'; NodeVersion = '1'; HardwareType = 'rev-a;rev-d'
             NodeFirmware = $in.NodeFirmware; NodeFieldConfig = $in.NodeFieldConfig
-            KmsPublicKeyPath = $in.KmsPublicKeyPath; GatewayKeyFile = $in.GatewayKeyFile; Path = "$TestDrive/hwcsv.tar.gz" }
+            KmsPublicKeyFile = $in.KmsPublicKeyFile; GatewayKeyFile = $in.GatewayKeyFile; Path = "$TestDrive/hwcsv.tar.gz" }
         ($row | New-ProvPackage).HardwareTypes | Should -Be @('rev-a', 'rev-d')
     }
 
@@ -135,10 +135,10 @@ Describe 'New-ProvPackage' {
         $rows = @(
             [pscustomobject]@{ ConfigId = '70'; ConfigAlias = 'line_a;line_b'; AppLabel = 'a'; NodeType = 'UNODE'; NodeVersion = '1.0.0.0'
                 NodeFirmware = $in.NodeFirmware; NodeFieldConfig = $in.NodeFieldConfig; NodeFactoryConfig = ''
-                KmsPublicKeyPath = $in.KmsPublicKeyPath; GatewayKeyFile = $in.GatewayKeyFile; Path = "$TestDrive/csv70.tar.gz" }
+                KmsPublicKeyFile = $in.KmsPublicKeyFile; GatewayKeyFile = $in.GatewayKeyFile; Path = "$TestDrive/csv70.tar.gz" }
             [pscustomobject]@{ ConfigId = '0x47'; ConfigAlias = 'line_c'; AppLabel = 'b'; NodeType = 'DNODE'; NodeVersion = '2.0.0.0'
                 NodeFirmware = $in.NodeFirmware; NodeFieldConfig = $in.NodeFieldConfig; NodeFactoryConfig = $in.NodeFactoryConfig
-                KmsPublicKeyPath = $in.KmsPublicKeyPath; GatewayKeyFile = $in.GatewayKeyFile; Path = "$TestDrive/csv71.tar.gz" }
+                KmsPublicKeyFile = $in.KmsPublicKeyFile; GatewayKeyFile = $in.GatewayKeyFile; Path = "$TestDrive/csv71.tar.gz" }
         )
         $rows | Export-Csv "$TestDrive/packages.csv"
         $built = Import-Csv "$TestDrive/packages.csv" | New-ProvPackage
@@ -153,7 +153,7 @@ Describe 'New-ProvPackage' {
         $rows = foreach ($id in 80, 81, 82) {
             [pscustomobject]@{ ConfigId = "$id"; AppLabel = 'a'; NodeType = 'UNODE'; NodeVersion = '1'
                 NodeFirmware = $(if ($id -eq 81) { "$TestDrive/missing.bin" } else { $in.NodeFirmware }); NodeFieldConfig = $in.NodeFieldConfig
-                KmsPublicKeyPath = $in.KmsPublicKeyPath; GatewayKeyFile = $in.GatewayKeyFile; Path = "$TestDrive/rows/p$id.tar.gz" }
+                KmsPublicKeyFile = $in.KmsPublicKeyFile; GatewayKeyFile = $in.GatewayKeyFile; Path = "$TestDrive/rows/p$id.tar.gz" }
         }
         $errors = $null
         $built = $rows | New-ProvPackage -ErrorVariable errors -ErrorAction SilentlyContinue
@@ -197,6 +197,29 @@ Describe 'New-ProvPackage' {
         $text | Should -Match '-NodeFirmware'
         $text | Should -Not -Match "\(Parameter '" -Because 'the message names the parameter once, as the user typed it'
         Test-Path "$TestDrive/missing.tar.gz" | Should -BeFalse
+    }
+
+    It 'takes a wildcard that matches one file for a file parameter, and names the parameter when it matches none or several' {
+        $p = $in.Clone(); $p.NodeFirmware = Join-Path (Split-Path $in.NodeFirmware) 'no*.bin'
+        (New-ProvPackage @p -Path "$TestDrive/wild.tar.gz").Path | Should -Exist
+        $p.NodeFirmware = Join-Path (Split-Path $in.NodeFirmware) '*.bin'
+        $text = Get-ErrorText { New-ProvPackage @p -Path "$TestDrive/wild2.tar.gz" }
+        $text | Should -Match "-NodeFirmware '.*\*\.bin' matches 3 files"
+        $text | Should -Not -Match "\(Parameter '"
+        $p.NodeFirmware = Join-Path (Split-Path $in.NodeFirmware) 'zz*.bin'
+        Get-ErrorText { New-ProvPackage @p -Path "$TestDrive/wild3.tar.gz" } | Should -Match 'No file matches -NodeFirmware'
+        "$TestDrive/wild2.tar.gz", "$TestDrive/wild3.tar.gz" | Should -Not -Exist
+    }
+
+    It 'still takes the older names -KmsPublicKeyPath and an App entry''s PublicKeyPath, on the command line and in a definition file' {
+        $p = $in.Clone()
+        $p.KmsPublicKeyPath = $p.KmsPublicKeyFile; $p.Remove('KmsPublicKeyFile')
+        $p.App = @(@{ Name = 'emcm'; Version = '5.6.7.8'; Firmware = $in.App[0].Firmware; PublicKeyPath = $in.App[0].PublicKeyFile })
+        (New-ProvPackage @p -Path "$TestDrive/older.tar.gz").Path | Should -Exist
+        $def = "$TestDrive/older.psd1"
+        "@{ ConfigId = '74'; AppLabel = 'old'; NodeType = 'UNODE'; NodeVersion = '1'; NodeFirmware = '$($in.NodeFirmware)'; NodeFieldConfig = '$($in.NodeFieldConfig)'
+            KmsPublicKeyPath = '$($in.KmsPublicKeyFile)'; GatewayKeyFile = '$($in.GatewayKeyFile)' }" | Set-Content $def
+        (New-ProvPackage -DefinitionPath $def -Path "$TestDrive/older-def.tar.gz").Path | Should -Exist
     }
 
     It 'refuses a gateway key file signed by another KMS key' {

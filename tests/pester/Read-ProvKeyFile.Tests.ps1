@@ -43,7 +43,7 @@ AfterAll { Stop-TestServer $server }
 
 Describe 'Read-ProvKeyFile' {
     It 'decrypts every device to the key the station recorded, with what the file says about it' {
-        $devices = @(Read-ProvKeyFile $file -KmsPrivateKeyPath $kms.PrivateKeyPath)
+        $devices = @(Read-ProvKeyFile $file -KmsPrivateKeyFile $kms.PrivateKeyPath)
         $devices.Count | Should -Be 9
         $devices.NodeId | Should -Be (@(0x10..0x17) + 0x20)
         foreach ($d in $devices) {
@@ -62,7 +62,7 @@ Describe 'Read-ProvKeyFile' {
     }
 
     It 'shows a table of node IDs in hex, batch, status and key check value' {
-        $shown = Read-ProvKeyFile $file -KmsPrivateKeyPath $kms.PrivateKeyPath | Out-String -Width 200
+        $shown = Read-ProvKeyFile $file -KmsPrivateKeyFile $kms.PrivateKeyPath | Out-String -Width 200
         $shown | Should -Match 'NodeId\s+Batch\s+Status\s+KeyCheckValue'
         $shown | Should -Match "0x00000010\s+1000\s+confirmed\s+$(Kcv $keys[[uint32]0x10])"
         $shown | Should -Match '0x00000020\s+1001\s+pending'
@@ -81,7 +81,7 @@ Describe 'Read-ProvKeyFile' {
         try { $output = $block | & bash -e 2>&1 }
         finally { Pop-Location }
         $LASTEXITCODE | Should -Be 0 -Because ($output | Out-String)
-        $fromCmdlet = Read-ProvKeyFile $file -KmsPrivateKeyPath $kms.PrivateKeyPath | Where-Object NodeId -eq 0x10
+        $fromCmdlet = Read-ProvKeyFile $file -KmsPrivateKeyFile $kms.PrivateKeyPath | Where-Object NodeId -eq 0x10
         ($output | Select-Object -Last 1) | Should -BeExactly (Reveal $fromCmdlet.RootKey)
         "$folder/rootkey.bin" | Should -Not -Exist
     }
@@ -89,7 +89,7 @@ Describe 'Read-ProvKeyFile' {
     It 'names each node and both KMS keys when given the wrong KMS key, and goes on to the end' {
         $other = New-ProvKmsKeyPair -Path "$TestDrive/other-kms" -KeySize 2048
         $errors = $null
-        $devices = Read-ProvKeyFile $file -KmsPrivateKeyPath $other.PrivateKeyPath -ErrorVariable errors -ErrorAction SilentlyContinue
+        $devices = Read-ProvKeyFile $file -KmsPrivateKeyFile $other.PrivateKeyPath -ErrorVariable errors -ErrorAction SilentlyContinue
         $devices | Should -BeNullOrEmpty
         $errors.Count | Should -Be 9
         $errors[0].FullyQualifiedErrorId | Should -Match '^WrongKmsKey'
@@ -110,7 +110,7 @@ Describe 'Read-ProvKeyFile' {
             $xml.Remove($m.Groups[1].Index, $m.Groups[1].Length).Insert($m.Groups[1].Index, [Convert]::ToBase64String($bytes))
         }
         $errors = $null
-        $devices = Read-ProvKeyFile $damaged -KmsPrivateKeyPath $kms.PrivateKeyPath -ErrorVariable errors -ErrorAction SilentlyContinue
+        $devices = Read-ProvKeyFile $damaged -KmsPrivateKeyFile $kms.PrivateKeyPath -ErrorVariable errors -ErrorAction SilentlyContinue
         $devices.Count | Should -Be 8
         $devices.NodeId | Should -Not -Contain ([uint32]0x12)
         $errors.Count | Should -Be 1
@@ -124,12 +124,14 @@ Describe 'Read-ProvKeyFile' {
         $LASTEXITCODE | Should -Be 0
         Get-Content $encrypted -Raw | Should -Match 'ENCRYPTED PRIVATE KEY'
 
-        $devices = @(Read-ProvKeyFile $file -KmsPrivateKeyPath $encrypted -Passphrase (ConvertTo-TestSecret 'kms-secret-1'))
+        $devices = @(Read-ProvKeyFile $file -KmsPrivateKeyFile $encrypted -KmsKeyPassphrase (ConvertTo-TestSecret 'kms-secret-1'))
         $devices.Count | Should -Be 9
         Reveal $devices[0].RootKey | Should -BeExactly (ToHex $keys[$devices[0].NodeId])
 
-        { Read-ProvKeyFile $file -KmsPrivateKeyPath $encrypted } | Should -Throw '*is encrypted: give its passphrase*'
-        { Read-ProvKeyFile $file -KmsPrivateKeyPath $encrypted -Passphrase (ConvertTo-TestSecret 'wrong') } | Should -Throw '*passphrase is wrong*'
+        { Read-ProvKeyFile $file -KmsPrivateKeyFile $encrypted } | Should -Throw '*is encrypted: give its passphrase*'
+        { Read-ProvKeyFile $file -KmsPrivateKeyFile $encrypted -KmsKeyPassphrase (ConvertTo-TestSecret 'wrong') } | Should -Throw '*passphrase is wrong*'
+        # The older names keep existing scripts working.
+        @(Read-ProvKeyFile $file -KmsPrivateKeyPath $encrypted -Passphrase (ConvertTo-TestSecret 'kms-secret-1')).Count | Should -Be 9
     }
 
     It 'stops with an error naming the file and line when the XML is damaged (<Case>)' -ForEach @(
@@ -139,7 +141,7 @@ Describe 'Read-ProvKeyFile' {
     ) {
         $bad = Edit "bad-$($Case -replace '\W', '_').xml" $Change
         $thrown = $null
-        try { $null = Read-ProvKeyFile $bad -KmsPrivateKeyPath $kms.PrivateKeyPath -ErrorAction Stop }
+        try { $null = Read-ProvKeyFile $bad -KmsPrivateKeyFile $kms.PrivateKeyPath -ErrorAction Stop }
         catch { $thrown = $_ }
         $thrown | Should -Not -BeNullOrEmpty
         $thrown.FullyQualifiedErrorId | Should -Match '^InvalidKeyFile'
@@ -148,11 +150,22 @@ Describe 'Read-ProvKeyFile' {
     }
 
     It 'says a missing export file does not exist' {
-        { Read-ProvKeyFile "$work/nope.xml" -KmsPrivateKeyPath $kms.PrivateKeyPath } | Should -Throw "*nope.xml' does not exist*"
+        { Read-ProvKeyFile "$work/nope.xml" -KmsPrivateKeyFile $kms.PrivateKeyPath } | Should -Throw "*nope.xml' does not exist*"
+    }
+
+    It 'expands wildcards in -Path and in -KmsPrivateKeyFile, which must match one file, and takes -LiteralPath as typed' {
+        $folder = New-Item -ItemType Directory "$work/wild"
+        Copy-Item $file "$folder/all[1].xml"
+        Copy-Item $confirmedOnly "$folder/batch.xml"
+        @(Read-ProvKeyFile "$folder/*.xml" -KmsPrivateKeyFile "$(Split-Path $kms.PrivateKeyPath)/kms_key.p?m").Count | Should -Be 17
+        @(Read-ProvKeyFile -LiteralPath "$folder/all[1].xml" -KmsPrivateKeyFile $kms.PrivateKeyPath).Count | Should -Be 9
+        $text = Get-ErrorText { Read-ProvKeyFile "$folder/*.xml" -KmsPrivateKeyFile "$(Split-Path $kms.PrivateKeyPath)/kms_key*.pem" }
+        $text | Should -Match "-KmsPrivateKeyFile '.*kms_key\*\.pem' matches 2 files \(kms_key\.pem, kms_key\.pub\.pem\); it takes one file"
+        Get-ErrorText { Read-ProvKeyFile "$folder/*.xml" -KmsPrivateKeyFile "$work/none*.pem" } | Should -Match 'No file matches -KmsPrivateKeyFile'
     }
 
     It 'returns plain bytes only with -AsPlainBytes' {
-        $devices = @(Read-ProvKeyFile $file -KmsPrivateKeyPath $kms.PrivateKeyPath -AsPlainBytes)
+        $devices = @(Read-ProvKeyFile $file -KmsPrivateKeyFile $kms.PrivateKeyPath -AsPlainBytes)
         $devices.Count | Should -Be 9
         foreach ($d in $devices) {
             $d.RootKeyBytes | Should -Be $keys[$d.NodeId]
@@ -164,11 +177,11 @@ Describe 'Read-ProvKeyFile' {
         $folder = New-Item -ItemType Directory "$TestDrive/many"
         foreach ($i in 1..3) { Copy-Item $file "$folder/all-$i.xml" }
         Copy-Item $confirmedOnly "$folder/batch1000.xml"
-        $devices = @(Get-ChildItem "$folder/*.xml" | Read-ProvKeyFile -KmsPrivateKeyPath $kms.PrivateKeyPath)
+        $devices = @(Get-ChildItem "$folder/*.xml" | Read-ProvKeyFile -KmsPrivateKeyFile $kms.PrivateKeyPath)
         $devices.Count | Should -Be (3 * 9 + 8)
         ($devices | Group-Object Path).Count | Should -Be 4
         @($devices | Where-Object Path -like '*batch1000.xml').Status | Sort-Object -Unique | Should -Be 'confirmed'
-        @("$folder/all-1.xml", "$folder/batch1000.xml" | Read-ProvKeyFile -KmsPrivateKeyPath $kms.PrivateKeyPath).Count | Should -Be 17
+        @("$folder/all-1.xml", "$folder/batch1000.xml" | Read-ProvKeyFile -KmsPrivateKeyFile $kms.PrivateKeyPath).Count | Should -Be 17
     }
 
     It 'reports progress while it reads a large file' {
@@ -181,7 +194,7 @@ Describe 'Read-ProvKeyFile' {
             $xml.Substring(0, $start) + ($copies -join '') + $xml.Substring($end) -replace 'deviceCount="\d+"', 'deviceCount="1000"'
         }
         $ps = [powershell]::Create()
-        $null = $ps.AddScript("Import-Module '$RepoRoot/Provisioning.psd1'").AddStatement().AddCommand('Read-ProvKeyFile').AddParameter('Path', $large).AddParameter('KmsPrivateKeyPath', $kms.PrivateKeyPath)
+        $null = $ps.AddScript("Import-Module '$RepoRoot/Provisioning.psd1'").AddStatement().AddCommand('Read-ProvKeyFile').AddParameter('Path', $large).AddParameter('KmsPrivateKeyFile', $kms.PrivateKeyPath)
         try {
             $result = $ps.Invoke()
             $ps.Streams.Error | Should -BeNullOrEmpty
@@ -197,24 +210,24 @@ Describe 'Read-ProvKeyFile' {
         $other = New-ProvKmsKeyPair -Path "$TestDrive/scan-kms" -KeySize 2048
         $damaged = Edit 'scan-cut.xml' { param($xml) $xml.Substring(0, $xml.IndexOf('nodeId="0x00000016"')) }
         $cut = [System.Collections.Generic.List[string]]::new()
-        try { Read-ProvKeyFile $damaged -KmsPrivateKeyPath $kms.PrivateKeyPath -Verbose *>&1 | ForEach-Object { $cut.Add(($_ | Out-String -Width 1000)) } }
+        try { Read-ProvKeyFile $damaged -KmsPrivateKeyFile $kms.PrivateKeyPath -Verbose *>&1 | ForEach-Object { $cut.Add(($_ | Out-String -Width 1000)) } }
         catch { $cut.Add(($_ | Format-List * -Force | Out-String -Width 1000)) }
         $cut[-1] | Should -Match 'cut short'
         $texts = @(
-            Read-ProvKeyFile $file -KmsPrivateKeyPath $kms.PrivateKeyPath -Verbose -Debug *>&1 | Out-String -Width 1000
-            Read-ProvKeyFile $file -KmsPrivateKeyPath $kms.PrivateKeyPath | Format-List * | Out-String -Width 1000
-            Read-ProvKeyFile $file -KmsPrivateKeyPath $kms.PrivateKeyPath | Format-Table * | Out-String -Width 1000
-            Read-ProvKeyFile $file -KmsPrivateKeyPath $kms.PrivateKeyPath | ConvertTo-Json -Depth 4
-            Read-ProvKeyFile $file -KmsPrivateKeyPath $kms.PrivateKeyPath | ConvertTo-Csv
-            Read-ProvKeyFile $file -KmsPrivateKeyPath $kms.PrivateKeyPath | ForEach-Object { "$_"; $_.RootKey.ToString() }
-            Read-ProvKeyFile $file -KmsPrivateKeyPath $other.PrivateKeyPath -Verbose -ErrorAction Continue *>&1 | Out-String -Width 1000
+            Read-ProvKeyFile $file -KmsPrivateKeyFile $kms.PrivateKeyPath -Verbose -Debug *>&1 | Out-String -Width 1000
+            Read-ProvKeyFile $file -KmsPrivateKeyFile $kms.PrivateKeyPath | Format-List * | Out-String -Width 1000
+            Read-ProvKeyFile $file -KmsPrivateKeyFile $kms.PrivateKeyPath | Format-Table * | Out-String -Width 1000
+            Read-ProvKeyFile $file -KmsPrivateKeyFile $kms.PrivateKeyPath | ConvertTo-Json -Depth 4
+            Read-ProvKeyFile $file -KmsPrivateKeyFile $kms.PrivateKeyPath | ConvertTo-Csv
+            Read-ProvKeyFile $file -KmsPrivateKeyFile $kms.PrivateKeyPath | ForEach-Object { "$_"; $_.RootKey.ToString() }
+            Read-ProvKeyFile $file -KmsPrivateKeyFile $other.PrivateKeyPath -Verbose -ErrorAction Continue *>&1 | Out-String -Width 1000
             $cut
         ) -join "`n"
         $texts | Should -Match '0x00000010'    # the scan saw real output
         foreach ($secret in $secrets) { $texts | Should -Not -Match ([regex]::Escape($secret)) }
 
         # The switch is the explicit risk: the bytes are then plain for anything that formats them.
-        $plain = Read-ProvKeyFile $file -KmsPrivateKeyPath $kms.PrivateKeyPath -AsPlainBytes | ForEach-Object { $_.RootKeyBytes -join ' ' }
+        $plain = Read-ProvKeyFile $file -KmsPrivateKeyFile $kms.PrivateKeyPath -AsPlainBytes | ForEach-Object { $_.RootKeyBytes -join ' ' }
         $plain | Should -Contain ($keys[[uint32]0x10] -join ' ')
     }
 }

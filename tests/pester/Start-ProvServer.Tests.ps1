@@ -29,7 +29,11 @@ Describe 'Start-ProvServer on <Engine>' -ForEach $engines {
     }
 
     It 'describes the database without a password' {
-        if ($Engine -eq 'SQLite') { $server.Database | Should -Match '(?i)sqlite' }
+        # The handle names what an operator looks for: the SQLite file, or the MySQL server and database.
+        if ($Engine -eq 'SQLite') {
+            $server.Database | Should -Be "sqlite:$(Join-Path $server.DataPath 'provisioning.db')"
+            ($server | Format-List | Out-String) | Should -Match ([regex]::Escape((Join-Path $server.DataPath 'provisioning.db')))
+        }
         else {
             $server.Database | Should -Match '(?i)mysql'
             $password = Get-TestMariaDbPassword
@@ -55,10 +59,28 @@ Describe 'Start-ProvServer on <Engine>' -ForEach $engines {
 }
 
 Describe 'Start-ProvServer' {
-    It 'says why the server cannot start when the database spec is wrong' {
-        $text = Get-ErrorText { Start-ProvServer -Port (Get-FreeTcpPort) -DataPath "$TestDrive/bad-spec" -Database 'oracle:orw_prov' }
-        $text | Should -Match 'oracle'
-        $text | Should -Match '(?i)exited while starting'
+    It 'says in one sentence which database forms it takes when the spec is wrong, and starts nothing' {
+        foreach ($spec in 'oracle:orw_prov', 'bogus') {
+            $e = $null
+            try { Start-ProvServer -Port (Get-FreeTcpPort) -DataPath "$TestDrive/bad-spec" -Database $spec } catch { $e = $_ }
+            $e.FullyQualifiedErrorId | Should -Match '^InvalidDatabaseSpec'
+            "$e" | Should -Be "The database '$spec' is not understood: -Database takes sqlite (the default, a file in the data folder), sqlite:<file> or mysql:Server=<host>;Database=<name>;User ID=<user>."
+        }
+        "$TestDrive/bad-spec" | Should -Not -Exist
+    }
+
+    It 'makes the data folder and everything in it readable by this account only' -Skip:($IsWindows) {
+        $server = Start-ProvServer -Port (Get-FreeTcpPort) -DataPath "$TestDrive/private/data"
+        try {
+            $pkg = New-TestServerPackage -Root "$TestDrive/private-pkg"
+            $null = Import-ProvPackage $pkg.Path -Passphrase $pkg.Passphrase
+            $entries = @(Get-Item "$TestDrive/private/data") + @(Get-ChildItem "$TestDrive/private/data" -Recurse -Force)
+            $entries.Name | Should -Contain 'provisioning.db-wal'
+            $entries.Name | Should -Contain 'server.log'
+            $open = $entries | Where-Object { ([int]$_.UnixFileMode -band 0x3F) -ne 0 } | ForEach-Object { "$($_.FullName) $($_.UnixMode)" }
+            $open | Should -BeNullOrEmpty
+        }
+        finally { $server | Stop-ProvServer }
     }
 
     It 'refuses a credential for a SQLite database' {

@@ -34,7 +34,7 @@ Describe 'Stop-ProvServer on <Engine>' -ForEach $engines {
             $pb = Get-Process -Id $b.ProcessId
             Stop-ProvServer -ProcessId $a.ProcessId
             $pa.WaitForExit(30000) | Should -BeTrue
-            Stop-ProvServer -Uri $b.Uri.AbsoluteUri
+            Stop-ProvServer -Uri $b.Uri.AbsoluteUri  # the older name of -Server
             $pb.WaitForExit(30000) | Should -BeTrue
         }
         finally { Stop-TestServer $a; Stop-TestServer $b }
@@ -45,7 +45,7 @@ Describe 'Stop-ProvServer on <Engine>' -ForEach $engines {
         try {
             $station = New-ProvStationToken -Name 'not-an-admin'
             $connection = Connect-ProvServer $server.Uri -Token $station.Token -PassThru
-            $text = Get-ErrorText { Stop-ProvServer -Uri $connection }
+            $text = Get-ErrorText { Stop-ProvServer -Server $connection }
             $text | Should -Match 'admin token'
             (Invoke-RestMethod "$($server.Uri)api/v1/health").processId | Should -Be $server.ProcessId
         }
@@ -54,6 +54,19 @@ Describe 'Stop-ProvServer on <Engine>' -ForEach $engines {
 }
 
 Describe 'Stop-ProvServer' {
+    It 'says the session is not connected when it holds no token for the address, and stops nothing' {
+        $server = Start-TestServer -Engine SQLite -Root "$TestDrive/unconnected"
+        try {
+            # A new shell, which holds no token for the server.
+            $text = Invoke-TestShell "Import-Module '$RepoRoot/Provisioning.psd1'; Stop-ProvServer -Server '$($server.Uri)'; Stop-ProvServer -Uri '$($server.Uri)'"
+            ([regex]::Matches($text, "This session is not connected to $([regex]::Escape($server.Uri.AbsoluteUri.TrimEnd('/')))")).Count | Should -Be 2
+            $text | Should -Match 'Connect-ProvServer -Uri'
+            $text | Should -Not -Match 'refused the token'
+            (Invoke-RestMethod "$($server.Uri)api/v1/health").processId | Should -Be $server.ProcessId
+        }
+        finally { Stop-TestServer $server }
+    }
+
     It 'says so when no server with that process ID was started here' {
         Get-ErrorText { Stop-ProvServer -ProcessId $PID } | Should -Match "process ID $PID"
     }

@@ -138,6 +138,19 @@ Describe 'Test-ProvPackage' {
         $bad.ConfigId | Should -BeNullOrEmpty
     }
 
+    It 'expands wildcards in -Path and takes -LiteralPath as typed' {
+        $folder = New-Item -ItemType Directory "$TestDrive/wild"
+        Copy-Item $pkg.Path "$folder/a.tar.gz"
+        Copy-Item $pkg.Path "$folder/b.tar.gz"
+        Copy-Item $pkg.Path "$folder/c[1].tar.gz"
+        $all = Test-ProvPackage "$folder/*.tar.gz" -Passphrase $pass
+        $all.Count | Should -Be 3
+        $all.IsValid | Should -Not -Contain $false
+        (Test-ProvPackage -LiteralPath "$folder/c[1].tar.gz").IsValid | Should -BeTrue
+        (Get-ChildItem "$folder/*.tar.gz" | Test-ProvPackage).Count | Should -Be 3
+        Get-ErrorText { Test-ProvPackage "$folder/z*.tar.gz" } | Should -Match "No file matches .*z\*\.tar\.gz.*-LiteralPath"
+    }
+
     It 'says so when the package does not exist' {
         Get-ErrorText { Test-ProvPackage "$TestDrive/absent.tar.gz" } | Should -Match 'absent\.tar\.gz'
     }

@@ -9,7 +9,7 @@ function New-TestNetwork {
     param([string] $Root, [string] $Passphrase = 'correct horse battery staple',
           [string] $GatewayKeyHex = '00112233445566778899aabbccddeeff', [string] $CdldKeyHex = 'f0e1d2c3b4a5968778695a4b3c2d1e0f')
     $kms = New-ProvKmsKeyPair -Path (Join-Path $Root 'kms') -KeySize 2048
-    $gw = New-ProvGatewayKeyFile -KmsPrivateKeyPath $kms.PrivateKeyPath -Passphrase (ConvertTo-TestSecret $Passphrase) `
+    $gw = New-ProvGatewayKeyFile -KmsPrivateKeyFile $kms.PrivateKeyPath -Passphrase (ConvertTo-TestSecret $Passphrase) `
         -GatewayKey (ConvertTo-TestSecret $GatewayKeyHex) -CdldKey (ConvertTo-TestSecret $CdldKeyHex) `
         -Path (Join-Path $Root 'network') -Iterations 10000
     [pscustomobject]@{ Kms = $kms; GatewayKeyFile = $gw; Passphrase = $Passphrase; GatewayKeyHex = $GatewayKeyHex; CdldKeyHex = $CdldKeyHex }
@@ -36,12 +36,12 @@ function New-TestPackageInput {
         NodeFirmware     = New-TestFile (Join-Path $Root 'fw/node.bin') 65536
         NodeFieldConfig  = New-TestFile (Join-Path $Root 'cfg/field.cfg') 512
         NodeFactoryConfig = New-TestFile (Join-Path $Root 'cfg/factory.cfg') 512
-        KmsPublicKeyPath = $Network.Kms.PublicKeyPath
+        KmsPublicKeyFile = $Network.Kms.PublicKeyPath
         GatewayKeyFile   = $Network.GatewayKeyFile.Path
         App              = @(
             @{ Name = 'emcm'; Version = '5.6.7.8'; Firmware = (New-TestFile (Join-Path $Root 'fw/emcm.bin') 20000)
                FieldConfig = (New-TestFile (Join-Path $Root 'cfg/emcm_field.cfg') 300); FactoryConfig = (New-TestFile (Join-Path $Root 'cfg/emcm_factory.cfg') 300)
-               PublicKeyPath = $hes.PublicKeyPath }
+               PublicKeyFile = $hes.PublicKeyPath }
             @{ Name = 'zigbee'; Version = '1.2.3.4'; Firmware = (New-TestFile (Join-Path $Root 'fw/zigbee.bin') 10000) }
         )
     }
@@ -107,4 +107,13 @@ function Get-ErrorText([scriptblock] $Script) {
 # waits for its other end forever.
 function Test-DotnetIpcEndpoint([System.IO.FileInfo] $File) {
     $File.Name -match '^(clr-debug-pipe-\d+-\d+-(in|out)|dotnet-diagnostic-\d+-\d+-socket|CoreFxPipe_.*)$'
+}
+
+# Runs a script in a new PowerShell process, as a user opening a new shell would (the module's session state is per
+# process); returns everything it printed, and leaves its exit code in $LASTEXITCODE.
+function Invoke-TestShell([string] $Script) {
+    # This PowerShell: pwsh itself, or (as the README starts it) dotnet running the local tool's pwsh.dll.
+    $exe = [Environment]::ProcessPath
+    $prefix = @(if ([IO.Path]::GetFileNameWithoutExtension($exe) -eq 'dotnet') { Join-Path $PSHOME 'pwsh.dll' })
+    & $exe @prefix -NoProfile -NonInteractive -Command $Script 2>&1 | Out-String -Width 1000
 }

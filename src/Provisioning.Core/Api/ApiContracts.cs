@@ -28,6 +28,8 @@ public static class ApiRoutes
     public const string Exports = Prefix + "/exports";
     /// <summary>Access tokens.</summary>
     public const string Tokens = Prefix + "/tokens";
+    /// <summary>The calling token's name and role (any valid token).</summary>
+    public const string WhoAmI = Prefix + "/whoami";
     /// <summary>Asks the server process to stop (admin).</summary>
     public const string ServerStop = Prefix + "/server/stop";
     /// <summary>Response header carrying the export ID while the file streams.</summary>
@@ -87,6 +89,12 @@ public static class ApiJson
 
 /// <summary><c>GET /api/v1/health</c>.</summary>
 public sealed record HealthInfo(string Status, string Version, string Database, int ProcessId);
+
+/// <summary><c>GET /api/v1/whoami</c>: the token that made the call, as the server sees it.</summary>
+/// <param name="Name">The token's name.</param>
+/// <param name="Role"><see cref="TokenRoles.Admin"/> or <see cref="TokenRoles.Station"/>.</param>
+/// <param name="Database">The server's database described without secrets (admin tokens only).</param>
+public sealed record TokenIdentity(string Name, string Role, string? Database);
 
 /// <summary>An application's name and version.</summary>
 public sealed record AppVersion(string Name, string Version);

@@ -52,6 +52,10 @@ public sealed class ProvServerClient : IDisposable
     public Task<HealthInfo> GetHealthAsync(CancellationToken cancellationToken = default)
         => GetJsonAsync<HealthInfo>(ApiRoutes.Health, cancellationToken);
 
+    /// <summary><c>GET /whoami</c> (any valid token): the token's name and role.</summary>
+    public Task<TokenIdentity> GetIdentityAsync(CancellationToken cancellationToken = default)
+        => GetJsonAsync<TokenIdentity>(ApiRoutes.WhoAmI, cancellationToken);
+
     /// <summary><c>POST /server/stop</c> (admin): the server process exits shortly after answering.</summary>
     public Task StopServerAsync(CancellationToken cancellationToken = default)
         => SendNoContentAsync(HttpMethod.Post, ApiRoutes.ServerStop, null, cancellationToken);

@@ -105,14 +105,19 @@ public sealed class ProvServerException : Exception
         catch (JsonException) { return null; }
     }
 
-    /// <summary>One problem per non-empty line of the detail, without list bullets.</summary>
+    /// <summary>
+    /// One problem per non-empty line of the detail, without list bullets. A first line ending in ':' above further lines
+    /// is the list's heading ("The package x was not imported:"), not a problem: a client writes its own.
+    /// </summary>
     internal static IReadOnlyList<string> SplitProblems(string? detail)
     {
         if (string.IsNullOrWhiteSpace(detail)) return Array.Empty<string>();
-        return detail.Split('\n')
+        var lines = detail.Split('\n')
             .Select(line => line.Trim().TrimStart('-', '*', '•').Trim())
             .Where(line => line.Length > 0)
-            .ToArray();
+            .ToList();
+        if (lines.Count > 1 && lines[0].EndsWith(':')) lines.RemoveAt(0);
+        return lines;
     }
 
     private static string ReasonPhrase(HttpStatusCode status)

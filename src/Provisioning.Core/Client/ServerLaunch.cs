@@ -47,7 +47,24 @@ public sealed class ServerLaunch
     /// The database spec without secrets, for display. A password inside a MySQL connection string is moved out of the
     /// command line (see <see cref="StartInfo"/>), so a copied connection string is safe to pass.
     /// </summary>
-    public string DescribeDatabase() => Split().Spec ?? "sqlite";
+    /// <remarks>SQLite is shown as its database file's full path (relative files lie under the data folder, as the server takes them).</remarks>
+    /// <exception cref="ArgumentException">The spec is none of the accepted forms.</exception>
+    public string DescribeDatabase()
+    {
+        string? spec = Split().Spec;
+        const string sqlite = "sqlite:";
+        if (spec is null || spec.Trim().Equals("sqlite", StringComparison.OrdinalIgnoreCase))
+            return sqlite + Path.Combine(Path.GetFullPath(DataPath), DefaultSqliteFile);
+        if (spec.StartsWith(sqlite, StringComparison.OrdinalIgnoreCase) && spec.Length > sqlite.Length)
+            return sqlite + Path.GetFullPath(spec[sqlite.Length..].Trim(), Path.GetFullPath(DataPath));
+        return spec;
+    }
+
+    /// <summary>File name of the server's default SQLite database in its data folder.</summary>
+    public const string DefaultSqliteFile = "provisioning.db";
+
+    /// <summary>The forms -Database takes, for messages.</summary>
+    public const string DatabaseForms = "sqlite (the default, a file in the data folder), sqlite:<file> or mysql:Server=<host>;Database=<name>;User ID=<user>";
 
     /// <summary>The process to start: password in the environment, never in the arguments; its own session so Ctrl+C at the prompt does not reach it.</summary>
     public ProcessStartInfo StartInfo()
@@ -92,13 +109,21 @@ public sealed class ServerLaunch
     {
         if (Database is null) return (null, null);
         const string mysql = "mysql:";
-        if (!Database.StartsWith(mysql, StringComparison.OrdinalIgnoreCase)) return (Database, null);
+        string text = Database.Trim();
+        if (!text.StartsWith(mysql, StringComparison.OrdinalIgnoreCase))
+        {
+            if (text.Equals("sqlite", StringComparison.OrdinalIgnoreCase) || text.StartsWith("sqlite:", StringComparison.OrdinalIgnoreCase) && text.Length > "sqlite:".Length)
+                return (Database, null);
+            // Never echo what may be a connection string with a password in it.
+            string shown = text.Contains('=') || text.Contains(';') ? "that connection string (it has no engine prefix)" : $"'{text}'";
+            throw new ArgumentException($"The database {shown} is not understood: -Database takes {DatabaseForms}.");
+        }
 
         var builder = new DbConnectionStringBuilder();
         try { builder.ConnectionString = Database[mysql.Length..]; }
         catch (ArgumentException e)
         {
-            throw new ArgumentException($"The MySQL connection string in -Database is not valid ({e.Message}). Write it as mysql:Server=host;Port=3306;Database=orw_prov;User ID=prov.", e);
+            throw new ArgumentException($"The MySQL connection string in -Database is not valid ({e.Message.TrimEnd('.')}): write it as mysql:Server=host;Port=3306;Database=orw_prov;User ID=prov.", e);
         }
         string? password = null;
         foreach (string key in new[] { "Password", "Pwd", "password" })

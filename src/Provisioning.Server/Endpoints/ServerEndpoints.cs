@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Options;
 using Provisioning.Core.Api;
 using Provisioning.Server.Auth;
 using Provisioning.Server.Hosting;
@@ -5,7 +6,7 @@ using Provisioning.Server.Store;
 
 namespace Provisioning.Server.Endpoints;
 
-/// <summary>Health (no token) and a clean stop (admin), which Start-ProvServer and Stop-ProvServer use.</summary>
+/// <summary>Health (no token), who am I (any token) and a clean stop (admin), which Start-ProvServer, Connect-ProvServer and Stop-ProvServer use.</summary>
 public static class ServerEndpoints
 {
     public static void Map(IEndpointRouteBuilder app)
@@ -13,6 +14,14 @@ public static class ServerEndpoints
         // Says nothing about the data: status, version, engine, process.
         app.MapGet(ApiRoutes.Health, (IProvStore store) =>
             Results.Json(new HealthInfo("ok", ServerInfo.Version, store.Engine, Environment.ProcessId), ApiJson.Options)).AllowWithoutToken();
+
+        // Lets a client learn its token's role without probing an endpoint it may not call (which would log a refusal).
+        app.MapGet(ApiRoutes.WhoAmI, (HttpContext context, IOptions<ServerSettings> settings) =>
+        {
+            var caller = TokenAuthentication.Caller(context)!;
+            string? database = caller.Role == TokenRoles.Admin ? StoreFactory.Describe(settings.Value.Database, settings.Value.DataPath) : null;
+            return Results.Json(new TokenIdentity(caller.Name, caller.Role, database), ApiJson.Options);
+        }).AllowStations();
 
         app.MapPost(ApiRoutes.ServerStop, (HttpContext context, IHostApplicationLifetime lifetime, ILogger<ServerInfo> log) =>
         {

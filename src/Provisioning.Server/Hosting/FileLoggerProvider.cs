@@ -15,10 +15,11 @@ public sealed class FileLoggerProvider : ILoggerProvider
 
     public FileLoggerProvider(string path)
     {
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        // The logger is made first, so it creates the data folder (owner-only) as well as logs/.
+        OwnerOnlyFolder.Create(Path.GetDirectoryName(path)!);
         var options = new FileStreamOptions { Mode = FileMode.Append, Access = FileAccess.Write, Share = FileShare.ReadWrite };
         if (!OperatingSystem.IsWindows())
-            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead;
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
         _writer = new StreamWriter(new FileStream(path, options)) { AutoFlush = true };
     }
 

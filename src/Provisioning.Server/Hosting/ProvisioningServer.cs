@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.Extensions.Options;
+using Provisioning.Core;
 using Provisioning.Core.Api;
 using Provisioning.Server.Auth;
 using Provisioning.Server.Endpoints;
@@ -34,7 +35,9 @@ public static class ProvisioningServer
         settings.DataPath = Path.GetFullPath(settings.DataPath);
         builder.Services.AddSingleton(Options.Create(settings));
 
-        if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(builder.Configuration["Kestrel:Endpoints"]))
+        // Kestrel:Endpoints is a section (a value read there is always null): test that it exists, or UseUrls would
+        // make Kestrel warn that it overrides the endpoints the settings file gave.
+        if (string.IsNullOrEmpty(builder.Configuration["urls"]) && !builder.Configuration.GetSection("Kestrel:Endpoints").Exists())
             builder.WebHost.UseUrls($"http://127.0.0.1:{DefaultPort}");
         builder.WebHost.ConfigureKestrel(k => k.AddServerHeader = false);
 
@@ -68,7 +71,7 @@ public static class ProvisioningServer
         ExportEndpoints.Map(app);
         TokenEndpoints.Map(app);
         app.MapFallback(context => ApiErrors.Write(context, StatusCodes.Status404NotFound, "NoSuchEndpoint",
-            $"There is no endpoint {context.Request.Method} {context.Request.Path}; see docs/server-api.md."));
+            $"There is no endpoint {context.Request.Method} {context.Request.Path}; see docs/server-api.md.")).AllowStations();
         return app;
     }
 
@@ -80,39 +83,37 @@ public static class ProvisioningServer
     {
         var settings = app.Services.GetRequiredService<IOptions<ServerSettings>>().Value;
         var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Provisioning.Server");
-        CreatePrivateFolder(settings.DataPath);
+        OwnerOnlyFolder.Create(settings.DataPath);
+        if (OwnerOnlyFolder.IsOpenToOthers(settings.DataPath))
+        {
+            // A data folder this server used before (an earlier version made it 0755) is tightened; a folder the
+            // operator chose that holds other things is theirs to change, so it is only pointed out.
+            if (File.Exists(settings.AdminTokenPath) && OwnerOnlyFolder.Restrict(settings.DataPath))
+                log.LogInformation("Made the data folder {DataPath} owner-only; it was open to other accounts.", settings.DataPath);
+            else
+                log.LogWarning("The data folder {DataPath} is open to other accounts; make it owner-only (chmod 700 {DataPath}).", settings.DataPath, settings.DataPath);
+        }
         if (Directory.Exists(settings.StagingPath))
             Directory.Delete(settings.StagingPath, recursive: true);
-        Directory.CreateDirectory(settings.StagingPath);
-        Directory.CreateDirectory(settings.FilesPath);
+        OwnerOnlyFolder.Create(settings.StagingPath);
+        OwnerOnlyFolder.Create(settings.FilesPath);
 
         IProvStore store;
+        // A spec that names no usable database: its message already says which forms are accepted.
+        try { store = app.Services.GetRequiredService<IProvStore>(); }
+        catch (ArgumentException ex) { throw new StartupException(ExceptionText.Of(ex), ex); }
         try
         {
-            store = app.Services.GetRequiredService<IProvStore>();
             await store.MigrateAsync();
         }
         catch (Exception ex) when (ex is not StartupException)
         {
-            throw new StartupException($"The database {Describe(settings.Database)} cannot be used: {Innermost(ex).Message}", ex);
+            throw new StartupException($"The database {StoreFactory.Describe(settings.Database, settings.DataPath)} cannot be used: {ExceptionText.Of(Innermost(ex))}", ex);
         }
         app.Services.GetRequiredService<MasterKey>();
         await EnsureAdminTokenAsync(store, settings, log);
         log.LogInformation("Provisioning server {Version}: data in {DataPath}, database {Database}", ServerInfo.Version, settings.DataPath,
-            Describe(settings.Database));
-    }
-
-    /// <summary>The database spec without secrets; a spec too malformed to describe is shown only by its engine prefix.</summary>
-    private static string Describe(string spec)
-    {
-        try
-        {
-            return StoreFactory.Describe(spec);
-        }
-        catch (ArgumentException)
-        {
-            return $"'{spec.Split(';')[0]}'";
-        }
+            StoreFactory.Describe(settings.Database, settings.DataPath));
     }
 
     private static async Task EnsureAdminTokenAsync(IProvStore store, ServerSettings settings, ILogger log)
@@ -127,16 +128,6 @@ public static class ProvisioningServer
         // Shown once to a person at a terminal; never to a log or a redirected stream.
         if (!Console.IsOutputRedirected)
             Console.WriteLine($"Admin token (shown once; also in {settings.AdminTokenPath}): {token}");
-    }
-
-    private static void CreatePrivateFolder(string path)
-    {
-        if (Directory.Exists(path))
-            return;
-        if (OperatingSystem.IsWindows())
-            Directory.CreateDirectory(path);
-        else
-            Directory.CreateDirectory(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
     }
 
     private static Task WriteUnhandled(HttpContext context)

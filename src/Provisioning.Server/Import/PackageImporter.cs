@@ -37,7 +37,7 @@ public sealed class PackageImporter(IProvStore store, FileRepository repository,
     public async Task<ImportResult> ImportAsync(Stream upload, string sourceName, char[] passphrase, string? comment, bool dryRun, CancellationToken ct)
     {
         string staging = Path.Combine(_settings.StagingPath, Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(staging);
+        Hosting.OwnerOnlyFolder.Create(staging);
         ulong? claimed = null;
         try
         {

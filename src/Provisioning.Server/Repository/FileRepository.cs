@@ -24,7 +24,7 @@ public sealed class FileRepository(string root)
             File.Delete(stagedPath);
             return;
         }
-        Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+        Hosting.OwnerOnlyFolder.Create(Path.GetDirectoryName(target)!);
         try
         {
             File.Move(stagedPath, target, overwrite: false);

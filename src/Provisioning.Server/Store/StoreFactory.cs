@@ -17,7 +17,7 @@ public static class StoreFactory
     private const string SpecForms =
         "use 'sqlite' (the default), 'sqlite:<file>' or 'mysql:Server=<host>;Database=<name>;User ID=<user>'";
 
-    /// <summary>Creates the store (not yet migrated). Throws <see cref="ArgumentException"/> naming a bad spec.</summary>
+    /// <summary>Creates the store (not yet migrated). Throws <see cref="ArgumentException"/> naming a bad spec (its message is for an operator, with no parameter name appended).</summary>
     /// <remarks>A relative <c>sqlite:&lt;file&gt;</c> is taken relative to <paramref name="dataPath"/>.</remarks>
     public static IProvStore Create(string? spec, string dataPath, string? password = null)
     {
@@ -28,21 +28,26 @@ public static class StoreFactory
                 if (rest is null)
                     return new SqliteStore(Path.Combine(dataPath, DefaultSqliteFile));
                 if (rest.Trim().Length == 0)
-                    throw new ArgumentException($"The database spec 'sqlite:' names no file; {SpecForms}.", nameof(spec));
+                    throw new ArgumentException($"The database spec 'sqlite:' names no file; {SpecForms}.");
                 return new SqliteStore(Path.GetFullPath(rest.Trim(), Path.GetFullPath(dataPath)));
             case "mysql":
                 return new MySqlStore(MySqlConnectionString(rest ?? "", password));
             default:
-                throw new ArgumentException($"The database spec {Quote(spec!)} is not understood; {SpecForms}.", nameof(spec));
+                throw new ArgumentException($"The database spec {Quote(spec!)} is not understood; {SpecForms}.");
         }
     }
 
-    /// <summary>The spec with any password removed, for logs and the health endpoint.</summary>
-    public static string Describe(string? spec)
+    /// <summary>
+    /// The spec with any password removed, for logs and operators. Given <paramref name="dataPath"/>, a SQLite spec names
+    /// the database file's full path (the default file, or a relative one, lies under the data path).
+    /// </summary>
+    public static string Describe(string? spec, string? dataPath = null)
     {
         var (engine, rest) = Split(spec);
         switch (engine)
         {
+            case "sqlite" when dataPath is not null:
+                return "sqlite:" + (rest is null ? Path.Combine(Path.GetFullPath(dataPath), DefaultSqliteFile) : Path.GetFullPath(rest.Trim(), Path.GetFullPath(dataPath)));
             case "sqlite":
                 return rest is null ? "sqlite" : "sqlite:" + rest.Trim();
             case "mysql":
@@ -81,12 +86,12 @@ public static class StoreFactory
         }
         catch (ArgumentException e)
         {
-            throw new ArgumentException($"The MySQL connection string in the database spec is not valid ({e.Message}); {SpecForms}.", "spec");
+            throw new ArgumentException($"The MySQL connection string in the database spec is not valid ({e.Message}); {SpecForms}.");
         }
         if (string.IsNullOrWhiteSpace(builder.Server))
-            throw new ArgumentException($"The MySQL connection string in the database spec names no server; {SpecForms}.", "spec");
+            throw new ArgumentException($"The MySQL connection string in the database spec names no server; {SpecForms}.");
         if (string.IsNullOrWhiteSpace(builder.Database))
-            throw new ArgumentException($"The MySQL connection string in the database spec names no database; {SpecForms}.", "spec");
+            throw new ArgumentException($"The MySQL connection string in the database spec names no database; {SpecForms}.");
         if (password is not null)
             builder.Password = password;
         return builder.ConnectionString;

@@ -27,6 +27,14 @@ public class ProvServerExceptionTests
     }
 
     [Fact]
+    public void The_heading_above_the_problems_is_not_a_problem()
+    {
+        const string body = """{"title":"Invalid package","status":422,"detail":"The package meter_69.tar.gz was not imported:\nThe passphrase is wrong: it does not open the gateway key file.","errorId":"WrongPassphrase"}""";
+        var e = ProvServerException.FromResponse(Server, (HttpStatusCode)422, "application/problem+json", body, "POST /api/v1/packages");
+        Assert.Equal(new[] { "The passphrase is wrong: it does not open the gateway key file." }, e.Problems);
+    }
+
+    [Fact]
     public void A_refused_token_says_how_to_connect()
     {
         var e = ProvServerException.FromResponse(Server, HttpStatusCode.Unauthorized, null, "", "GET /api/v1/packages");

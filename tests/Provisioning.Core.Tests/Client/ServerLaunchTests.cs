@@ -24,7 +24,19 @@ public class ServerLaunchTests
         Assert.True(dll >= 0);
         Assert.Equal(new[] { "--urls", "http://127.0.0.1:18085", "--Provisioning:DataPath=/var/lib/prov", "--Provisioning:ConsoleLog=false" }, args.Skip(dll + 1));
         Assert.Equal("/opt/prov/server", info.WorkingDirectory);
-        Assert.Equal("sqlite", Launch(null).DescribeDatabase());
+        // The default database is named by its file, which is what an operator looks for.
+        Assert.Equal("sqlite:" + Path.Combine(Path.GetFullPath("/var/lib/prov"), "provisioning.db"), Launch(null).DescribeDatabase());
+    }
+
+    [Fact]
+    public void A_sqlite_file_is_described_by_its_full_path_and_a_spec_of_no_known_form_is_refused_in_one_sentence()
+    {
+        Assert.Equal("sqlite:" + Path.GetFullPath("/var/lib/prov/line2.db"), Launch("sqlite:line2.db").DescribeDatabase());
+        Assert.Equal("sqlite:" + Path.GetFullPath("/srv/p.db"), Launch("sqlite:/srv/p.db").DescribeDatabase());
+        var e = Assert.Throws<ArgumentException>(() => Launch("bogus").DescribeDatabase());
+        Assert.Equal("The database 'bogus' is not understood: -Database takes " + ServerLaunch.DatabaseForms + ".", e.Message);
+        // What may be a connection string with a password is never echoed.
+        Assert.DoesNotContain("s3cret", Assert.Throws<ArgumentException>(() => Launch("Server=db;Password=s3cret").DescribeDatabase()).Message);
     }
 
     [Fact]

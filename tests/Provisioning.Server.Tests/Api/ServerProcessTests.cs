@@ -34,7 +34,10 @@ public sealed class ServerProcessTests : IDisposable
         }
     }
 
-    private static ServerProcess Launch(string dataPath, int port, params string[] extra)
+    private static ServerProcess Launch(string dataPath, int port, params string[] extra) =>
+        LaunchWith(new[] { "--urls", $"http://127.0.0.1:{port}", $"--Provisioning:DataPath={dataPath}", "--Provisioning:ConsoleLog=false" }.Concat(extra), port);
+
+    private static ServerProcess LaunchWith(IEnumerable<string> arguments, int port)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -43,7 +46,7 @@ public sealed class ServerProcessTests : IDisposable
             UseShellExecute = false,
         };
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Provisioning.Server.dll"));
-        foreach (string arg in new[] { "--urls", $"http://127.0.0.1:{port}", $"--Provisioning:DataPath={dataPath}", "--Provisioning:ConsoleLog=false" }.Concat(extra))
+        foreach (string arg in arguments)
             start.ArgumentList.Add(arg);
         var output = new StringBuilder();
         var process = Process.Start(start)!;
@@ -121,5 +124,50 @@ public sealed class ServerProcessTests : IDisposable
             Assert.NotEqual(0, bad.Process.ExitCode);
             Assert.Contains("postgres:whatever", bad.Output);
         }
+    }
+
+    private const UnixFileMode GroupOrOther = UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.GroupExecute |
+        UnixFileMode.OtherRead | UnixFileMode.OtherWrite | UnixFileMode.OtherExecute;
+
+    [Fact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public async Task The_data_folder_and_everything_in_it_are_owner_only_while_it_serves()
+    {
+        if (OperatingSystem.IsWindows()) return;
+        string data = Path.Combine(_data, "fresh"); // not there yet: the server makes it, and logs/ inside it, itself
+        int port = ServerUnderTest.FreePort();
+        using var server = Launch(data, port);
+        using var client = await WaitUntilServing(server, data);
+        var import = await client.PostAsync(ApiRoutes.Packages, ServerApiTests.Upload(_network.Package(69), TestNetwork.Passphrase));
+        Assert.Equal(HttpStatusCode.Created, import.StatusCode);
+
+        // Looked at while the server runs, so the SQLite -wal and -shm files are there too.
+        var entries = Directory.EnumerateFileSystemEntries(data, "*", SearchOption.AllDirectories).Prepend(data).ToList();
+        Assert.Contains(Path.Combine(data, "provisioning.db-wal"), entries);
+        Assert.Contains(Path.Combine(data, "logs", "server.log"), entries);
+        Assert.Contains(entries, e => e.Contains(Path.Combine(data, "files") + Path.DirectorySeparatorChar, StringComparison.Ordinal) && File.Exists(e));
+        var open = entries.Where(e => (File.GetUnixFileMode(e) & GroupOrOther) != 0)
+            .Select(e => $"{e} {Convert.ToString((int)File.GetUnixFileMode(e), 8)}").ToList();
+        Assert.True(open.Count == 0, "Open to others: " + string.Join(", ", open));
+    }
+
+    [Fact]
+    public async Task A_settings_file_with_Kestrel_endpoints_is_served_as_given_without_an_override_warning()
+    {
+        int port = ServerUnderTest.FreePort();
+        string data = Path.Combine(_data, "kestrel");
+        string settings = Path.Combine(_data, "server.json");
+        await File.WriteAllTextAsync(settings, $$"""
+            {
+              "Provisioning": { "DataPath": "{{data.Replace("\\", "\\\\")}}", "ConsoleLog": true },
+              "Kestrel": { "Endpoints": { "Http": { "Url": "http://127.0.0.1:{{port}}" } } }
+            }
+            """);
+        using var server = LaunchWith(["--settings", settings], port);
+        using var client = await WaitUntilServing(server, data);
+        string log = await File.ReadAllTextAsync(Path.Combine(data, "logs", "server.log"));
+        Assert.DoesNotContain("Overriding", log);
+        Assert.DoesNotContain("Overriding", server.Output);
+        Assert.DoesNotContain(" warn ", log);
     }
 }
