@@ -407,6 +407,13 @@ Describe 'Invoke-NodeProvision against simulated nodes' {
         $r.Errors[0].FullyQualifiedErrorId | Should -Match '^NoDevice,'
     }
 
+    It 'says a serial device that is not there does not exist (still 4), rather than that access is denied' {
+        $r = Invoke-Station -With @{ Port = '/dev/ttyUSB9'; Batch = '1'; ConfigId = '69' }
+        $r.Results[0].Code | Should -Be 4
+        $r.Results[0].Message | Should -Match "'/dev/ttyUSB9': it does not exist"
+        $r.Results[0].Message | Should -Not -Match 'access is denied'
+    }
+
     It 'gives 36 when the link drops mid-firmware, and records nothing for the node' {
         $sim = Start-TestNode -NodeId 0x7001 -Faults @{ DropLinkAfterBytes = 20000 }
         $r = (Invoke-Station -With @{ Port = $sim.Endpoint; Batch = '7000'; ConfigId = '69' }).Results[0]

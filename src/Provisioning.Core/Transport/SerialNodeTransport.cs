@@ -43,14 +43,26 @@ public sealed class SerialNodeTransport : INodeTransport
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or InvalidOperationException)
         {
             port.Dispose();
+            // Checked first: on Unix a missing device also fails as UnauthorizedAccessException.
             string why = e switch
             {
+                _ when !Exists(portName) => "it does not exist (no such device: is the adapter plugged in, and is that its name?)",
                 UnauthorizedAccessException => "access is denied (another program has it open, or this user may not use it)",
-                _ when !OperatingSystem.IsWindows() && !File.Exists(portName) => "no such device",
                 _ => e.Message,
             };
             throw new IOException($"Cannot open serial port '{portName}': {why}. Check the cable and the port name.", e);
         }
+    }
+
+    /// <summary>True when the device is there: a listed COM port on Windows, an existing device file (a live link) elsewhere.</summary>
+    private static bool Exists(string portName)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            try { return SerialPort.GetPortNames().Contains(portName, StringComparer.OrdinalIgnoreCase); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return true; }
+        }
+        return File.Exists(portName);
     }
 
     /// <inheritdoc/>
