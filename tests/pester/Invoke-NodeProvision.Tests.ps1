@@ -334,6 +334,39 @@ Describe 'Invoke-NodeProvision against simulated nodes' {
             $r.Results[0].Message | Should -Match ([regex]::Escape($pair.PortA))
         }
 
+        It 'stops (Ctrl+C) at any moment of a firmware transfer, 12 times: promptly, with no error but the stop, and the port free again' {
+            $runspace = [runspacefactory]::CreateRunspace(); $runspace.Open()
+            $ps = [powershell]::Create($runspace)
+            $null = $ps.AddScript({ param($m) Import-Module $m }).AddArgument((Join-Path $RepoRoot 'Provisioning.psd1')).Invoke()
+            $ps.Dispose()
+            $failures = [System.Collections.Generic.List[string]]::new()
+            try {
+                foreach ($i in 0..11) {
+                    $pair = New-TestSerialPair
+                    $sim = Start-TestNode -NodeId (0x3400 + $i) -PortName $pair.PortB -Options @{ Pace = $true; BaudRate = 921600 }
+                    $at = 1000 + $i * 5000
+                    $ps = [powershell]::Create($runspace)
+                    $null = $ps.AddCommand('Invoke-NodeProvision').AddParameter('Port', $pair.PortA).AddParameter('Batch', '3400').
+                        AddParameter('ConfigId', '69').AddParameter('Server', $station).AddParameter('BaudRate', 921600)
+                    $running = $ps.BeginInvoke()
+                    $deadline = [Diagnostics.Stopwatch]::StartNew()
+                    while ($sim.BytesReceived -lt $at -and -not $running.IsCompleted -and $deadline.Elapsed.TotalSeconds -lt 20) { [Threading.Thread]::Yield() | Out-Null }
+                    $stopping = [Diagnostics.Stopwatch]::StartNew()
+                    $ps.Stop()
+                    if ($stopping.Elapsed.TotalSeconds -gt 5) { $failures.Add("$i stop took $($stopping.Elapsed.TotalSeconds) s") }
+                    try { $null = $ps.EndInvoke($running) } catch [System.Management.Automation.PipelineStoppedException] { } catch { $failures.Add("$i ($at bytes): $($_.Exception.InnerException ?? $_.Exception)") }
+                    foreach ($e in $ps.Streams.Error) { if ($e.FullyQualifiedErrorId -notmatch 'Stopped|Cancel') { $failures.Add("$i error: $e") } }
+                    $ps.Dispose()
+                    # The station's end of the cable is closed: it opens again at once.
+                    try { $again = [Provisioning.Core.Transport.SerialNodeTransport]::Open($pair.PortA, 921600); $null = $again.DisposeAsync() }
+                    catch { $failures.Add("$i port not free: $_") }
+                    $null = $sim.StopAsync().GetAwaiter().GetResult()
+                }
+            }
+            finally { $runspace.Dispose() }
+            $failures | Should -BeNullOrEmpty
+        }
+
         It 'gives 36 when the cable is pulled mid-firmware, and the next attempt resumes the firmware where it stopped' {
             $state = "$TestDrive/pulled-node.json"
             $pair = New-TestSerialPair
