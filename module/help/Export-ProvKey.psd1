@@ -30,7 +30,7 @@ The file is written to <Path>.partial while its SHA-256 is computed, then compar
             Remarks = 'Combines the filters of the guide''s export page: several batches, node ID ranges and the whole of May.'
         }
         @{
-            Code    = 'Export-ProvKey -ConfigId 0x45 -Path ./device_keys.xml -WhatIf'
+            Code    = 'Export-ProvKey -ConfigId 0x45 -Path ./config_69.xml -WhatIf'
             Remarks = 'Checks the filters and shows what would be exported, without exporting.'
         }
     )

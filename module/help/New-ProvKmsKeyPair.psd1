@@ -21,7 +21,7 @@ With -KmsKeyPassphrase the private key is encrypted (PKCS#8, AES-256-CBC, PBKDF2
             Remarks = 'Creates ./kms/kms_key.pem, encrypted with the passphrase typed at the prompt, and ./kms/kms_key.pub.pem to hand to the packaging side.'
         }
         @{
-            Code    = 'New-ProvKmsKeyPair -Path ./kms -WhatIf'
+            Code    = 'New-ProvKmsKeyPair -Path ./kms-next -WhatIf'
             Remarks = 'Shows where the key pair would be written without creating anything.'
         }
         @{

@@ -34,7 +34,7 @@ The simulator runs on background tasks in this PowerShell process until Stop-Pro
         Silent              = 'Fault: reads everything and answers nothing, like a dead device on the port.'
         HoldAt              = 'Fault: stop at a step boundary. The first request of this type (GetInfo, ImageBegin, ImageChunk, ImageCommit, KeyWrite, KeyCheck, Lock, Reset) is not processed; Held turns true and the node answers nothing until Release() is called on the simulator.'
     }
-    Defaults    = @{ NodeId = '1'; NodeType = 'micronode2'; HardwareType = 'rev-b'; FirmwareVersion = '1.0.0'; Wrapper = 'none'; BaudRate = '115200'; ConfigCapacity = '65536'; Calibration = 'Valid'; ProtocolVersion = '1' }
+    Defaults    = @{ NodeId = '1'; NodeType = 'UNODE'; HardwareType = 'rev-b'; FirmwareVersion = '1.0.0'; Wrapper = 'none'; BaudRate = '115200'; ConfigCapacity = '65536'; Calibration = 'Valid'; ProtocolVersion = '1' }
     Outputs     = @{ 'Provisioning.Core.Node.Simulator.NodeSimulator' = 'The running simulator: Endpoint (the port a station uses), Options, State (what the node holds), ByteCounts, LastError, and ReadKey(slot) for rehearsal checks. Pipe it to Stop-ProvNodeSimulator.' }
     Examples    = @(
         @{

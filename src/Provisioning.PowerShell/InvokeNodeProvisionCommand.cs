@@ -202,7 +202,7 @@ public sealed class InvokeNodeProvisionCommand : ProvServerCmdlet
     {
         WriteObject(result);
         if (!result.Succeeded)
-            WriteError(new ErrorRecord(new NodeProvisionException(result), result.ExitCode.ToString(), Category(result.ExitCode), result));
+            WriteError(new ErrorRecord(new NodeProvisionException(result), result.Result.ToString(), Category(result.Result), result));
     }
 
     private void CompleteProgress()

@@ -18,6 +18,7 @@ public sealed class StartProvNodeSimulatorCommand : ProvCmdlet
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = SerialSet, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
     [Alias("Port", "PortB")]
+    [ArgumentCompleter(typeof(SerialPortCompleter))]
     public string? PortName { get; set; }
 
     /// <summary>tcp://127.0.0.1:port to listen on.</summary>

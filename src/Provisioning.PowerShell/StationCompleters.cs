@@ -1,6 +1,7 @@
 using System.Collections;
 using System.Management.Automation;
 using System.Management.Automation.Language;
+using Provisioning.Core.Transport;
 using Provisioning.Core.Wrappers;
 
 namespace Provisioning.PowerShell;
@@ -22,7 +23,11 @@ public sealed class WrapperCompleter : IArgumentCompleter
     }
 }
 
-/// <summary>Tab completion for -Port: the serial devices this machine has (COM ports on Windows, tty devices elsewhere).</summary>
+/// <summary>
+/// Tab completion for a serial port: the serial devices this machine has (COM ports on Windows, tty devices elsewhere), then
+/// the virtual pairs New-ProvVirtualSerialPair made in this session (the station end, or the node end for Start-ProvNodeSimulator);
+/// when none of those match, file paths, as for any other path.
+/// </summary>
 public sealed class SerialPortCompleter : IArgumentCompleter
 {
     /// <inheritdoc/>
@@ -30,13 +35,23 @@ public sealed class SerialPortCompleter : IArgumentCompleter
         CommandAst commandAst, IDictionary fakeBoundParameters)
     {
         string prefix = wordToComplete.Trim('\'', '"');
-        return Ports()
-            .Where(p => p.StartsWith(prefix, StringComparison.OrdinalIgnoreCase))
+        bool nodeEnd = commandName.Equals("Start-ProvNodeSimulator", StringComparison.OrdinalIgnoreCase);
+        var devices = Devices()
             .Order(StringComparer.OrdinalIgnoreCase)
-            .Select(p => new CompletionResult(p, p, CompletionResultType.ParameterValue, p));
+            .Select(p => (Port: p, Description: p));
+        var pairs = VirtualSerialPair.Live
+            .Select(p => nodeEnd ? (Port: p.PortB, Description: $"node end of the virtual pair {p}") : (Port: p.PortA, Description: $"station end of the virtual pair {p}"));
+        var matches = devices.Concat(pairs)
+            .Where(p => p.Port.StartsWith(prefix, StringComparison.OrdinalIgnoreCase))
+            .DistinctBy(p => p.Port)
+            .Select(p => new CompletionResult(Quote(p.Port), p.Port, CompletionResultType.ParameterValue, p.Description))
+            .ToList();
+        return matches.Count > 0 ? matches : CompletionCompleters.CompleteFilename(wordToComplete);
     }
 
-    private static IEnumerable<string> Ports()
+    private static string Quote(string port) => port.Any(char.IsWhiteSpace) ? $"'{port.Replace("'", "''")}'" : port;
+
+    private static IEnumerable<string> Devices()
     {
         try
         {

@@ -23,11 +23,25 @@ Describe 'Get-ProvPackage on <Engine>' -ForEach $engines {
         $rows.Count | Should -Be 2
         ($rows | Where-Object ConfigId -eq 69).Revision | Should -Be 2
         $table = $rows | Format-Table | Out-String -Width 250
-        foreach ($label in 'Prov. Config ID', 'Node Type', 'Node Version', 'App. Label', 'App. Names', 'Comment', 'Imported Time') {
+        foreach ($label in 'Config ID', 'Node', 'Version', 'App. Label', 'App. Names', 'Comment', 'Imported Time') {
             $table | Should -Match ([regex]::Escape($label))
         }
-        $table | Should -Match '69\s+UNODE\s+1\.2\.3\.4\s+ge_sgm3000_falconv1_zigbeev2\s+emcm\(5\.6\.7\.8\);zigbee\(1\.2\.3\.4\)\s+Import Demo\.\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\d'
-        $table | Should -Match '1152921504606847045'
+        $table | Should -Match '69\s+UNODE\s+1\.2\.3\.4\s+ge_sgm3000_fa\s+emcm\(5\.6\.7\.8\)\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\s+Import Demo\.'
+        # Wrapped, never cut: the rest of the label and the app names follow on the next lines.
+        $table | Should -Match 'lconv1_zigbee'
+        $table | Should -Match 'zigbee\(1\.2\.3'
+        # A 64-bit config ID wraps in the default widths; -AutoSize shows it on one line.
+        ($rows | Format-Table -AutoSize | Out-String -Width 250) | Should -Match '1152921504606847045'
+    }
+
+    It 'reads well at 80 columns: the header on one line, every date whole, nothing wider than the line' {
+        $lines = @((Get-ProvPackage | Out-String -Width 80) -split '\r?\n' | Where-Object { $_.Trim() })
+        $lines[0] | Should -Match '^\s*Config ID\s+Node\s+Version\s+App\. Label\s+App\. Names\s+Imported Time\s+Comment\s*$'
+        $lines[1] | Should -Match '^[\s-]+$'
+        @($lines | Where-Object { $_ -match ' \d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\s|$)' }).Count | Should -Be 2
+        foreach ($line in $lines) { $line.Length | Should -BeLessOrEqual 80 }
+        # The wrapped text columns keep a readable width (at least 'App. Label').
+        $lines[1] -split '\s+' | Where-Object { $_ } | ForEach-Object { $_.Length | Should -BeGreaterOrEqual 4 }
     }
 
     It '-History adds the replaced revisions' {

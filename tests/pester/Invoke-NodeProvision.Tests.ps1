@@ -44,7 +44,7 @@ Describe 'Invoke-NodeProvision with bad arguments' {
         $r.Results[0].Message | Should -Match '^Invalid arguments: '
         $r.Errors.Count | Should -Be 2
         $r.Errors[0].FullyQualifiedErrorId | Should -Be 'InvalidArguments,Provisioning.PowerShell.InvokeNodeProvisionCommand'
-        $r.Errors[0].TargetObject.ExitCode | Should -Be 'InvalidArguments'
+        $r.Errors[0].TargetObject.Result | Should -Be 'InvalidArguments'
     }
 
     It 'refuses a throttle limit above 64 before doing anything' {
@@ -135,8 +135,29 @@ Describe 'Invoke-NodeProvision output' {
     It 'shows a table with the node ID in hex' {
         $r = Invoke-Station -With @{ Port = $unusedPort; Batch = '1'; ConfigId = '12345' }
         $text = $r.Results | Format-Table | Out-String -Width 300
-        $text | Should -Match 'Port\s+NodeId\s+ConfigId\s+Batch\s+FirmwareUpdated\s+ExitCode\s+Duration\s+Message'
+        $text | Should -Match 'Port\s+NodeId\s+ExitCode\s+Duration\s+Message'
         $text | Should -Match '101'
+    }
+
+    It 'names the result one way: ExitCode the number (as the guide''s client returns it), Result its name, Code the old name of ExitCode' {
+        $r = (Invoke-Station -With @{ Port = $unusedPort; Batch = '1'; ConfigId = '12345' }).Results[0]
+        $r.ExitCode | Should -BeOfType [int]
+        $r.ExitCode | Should -Be 101
+        "$($r.Result)" | Should -Be 'ServerError'
+        $r.Code | Should -Be $r.ExitCode
+        @($r | Where-Object ExitCode -ne 0).Count | Should -Be 1
+    }
+
+    It 'reads well at 80 columns: a failure''s message wrapped in a wide last column, the header on one line' {
+        $r = (Invoke-Station -With @{ Port = $unusedPort; Batch = '1'; ConfigId = '12345' }).Results[0]
+        $lines = @(($r | Out-String -Width 80) -split '\r?\n' | Where-Object { $_.Trim() })
+        $lines[0] | Should -Match '^Port\s+NodeId\s+ExitCode\s+Duration\s+Message\s*$'
+        $column = $lines[0].IndexOf('Message')
+        80 - $column | Should -BeGreaterOrEqual 25 -Because 'the message keeps a readable width'
+        $shown = ($lines | Select-Object -Skip 2 | ForEach-Object { if ($_.Length -gt $column) { $_.Substring($column) } }) -join ''
+        $shown -replace '\s' | Should -Be ($r.Message -replace '\s') -Because 'the whole message is shown, only wrapped'
+        $lines.Count | Should -BeLessOrEqual ([Math]::Ceiling($r.Message.Length / (80 - $column)) + 3)
+        foreach ($line in $lines) { $line.Length | Should -BeLessOrEqual 80 }
     }
 }
 
@@ -196,7 +217,8 @@ Describe 'Invoke-NodeProvision against simulated nodes' {
     It 'provisions a node over TCP: firmware, field config, keys the server recorded, locked and restarted' {
         $sim = Start-TestNode -NodeId 0x1001
         $r = Invoke-NodeProvision -Port $sim.Endpoint -Batch 1000 -ConfigId 69
-        $r.ExitCode | Should -Be 'Success'
+        $r.Result | Should -Be 'Success'
+        $r.ExitCode | Should -Be 0
         $r.Code | Should -Be 0
         $r.NodeId | Should -Be 0x1001
         $r.ConfigId | Should -Be 69
@@ -312,6 +334,39 @@ Describe 'Invoke-NodeProvision against simulated nodes' {
             $r.Results[0].Message | Should -Match ([regex]::Escape($pair.PortA))
         }
 
+        It 'stops (Ctrl+C) at any moment of a firmware transfer, 12 times: promptly, with no error but the stop, and the port free again' {
+            $runspace = [runspacefactory]::CreateRunspace(); $runspace.Open()
+            $ps = [powershell]::Create($runspace)
+            $null = $ps.AddScript({ param($m) Import-Module $m }).AddArgument((Join-Path $RepoRoot 'Provisioning.psd1')).Invoke()
+            $ps.Dispose()
+            $failures = [System.Collections.Generic.List[string]]::new()
+            try {
+                foreach ($i in 0..11) {
+                    $pair = New-TestSerialPair
+                    $sim = Start-TestNode -NodeId (0x3400 + $i) -PortName $pair.PortB -Options @{ Pace = $true; BaudRate = 921600 }
+                    $at = 1000 + $i * 5000
+                    $ps = [powershell]::Create($runspace)
+                    $null = $ps.AddCommand('Invoke-NodeProvision').AddParameter('Port', $pair.PortA).AddParameter('Batch', '3400').
+                        AddParameter('ConfigId', '69').AddParameter('Server', $station).AddParameter('BaudRate', 921600)
+                    $running = $ps.BeginInvoke()
+                    $deadline = [Diagnostics.Stopwatch]::StartNew()
+                    while ($sim.BytesReceived -lt $at -and -not $running.IsCompleted -and $deadline.Elapsed.TotalSeconds -lt 20) { [Threading.Thread]::Yield() | Out-Null }
+                    $stopping = [Diagnostics.Stopwatch]::StartNew()
+                    $ps.Stop()
+                    if ($stopping.Elapsed.TotalSeconds -gt 5) { $failures.Add("$i stop took $($stopping.Elapsed.TotalSeconds) s") }
+                    try { $null = $ps.EndInvoke($running) } catch [System.Management.Automation.PipelineStoppedException] { } catch { $failures.Add("$i ($at bytes): $($_.Exception.InnerException ?? $_.Exception)") }
+                    foreach ($e in $ps.Streams.Error) { if ($e.FullyQualifiedErrorId -notmatch 'Stopped|Cancel') { $failures.Add("$i error: $e") } }
+                    $ps.Dispose()
+                    # The station's end of the cable is closed: it opens again at once.
+                    try { $again = [Provisioning.Core.Transport.SerialNodeTransport]::Open($pair.PortA, 921600); $null = $again.DisposeAsync() }
+                    catch { $failures.Add("$i port not free: $_") }
+                    $null = $sim.StopAsync().GetAwaiter().GetResult()
+                }
+            }
+            finally { $runspace.Dispose() }
+            $failures | Should -BeNullOrEmpty
+        }
+
         It 'gives 36 when the cable is pulled mid-firmware, and the next attempt resumes the firmware where it stopped' {
             $state = "$TestDrive/pulled-node.json"
             $pair = New-TestSerialPair
@@ -348,7 +403,7 @@ Describe 'Invoke-NodeProvision against simulated nodes' {
             $progress = @($ps.Streams.Progress)
         }
         finally { $ps.Dispose() }
-        @($results | Where-Object { $_.ExitCode -eq 'Success' }).Count | Should -Be 2
+        @($results | Where-Object { $_.Result -eq 'Success' }).Count | Should -Be 2
         foreach ($sim in $sims) {
             $id = @($progress | Where-Object Activity -eq "Provisioning $($sim.Endpoint)")[0].ActivityId
             $mine = @($progress | Where-Object ActivityId -eq $id)
@@ -405,6 +460,13 @@ Describe 'Invoke-NodeProvision against simulated nodes' {
         $r.Results[0].Message | Should -Match '^Unable to communicate with device under test: '
         $r.Results[0].Message | Should -Match ([regex]::Escape($port))
         $r.Errors[0].FullyQualifiedErrorId | Should -Match '^NoDevice,'
+    }
+
+    It 'says a serial device that is not there does not exist (still 4), rather than that access is denied' {
+        $r = Invoke-Station -With @{ Port = '/dev/ttyUSB9'; Batch = '1'; ConfigId = '69' }
+        $r.Results[0].Code | Should -Be 4
+        $r.Results[0].Message | Should -Match "'/dev/ttyUSB9': it does not exist"
+        $r.Results[0].Message | Should -Not -Match 'access is denied'
     }
 
     It 'gives 36 when the link drops mid-firmware, and records nothing for the node' {

@@ -159,3 +159,45 @@ public sealed class PesterXorWrapper : TransportWrapper
         }
     }
 }
+
+Describe 'Start-ProvNodeSimulator node type' {
+    It 'reports by default a node type that -NodeType completion offers and that packages of the examples use' {
+        $sim = Start-ProvNodeSimulator -Listen tcp://127.0.0.1:0
+        $client = Connect-TestNode $sim.Endpoint
+        try { $reported = (Get-TestNodeInfo $client).NodeType }
+        finally { Close-TestNode $client; $sim | Stop-ProvNodeSimulator }
+        $line = 'Start-ProvNodeSimulator -NodeType '
+        $offered = (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText
+        $offered | Should -Contain $reported
+        $reported | Should -Be 'UNODE'
+        $line = 'New-ProvPackage -NodeType '
+        (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText | Should -Be $offered
+    }
+}
+
+Describe 'Serial port completion' -Skip:$noSocat {
+    It 'offers the virtual pairs of this session: the station end to Invoke-NodeProvision, the node end to the simulator' {
+        $pair = New-ProvVirtualSerialPair -Path (Join-Path $TestDrive 'ports')
+        try {
+            $line = 'Invoke-NodeProvision -Port '
+            $station = (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches
+            $station.CompletionText | Should -Contain $pair.PortA
+            $station.CompletionText | Should -Not -Contain $pair.PortB
+            $line = "Start-ProvNodeSimulator -PortName $(Split-Path $pair.PortB)/"
+            (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText | Should -Be @($pair.PortB)
+        }
+        finally { $pair | Remove-ProvVirtualSerialPair }
+        $line = 'Invoke-NodeProvision -Port '
+        (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText | Should -Not -Contain $pair.PortA
+    }
+}
+
+Describe 'Serial port completion of paths' {
+    It 'falls back to file paths when no serial device or pair matches' {
+        $folder = New-Item -ItemType Directory (Join-Path $TestDrive 'by-id')
+        $null = New-Item -ItemType File (Join-Path $folder 'usb-FTDI_FT232R-if00-port0')
+        $line = "Invoke-NodeProvision -Port $folder/usb-F"
+        (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText |
+            Should -Be @("$folder/usb-FTDI_FT232R-if00-port0")
+    }
+}

@@ -107,3 +107,18 @@ public enum NodeErrorCode : byte
     /// <summary>The node cannot do it now.</summary>
     Busy = 9,
 }
+
+/// <summary>The node types the guide names, as packages and nodes spell them (compared without regard to case).</summary>
+public static class KnownNodeTypes
+{
+    /// <summary>A microNode: the node type of the guide's examples and the simulator's default.</summary>
+    public const string MicroNode = "UNODE";
+
+    /// <summary>Every known node type with the guide's name for it, the simulator's default first.</summary>
+    public static IReadOnlyList<(string Name, string Description)> All { get; } =
+    [
+        (MicroNode, "microNode"),
+        ("DNODE", "dNode"),
+        ("ENODE", "eNode"),
+    ];
+}

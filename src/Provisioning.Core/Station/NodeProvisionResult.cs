@@ -6,16 +6,19 @@ namespace Provisioning.Core.Station;
 /// <param name="ConfigId">Configuration used; null when it could not be resolved.</param>
 /// <param name="Batch">Batch number (guide §7.2.4).</param>
 /// <param name="FirmwareUpdated">True when a firmware image was written and activated.</param>
-/// <param name="ExitCode">Guide Table 4 return code.</param>
+/// <param name="Result">Guide Table 4 return code by name (<see cref="ExitCode"/> is its number).</param>
 /// <param name="Message">Table 4 interpretation, then the detail an operator can act on.</param>
 /// <param name="Duration">Wall time for this device.</param>
 public sealed record NodeProvisionResult(
     string Port, uint? NodeId, ulong? ConfigId, uint Batch, bool FirmwareUpdated,
-    ProvExitCode ExitCode, string Message, TimeSpan Duration)
+    ProvExitCode Result, string Message, TimeSpan Duration)
 {
-    /// <summary>Numeric exit code, as the guide's client returned it.</summary>
-    public int Code => (int)ExitCode;
+    /// <summary>Guide Table 4 return code as a number, as the guide's client returns it (0 is success), like a process's exit code.</summary>
+    public int ExitCode => (int)Result;
+
+    /// <summary>Former name of <see cref="ExitCode"/>, kept so scripts written for it keep working.</summary>
+    public int Code => ExitCode;
 
     /// <summary>True when the device was provisioned and confirmed on the server.</summary>
-    public bool Succeeded => ExitCode == ProvExitCode.Success;
+    public bool Succeeded => Result == ProvExitCode.Success;
 }

@@ -7,6 +7,7 @@ public sealed class SerialNodeTransport : INodeTransport
 {
     private readonly SerialPort _port;
     private readonly Stream _stream;
+    private int _closed;
 
     private SerialNodeTransport(SerialPort port)
     {
@@ -42,14 +43,26 @@ public sealed class SerialNodeTransport : INodeTransport
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or InvalidOperationException)
         {
             port.Dispose();
+            // Checked first: on Unix a missing device also fails as UnauthorizedAccessException.
             string why = e switch
             {
+                _ when !Exists(portName) => "it does not exist (no such device: is the adapter plugged in, and is that its name?)",
                 UnauthorizedAccessException => "access is denied (another program has it open, or this user may not use it)",
-                _ when !OperatingSystem.IsWindows() && !File.Exists(portName) => "no such device",
                 _ => e.Message,
             };
             throw new IOException($"Cannot open serial port '{portName}': {why}. Check the cable and the port name.", e);
         }
+    }
+
+    /// <summary>True when the device is there: a listed COM port on Windows, an existing device file (a live link) elsewhere.</summary>
+    private static bool Exists(string portName)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            try { return SerialPort.GetPortNames().Contains(portName, StringComparer.OrdinalIgnoreCase); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return true; }
+        }
+        return File.Exists(portName);
     }
 
     /// <inheritdoc/>
@@ -67,7 +80,27 @@ public sealed class SerialNodeTransport : INodeTransport
     /// <inheritdoc/>
     public ValueTask DisposeAsync()
     {
-        _port.Dispose();
+        if (Interlocked.Exchange(ref _closed, 1) == 0) Close(_port);
         return ValueTask.CompletedTask;
+    }
+
+    /// <summary>
+    /// Closes <paramref name="port"/> at once, even while a read or write on its stream is pending on another thread;
+    /// call it once per port (concurrent closes of one <see cref="SerialPort"/> race inside System.IO.Ports).
+    /// </summary>
+    /// <remarks>
+    /// <c>SerialPort.Dispose()</c> first drains the output (spinning until every queued write is done, then tcdrain):
+    /// on a line whose peer is gone that fails with an I/O error or never returns. Closing the stream first ends its I/O loop,
+    /// fails pending requests with <see cref="ObjectDisposedException"/> and releases the handle; the port then has nothing left to drain.
+    /// </remarks>
+    internal static void Close(SerialPort port)
+    {
+        try
+        {
+            if (port.IsOpen) port.BaseStream.Dispose();
+        }
+        catch (IOException) { /* the device went away first; it is closed either way */ }
+        catch (InvalidOperationException) { /* not open */ }
+        port.Dispose();
     }
 }

@@ -11,6 +11,7 @@ namespace Provisioning.Core.Transport;
 public sealed class VirtualSerialPair : IDisposable
 {
     private static int _sequence;
+    private static readonly List<VirtualSerialPair> _live = [];
     private readonly Process _socat;
     private bool _disposed;
 
@@ -22,6 +23,13 @@ public sealed class VirtualSerialPair : IDisposable
         ProcessId = socat.Id;
         // A socat left behind would hold the ptys after PowerShell exits.
         AppDomain.CurrentDomain.ProcessExit += OnProcessExit;
+        lock (_live) _live.Add(this);
+    }
+
+    /// <summary>The pairs this process made and has not removed, oldest first (what port completion offers).</summary>
+    public static IReadOnlyList<VirtualSerialPair> Live
+    {
+        get { lock (_live) return _live.Where(p => p.IsAlive).ToArray(); }
     }
 
     /// <summary>One end (a symbolic link to the pty), e.g. for the station.</summary>
@@ -92,6 +100,7 @@ public sealed class VirtualSerialPair : IDisposable
     {
         if (_disposed) return;
         _disposed = true;
+        lock (_live) _live.Remove(this);
         AppDomain.CurrentDomain.ProcessExit -= OnProcessExit;
         Kill(_socat);
         foreach (var link in new[] { PortA, PortB })

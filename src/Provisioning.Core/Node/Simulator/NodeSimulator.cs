@@ -45,6 +45,7 @@ public sealed class NodeSimulator : IAsyncDisposable
     private bool _dropped;
     private string? _lastError;
     private int _connections;
+    private int _stopRequested;
 
     private NodeSimulator(NodeSimulatorOptions options, SimulatedNode node, TcpListener? listener, SerialPort? serial, string endpoint)
     {
@@ -90,7 +91,8 @@ public sealed class NodeSimulator : IAsyncDisposable
         {
             var serial = SerialNodeTransport.OpenPort(options.PortName!, options.BaudRate);
             simulator = new NodeSimulator(options, node, null, serial, options.PortName!);
-            simulator._serving = Task.Run(simulator.SerialLoopAsync);
+            var stream = serial.BaseStream;
+            simulator._serving = Task.Run(() => simulator.SerialLoopAsync(stream));
         }
         return Task.FromResult(simulator);
     }
@@ -148,11 +150,12 @@ public sealed class NodeSimulator : IAsyncDisposable
     /// <summary>Stops serving and closes the port; the state file stays.</summary>
     public async Task StopAsync()
     {
-        if (!_stopping.IsCancellationRequested)
+        if (Interlocked.Exchange(ref _stopRequested, 1) == 0)
         {
+            // Cancel first: pending reads and writes end on the token (Linux), so closing the port finds them finished.
             _stopping.Cancel();
             _listener?.Stop();
-            _serial?.Dispose();
+            CloseSerial();
         }
         try { await _serving.ConfigureAwait(false); }
         catch (OperationCanceledException) { }
@@ -185,12 +188,17 @@ public sealed class NodeSimulator : IAsyncDisposable
         }
     }
 
-    private async Task SerialLoopAsync()
+    private async Task SerialLoopAsync(Stream stream)
     {
-        var serial = _serial!;
-        await ServeAsync(serial.BaseStream, serial.Dispose).ConfigureAwait(false);
+        await ServeAsync(stream, CloseSerial).ConfigureAwait(false);
         // A serial port that was dropped stays closed: the station sees silence, as with a pulled cable.
-        serial.Dispose();
+        CloseSerial();
+    }
+
+    /// <summary>Closes the serial port once, whichever comes first: Stop, the DropLinkAfterBytes fault or the end of the link.</summary>
+    private void CloseSerial()
+    {
+        if (Interlocked.Exchange(ref _serial, null) is { } serial) SerialNodeTransport.Close(serial);
     }
 
     /// <summary>Serves one link until it closes, fails, is dropped by the fault, or the simulator stops.</summary>

@@ -12,8 +12,8 @@ public sealed record NodeSimulatorOptions
     /// <summary>Node ID reported.</summary>
     public uint NodeId { get; init; } = 1;
 
-    /// <summary>Node type reported.</summary>
-    public string NodeType { get; init; } = "micronode2";
+    /// <summary>Node type reported; by default a microNode, as the packages of the guide's examples expect.</summary>
+    public string NodeType { get; init; } = KnownNodeTypes.MicroNode;
 
     /// <summary>Hardware type reported.</summary>
     public string HardwareType { get; init; } = "rev-b";
