@@ -41,6 +41,9 @@ BeforeAll {
         'Provisioning.Core.Packaging.PackageFileEntry' = { $in = $pkg.Input; (New-ProvPackage @in -Path "$TestDrive/again.tar.gz").Files }
         'Provisioning.PowerShell.ProvStationToken'     = { $token; Get-ProvStationToken -Server $server }
         'Provisioning.Core.Api.PackageSummary'         = { Get-ProvPackage -Server $server }
+        'Provisioning.PackageRevision'                 = { Get-ProvPackage -History -Server $server }
+        'Provisioning.PowerShell.ProvDevice'           = { Get-ProvDevice -Server $server }
+        'Provisioning.PowerShell.ProvDeviceRecord'     = { (Get-ProvDevice -Server $server).History }
         'Provisioning.ImportedPackage'                 = { $imported }
         'Provisioning.Core.Api.FileLink'               = { (Get-ProvConfig 69 -Server $server).Node.Firmware }
         'Provisioning.PowerShell.ProvKeyExport'        = { $export }
