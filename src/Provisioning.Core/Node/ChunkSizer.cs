@@ -15,8 +15,14 @@ internal sealed class ChunkSizer
     public const int Floor = 64;
 
     private readonly int _largest, _overhead, _floor;
-    private double _lost, _bytes;
+    // Until the line shows otherwise, a modest loss rate is assumed (about a bit error rate of 1e-5, weighed as 3 KiB of
+    // line): a first chunk of several KiB lost costs the chunks behind it too, while on a clean line this fades within a
+    // few tens of KiB.
+    private double _lost = PriorLosses, _bytes = PriorLosses / PriorLossRate;
     private int _size;
+
+    private const double PriorLosses = 0.25;
+    private const double PriorLossRate = 8e-5;
 
     /// <param name="largest">Largest chunk (what fits the message size and the node).</param>
     /// <param name="overhead">Line bytes every chunk message adds to its data: chunk header, frame and wrapper.</param>
@@ -25,11 +31,14 @@ internal sealed class ChunkSizer
         _largest = largest;
         _overhead = overhead;
         _floor = Math.Min(Floor, largest);
-        _size = largest;
+        _size = Best();
     }
 
     /// <summary>The chunk size to send next.</summary>
     public int Size => _size;
+
+    /// <summary>The estimated chance that a chunk of the current <see cref="Size"/> is lost.</summary>
+    public double LossChance => 1 - Math.Pow(1 - _lost / _bytes, _size + _overhead);
 
     /// <summary>Chunks judged lost so far (for statistics).</summary>
     public int Losses { get; private set; }

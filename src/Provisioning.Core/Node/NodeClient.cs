@@ -243,11 +243,11 @@ public sealed class NodeClient : IAsyncDisposable
         uint next = confirmed;
         var sizer = new ChunkSizer(chunk, ChunkOverhead);
         var inFlight = new List<Chunk>(window + 1);
-        int fillBytes = (int)(BaudRate / 10.0 * FillTime.TotalSeconds);
         int timeouts = 0, fruitless = 0, smallestTried = int.MaxValue;
         while (confirmed < size)
         {
             int queued = inFlight.Sum(c => c.Length + ChunkOverhead), chunks = inFlight.Count(c => !c.IsProbe);
+            int fillBytes = (int)(BaudRate / 10.0 * FillTime.TotalSeconds * (sizer.LossChance < CleanLine ? 2 : 1));
             while (next < size && chunks < window && (chunks < 2 || queued < fillBytes))
             {
                 int length = (int)Math.Min((uint)sizer.Size, size - next);
@@ -323,10 +323,17 @@ public sealed class NodeClient : IAsyncDisposable
         }
     }
 
+    /// <summary>Below this chance that a chunk is lost, the line counts as clean.</summary>
+    private const double CleanLine = 0.01;
+
     /// <summary>Rounds of chunks lost in a row, none confirmed, before a transfer gives up (each costs only its line time and a round trip).</summary>
     private const int MaxFruitlessRounds = 40;
 
-    /// <summary>Line time kept in flight: long enough that the next chunk is queued before the node answers the last.</summary>
+    /// <summary>
+    /// Line time kept in flight: long enough that the next chunk is queued before the node answers the last. Every chunk
+    /// behind a lost one is sent again, so on a line that loses chunks no more is kept in flight than this; on a clean one
+    /// twice as much, as a margin against a busy station PC.
+    /// </summary>
     private static readonly TimeSpan FillTime = TimeSpan.FromMilliseconds(50);
 
     /// <summary>Bytes a chunk message adds to its data: chunk header, frame and wrapper.</summary>
