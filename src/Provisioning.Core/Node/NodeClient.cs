@@ -187,8 +187,19 @@ public sealed class NodeClient : IAsyncDisposable
             ours[seq] = true;
             var deadline = await SendAsync(type, seq, writePayload, secret, answerLength, patience, cancellationToken).ConfigureAwait(false);
             int sent = _lastSentBytes;
-            while (await NextAsync(deadline, cancellationToken).ConfigureAwait(false) is { } arrival)
+            long bytesBefore = Interlocked.Read(ref _lineBytesReceived);
+            // Once the node has answered something, an answer overdue while bytes did come was damaged where the frame
+            // decoder cannot tell yet (a damaged length announcing more bytes than will come): send again at once.
+            var overdue = _answered ? deadline - patience + ProbeMargin() : deadline;
+            while (await NextAsync(Min(deadline, overdue), cancellationToken).ConfigureAwait(false) is var arrival)
             {
+                if (arrival is null)
+                {
+                    if (overdue >= deadline || _clock.Elapsed >= deadline) break;
+                    overdue = deadline;
+                    if (Interlocked.Read(ref _lineBytesReceived) > bytesBefore) break;
+                    continue;
+                }
                 if (arrival.Damaged)
                 {
                     // One damaged answer can be reported more than once (each false start in it); one resend covers them all.
