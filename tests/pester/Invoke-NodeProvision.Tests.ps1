@@ -595,6 +595,29 @@ Describe 'Invoke-NodeProvision on real lines: host buffers, noise and slow devic
         $sim.State.KeyCheckValues.Count | Should -Be 3
     }
 
+    It 'provisions through the guide''s B.2.2 host code, receiving into 512 bytes, in front of the node' -Skip:(-not ((Get-Command gcc -ErrorAction Ignore) -and (Get-Command socat -ErrorAction Ignore))) {
+        # src/host/orw/orw_host.c, compiled as a device maker would, relays between the station's line (orw) and the node.
+        $exe = Join-Path $TestDrive 'orw_host'
+        & gcc -std=c99 -Wall -Wextra -Werror -O2 -o $exe "$RepoRoot/src/host/orw/orw_host.c"
+        $LASTEXITCODE | Should -Be 0
+        $node = Start-LineNode @{ NodeId = 0x9030 }
+        $nodePort = ([uri]$node.Endpoint).Port
+        $port = Get-FreeTcpPort
+        $socat = Start-Process socat -ArgumentList "TCP-LISTEN:$port,bind=127.0.0.1,reuseaddr,fork", "`"EXEC:$exe 127.0.0.1 $nodePort`"" -PassThru
+        try {
+            $deadline = [DateTime]::UtcNow.AddSeconds(10)
+            while (-not (Test-Connection 127.0.0.1 -TcpPort $port -Quiet -TimeoutSeconds 1) -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
+            $r = (Invoke-Station -With @{ Port = "tcp://127.0.0.1:$port"; Batch = '9000'; ConfigId = '69'; Wrapper = 'orw' }).Results[0]
+            $r.Code | Should -Be 0 -Because $r.Message
+            $node.State.FirmwareSha256 | Should -Be $fw.Sha256
+            # A station told the host takes more still gets through: the host loses what does not fit, chunks shrink.
+            $r = (Invoke-Station -With @{ Port = "tcp://127.0.0.1:$port"; Batch = '9000'; ConfigId = '69'; Wrapper = 'orw'; MaxMessageSize = 4200; Force = $true; SkipKeys = $true }).Results[0]
+            $r.Code | Should -Be 0 -Because $r.Message
+            $node.State.FirmwareWrites | Should -Be 2
+        }
+        finally { Stop-Process -Id $socat.Id -ErrorAction Ignore }
+    }
+
     It 'provisions a 1200 baud device behind tcp:// with -BaudRate 1200' {
         # The firmware is current, so the 512-byte configuration and the keys go over the slow line.
         $sim = Start-LineNode @{ NodeId = 0x9020; FirmwareVersion = '1.2.3.4'; Pace = $true; BaudRate = 1200 }
