@@ -83,7 +83,7 @@ foreach ($wrapper in 'orw', 'none') {
 }
 if (Get-Command socat -ErrorAction Ignore) { foreach ($wrapper in 'orw', 'none') { $rows.Add((Measure-Transfer serial $wrapper)) } }
 else { Write-Warning 'socat is not installed: the serial-pair rows are left out (apt-get install socat).' }
-$rows | Select-Object -Property * -ExcludeProperty Failure | Format-Table -AutoSize | Out-Host
+$rows | Select-Object -Property * -ExcludeProperty Failure | Format-Table -AutoSize | Out-String -Width 250 | Out-Host
 $rows | Where-Object Failure | ForEach-Object { Write-Host "FAILED $($_.Wrapper) BER $($_.BER) seed $($_.Seed): $($_.Failure)" }
 
 foreach ($wrapper in 'orw', 'none') {

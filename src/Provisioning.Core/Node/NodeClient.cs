@@ -189,15 +189,19 @@ public sealed class NodeClient : IAsyncDisposable
             int sent = _lastSentBytes;
             long bytesBefore = Interlocked.Read(ref _lineBytesReceived);
             // Once the node has answered something, an answer overdue while bytes did come was damaged where the frame
-            // decoder cannot tell yet (a damaged length announcing more bytes than will come): send again at once.
-            var overdue = _answered ? deadline - patience + ProbeMargin() : deadline;
+            // decoder cannot tell yet (a damaged length announcing more bytes than will come): send again at once. The
+            // decoders find the next intact frame by themselves, and a late answer to this attempt still counts. The last
+            // attempt waits its whole time.
+            var overdue = _answered && attempt < _options.Retries ? deadline - patience + ProbeMargin() : deadline;
+            bool early = false;
             while (await NextAsync(Min(deadline, overdue), cancellationToken).ConfigureAwait(false) is var arrival)
             {
                 if (arrival is null)
                 {
                     if (overdue >= deadline || _clock.Elapsed >= deadline) break;
                     overdue = deadline;
-                    if (Interlocked.Read(ref _lineBytesReceived) > bytesBefore) break;
+                    early = Interlocked.Read(ref _lineBytesReceived) > bytesBefore;
+                    if (early) break;
                     continue;
                 }
                 if (arrival.Damaged)
@@ -211,7 +215,7 @@ public sealed class NodeClient : IAsyncDisposable
                 if (arrival.Type == (byte)NodeMessageType.Error) throw NodeError(arrival.Payload);
                 if (arrival.Type == answerType) return arrival.Payload;
             }
-            _resyncOnNextBytes = true;
+            if (!early) _resyncOnNextBytes = true;
             if (attempt >= _options.Retries)
             {
                 if (!_answered)
