@@ -70,7 +70,7 @@ public sealed class NodeClient : IAsyncDisposable
     private Exception? _linkError;
     private volatile bool _answered;
     private int _damaged, _resends, _chunksLost;
-    private long _lineBytesReceived;
+    private long _lineBytesReceived, _lastBytesAt;
     // The largest message sent that was answered, and the line bytes of the last one sent: a host that drops what does
     // not fit its buffer answers small messages only, which calls for a smaller -MaxMessageSize, not for a retry.
     private int _largestAnswered, _lastSentBytes;
@@ -199,6 +199,13 @@ public sealed class NodeClient : IAsyncDisposable
                 if (arrival is null)
                 {
                     if (overdue >= deadline || _clock.Elapsed >= deadline) break;
+                    // Bytes still coming may be the answer, late: wait while the line is busy.
+                    var quietFor = _clock.Elapsed - TimeSpan.FromTicks(Interlocked.Read(ref _lastBytesAt));
+                    if (quietFor < QuietLine)
+                    {
+                        overdue = _clock.Elapsed + QuietLine - quietFor;
+                        continue;
+                    }
                     overdue = deadline;
                     early = Interlocked.Read(ref _lineBytesReceived) > bytesBefore;
                     if (early) break;
@@ -212,6 +219,8 @@ public sealed class NodeClient : IAsyncDisposable
                 }
                 if (!ours[arrival.Seq]) continue;
                 _largestAnswered = Math.Max(_largestAnswered, sent);
+                // The request has crossed the line, and it was the last thing sent: the line model catches up.
+                if (_lineFreeAt > _clock.Elapsed) _lineFreeAt = _clock.Elapsed;
                 if (arrival.Type == (byte)NodeMessageType.Error) throw NodeError(arrival.Payload);
                 if (arrival.Type == answerType) return arrival.Payload;
             }
@@ -303,6 +312,7 @@ public sealed class NodeClient : IAsyncDisposable
             }
             int index = inFlight.FindIndex(c => c.Seq == arrival.Seq);
             if (index < 0) continue;
+            CatchUp(inFlight, index);
             var answered = inFlight.GetRange(0, index + 1);
             inFlight.RemoveRange(0, index + 1);
             if (arrival.Type == (byte)NodeMessageType.Error)
@@ -338,6 +348,9 @@ public sealed class NodeClient : IAsyncDisposable
         }
     }
 
+    /// <summary>How long the line must have been quiet before an overdue answer counts as damaged.</summary>
+    private static readonly TimeSpan QuietLine = TimeSpan.FromMilliseconds(100);
+
     /// <summary>Below this chance that a chunk is lost, the line counts as clean.</summary>
     private const double CleanLine = 0.01;
 
@@ -360,6 +373,20 @@ public sealed class NodeClient : IAsyncDisposable
     private TimeSpan ProbeMargin() => TimeSpan.FromMilliseconds(40) + LineTime(128);
 
     private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
+
+    /// <summary>
+    /// The answer to chunk <paramref name="index"/> proves the line has carried it: when that came sooner than the line model
+    /// says (a faster line than the baud rate, or a simulator without pacing), the model moves up, so the chunks still in
+    /// flight are not waited for against the slower line. Their deadlines stay: giving up sooner is not what the evidence says.
+    /// </summary>
+    private void CatchUp(List<Chunk> inFlight, int index)
+    {
+        var ahead = inFlight[index].LineEnd - _clock.Elapsed;
+        if (ahead <= TimeSpan.Zero) return;
+        _lineFreeAt -= ahead;
+        for (int i = 0; i < inFlight.Count; i++)
+            inFlight[i] = inFlight[i] with { LineEnd = inFlight[i].LineEnd - ahead, Expected = inFlight[i].Expected - ahead };
+    }
 
     private void PassChunk(ChunkSizer sizer, Chunk chunk)
     {
@@ -397,7 +424,7 @@ public sealed class NodeClient : IAsyncDisposable
             data.Span.CopyTo(span[header..]);
             return header + data.Length;
         }, secret: false, answerLength: 4, _options.ResponseTimeout, cancellationToken).ConfigureAwait(false);
-        return new Chunk(seq, offset, data.Length, deadline, deadline - _options.ResponseTimeout);
+        return new Chunk(seq, offset, data.Length, deadline, deadline - _options.ResponseTimeout, _lineFreeAt);
     }
 
     /// <summary>Frames, wraps and writes one message; returns when its answer is due.</summary>
@@ -485,6 +512,7 @@ public sealed class NodeClient : IAsyncDisposable
                     break;
                 }
                 Interlocked.Add(ref _lineBytesReceived, n);
+                Interlocked.Exchange(ref _lastBytesAt, _clock.Elapsed.Ticks);
                 if (_resyncOnNextBytes)
                 {
                     _resyncOnNextBytes = false;
@@ -573,8 +601,11 @@ public sealed class NodeClient : IAsyncDisposable
 
     private sealed record Arrival(byte Type, byte Seq, byte[] Payload, bool Damaged);
 
-    /// <summary>A chunk in flight: its answer is expected at <paramref name="Expected"/> and given up at <paramref name="Deadline"/>.</summary>
-    private sealed record Chunk(byte Seq, uint Offset, int Length, TimeSpan Deadline, TimeSpan Expected)
+    /// <summary>
+    /// A chunk in flight: on the line model its last byte crosses at <paramref name="LineEnd"/>, its answer is expected at
+    /// <paramref name="Expected"/> and given up at <paramref name="Deadline"/>.
+    /// </summary>
+    private sealed record Chunk(byte Seq, uint Offset, int Length, TimeSpan Deadline, TimeSpan Expected, TimeSpan LineEnd)
     {
         public bool IsProbe => Length == 0;
         public uint End => Offset + (uint)Length;
