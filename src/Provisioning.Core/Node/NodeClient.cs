@@ -376,14 +376,14 @@ public sealed class NodeClient : IAsyncDisposable
 
     /// <summary>
     /// The answer to chunk <paramref name="index"/> proves the line has carried it: when that came sooner than the line model
-    /// says (a faster line than the baud rate, or a simulator without pacing), the model moves up, so the chunks still in
-    /// flight are not waited for against the slower line. Their deadlines stay: giving up sooner is not what the evidence says.
+    /// says (a faster line than the baud rate, or a simulator without pacing), the answers to the chunks still in flight are
+    /// expected sooner too, so a lost last chunk is asked about without waiting against the slower line. Deadlines and the
+    /// model itself stay: a device that buffered ahead proves nothing about what follows.
     /// </summary>
     private void CatchUp(List<Chunk> inFlight, int index)
     {
         var ahead = inFlight[index].LineEnd - _clock.Elapsed;
         if (ahead <= TimeSpan.Zero) return;
-        _lineFreeAt -= ahead;
         for (int i = 0; i < inFlight.Count; i++)
             inFlight[i] = inFlight[i] with { LineEnd = inFlight[i].LineEnd - ahead, Expected = inFlight[i].Expected - ahead };
     }
