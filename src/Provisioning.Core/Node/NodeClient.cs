@@ -121,6 +121,10 @@ public sealed class NodeClient : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(version);
         if ((ulong)image.Length > uint.MaxValue) throw new ArgumentException("An image is at most 4 GiB.", nameof(image));
+        // Every wrapped chunk message must fit the host's buffer.
+        int fits = MaxMessageSize - ChunkOverhead;
+        if (fits < 1)
+            throw new ArgumentException($"A largest message of {MaxMessageSize} bytes leaves no room for image data: a chunk message adds {ChunkOverhead} bytes. Allow larger messages.");
         var info = _info ?? await GetInfoAsync(cancellationToken).ConfigureAwait(false);
         byte[] digest = SHA256.HashData(image.Span);
         uint size = (uint)image.Length;
@@ -131,10 +135,6 @@ public sealed class NodeClient : IAsyncDisposable
         if (resume > size)
             throw new NodeLinkException($"The node on {_transport.Name} claims to hold {resume} bytes of a {size}-byte image; it is not speaking this protocol correctly.", false);
 
-        // Every wrapped chunk message must fit the host's buffer.
-        int fits = MaxMessageSize - ChunkOverhead;
-        if (fits < 1)
-            throw new ArgumentException($"A largest message of {MaxMessageSize} bytes leaves no room for image data: a chunk message adds {ChunkOverhead} bytes. Allow larger messages.");
         int chunk = Math.Min(Math.Min(Math.Min(_options.ChunkSize, Math.Max(1, (int)info.MaxChunk)), NodeFrame.MaxPayload - NodeMessages.ChunkHeaderLength), fits);
         int window = Math.Min(_options.Window, Math.Max(1, (int)info.Window));
         progress?.Report(resume);
