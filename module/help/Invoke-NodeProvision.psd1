@@ -9,11 +9,14 @@ Bad arguments for a device (both -ConfigId and -ConfigAlias, neither, a batch nu
 
 Ports run in parallel, at most -ThrottleLimit at once (default 4, at most 64); jobs for the same port run one after the other. Write-Progress shows one bar per port with the step and the firmware percentage, under an overall bar when there are several devices. Ctrl+C stops every port at its next message: an unfinished device is never confirmed, and an interrupted firmware transfer resumes where it stopped on the next run.
 
-Pipeline input binds by property name, so Import-Csv stations.csv | Invoke-NodeProvision works with columns Port (or Device, PortName), Batch, ConfigId or ConfigAlias, and optionally BaudRate and Wrapper. The server is the current one (Start-ProvServer or Connect-ProvServer; a station token is enough) unless -Server is given.
+Firmware and configurations go in chunks sized so each whole message fits -MaxMessageSize, with enough of them in flight to keep the line busy. On a noisy line the station sends smaller chunks while they keep being lost and larger ones again as they pass, so the transfer still makes progress; a result never advises provisioning again when the same line would fail the same way.
+
+Pipeline input binds by property name, so Import-Csv stations.csv | Invoke-NodeProvision works with columns Port (or Device, PortName), Batch, ConfigId or ConfigAlias, and optionally BaudRate, Wrapper and MaxMessageSize. The server is the current one (Start-ProvServer or Connect-ProvServer; a station token is enough) unless -Server is given.
 '@
     Parameters  = @{
         Port          = 'The port: a serial device such as /dev/ttyUSB0 or COM3, or tcp://host:port for a serial-over-IP device server or a node simulator. Alias -Device (the guide''s --device).'
-        BaudRate      = 'Serial line rate in bits per second; ignored for TCP.'
+        BaudRate      = 'Line rate in bits per second. For a serial port the port is set to it; for tcp:// it is the rate of the serial line behind the device server (default 115200), and the station''s timeouts follow it, so a 1200 baud device behind TCP needs -BaudRate 1200.'
+        MaxMessageSize = 'Largest message, wrapping included, that the host platform takes (its receive buffer). The station sizes firmware and configuration chunks so every message fits. Default: what the wrapper declares, 512 bytes for orw (the guide''s host buffer, Appendix B.2.2) and no limit of its own for none. When small messages are answered but large ones are not, the result says so and names this parameter.'
         Batch         = 'Batch number (guide 7.2.4): decimal, 0x hex or leading-0 octal, an unsigned 32-bit number. Saved with each device record; Export-ProvKey selects by it.'
         ConfigId      = 'The provisioning configuration ID, decimal or 0x hex (unsigned 64-bit). Give this or -ConfigAlias, never both.'
         ConfigAlias   = 'A config alias the server maps to its configuration ID, instead of -ConfigId.'
@@ -25,7 +28,7 @@ Pipeline input binds by property name, so Import-Csv stations.csv | Invoke-NodeP
         Force         = 'Writes firmware and configuration even when the node reports the same firmware version and configuration already.'
         Server        = 'The server: a handle from Start-ProvServer, a connection from Connect-ProvServer (a station token is enough), or an address. Default: the current server.'
     }
-    Defaults    = @{ BaudRate = '115200'; Wrapper = 'none'; ThrottleLimit = '4' }
+    Defaults    = @{ BaudRate = '115200'; Wrapper = 'none'; ThrottleLimit = '4'; MaxMessageSize = 'the wrapper''s (orw: 512)' }
     Inputs      = @{ 'System.String' = 'Port names.'; 'System.Management.Automation.PSObject' = 'Objects with Port (or Device, PortName), Batch, ConfigId or ConfigAlias, BaudRate and Wrapper properties, e.g. rows of Import-Csv.' }
     Outputs     = @{ 'Provisioning.Core.Station.NodeProvisionResult' = 'One per device: Port, NodeId, ConfigId, Batch, FirmwareUpdated, ExitCode (number), Result (name), Message, Duration, Succeeded; Code is kept as the former name of ExitCode. The table shows Port, NodeId, ExitCode, Duration and Message; Format-List shows all.' }
     Notes       = 'Return codes (guide Table 4): 0 success; 3 invalid arguments; 4 no device on the port; 36 a message to the node failed; 37 the node answered an error; 38 key verification failed; 39-42 node incompatible (protocol version, hardware type, calibration, configuration capacity); 43 firmware rejected or for another node type; 44 configuration unavailable or rejected; 100 server unreachable; 101 server error (e.g. config not imported); 102 invalid answer or file hash mismatch; 108 file unavailable from the server.'
@@ -45,6 +48,10 @@ Pipeline input binds by property name, so Import-Csv stations.csv | Invoke-NodeP
         @{
             Code    = "'tcp://10.0.0.21:4001', 'tcp://10.0.0.21:4002' | Invoke-NodeProvision -Batch 1001 -ConfigId 69 -SkipLock -ErrorAction SilentlyContinue |`n    Format-Table Port, NodeId, ExitCode, Message"
             Remarks = 'Provisions two nodes behind a serial-over-IP device server and leaves them unlocked for host provisioning; errors are silenced because the results carry the codes.'
+        }
+        @{
+            Code    = "Invoke-NodeProvision -Port tcp://10.0.0.21:4003 -BaudRate 2400 -Wrapper orw -MaxMessageSize 256 -Batch 1002 -ConfigAlias kite_170"
+            Remarks = 'A 2400 baud device behind a device server, whose host receives into a 256-byte buffer: timeouts follow 2400 baud and no message is larger than 256 bytes.'
         }
         @{
             Code    = 'Invoke-NodeProvision -Port /dev/ttyUSB0 -Batch 1000 -ConfigId 69 -SkipKeys -Force -WhatIf'

@@ -9,7 +9,7 @@ What is written to the node is kept in the state file (-StatePath, JSON, readabl
 
 With -Pace both directions run no faster than -BaudRate (10 bits per byte), so firmware upload times are realistic; without it the simulator answers as fast as it can.
 
-Faults for rehearsing what the line meets: -RejectFirmware, -FailKeyVerification, -DropLinkAfterBytes (the link is closed like a pulled cable once that many bytes have arrived: on TCP the connection closes and the next one is served; a serial port stays closed, so the station sees silence), -CorruptEveryNthByte (flips a bit in every Nth byte the node sends), -Silent (answers nothing), -HoldAt (stops at a step boundary: the first request of that type, e.g. KeyWrite, is not processed, the simulator's Held property turns true and the node answers nothing until its Release() method is called; a test then kills the station there). A wrong hardware type or node type is rehearsed with -HardwareType and -NodeType, missing or corrupt calibration with -Calibration, a node speaking another protocol version with -ProtocolVersion.
+Faults for rehearsing what the line meets: -RejectFirmware, -FailKeyVerification, -DropLinkAfterBytes (the link is closed like a pulled cable once that many bytes have arrived: on TCP the connection closes and the next one is served; a serial port stays closed, so the station sees silence), -CorruptEveryNthByte (flips a bit in every Nth byte the node sends), -Silent (answers nothing), -HoldAt (stops at a step boundary: the first request of that type, e.g. KeyWrite, is not processed, the simulator's Held property turns true and the node answers nothing until its Release() method is called; a test then kills the station there). Line noise, as a noisy UART meets it: -BitErrorRate (chance that a bit is flipped) and -ByteDropRate (chance that a byte is lost), on both directions, from a random stream seeded with -Seed, so a run can be replayed (the handle's NoiseSeed shows the seed used). A host with a small receive buffer: -MaxMessageSize drops every message longer than that, unanswered, as the guide's host code (Appendix B.2.2, a 512-byte buffer) would; MessagesTooLarge counts them. Behind orw the simulator takes 512 bytes by default, like that host. A wrong hardware type or node type is rehearsed with -HardwareType and -NodeType, missing or corrupt calibration with -Calibration, a node speaking another protocol version with -ProtocolVersion.
 
 The simulator runs on background tasks in this PowerShell process until Stop-ProvNodeSimulator or until PowerShell exits.
 '@
@@ -33,8 +33,12 @@ The simulator runs on background tasks in this PowerShell process until Stop-Pro
         CorruptEveryNthByte = 'Fault: flips one bit in every Nth byte the node sends.'
         Silent              = 'Fault: reads everything and answers nothing, like a dead device on the port.'
         HoldAt              = 'Fault: stop at a step boundary. The first request of this type (GetInfo, ImageBegin, ImageChunk, ImageCommit, KeyWrite, KeyCheck, Lock, Reset) is not processed; Held turns true and the node answers nothing until Release() is called on the simulator.'
+        MaxMessageSize      = 'Largest message, wrapping included, the node''s host takes; longer ones are dropped unanswered (counted in MessagesTooLarge). Default: what the wrapper declares, 512 bytes for orw, no limit for none.'
+        BitErrorRate        = 'Line noise: the chance (0 to 1) that any one bit is flipped, on both directions. 1e-5 is a poor cable; 1e-4 a very noisy line.'
+        ByteDropRate        = 'Line noise: the chance (0 to 1) that any one byte is lost, on both directions.'
+        Seed                = 'Seed of the line noise: the same seed gives the same noise on the same bytes. Default: a random seed, shown by the NoiseSeed property.'
     }
-    Defaults    = @{ NodeId = '1'; NodeType = 'UNODE'; HardwareType = 'rev-b'; FirmwareVersion = '1.0.0'; Wrapper = 'none'; BaudRate = '115200'; ConfigCapacity = '65536'; Calibration = 'Valid'; ProtocolVersion = '1' }
+    Defaults    = @{ MaxMessageSize = 'the wrapper''s (orw: 512)'; BitErrorRate = '0'; ByteDropRate = '0'; NodeId = '1'; NodeType = 'UNODE'; HardwareType = 'rev-b'; FirmwareVersion = '1.0.0'; Wrapper = 'none'; BaudRate = '115200'; ConfigCapacity = '65536'; Calibration = 'Valid'; ProtocolVersion = '1' }
     Outputs     = @{ 'Provisioning.Core.Node.Simulator.NodeSimulator' = 'The running simulator: Endpoint (the port a station uses), Options, State (what the node holds), ByteCounts, LastError, and ReadKey(slot) for rehearsal checks. Pipe it to Stop-ProvNodeSimulator.' }
     Examples    = @(
         @{
@@ -54,6 +58,18 @@ $sim | Stop-ProvNodeSimulator; $pair | Remove-ProvVirtualSerialPair'
             Code    = '$sim = Start-ProvNodeSimulator -Listen tcp://127.0.0.1:0 -DropLinkAfterBytes 100000 -StatePath ./node.json
 $sim.LastError'
             Remarks = 'Rehearses a cable pulled during a firmware upload: after 100000 bytes the connection closes; the next connection resumes the transfer.'
+        }
+        @{
+            Code    = '$sim = Start-ProvNodeSimulator -Listen tcp://127.0.0.1:0 -Pace -BitErrorRate 1e-4 -Seed 7
+$sim.NoiseSeed
+$sim | Stop-ProvNodeSimulator'
+            Remarks = 'A node on a very noisy 115200 baud line (one bit in 10000 flipped, both ways), with noise that replays the same for seed 7.'
+        }
+        @{
+            Code    = '$sim = Start-ProvNodeSimulator -Listen tcp://127.0.0.1:0 -Wrapper none -MaxMessageSize 512
+$sim.MaxMessageSize
+$sim | Stop-ProvNodeSimulator'
+            Remarks = 'A node whose host receives into 512 bytes: a station sending larger messages sees them go unanswered.'
         }
     )
     Links       = @('Stop-ProvNodeSimulator', 'New-ProvVirtualSerialPair', 'about_Provisioning')

@@ -21,6 +21,9 @@ public sealed class InvokeNodeProvisionCommand : ProvServerCmdlet
 {
     private const int OverallActivityId = 41;
 
+    /// <summary>Smallest -MaxMessageSize: room for a key write and a useful image chunk.</summary>
+    private const int MinMessageSize = 64;
+
     private readonly ConcurrentQueue<NodeProvisionResult> _results = new();
     private readonly ConcurrentDictionary<string, ProvisionProgress> _progress = new(StringComparer.Ordinal);
     private readonly AutoResetEvent _signal = new(false);
@@ -36,10 +39,15 @@ public sealed class InvokeNodeProvisionCommand : ProvServerCmdlet
     [ValidateNotNullOrEmpty]
     public string Port { get; set; } = "";
 
-    /// <summary>Serial line rate.</summary>
+    /// <summary>Serial line rate; for tcp:// ports, the rate of the serial line behind the device server (timeouts follow it).</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
     [ValidateRange(50, 4_000_000)]
     public int BaudRate { get; set; } = NodeTransport.DefaultBaudRate;
+
+    /// <summary>Largest message, wrapping included, the host takes (its receive buffer); default: the wrapper's, 512 bytes for orw.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ValidateRange(MinMessageSize, 65535)]
+    public int? MaxMessageSize { get; set; }
 
     /// <summary>Batch number (guide §7.2.4): decimal, 0x hex or leading-0 octal, unsigned 32-bit.</summary>
     [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true)]
@@ -105,7 +113,7 @@ public sealed class InvokeNodeProvisionCommand : ProvServerCmdlet
         if (!ShouldProcess(Port, $"Provision the node with {selector}, batch {batch}{Describe(wrapper)}")) return;
 
         _run ??= new StationRun(Client, ThrottleLimit);
-        var request = new ProvisionRequest(Port, BaudRate, batch, wrapper, FactoryConfig, SkipKeys, SkipLock, Force);
+        var request = new ProvisionRequest(Port, BaudRate, batch, wrapper, FactoryConfig, SkipKeys, SkipLock, Force) { MaxMessageSize = MaxMessageSize };
         if (!_portActivities.ContainsKey(Port)) _portActivities[Port] = new PortProgress(OverallActivityId + 1 + _portActivities.Count);
         _started++;
         _devices.Add(RunDeviceAsync(_run, request, selector!));
@@ -215,7 +223,8 @@ public sealed class InvokeNodeProvisionCommand : ProvServerCmdlet
     private string Describe(string wrapper)
     {
         var parts = new List<string>();
-        if (!NodeTransport.IsTcp(Port)) parts.Add($"{BaudRate} baud");
+        if (!NodeTransport.IsTcp(Port) || MyInvocation.BoundParameters.ContainsKey(nameof(BaudRate))) parts.Add($"{BaudRate} baud");
+        if (MaxMessageSize is { } max) parts.Add($"messages of at most {max} bytes");
         if (!wrapper.Equals(TransportWrappers.None, StringComparison.OrdinalIgnoreCase)) parts.Add($"wrapper {wrapper}");
         if (FactoryConfig) parts.Add("factory config");
         if (SkipKeys) parts.Add("no keys");

@@ -106,6 +106,24 @@ public sealed class StartProvNodeSimulatorCommand : ProvCmdlet
     [Parameter]
     [ValidateSet("GetInfo", "ImageBegin", "ImageChunk", "ImageCommit", "KeyWrite", "KeyCheck", "Lock", "Reset", IgnoreCase = true)]
     public NodeMessageType HoldAt { get; set; }
+    /// <summary>Largest message, wrapping included, the node's host takes; longer ones are dropped unanswered (default: the wrapper's, 512 for orw).</summary>
+    [Parameter]
+    [ValidateRange(NodeSimulator.MinMessageSize, 65535)]
+    public int MaxMessageSize { get; set; }
+
+    /// <summary>Line noise: chance that a bit is flipped, both directions.</summary>
+    [Parameter]
+    [ValidateRange(0.0, 1.0)]
+    public double BitErrorRate { get; set; }
+
+    /// <summary>Line noise: chance that a byte is lost, both directions.</summary>
+    [Parameter]
+    [ValidateRange(0.0, 1.0)]
+    public double ByteDropRate { get; set; }
+
+    /// <summary>Seed of the line noise, so a run can be replayed.</summary>
+    [Parameter]
+    public int Seed { get; set; }
 
     /// <inheritdoc/>
     protected override void ProcessRecord()
@@ -126,6 +144,13 @@ public sealed class StartProvNodeSimulatorCommand : ProvCmdlet
             ConfigCapacity = ConfigCapacity,
             Calibration = Calibration,
             ProtocolVersion = ProtocolVersion,
+            MaxMessageSize = MyInvocation.BoundParameters.ContainsKey(nameof(MaxMessageSize)) ? MaxMessageSize : null,
+            Noise = new LineNoise
+            {
+                BitErrorRate = BitErrorRate,
+                ByteDropRate = ByteDropRate,
+                Seed = MyInvocation.BoundParameters.ContainsKey(nameof(Seed)) ? Seed : null,
+            },
             Faults = new NodeFaults
             {
                 RejectFirmware = RejectFirmware,

@@ -600,3 +600,93 @@ Describe 'Invoke-NodeProvision against simulated nodes' {
         @(Get-ExportedKey -Batch 7700 -IncludePending).Count | Should -Be 0
     }
 }
+
+Describe 'Invoke-NodeProvision on real lines: host buffers, noise and slow device servers' {
+    BeforeAll {
+        $script:fw = $config.Node.Firmware
+        $script:lineSims = [System.Collections.Generic.List[object]]::new()
+        # A node of the package's node type on a free TCP port, started as a user starts one.
+        function script:Start-LineNode([hashtable] $With = @{}) {
+            $sim = Start-ProvNodeSimulator -Listen tcp://127.0.0.1:0 -NodeType UNODE @With
+            $lineSims.Add($sim)
+            $sim
+        }
+    }
+    AfterAll {
+        $lineSims | Stop-ProvNodeSimulator -ErrorAction Ignore
+    }
+
+    It 'provisions a host that receives into the guide''s 512-byte buffer, every message within it' {
+        # Behind orw the simulator is the guide's B.2.2 host: anything longer than 512 bytes is dropped unanswered.
+        $sim = Start-LineNode @{ NodeId = 0x9001; Wrapper = 'orw'; MaxMessageSize = 512 }
+        $r = (Invoke-Station -With @{ Port = $sim.Endpoint; Batch = '9000'; ConfigId = '69'; Wrapper = 'orw' }).Results[0]
+        $r.Code | Should -Be 0 -Because $r.Message
+        $sim.State.FirmwareSha256 | Should -Be $fw.Sha256
+        $sim.MessagesTooLarge | Should -Be 0
+    }
+
+    It 'still gets through to a host whose buffer is smaller than -MaxMessageSize says, by sending smaller chunks' {
+        $sim = Start-LineNode @{ NodeId = 0x9002; Wrapper = 'none'; MaxMessageSize = 512 }
+        $r = (Invoke-Station -With @{ Port = $sim.Endpoint; Batch = '9000'; ConfigId = '69'; MaxMessageSize = 4200 }).Results[0]
+        $r.Code | Should -Be 0 -Because $r.Message
+        $sim.State.FirmwareSha256 | Should -Be $fw.Sha256
+        $sim.MessagesTooLarge | Should -BeGreaterThan 0 -Because 'the first chunks did not fit'
+    }
+
+    It 'gives 36 naming -MaxMessageSize, and no advice to try again, when only small messages are answered' {
+        $sim = Start-LineNode @{ NodeId = 0x9003; Wrapper = 'orw'; MaxMessageSize = 80 }
+        $r = Invoke-Station -With @{ Port = $sim.Endpoint; Batch = '9000'; ConfigId = '69'; Wrapper = 'orw' }
+        $r.Results[0].Code | Should -Be 36
+        $r.Results[0].Message | Should -Match 'stopped confirming Firmware data at byte 0'
+        $r.Results[0].Message | Should -Match 'host probably takes smaller messages'
+        $r.Results[0].Message | Should -Match '-MaxMessageSize'
+        $r.Results[0].Message | Should -Not -Match 'provision it again'
+        $r.Errors[0].FullyQualifiedErrorId | Should -Match '^NodeMessageFailed,'
+    }
+
+    It 'provisions with <Wrapper> over a line flipping one bit in 10000 both ways (seed <Seed>)' -ForEach @(
+        @{ Wrapper = 'orw'; Seed = 11 }
+        @{ Wrapper = 'none'; Seed = 12 }
+    ) {
+        $sim = Start-LineNode @{ NodeId = 0x9010 + $Seed; Wrapper = $Wrapper; BitErrorRate = 1e-4; Seed = $Seed }
+        $r = (Invoke-Station -With @{ Port = $sim.Endpoint; Batch = '9000'; ConfigId = '69'; Wrapper = $Wrapper }).Results[0]
+        $r.Code | Should -Be 0 -Because $r.Message
+        $sim.State.FirmwareSha256 | Should -Be $fw.Sha256
+        $sim.NoiseSeed | Should -Be $Seed
+        # The keys arrived intact too: the node reports the key check values of the keys the server recorded.
+        $sim.State.KeyCheckValues.Count | Should -Be 3
+    }
+
+    It 'provisions through the guide''s B.2.2 host code, receiving into 512 bytes, in front of the node' -Skip:(-not ((Get-Command gcc -ErrorAction Ignore) -and (Get-Command socat -ErrorAction Ignore))) {
+        # src/host/orw/orw_host.c, compiled as a device maker would, relays between the station's line (orw) and the node.
+        $exe = Join-Path $TestDrive 'orw_host'
+        & gcc -std=c99 -Wall -Wextra -Werror -O2 -o $exe "$RepoRoot/src/host/orw/orw_host.c"
+        $LASTEXITCODE | Should -Be 0
+        $node = Start-LineNode @{ NodeId = 0x9030 }
+        $nodePort = ([uri]$node.Endpoint).Port
+        $port = Get-FreeTcpPort
+        $socat = Start-Process socat -ArgumentList "TCP-LISTEN:$port,bind=127.0.0.1,reuseaddr,fork", "`"EXEC:$exe 127.0.0.1 $nodePort`"" -PassThru
+        try {
+            $deadline = [DateTime]::UtcNow.AddSeconds(10)
+            while (-not (Test-Connection 127.0.0.1 -TcpPort $port -Quiet -TimeoutSeconds 1) -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
+            $r = (Invoke-Station -With @{ Port = "tcp://127.0.0.1:$port"; Batch = '9000'; ConfigId = '69'; Wrapper = 'orw' }).Results[0]
+            $r.Code | Should -Be 0 -Because $r.Message
+            $node.State.FirmwareSha256 | Should -Be $fw.Sha256
+            # A station told the host takes more still gets through: the host loses what does not fit, chunks shrink.
+            $r = (Invoke-Station -With @{ Port = "tcp://127.0.0.1:$port"; Batch = '9000'; ConfigId = '69'; Wrapper = 'orw'; MaxMessageSize = 4200; Force = $true; SkipKeys = $true }).Results[0]
+            $r.Code | Should -Be 0 -Because $r.Message
+            $node.State.FirmwareWrites | Should -Be 2
+        }
+        finally { Stop-Process -Id $socat.Id -ErrorAction Ignore }
+    }
+
+    It 'provisions a 1200 baud device behind tcp:// with -BaudRate 1200' {
+        # The firmware is current, so the 512-byte configuration and the keys go over the slow line.
+        $sim = Start-LineNode @{ NodeId = 0x9020; FirmwareVersion = '1.2.3.4'; Pace = $true; BaudRate = 1200 }
+        $r = (Invoke-Station -With @{ Port = $sim.Endpoint; Batch = '9000'; ConfigId = '69'; BaudRate = 1200 }).Results[0]
+        $r.Code | Should -Be 0 -Because $r.Message
+        $sim.State.FieldConfigSha256 | Should -Be $config.Node.FieldConfig.Sha256
+        # At 1200 baud the line alone takes seconds: this was paced, not a fast link.
+        $r.Duration.TotalSeconds | Should -BeGreaterThan ($sim.BytesReceived * 10 / 1200 * 0.9)
+    }
+}

@@ -53,6 +53,45 @@ Describe 'Start-ProvNodeSimulator' {
         $sim.State.FirmwareVersion | Should -Be '1.0.0'
     }
 
+    It 'drops messages longer than -MaxMessageSize unanswered, as a host with that receive buffer would' {
+        $sim = Start-ProvNodeSimulator -Listen tcp://127.0.0.1:0 -MaxMessageSize 300
+        $sim.MaxMessageSize | Should -Be 300
+        $client = Connect-TestNode $sim.Endpoint
+        (Get-TestNodeInfo $client).NodeId | Should -Be 1
+        # The station sends 4 KiB chunks at first (none has no limit of its own); the host drops them, smaller ones pass.
+        Write-TestFirmware $client (New-TestImage 30000) '3.1'
+        $sim.MessagesTooLarge | Should -BeGreaterThan 0
+        $sim.State.FirmwareVersion | Should -Be '3.1'
+    }
+
+    It 'takes the guide''s 512-byte host buffer behind orw, and no limit of its own behind none' {
+        $sim = Start-ProvNodeSimulator -Listen tcp://127.0.0.1:0 -Wrapper orw
+        $sim.MaxMessageSize | Should -Be 512
+        $sim | Stop-ProvNodeSimulator
+        $sim = Start-ProvNodeSimulator -Listen tcp://127.0.0.1:0
+        $sim.MaxMessageSize | Should -BeGreaterThan 8192
+    }
+
+    It 'puts seeded noise on the line: -Seed <Seed> is reported, and firmware still arrives intact' -ForEach @(@{ Seed = 5 }, @{ Seed = 6 }) {
+        $sim = Start-ProvNodeSimulator -Listen tcp://127.0.0.1:0 -Wrapper orw -BitErrorRate 1e-4 -ByteDropRate 1e-5 -Seed $Seed
+        $sim.NoiseSeed | Should -Be $Seed
+        $sim.Options.Noise.BitErrorRate | Should -Be 1e-4
+        $client = Connect-TestNode $sim.Endpoint -Wrapper orw
+        $image = New-TestImage 40000
+        Write-TestFirmware $client $image '3.2'
+        $sim.State.FirmwareSha256 | Should -Be ([Convert]::ToHexString([Security.Cryptography.SHA256]::HashData($image)))
+        $client.ChunksLost | Should -BeGreaterThan 0 -Because 'the noise really damaged chunks'
+    }
+
+    It 'chooses and reports a seed when none is given' {
+        $sim = Start-ProvNodeSimulator -Listen tcp://127.0.0.1:0 -BitErrorRate 1e-6
+        $sim.NoiseSeed | Should -BeOfType [int]
+    }
+
+    It 'refuses a bit error rate that is not a probability' {
+        { Start-ProvNodeSimulator -Listen tcp://127.0.0.1:0 -BitErrorRate 2 -ErrorAction Stop } | Should -Throw '*BitErrorRate*'
+    }
+
     It 'answers nothing when silent' {
         $sim = Start-ProvNodeSimulator -Listen tcp://127.0.0.1:0 -Silent
         $client = Connect-TestNode $sim.Endpoint

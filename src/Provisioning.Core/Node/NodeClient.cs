@@ -22,11 +22,23 @@ public sealed record NodeClientOptions
     /// <summary>How many times a message is sent again after a timeout or a damaged answer.</summary>
     public int Retries { get; init; } = 3;
 
-    /// <summary>Largest image chunk to send; the node's own limit applies when smaller.</summary>
+    /// <summary>
+    /// Largest image chunk to send; the node's own limit and <see cref="MaxMessageSize"/> apply when smaller. On a noisy
+    /// line the station sends smaller chunks while they keep being lost, and larger ones again as they pass.
+    /// </summary>
     public int ChunkSize { get; init; } = 4096;
 
-    /// <summary>Chunks in flight at once; the node's own window applies when smaller.</summary>
+    /// <summary>
+    /// Most chunks in flight at once; the node's own window applies when smaller. The station keeps only as many in flight
+    /// as fill the line (about 50 ms of line time, at least two), so a lost chunk costs little sent again behind it.
+    /// </summary>
     public int Window { get; init; } = 4;
+
+    /// <summary>
+    /// Largest message, wrapping included, to send: what the host platform's receive buffer takes. Null: the wrapper's own
+    /// <see cref="TransportWrapper.MaxMessageSize"/> (512 for orw, the guide's host buffer; no limit of its own for none).
+    /// </summary>
+    public int? MaxMessageSize { get; init; }
 }
 
 /// <summary>
@@ -57,8 +69,11 @@ public sealed class NodeClient : IAsyncDisposable
     private NodeInfo? _info;
     private Exception? _linkError;
     private volatile bool _answered;
-    private int _damaged, _resends;
-    private long _lineBytesReceived;
+    private int _damaged, _resends, _chunksLost;
+    private long _lineBytesReceived, _lastBytesAt;
+    // The largest message sent that was answered, and the line bytes of the last one sent: a host that drops what does
+    // not fit its buffer answers small messages only, which calls for a smaller -MaxMessageSize, not for a retry.
+    private int _largestAnswered, _lastSentBytes;
     // Set when an answer is overdue: whatever partial message the wrapper or decoder holds will not complete (e.g. a
     // damaged orw length that announces more bytes than will ever come), so it is dropped before the next bytes.
     private volatile bool _resyncOnNextBytes;
@@ -72,11 +87,18 @@ public sealed class NodeClient : IAsyncDisposable
         _options = options ?? new NodeClientOptions();
         if (_options.Retries < 0) throw new ArgumentOutOfRangeException(nameof(options), "Retries cannot be negative.");
         if (_options.ChunkSize < 1 || _options.Window < 1) throw new ArgumentOutOfRangeException(nameof(options), "ChunkSize and Window must be at least 1.");
+        if (_options.MaxMessageSize is < 1) throw new ArgumentOutOfRangeException(nameof(options), "MaxMessageSize must be at least 1.");
         _receiving = Task.Run(ReceiveAsync);
     }
 
     /// <summary>Damaged frames seen and messages sent again on this link so far (robustness counters).</summary>
     public (int DamagedFrames, int Resends) LinkStatistics => (Volatile.Read(ref _damaged), _resends);
+
+    /// <summary>Image chunks judged lost on the way to the node so far (each made the station send smaller ones for a while).</summary>
+    public int ChunksLost => _chunksLost;
+
+    /// <summary>The largest message, wrapping included, this station sends: <see cref="NodeClientOptions.MaxMessageSize"/> or the wrapper's.</summary>
+    public int MaxMessageSize => _options.MaxMessageSize ?? _wrapper.MaxMessageSize;
 
     /// <summary>True once the node has answered anything on this link.</summary>
     public bool HasAnswered => _answered;
@@ -99,6 +121,10 @@ public sealed class NodeClient : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(version);
         if ((ulong)image.Length > uint.MaxValue) throw new ArgumentException("An image is at most 4 GiB.", nameof(image));
+        // Every wrapped chunk message must fit the host's buffer.
+        int fits = MaxMessageSize - ChunkOverhead;
+        if (fits < 1)
+            throw new ArgumentException($"A largest message of {MaxMessageSize} bytes leaves no room for image data: a chunk message adds {ChunkOverhead} bytes. Allow larger messages.");
         var info = _info ?? await GetInfoAsync(cancellationToken).ConfigureAwait(false);
         byte[] digest = SHA256.HashData(image.Span);
         uint size = (uint)image.Length;
@@ -109,7 +135,7 @@ public sealed class NodeClient : IAsyncDisposable
         if (resume > size)
             throw new NodeLinkException($"The node on {_transport.Name} claims to hold {resume} bytes of a {size}-byte image; it is not speaking this protocol correctly.", false);
 
-        int chunk = Math.Min(Math.Min(_options.ChunkSize, Math.Max(1, (int)info.MaxChunk)), NodeFrame.MaxPayload - NodeMessages.ChunkHeaderLength);
+        int chunk = Math.Min(Math.Min(Math.Min(_options.ChunkSize, Math.Max(1, (int)info.MaxChunk)), NodeFrame.MaxPayload - NodeMessages.ChunkHeaderLength), fits);
         int window = Math.Min(_options.Window, Math.Max(1, (int)info.Window));
         progress?.Report(resume);
         await SendChunksAsync(target, image, resume, chunk, window, progress, cancellationToken).ConfigureAwait(false);
@@ -160,47 +186,118 @@ public sealed class NodeClient : IAsyncDisposable
             byte seq = NextSeq();
             ours[seq] = true;
             var deadline = await SendAsync(type, seq, writePayload, secret, answerLength, patience, cancellationToken).ConfigureAwait(false);
-            while (await NextAsync(deadline, cancellationToken).ConfigureAwait(false) is { } arrival)
+            int sent = _lastSentBytes;
+            long bytesBefore = Interlocked.Read(ref _lineBytesReceived);
+            // Once the node has answered something, an answer overdue while bytes did come was damaged where the frame
+            // decoder cannot tell yet (a damaged length announcing more bytes than will come): send again at once. The
+            // decoders find the next intact frame by themselves, and a late answer to this attempt still counts. The last
+            // attempt waits its whole time.
+            var overdue = _answered && attempt < _options.Retries ? deadline - patience + ProbeMargin() : deadline;
+            bool early = false;
+            while (await NextAsync(Min(deadline, overdue), cancellationToken).ConfigureAwait(false) is var arrival)
             {
-                if (arrival.Damaged) break;
+                if (arrival is null)
+                {
+                    if (overdue >= deadline || _clock.Elapsed >= deadline) break;
+                    // Bytes still coming may be the answer, late: wait while the line is busy.
+                    var quietFor = _clock.Elapsed - TimeSpan.FromTicks(Interlocked.Read(ref _lastBytesAt));
+                    if (quietFor < QuietLine)
+                    {
+                        overdue = _clock.Elapsed + QuietLine - quietFor;
+                        continue;
+                    }
+                    overdue = deadline;
+                    early = Interlocked.Read(ref _lineBytesReceived) > bytesBefore;
+                    if (early) break;
+                    continue;
+                }
+                if (arrival.Damaged)
+                {
+                    // One damaged answer can be reported more than once (each false start in it); one resend covers them all.
+                    while (_arrivals.Reader.TryPeek(out var more) && more.Damaged) _arrivals.Reader.TryRead(out _);
+                    break;
+                }
                 if (!ours[arrival.Seq]) continue;
+                _largestAnswered = Math.Max(_largestAnswered, sent);
+                // The request has crossed the line, and it was the last thing sent: the line model catches up.
+                if (_lineFreeAt > _clock.Elapsed) _lineFreeAt = _clock.Elapsed;
                 if (arrival.Type == (byte)NodeMessageType.Error) throw NodeError(arrival.Payload);
                 if (arrival.Type == answerType) return arrival.Payload;
             }
-            _resyncOnNextBytes = true;
+            if (!early) _resyncOnNextBytes = true;
             if (attempt >= _options.Retries)
             {
                 if (!_answered)
                     throw NoAnswer(firstContact ? _options.FirstContactTimeout : patience * (attempt + 1), attempt + 1);
-                throw new NodeLinkException($"The node on {_transport.Name} did not answer {type} after {attempt + 1} attempts ({_options.ResponseTimeout.TotalSeconds:0.#} s each, plus line time).", neverAnswered: false);
+                string what = $"The node on {_transport.Name} did not answer {type} after {attempt + 1} attempts ({_options.ResponseTimeout.TotalSeconds:0.#} s each, plus line time)";
+                throw LooksTooLarge(sent) ? TooLarge(what, sent) : new NodeLinkException(what + ".", neverAnswered: false);
             }
             _resends++;
         }
     }
 
-    /// <summary>Keeps up to <paramref name="window"/> chunks in flight; on loss goes back to the node's last confirmed offset.</summary>
+    /// <summary>
+    /// True when messages of <paramref name="sent"/> bytes go unanswered while smaller ones were answered, and they are larger
+    /// than any host buffer is likely to be small (a link that died is no reason to blame the message size).
+    /// </summary>
+    private bool LooksTooLarge(int sent) => _largestAnswered > 0 && sent > Math.Max(_largestAnswered, SmallestHostBuffer);
+
+    /// <summary>Smaller host buffers than this are not suspected.</summary>
+    private const int SmallestHostBuffer = 64;
+
+    /// <summary>
+    /// Messages of <paramref name="sent"/> bytes go unanswered while smaller ones were answered: the host's receive buffer
+    /// is probably smaller than what the station sends, and sending the same again cannot help.
+    /// </summary>
+    private NodeLinkException TooLarge(string what, int sent) =>
+        new($"{what}: messages of up to {_largestAnswered} bytes were answered, but none of {sent} bytes. The host probably takes smaller " +
+            $"messages than this station sends (at most {MaxMessageSize} bytes, wrapping included)", neverAnswered: false)
+        {
+            Advice = $"Give -MaxMessageSize with the size of the host's receive buffer (at most {_largestAnswered} here), or check that -Wrapper matches the host.",
+        };
+
+    /// <summary>
+    /// Keeps enough chunks in flight to fill the line; on loss goes back to the node's last confirmed offset. Chunk sizes
+    /// follow the line (<see cref="ChunkSizer"/>): smaller while chunks are lost, larger as they pass.
+    /// </summary>
     private async Task SendChunksAsync(NodeImageTarget target, ReadOnlyMemory<byte> image, uint confirmed, int chunk, int window,
         IProgress<long>? progress, CancellationToken cancellationToken)
     {
-        uint size = (uint)image.Length;
+        uint size = (uint)image.Length, start = confirmed;
         uint next = confirmed;
+        var sizer = new ChunkSizer(chunk, ChunkOverhead);
         var inFlight = new List<Chunk>(window + 1);
-        int fruitless = 0;
+        int timeouts = 0, fruitless = 0, smallestTried = int.MaxValue;
         while (confirmed < size)
         {
-            while (inFlight.Count < window && next < size)
+            int queued = inFlight.Sum(c => c.Length + ChunkOverhead), chunks = inFlight.Count(c => !c.IsProbe);
+            int fillBytes = (int)(BaudRate / 10.0 * FillTime.TotalSeconds * (sizer.LossChance < CleanLine ? 2 : 1));
+            while (next < size && chunks < window && (chunks < 2 || queued < fillBytes))
             {
-                int length = (int)Math.Min((uint)chunk, size - next);
+                int length = (int)Math.Min((uint)sizer.Size, size - next);
                 inFlight.Add(await SendChunkAsync(target, image.Slice((int)next, length), next, cancellationToken).ConfigureAwait(false));
+                smallestTried = Math.Min(smallestTried, length + ChunkOverhead);
                 next += (uint)length;
+                queued += length + ChunkOverhead;
+                chunks++;
             }
-            var arrival = await NextAsync(inFlight[0].Deadline, cancellationToken).ConfigureAwait(false);
+            var oldest = inFlight[0];
+            bool probing = inFlight.Any(c => c.IsProbe);
+            // When the last chunk's answer is overdue, nothing more will come to show what was lost: ask at once instead of
+            // waiting out the timeout.
+            var waitUntil = probing ? oldest.Deadline : Min(oldest.Deadline, inFlight[^1].Expected + ProbeMargin());
+            var arrival = await NextAsync(waitUntil, cancellationToken).ConfigureAwait(false);
+            if (arrival is null && !probing && _clock.Elapsed < oldest.Deadline)
+            {
+                inFlight.Add(await SendChunkAsync(target, ReadOnlyMemory<byte>.Empty, confirmed, cancellationToken).ConfigureAwait(false));
+                continue;
+            }
             if (arrival is null)
             {
                 _resyncOnNextBytes = true;
-                if (++fruitless > _options.Retries)
-                    throw new NodeLinkException($"The node on {_transport.Name} stopped confirming {target} data at byte {confirmed} of {size} " +
-                        $"({fruitless} timeouts without progress).", neverAnswered: !_answered);
+                if (inFlight.FirstOrDefault(c => !c.IsProbe) is { } lost) LoseChunk(sizer, lost);
+                if (++timeouts > _options.Retries)
+                    throw StoppedConfirming(target, confirmed, size, start, smallestTried, $"{timeouts} timeouts without progress");
                 _resends += inFlight.Count(c => !c.IsProbe);
                 inFlight.Clear();
                 next = confirmed;
@@ -209,26 +306,31 @@ public sealed class NodeClient : IAsyncDisposable
             if (arrival.Damaged)
             {
                 // An answer was lost on the way; an empty chunk asks the node what it holds, so the last answer is not waited for in vain.
-                if (!inFlight.Any(c => c.IsProbe))
+                if (!probing)
                     inFlight.Add(await SendChunkAsync(target, ReadOnlyMemory<byte>.Empty, confirmed, cancellationToken).ConfigureAwait(false));
                 continue;
             }
             int index = inFlight.FindIndex(c => c.Seq == arrival.Seq);
             if (index < 0) continue;
+            CatchUp(inFlight, index);
             var answered = inFlight.GetRange(0, index + 1);
             inFlight.RemoveRange(0, index + 1);
             if (arrival.Type == (byte)NodeMessageType.Error)
             {
                 var error = NodeError(arrival.Payload);
                 if (error.Code != NodeErrorCode.OutOfOrder) throw error;
+                // Refused for its offset, but it did arrive intact.
+                if (!answered[^1].IsProbe) PassChunk(sizer, answered[^1]);
             }
             else if (arrival.Type == NodeFrame.ResponseType((byte)NodeMessageType.ImageChunk))
             {
                 uint held = Math.Min(size, Parse(NodeMessageType.ImageChunk, arrival.Payload, static p => NodeMessages.ReadU32(p)));
+                foreach (var c in answered)
+                    if (!c.IsProbe && c.End <= held && c.End > confirmed) PassChunk(sizer, c);
                 if (held > confirmed)
                 {
                     confirmed = held;
-                    fruitless = 0;
+                    timeouts = fruitless = 0;
                     progress?.Report(confirmed);
                 }
             }
@@ -236,11 +338,81 @@ public sealed class NodeClient : IAsyncDisposable
             // A chunk the node answered past without holding it was lost on the way: send again from what it holds.
             if (answered.Any(c => !c.IsProbe && c.End > confirmed))
             {
+                if (answered.FirstOrDefault(c => !c.IsProbe && c.Offset == confirmed) is { } lost) LoseChunk(sizer, lost);
+                if (++fruitless > MaxFruitlessRounds)
+                    throw StoppedConfirming(target, confirmed, size, start, smallestTried, $"{fruitless} chunks in a row lost");
                 _resends += inFlight.Count(c => !c.IsProbe) + answered.Count(c => !c.IsProbe && c.End > confirmed);
                 inFlight.Clear();
                 next = confirmed;
             }
         }
+    }
+
+    /// <summary>How long the line must have been quiet before an overdue answer counts as damaged.</summary>
+    private static readonly TimeSpan QuietLine = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>Below this chance that a chunk is lost, the line counts as clean.</summary>
+    private const double CleanLine = 0.01;
+
+    /// <summary>Rounds of chunks lost in a row, none confirmed, before a transfer gives up (each costs only its line time and a round trip).</summary>
+    private const int MaxFruitlessRounds = 40;
+
+    /// <summary>
+    /// Line time kept in flight: long enough that the next chunk is queued before the node answers the last. Every chunk
+    /// behind a lost one is sent again, so on a line that loses chunks no more is kept in flight than this; on a clean one
+    /// twice as much, as a margin against a busy station PC.
+    /// </summary>
+    private static readonly TimeSpan FillTime = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>Bytes a chunk message adds to its data: chunk header, frame and wrapper.</summary>
+    private int ChunkOverhead => NodeMessages.ChunkHeaderLength + NodeFrame.Overhead + _wrapper.Overhead;
+
+    private int BaudRate => _transport.BaudRate ?? AssumedBaudRate;
+
+    /// <summary>Slack after an answer is due before the station asks what the node holds: scheduling, and a device server's or USB adapter's buffering.</summary>
+    private TimeSpan ProbeMargin() => TimeSpan.FromMilliseconds(40) + LineTime(128);
+
+    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
+
+    /// <summary>
+    /// The answer to chunk <paramref name="index"/> proves the line has carried it: when that came sooner than the line model
+    /// says (a faster line than the baud rate, or a simulator without pacing), the answers to the chunks still in flight are
+    /// expected sooner too, so a lost last chunk is asked about without waiting against the slower line. Deadlines and the
+    /// model itself stay: a device that buffered ahead proves nothing about what follows.
+    /// </summary>
+    private void CatchUp(List<Chunk> inFlight, int index)
+    {
+        var ahead = inFlight[index].LineEnd - _clock.Elapsed;
+        if (ahead <= TimeSpan.Zero) return;
+        for (int i = 0; i < inFlight.Count; i++)
+            inFlight[i] = inFlight[i] with { LineEnd = inFlight[i].LineEnd - ahead, Expected = inFlight[i].Expected - ahead };
+    }
+
+    private void PassChunk(ChunkSizer sizer, Chunk chunk)
+    {
+        sizer.Passed(chunk.Length);
+        _largestAnswered = Math.Max(_largestAnswered, chunk.Length + ChunkOverhead);
+    }
+
+    private void LoseChunk(ChunkSizer sizer, Chunk chunk)
+    {
+        sizer.Lost(chunk.Length);
+        _chunksLost++;
+    }
+
+    /// <summary>
+    /// The transfer gives up. Provisioning again helps only when this transfer got somewhere (it resumes); when nothing got
+    /// through, the same would happen again, and the message says what to change instead.
+    /// </summary>
+    private NodeLinkException StoppedConfirming(NodeImageTarget target, uint confirmed, uint size, uint start, int smallestTried, string why)
+    {
+        string what = $"The node on {_transport.Name} stopped confirming {target} data at byte {confirmed} of {size} ({why})";
+        if (confirmed > start) return new NodeLinkException(what + ".", neverAnswered: !_answered);
+        if (LooksTooLarge(smallestTried)) return TooLarge(what, smallestTried);
+        return new NodeLinkException($"{what}: no chunk got through, down to {smallestTried} bytes a message, although the node answered other messages", neverAnswered: !_answered)
+        {
+            Advice = "The line damages nearly everything: check the cable, its shielding and ground, and that the baud rate is one the line carries; provisioning again over the same line will fail the same way.",
+        };
     }
 
     private async Task<Chunk> SendChunkAsync(NodeImageTarget target, ReadOnlyMemory<byte> data, uint offset, CancellationToken cancellationToken)
@@ -252,7 +424,7 @@ public sealed class NodeClient : IAsyncDisposable
             data.Span.CopyTo(span[header..]);
             return header + data.Length;
         }, secret: false, answerLength: 4, _options.ResponseTimeout, cancellationToken).ConfigureAwait(false);
-        return new Chunk(seq, offset, data.Length, deadline);
+        return new Chunk(seq, offset, data.Length, deadline, deadline - _options.ResponseTimeout, _lineFreeAt);
     }
 
     /// <summary>Frames, wraps and writes one message; returns when its answer is due.</summary>
@@ -271,7 +443,7 @@ public sealed class NodeClient : IAsyncDisposable
                 _payload.AsSpan(0, payloadLength).Clear();
                 _frame.AsSpan(0, frameLength).Clear();
             }
-            int lineBytes = _line.WrittenCount;
+            int lineBytes = _lastSentBytes = _line.WrittenCount;
             // The line is modelled as a queue: what was written before this message goes first.
             var now = _clock.Elapsed;
             _lineFreeAt = (_lineFreeAt > now ? _lineFreeAt : now) + LineTime(lineBytes);
@@ -340,6 +512,7 @@ public sealed class NodeClient : IAsyncDisposable
                     break;
                 }
                 Interlocked.Add(ref _lineBytesReceived, n);
+                Interlocked.Exchange(ref _lastBytesAt, _clock.Elapsed.Ticks);
                 if (_resyncOnNextBytes)
                 {
                     _resyncOnNextBytes = false;
@@ -398,7 +571,7 @@ public sealed class NodeClient : IAsyncDisposable
             ": check that the baud rate and the transport wrapper match the device's, and that the line is not noisy.", neverAnswered: true);
     }
 
-    private TimeSpan LineTime(int bytes) => TimeSpan.FromSeconds(bytes * 10.0 / (_transport.BaudRate ?? AssumedBaudRate));
+    private TimeSpan LineTime(int bytes) => TimeSpan.FromSeconds(bytes * 10.0 / BaudRate);
 
     private void ThrowIfClosed()
     {
@@ -428,7 +601,11 @@ public sealed class NodeClient : IAsyncDisposable
 
     private sealed record Arrival(byte Type, byte Seq, byte[] Payload, bool Damaged);
 
-    private sealed record Chunk(byte Seq, uint Offset, int Length, TimeSpan Deadline)
+    /// <summary>
+    /// A chunk in flight: on the line model its last byte crosses at <paramref name="LineEnd"/>, its answer is expected at
+    /// <paramref name="Expected"/> and given up at <paramref name="Deadline"/>.
+    /// </summary>
+    private sealed record Chunk(byte Seq, uint Offset, int Length, TimeSpan Deadline, TimeSpan Expected, TimeSpan LineEnd)
     {
         public bool IsProbe => Length == 0;
         public uint End => Offset + (uint)Length;

@@ -12,6 +12,9 @@ public sealed class NodeLinkException : IOException
 
     /// <summary>True when nothing on the port ever answered.</summary>
     public bool NeverAnswered { get; }
+
+    /// <summary>What to change when provisioning again over the same link would fail the same way; null when a retry may help.</summary>
+    public string? Advice { get; init; }
 }
 
 /// <summary>The node answered with an Error message.</summary>

@@ -34,6 +34,14 @@ internal readonly record struct NodeFrame(byte Type, byte Seq, ReadOnlyMemory<by
         BinaryPrimitives.WriteUInt32LittleEndian(destination[crcAt..], Crc32.HashToUInt32(destination[..crcAt]));
         return crcAt + CrcLength;
     }
+
+    /// <summary>True when <paramref name="frame"/> is exactly one whole frame: sync byte, a length that accounts for every byte, and a good CRC-32.</summary>
+    public static bool IsIntact(ReadOnlySpan<byte> frame)
+    {
+        if (frame.Length < Overhead || frame[0] != Sync) return false;
+        if (BinaryPrimitives.ReadUInt16LittleEndian(frame[3..]) + Overhead != frame.Length) return false;
+        return BinaryPrimitives.ReadUInt32LittleEndian(frame[^CrcLength..]) == Crc32.HashToUInt32(frame[..^CrcLength]);
+    }
 }
 
 /// <summary>
@@ -118,12 +126,7 @@ internal sealed class NodeFrameDecoder
         return false;
     }
 
-    private bool IsIntact(int at, int total)
-    {
-        var whole = _buffer.AsSpan(at, total);
-        uint crc = BinaryPrimitives.ReadUInt32LittleEndian(whole[(total - NodeFrame.CrcLength)..]);
-        return crc == Crc32.HashToUInt32(whole[..(total - NodeFrame.CrcLength)]);
-    }
+    private bool IsIntact(int at, int total) => NodeFrame.IsIntact(_buffer.AsSpan(at, total));
 
     /// <summary>Start of the first complete frame with a good CRC at or after <paramref name="from"/>, or -1.</summary>
     private int FindIntactFrame(int from)

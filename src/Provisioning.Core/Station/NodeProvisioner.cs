@@ -99,7 +99,8 @@ public sealed class NodeProvisioner
             throw new StationFailureException(ProvExitCode.InvalidArguments, $"Port '{job.Request.Port}' is not usable: {e.Message}", e);
         }
 
-        await using var node = new NodeClient(transport, wrapper, _nodeOptions);
+        var nodeOptions = job.Request.MaxMessageSize is { } max ? _nodeOptions with { MaxMessageSize = max } : _nodeOptions;
+        await using var node = new NodeClient(transport, wrapper, nodeOptions);
         job.Doing = "reading the node's info";
         var info = await node.GetInfoAsync(ct).ConfigureAwait(false);
         job.NodeId = info.NodeId;
@@ -308,8 +309,10 @@ public sealed class NodeProvisioner
         StationFailureException f => (f.Code, f.Message),
         NodeLinkException { NeverAnswered: true } link => (ProvExitCode.NoDevice,
             $"{link.Message.TrimEnd('.')}{job.LineDescription()}. {ProvExitCodes.CorrectiveAction(ProvExitCode.NoDevice)}"),
+        NodeLinkException { Advice: { } advice } link => (ProvExitCode.NodeMessageFailed,
+            $"{link.Message.TrimEnd('.')}, while {job.Doing}{job.Position()}{job.LineDescription()}. {advice}"),
         NodeLinkException link => (ProvExitCode.NodeMessageFailed,
-            $"{link.Message.TrimEnd('.')}, while {job.Doing}{job.Position()}. Check the cable and the device's power, then provision it again" +
+            $"{link.Message.TrimEnd('.')}, while {job.Doing}{job.Position()}{job.LineDescription()}. Check the cable and the device's power, then provision it again" +
             (job.Image == NodeImageTarget.Firmware ? " (the firmware transfer resumes where it stopped)." : ".")),
         NodeErrorException node => (NodeErrorCode(node, job), $"{node.Message.TrimEnd('.')}, while {job.Doing}{job.Position()}. {NodeErrorAdvice(node, job)}"),
         _ => (ProvExitCode.InternalError, $"{e.GetType().Name} while {job.Doing}: {e.Message}. Keep this message and report it to the line's engineer."),
@@ -359,7 +362,9 @@ public sealed class NodeProvisioner
 
         public string Position() => Image is null ? "" : $" at {ImageConfirmed.ToString(CultureInfo.InvariantCulture)} of {ImageSize.ToString(CultureInfo.InvariantCulture)} bytes";
 
-        public string LineDescription() => NodeTransport.IsTcp(Request.Port) ? "" : $" (line set to {Request.BaudRate} baud)";
+        public string LineDescription() => NodeTransport.IsTcp(Request.Port)
+            ? $" (timing assumes a {Request.BaudRate} baud line behind the device server; give -BaudRate with the device's rate)"
+            : $" (line set to {Request.BaudRate} baud)";
 
         public string Summary()
         {

@@ -2,7 +2,7 @@ namespace Provisioning.Core.Station;
 
 /// <summary>One device to provision: the parameters of guide Table 3 for one port.</summary>
 /// <param name="Port">Serial port name or <c>tcp://host:port</c>.</param>
-/// <param name="BaudRate">Serial line rate.</param>
+/// <param name="BaudRate">Serial line rate; for <c>tcp://</c>, the rate of the line behind the device server (timeouts follow it).</param>
 /// <param name="Batch">Batch number.</param>
 /// <param name="Wrapper">Transport wrapper name.</param>
 /// <param name="FactoryConfig">Write the factory configuration instead of the field configuration.</param>
@@ -10,4 +10,8 @@ namespace Provisioning.Core.Station;
 /// <param name="SkipLock">Leave the host port and flash/JTAG unlocked.</param>
 /// <param name="Force">Write firmware even when the node already runs the configuration's version.</param>
 public sealed record ProvisionRequest(
-    string Port, int BaudRate, uint Batch, string Wrapper, bool FactoryConfig, bool SkipKeys, bool SkipLock, bool Force);
+    string Port, int BaudRate, uint Batch, string Wrapper, bool FactoryConfig, bool SkipKeys, bool SkipLock, bool Force)
+{
+    /// <summary>Largest message, wrapping included, the host takes; null: the wrapper's own (512 for orw).</summary>
+    public int? MaxMessageSize { get; init; }
+}

@@ -6,7 +6,7 @@ public interface INodeTransport : IAsyncDisposable
     /// <summary>The port as the user named it: <c>/dev/ttyUSB0</c>, <c>COM3</c> or <c>tcp://host:port</c>.</summary>
     string Name { get; }
 
-    /// <summary>Line rate in bits per second for a serial port; null when the link has no baud rate of its own (TCP).</summary>
+    /// <summary>Line rate in bits per second: a serial port's, or that of the serial line behind a device server (TCP); null when unknown (115200 is assumed).</summary>
     int? BaudRate { get; }
 
     /// <summary>Writes all of <paramref name="data"/>.</summary>

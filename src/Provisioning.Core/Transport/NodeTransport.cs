@@ -7,14 +7,15 @@ public static class NodeTransport
     public const int DefaultBaudRate = 115200;
 
     /// <summary>
-    /// Opens <paramref name="port"/>: <c>tcp://host:port</c> connects over TCP; anything else is a serial port name
-    /// opened at <paramref name="baudRate"/>, 8N1, no flow control. Throws <see cref="IOException"/> saying why a port cannot be opened.
+    /// Opens <paramref name="port"/>: <c>tcp://host:port</c> connects over TCP to a device server whose serial line runs at
+    /// <paramref name="baudRate"/> (timeouts follow it); anything else is a serial port name opened at <paramref name="baudRate"/>,
+    /// 8N1, no flow control. Throws <see cref="IOException"/> saying why a port cannot be opened.
     /// </summary>
     public static async Task<INodeTransport> OpenAsync(string port, int baudRate, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(port);
         if (IsTcp(port))
-            return await TcpNodeTransport.ConnectAsync(port, cancellationToken).ConfigureAwait(false);
+            return await TcpNodeTransport.ConnectAsync(port, baudRate, cancellationToken).ConfigureAwait(false);
         return SerialNodeTransport.Open(port, baudRate);
     }
 

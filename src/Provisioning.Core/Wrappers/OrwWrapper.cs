@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using Provisioning.Core.Node;
 
 namespace Provisioning.Core.Wrappers;
 
@@ -7,12 +8,15 @@ namespace Provisioning.Core.Wrappers;
 /// The guide's example encapsulation (Appendix B, Figure 5 and B.2.1), byte for byte:
 /// <c>[length lo][length hi][0x47][node message][checksum]</c>, where length counts the node message plus these
 /// 4 bytes and the checksum is the sum of every byte before it, modulo 256. Messages whose third byte is not 0x47
-/// are the host platform's own traffic.
+/// are the host platform's own traffic. Messages are at most 512 bytes in all by default: the guide's host code
+/// (B.2.2) receives into <c>foobar_rxBuf[512]</c>.
 /// </summary>
 /// <remarks>
-/// The guide's pseudo-code leaves recovery from a bad checksum open. Here a bad checksum or an impossible length
-/// drops one byte and the length is parsed again from the next one. A damaged length that announces more bytes than
-/// will come is given up as soon as an intact message has arrived after it, so it cannot wedge the link.
+/// The guide's pseudo-code leaves recovery from damage open. Here a node message is accepted only when its checksum holds
+/// <em>and</em> the node frame inside it is whole and intact (sync byte, frame length matching the orw length, CRC-32);
+/// otherwise scanning resumes one byte later, so the earliest intact message after damage is always found and none is
+/// skipped. An 8-bit checksum alone cannot tell a host message from noise, so after damage host messages are taken
+/// again only once an intact node message has put the decoder back in step.
 /// </remarks>
 [TransportWrapperName(TransportWrappers.Orw)]
 public sealed class OrwWrapper : TransportWrapper
@@ -24,16 +28,24 @@ public sealed class OrwWrapper : TransportWrapper
     public const int WrapperOverhead = 4;
 
     /// <summary>Longest wrapped message accepted: a node frame at its longest plus the overhead. Longer lengths are taken as damage.</summary>
-    public const int MaxWrappedLength = 8192 + 9 + WrapperOverhead;
+    public const int MaxWrappedLength = NodeFrame.MaxLength + WrapperOverhead;
+
+    /// <summary>The guide's host receive buffer (B.2.2 <c>foobar_rxBuf[512]</c>): the largest message sent by default.</summary>
+    public const int GuideHostBuffer = 512;
 
     private byte[] _buffer = new byte[2 * MaxWrappedLength];
     private int _count;
+    // In step: the next byte starts a message (at the start, and after an accepted one). Out of step after damage.
+    private bool _inStep = true;
 
     /// <inheritdoc/>
     public override string Name => TransportWrappers.Orw;
 
     /// <inheritdoc/>
     public override int Overhead => WrapperOverhead;
+
+    /// <inheritdoc/>
+    public override int MaxMessageSize => GuideHostBuffer;
 
     /// <summary>The guide's <c>checksum</c>: the sum of the bytes, modulo 256.</summary>
     public static byte Checksum(ReadOnlySpan<byte> bytes)
@@ -71,57 +83,108 @@ public sealed class OrwWrapper : TransportWrapper
     }
 
     /// <inheritdoc/>
-    public override void Reset() => Consume(_count);
+    public override void Reset()
+    {
+        Consume(_count);
+        _inStep = true;
+    }
 
     private void Unwrap(IWrapperSink sink)
     {
         int at = 0;
-        while (_count - at >= 2)
+        while (_count - at >= 3)
         {
-            int length = BinaryPrimitives.ReadUInt16LittleEndian(_buffer.AsSpan(at));
-            if (length < WrapperOverhead || length > MaxWrappedLength)
+            var verdict = Judge(at, out int length, out string? damage);
+            if (verdict == Verdict.Wait) break;
+            if (verdict == Verdict.Damaged)
             {
-                sink.OnDamaged($"orw length {length} is outside {WrapperOverhead}..{MaxWrappedLength}");
+                // One report per run of damage: scanning on through it byte by byte is not news.
+                if (_inStep && damage is not null) sink.OnDamaged(damage);
+                _inStep = false;
                 at++;
-                continue;
-            }
-            if (_count - at < length)
-            {
-                int intact = IntactMessageEndingHere(at + 1);
-                if (intact < 0) break;
-                sink.OnDamaged($"orw length {length} announced more bytes than came before an intact message");
-                at = intact;
                 continue;
             }
             var message = _buffer.AsSpan(at, length);
-            if (message[^1] != Checksum(message[..^1]))
-            {
-                sink.OnDamaged("orw checksum mismatch");
-                at++;
-                continue;
-            }
-            if (message[2] == NodeMarker) sink.OnNodeBytes(message[3..^1]);
+            if (verdict == Verdict.Node) sink.OnNodeBytes(message[3..^1]);
             else sink.OnHostMessage(message[2..^1]);
+            _inStep = true;
             at += length;
         }
         Consume(at);
     }
 
-    /// <summary>
-    /// Where an intact wrapped message starts that ends exactly at the last byte received, or -1. A damaged length can
-    /// announce more bytes than will ever come; when a whole intact message has arrived after it, the sender has moved on
-    /// and what came before is damage. Random bytes pass the three checks (length to the end, marker, checksum) with a
-    /// chance of about 2^-32 per position, so a long message still arriving is not cut short.
-    /// </summary>
-    private int IntactMessageEndingHere(int from)
+    private enum Verdict { Wait, Damaged, Node, Host }
+
+    /// <summary>What the bytes at <paramref name="at"/> are: an intact node or host message, damage, or not known until more arrive.</summary>
+    private Verdict Judge(int at, out int length, out string? damage)
     {
-        for (int p = from; p <= _count - WrapperOverhead; p++)
+        int available = _count - at;
+        var bytes = _buffer.AsSpan(at, available);
+        length = BinaryPrimitives.ReadUInt16LittleEndian(bytes);
+        if (length < WrapperOverhead || length > MaxWrappedLength)
         {
-            int length = BinaryPrimitives.ReadUInt16LittleEndian(_buffer.AsSpan(p));
-            if (p + length != _count || length < WrapperOverhead || _buffer[p + 2] != NodeMarker) continue;
-            if (_buffer[_count - 1] == Checksum(_buffer.AsSpan(p, length - 1))) return p;
+            damage = $"orw length {length} is outside {WrapperOverhead}..{MaxWrappedLength}";
+            return Verdict.Damaged;
         }
-        return -1;
+        if (bytes[2] == NodeMarker) return JudgeNode(at, out damage);
+        damage = null;
+        // Out of step, a host message cannot be told from noise by its 8-bit checksum: wait for a node message.
+        if (!_inStep) return Verdict.Damaged;
+        if (available < length) return Verdict.Wait;
+        if (bytes[length - 1] != Checksum(bytes[..(length - 1)]))
+        {
+            damage = "orw checksum mismatch";
+            return Verdict.Damaged;
+        }
+        // A dropped byte can make the start of a node message look like a host message whose checksum holds by chance
+        // (1 in 256): it must not swallow an intact node message.
+        for (int p = at + 1; p < at + length && _count - p >= 3; p++)
+        {
+            if (_buffer[p + 2] != NodeMarker) continue;
+            var inside = JudgeNode(p, out _);
+            if (inside == Verdict.Wait) return Verdict.Wait;
+            if (inside == Verdict.Node)
+            {
+                damage = "orw host message would hide an intact node message";
+                return Verdict.Damaged;
+            }
+        }
+        return Verdict.Host;
+    }
+
+    /// <summary>
+    /// A node message holds exactly one node frame: its header must agree with the orw length before the rest is awaited,
+    /// so a damaged length is seen at once instead of after the bytes it announces; then checksum and CRC-32 must hold.
+    /// </summary>
+    private Verdict JudgeNode(int at, out string? damage)
+    {
+        int available = _count - at;
+        var bytes = _buffer.AsSpan(at, available);
+        int length = BinaryPrimitives.ReadUInt16LittleEndian(bytes);
+        int frameLength = length - WrapperOverhead;
+        damage = null;
+        if (length > MaxWrappedLength || frameLength < NodeFrame.Overhead || available > 3 && bytes[3] != NodeFrame.Sync)
+        {
+            damage = "orw message does not hold a node frame";
+            return Verdict.Damaged;
+        }
+        if (available >= 3 + NodeFrame.HeaderLength && BinaryPrimitives.ReadUInt16LittleEndian(bytes[6..]) + NodeFrame.Overhead != frameLength)
+        {
+            damage = $"orw length {length} does not match the node frame inside";
+            return Verdict.Damaged;
+        }
+        if (available < length) return Verdict.Wait;
+        if (bytes[length - 1] != Checksum(bytes[..(length - 1)]))
+        {
+            damage = "orw checksum mismatch";
+            return Verdict.Damaged;
+        }
+        if (!NodeFrame.IsIntact(bytes.Slice(3, frameLength)))
+        {
+            damage = "orw checksum holds but the node frame inside is damaged (CRC-32)";
+            return Verdict.Damaged;
+        }
+        return Verdict.Node;
     }
 
     // Moves what is left to the front and zeroes the rest: wrapped node messages can carry keys.

@@ -21,6 +21,14 @@ public abstract class TransportWrapper
     /// <summary>Bytes this wrapper adds around each node message (for link-time estimates).</summary>
     public abstract int Overhead { get; }
 
+    /// <summary>
+    /// The largest message, wrapping included, this wrapper puts on the line: what the host platform's receive buffer takes.
+    /// The station sizes image chunks so every wrapped message fits. By default the longest node frame plus
+    /// <see cref="Overhead"/> (no limit of its own); a wrapper for a host with a smaller buffer overrides it, and
+    /// <c>-MaxMessageSize</c> overrides both.
+    /// </summary>
+    public virtual int MaxMessageSize => Node.NodeFrame.MaxLength + Overhead;
+
     /// <summary>Appendix B <c>egressWrapper</c>: encapsulates one node message and writes the result to <paramref name="line"/>.</summary>
     public abstract void Egress(ReadOnlySpan<byte> nodeMessage, IBufferWriter<byte> line);
 

@@ -42,6 +42,8 @@ public sealed class NodeSimulator : IAsyncDisposable
     private SerialPort? _serial;
     private Task _serving = Task.CompletedTask;
     private long _received, _sent;
+    private int _tooLarge;
+    private readonly NoisyDirection? _noiseIn, _noiseOut;
     private bool _dropped;
     private string? _lastError;
     private int _connections;
@@ -54,6 +56,14 @@ public sealed class NodeSimulator : IAsyncDisposable
         _listener = listener;
         _serial = serial;
         Endpoint = endpoint;
+        MaxMessageSize = options.MaxMessageSize ?? TransportWrappers.Create(options.Wrapper).MaxMessageSize;
+        NoiseSeed = options.Noise.Seed ?? Random.Shared.Next();
+        if (options.Noise.IsNoisy)
+        {
+            // One random stream per direction, so what the node sends does not change the noise on what it receives.
+            _noiseIn = new NoisyDirection(options.Noise, NoiseSeed);
+            _noiseOut = new NoisyDirection(options.Noise, NoiseSeed ^ 0x5EED5EED);
+        }
     }
 
     /// <summary>Starts a simulator; returns once it is listening (TCP) or has opened its serial port.</summary>
@@ -68,6 +78,9 @@ public sealed class NodeSimulator : IAsyncDisposable
         if (options.Faults.CorruptEveryNthByte is <= 0)
             throw new ArgumentException($"CorruptEveryNthByte must be at least 1, not {options.Faults.CorruptEveryNthByte}.", nameof(options));
         TransportWrappers.Create(options.Wrapper); // an unknown name fails here, before anything is opened
+        if (options.MaxMessageSize is < MinMessageSize)
+            throw new ArgumentException($"MaxMessageSize must be at least {MinMessageSize} bytes, not {options.MaxMessageSize}.", nameof(options));
+        options.Noise.Validate();
         var node = new SimulatedNode(options);
 
         NodeSimulator simulator;
@@ -96,6 +109,18 @@ public sealed class NodeSimulator : IAsyncDisposable
         }
         return Task.FromResult(simulator);
     }
+
+    /// <summary>Smallest host buffer a simulator takes: a node frame with an empty payload and room for a wrapper.</summary>
+    public const int MinMessageSize = 16;
+
+    /// <summary>The largest message, wrapping included, this node's host takes; longer ones are dropped unanswered.</summary>
+    public int MaxMessageSize { get; }
+
+    /// <summary>Messages dropped unanswered because they were longer than <see cref="MaxMessageSize"/>.</summary>
+    public int MessagesTooLarge => Volatile.Read(ref _tooLarge);
+
+    /// <summary>Seed of the line noise (<see cref="LineNoise.Seed"/>, or the one chosen at start): the same seed replays the same noise.</summary>
+    public int NoiseSeed { get; }
 
     /// <summary>The options it runs with.</summary>
     public NodeSimulatorOptions Options { get; }
@@ -267,7 +292,8 @@ public sealed class NodeSimulator : IAsyncDisposable
         {
             if (pacer is not null) await pacer.PaceAsync(bytes.Length, arrivedAt, cancellationToken).ConfigureAwait(false);
             Interlocked.Add(ref _received, bytes.Length);
-            wrapper.Ingress(bytes.Span, sink);
+            int kept = _noiseIn?.Apply(bytes.Span) ?? bytes.Length;
+            wrapper.Ingress(bytes.Span[..kept], sink);
         }
     }
 
@@ -294,7 +320,9 @@ public sealed class NodeSimulator : IAsyncDisposable
             {
                 int slice = Math.Min(bytes.Length - at, pacer is null ? bytes.Length : PaceSlice);
                 if (pacer is not null) await pacer.PaceAsync(slice, arrivedAt, cancellationToken).ConfigureAwait(false);
-                await stream.WriteAsync(bytes.AsMemory(at, slice), cancellationToken).ConfigureAwait(false);
+                // A lost byte still took its time on the line.
+                int kept = _noiseOut?.Apply(bytes.AsSpan(at, slice)) ?? slice;
+                await stream.WriteAsync(bytes.AsMemory(at, kept), cancellationToken).ConfigureAwait(false);
                 Interlocked.Add(ref _sent, slice);
                 at += slice;
                 arrivedAt = null;
@@ -317,6 +345,12 @@ public sealed class NodeSimulator : IAsyncDisposable
             {
                 // Only requests are answered; a silent node reads everything and says nothing.
                 if ((request.Type & 0x80) != 0 || simulator.Options.Faults.Silent || simulator.Holds(request.Type)) continue;
+                // A host with a small receive buffer (guide B.2.2) loses what does not fit: no answer, no error.
+                if (request.Payload.Length + NodeFrame.Overhead + wrapper.Overhead > simulator.MaxMessageSize)
+                {
+                    Interlocked.Increment(ref simulator._tooLarge);
+                    continue;
+                }
                 int length = simulator._node.Handle(request.Type, request.Payload.Span, _response, out byte type);
                 int frame = NodeFrame.Encode(type, request.Seq, _response.AsSpan(0, length), _frame);
                 _line.ResetWrittenCount();

@@ -44,6 +44,16 @@ public sealed record NodeSimulatorOptions
 
     /// <summary>Faults to inject.</summary>
     public NodeFaults Faults { get; init; } = new();
+
+    /// <summary>
+    /// The largest message, wrapping included, the node's host takes (its receive buffer); longer ones are dropped unanswered,
+    /// as the guide's host code (B.2.2) would. Null: the wrapper's own <see cref="Wrappers.TransportWrapper.MaxMessageSize"/>
+    /// (512 for orw).
+    /// </summary>
+    public int? MaxMessageSize { get; init; }
+
+    /// <summary>Bit errors and lost bytes on both directions of the line.</summary>
+    public LineNoise Noise { get; init; } = new();
 }
 
 /// <summary>Faults a simulated node injects, to rehearse what the line meets.</summary>
