@@ -19,8 +19,8 @@ Without -NodeId, every recorded device is listed in node order (streamed page by
             Remarks = 'Lists the devices a stopped station left with an unresolved pending key; provision them again to settle them.'
         }
         @{
-            Code    = '(Get-ProvDevice -NodeId 0x501).History | Format-Table Status, Kcv, ConfigId, Batch, RecordedAt, Station'
-            Remarks = 'Shows every key recorded for node 0x501, newest first, with what became of each.'
+            Code    = '(Get-ProvDevice -NodeId 0x10).History | Format-Table Status, Kcv, ConfigId, Batch, RecordedAt, Station'
+            Remarks = 'Shows every key recorded for node 0x10, newest first, with what became of each.'
         }
         @{
             Code    = 'Get-ProvDevice -Unresolved | ForEach-Object { ''0x{0:X8}'' -f $_.NodeId } | Set-Content reprovision.txt'

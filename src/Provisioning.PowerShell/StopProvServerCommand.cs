@@ -59,18 +59,20 @@ public sealed class StopProvServerCommand : ProvCmdlet
             default:
                 connection = Server!;
                 processId = null;
-                if (connection.Token is null)
-                {
-                    // Without a token the server could only refuse: say what is missing instead.
-                    WriteError(Error(new InvalidOperationException($"This session is not connected to {connection}: connect first with Connect-ProvServer -Uri {connection} -Token <admin token> " +
-                        "(the admin token is in admin.token under the server's data path), then run Stop-ProvServer again."),
-                        "ServerNotConnected", ErrorCategory.ConnectionError, connection));
-                    return;
-                }
                 break;
         }
 
         if (!ShouldProcess($"{connection}{(processId is null ? "" : $" (process {processId})")}", "Stop provisioning server")) return;
+
+        // Checked after -WhatIf has said which server it means: only a real stop needs the token.
+        if (ParameterSetName == ServerSet && connection.Token is null)
+        {
+            // Without a token the server could only refuse: say what is missing instead.
+            WriteError(Error(new InvalidOperationException($"This session is not connected to {connection}: connect first with Connect-ProvServer -Uri {connection} -Token <admin token> " +
+                "(the admin token is in admin.token under the server's data path), then run Stop-ProvServer again."),
+                "ServerNotConnected", ErrorCategory.ConnectionError, connection));
+            return;
+        }
 
         using var client = connection.OpenClient();
         if (processId is null)

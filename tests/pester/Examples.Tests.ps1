@@ -115,6 +115,8 @@ ConfigId,ConfigAlias,AppLabel,NodeType,NodeVersion,NodeFirmware,NodeFieldConfig,
             -KmsPublicKeyPath ./kms/kms_key.pub.pem -GatewayKeyFile ./network/gw_keys.csv.aes
         New-Item -ItemType Directory ./incoming, ./exports, ./out | Out-Null
         Copy-Item $package.Path ./incoming/
+        # A name with brackets, which -Path would read as a wildcard (Import-ProvPackage's -LiteralPath example).
+        Copy-Item -LiteralPath $package.Path -Destination './incoming/meter[rev-b].tar.gz'
     }
     finally { Pop-Location }
 

@@ -51,7 +51,8 @@ Describe 'Export-ProvKey on <Engine>' -ForEach $engines {
         ([xml](Get-Content "$out/empty.xml" -Raw)) | Should -Not -BeNullOrEmpty
         $none = $null
         $null = Export-ProvKey -ConfigId 69 -Path "$out/some.xml" -WarningVariable none
-        $none | Should -BeNullOrEmpty
+        # (Node 0x50's unresolved pending key has its own warning; only the no-match one must be absent.)
+        @($none | Where-Object { "$_" -match 'No device matched' }) | Should -BeNullOrEmpty
     }
 
     It 'adds pending devices with -IncludePending' {

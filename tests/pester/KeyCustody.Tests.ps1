@@ -144,7 +144,10 @@ Describe 'Key custody on <Engine> when the station is killed' -ForEach $engines 
             $after = Get-ExportedKey $node
             $after.Key | Should -Be $held
             $after.Receipt.Unresolved | Should -Be 0
-            $after.Warning | Should -BeNullOrEmpty
+            @($after.Warning | Where-Object { "$_" -match 'unresolved' }) | Should -BeNullOrEmpty
+            # A new node stopped before its first key holds none, so there is nothing to export, and the export says so.
+            if (-not $held) { "$($after.Warning)" | Should -Match 'No device matched' }
+            else { $after.Warning | Should -BeNullOrEmpty }
             Get-ProvDevice -Unresolved | Where-Object NodeId -EQ $node | Should -BeNullOrEmpty
             $device = Get-ProvDevice -NodeId $node
             $device.Unresolved | Should -BeFalse
