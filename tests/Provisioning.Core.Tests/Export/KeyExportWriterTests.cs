@@ -3,6 +3,18 @@ using Provisioning.Core.Export;
 
 namespace Provisioning.Core.Tests.Export;
 
+/// <summary>
+/// Tests that read the process-wide heap size (<see cref="GC.GetTotalMemory"/>) run alone, after the parallel ones:
+/// another test allocating at the same moment would show as growth the code under test never made.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class HeapMeasurementCollection
+{
+    /// <summary>The collection's name.</summary>
+    public const string Name = "Heap measurement";
+}
+
+[Collection(HeapMeasurementCollection.Name)]
 public class KeyExportWriterTests
 {
     /// <summary>Counts what reaches the output, keeping none of it.</summary>
