@@ -665,10 +665,21 @@ Describe 'Invoke-NodeProvision on real lines: host buffers, noise and slow devic
         $node = Start-LineNode @{ NodeId = 0x9030 }
         $nodePort = ([uri]$node.Endpoint).Port
         $port = Get-FreeTcpPort
-        $socat = Start-Process socat -ArgumentList "TCP-LISTEN:$port,bind=127.0.0.1,reuseaddr,fork", "`"EXEC:$exe 127.0.0.1 $nodePort`"" -PassThru
+        # socat says when it listens (-d -d); the test waits for that line rather than probing the port.
+        $start = [System.Diagnostics.ProcessStartInfo]::new('socat')
+        foreach ($a in '-d', '-d', "TCP-LISTEN:$port,bind=127.0.0.1,reuseaddr,fork", "EXEC:$exe 127.0.0.1 $nodePort") { $start.ArgumentList.Add($a) }
+        $start.RedirectStandardError = $true
+        $socat = [System.Diagnostics.Process]::Start($start)
         try {
             $deadline = [DateTime]::UtcNow.AddSeconds(10)
-            while (-not (Test-Connection 127.0.0.1 -TcpPort $port -Quiet -TimeoutSeconds 1) -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
+            do {
+                $line = $socat.StandardError.ReadLineAsync()
+                if (-not $line.Wait([int][math]::Max(0, ($deadline - [DateTime]::UtcNow).TotalMilliseconds)) -or $null -eq $line.Result) {
+                    throw "socat did not start listening on port $port within 10 s."
+                }
+            } until ($line.Result -match 'listening on')
+            # Keep its log drained so a chatty socat never blocks on a full pipe.
+            $null = $socat.StandardError.ReadToEndAsync()
             $r = (Invoke-Station -With @{ Port = "tcp://127.0.0.1:$port"; Batch = '9000'; ConfigId = '69'; Wrapper = 'orw' }).Results[0]
             $r.Code | Should -Be 0 -Because $r.Message
             $node.State.FirmwareSha256 | Should -Be $fw.Sha256

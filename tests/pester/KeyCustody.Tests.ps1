@@ -40,13 +40,11 @@ Invoke-NodeProvision -Port $Port -ConfigId 69 -Batch $Batch -Server $station | F
 
     # Waits until the simulator holds, then kills the station process outright (SIGKILL: no finally blocks, no clean-up).
     function script:Stop-StationAtHold($Process, $Simulator, [string] $Log) {
-        $deadline = [DateTime]::UtcNow.AddSeconds(90)
-        while (-not $Simulator.Held) {
-            if ($Process.HasExited) {
-                throw "The station exited ($($Process.ExitCode)) before the node held: $(Get-Content "$Log.out", "$Log.err" -Raw -ErrorAction Ignore)"
-            }
-            if ([DateTime]::UtcNow -gt $deadline) { throw "The node did not hold within 90 s: $(Get-Content "$Log.out", "$Log.err" -Raw -ErrorAction Ignore)" }
-            Start-Sleep -Milliseconds 20  # polling a condition, with the deadline above
+        # Whichever comes first: the node holding, or the station ending on its own (which fails the test).
+        $first = [System.Threading.Tasks.Task]::WaitAny([System.Threading.Tasks.Task[]]@($Simulator.WhenHeld, $Process.WaitForExitAsync()), 90000)
+        if ($first -lt 0) { throw "The node did not hold within 90 s: $(Get-Content "$Log.out", "$Log.err" -Raw -ErrorAction Ignore)" }
+        if (-not $Simulator.Held) {
+            throw "The station exited ($($Process.ExitCode)) before the node held: $(Get-Content "$Log.out", "$Log.err" -Raw -ErrorAction Ignore)"
         }
         Stop-Process -Id $Process.Id -Force
         if (-not $Process.WaitForExit(30000)) { throw "The station process $($Process.Id) did not die." }

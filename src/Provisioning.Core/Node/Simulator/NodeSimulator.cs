@@ -158,17 +158,22 @@ public sealed class NodeSimulator : IAsyncDisposable
     /// </summary>
     public bool Held => Volatile.Read(ref _hold) == HoldHeld;
 
+    /// <summary>Completes when the hold starts (<see cref="Held"/> turns true), so a test can wait on it instead of polling.</summary>
+    public Task WhenHeld => _held.Task;
+
     /// <summary>Ends a hold: the node answers again from the next request on, and does not hold again.</summary>
     public void Release() => Volatile.Write(ref _hold, HoldReleased);
 
     private const int HoldArmed = 0, HoldHeld = 1, HoldReleased = 2;
     private int _hold;
+    private readonly TaskCompletionSource _held = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>Whether this request is swallowed by the HoldAt fault (and the node goes silent).</summary>
     private bool Holds(byte type)
     {
         if (Options.Faults.HoldAt is not { } at) return false;
-        if ((byte)at == type) Interlocked.CompareExchange(ref _hold, HoldHeld, HoldArmed);
+        if ((byte)at == type && Interlocked.CompareExchange(ref _hold, HoldHeld, HoldArmed) == HoldArmed)
+            _held.TrySetResult();
         return Volatile.Read(ref _hold) == HoldHeld;
     }
 
