@@ -87,59 +87,70 @@ public abstract partial class SqlProvStore
     }
 
     /// <inheritdoc/>
-    public Task<DeviceResolution> ResolveDeviceAsync(uint nodeId, string? kcv, DateTimeOffset resolvedAt, CancellationToken ct = default)
+    public async Task<DeviceResolution> ResolveDeviceAsync(uint nodeId, string? kcv, DateTimeOffset resolvedAt, CancellationToken ct = default)
     {
         string? wanted = kcv?.ToUpperInvariant();
-        string node = $"Node 0x{nodeId:X8}";
-        return WriteAsync(async tx =>
+        (string, object?)[] args = [("@node", (long)nodeId), ("@confirmed", DeviceStatus.Confirmed), ("@pending", DeviceStatus.Pending)];
+        // Every station run asks, and most nodes have nothing pending: those are answered from a read, without the write
+        // lock that stations recording devices queue on (and without creating a nodes row for a node never recorded).
+        var seen = await QueryAsync($"SELECT {RecordColumns} FROM device_records WHERE {LiveRecords}", ReadRecord, ct, args);
+        if (!seen.Any(r => r.Status == DeviceStatus.Pending))
         {
-            Task<List<(long Id, DeviceRecord Record)>> Live() => ReadRecordsAsync(tx, "node_id = @node AND status IN (@confirmed, @pending)", ct,
-                ("@node", (long)nodeId), ("@confirmed", DeviceStatus.Confirmed), ("@pending", DeviceStatus.Pending));
-            // A node without live records has nothing to settle, and locking it would create a nodes row for a node never
-            // recorded; otherwise the node is locked (as recording and confirming lock it) and its records read again.
-            var live = await Live();
-            if (live.Count == 0)
+            var current = seen.FirstOrDefault();
+            if (current is null)
             {
-                bool known = (await ReadRecordsAsync(tx, "node_id = @node", ct, ("@node", (long)nodeId))).Count > 0;
+                bool known = (await QueryAsync("SELECT 1 FROM device_records WHERE node_id = @node", r => 1, ct, args[0])).Count > 0;
+                string node = $"Node 0x{nodeId:X8}";
                 return new DeviceResolution(nodeId, known ? DeviceResolveOutcome.NoMatch : DeviceResolveOutcome.NotRecorded, null, 0,
                     known ? $"{node} has no current or pending record; nothing to settle." : $"{node} has never been recorded.");
             }
-            await ExecuteAsync(tx.Connection!, tx, LockNodeSql, ct, ("@node", (long)nodeId));
-            live = await Live();
-            var current = live.FirstOrDefault(r => r.Record.Status == DeviceStatus.Confirmed);
+            var (outcome, _, message) = Settle(nodeId, wanted, current, []);
+            return new DeviceResolution(nodeId, outcome, current, 0, message);
+        }
+        return await WriteAsync(async tx =>
+        {
+            // Locked as recording and confirming lock it, then read again: another station may have settled it meanwhile.
+            await ExecuteAsync(tx.Connection!, tx, LockNodeSql, ct, args[0]);
+            var live = await ReadRecordsAsync(tx, LiveRecords, ct, args);
+            var current = live.FirstOrDefault(r => r.Record.Status == DeviceStatus.Confirmed).Record;
             var pending = live.Where(r => r.Record.Status == DeviceStatus.Pending).OrderByDescending(r => r.Id).ToList();
-
-            string outcome, message;
+            var (outcome, promote, message) = Settle(nodeId, wanted, current, pending);
             int abandoned = 0;
-            if (wanted is not null && current.Record?.Kcv == wanted)
-            {
-                abandoned = await AbandonPendingAsync(tx, nodeId, resolvedAt, ct);
-                (outcome, message) = (DeviceResolveOutcome.Current, $"{node} holds the key of its current record {current.Record.RequestId}" +
-                    (abandoned > 0 ? $"; {abandoned} pending record(s) abandoned." : "."));
-            }
-            else if (wanted is not null && pending.FirstOrDefault(r => r.Record.Kcv == wanted) is { Record: not null } match)
+            if (promote is { } id)
             {
                 abandoned = pending.Count - 1;
-                await PromoteAsync(tx, nodeId, match.Id, abandonNewer: true, resolvedAt, ct);
-                (outcome, message) = (DeviceResolveOutcome.Confirmed, $"{node} holds the key of pending record {match.Record.RequestId}, now confirmed" +
-                    (abandoned > 0 ? $"; {abandoned} other pending record(s) abandoned." : "."));
+                await PromoteAsync(tx, nodeId, id, abandonNewer: true, resolvedAt, ct);
             }
-            else if (wanted is null)
-            {
+            else if (outcome != DeviceResolveOutcome.NoMatch)
                 abandoned = await AbandonPendingAsync(tx, nodeId, resolvedAt, ct);
-                (outcome, message) = (DeviceResolveOutcome.NoKey, $"{node} holds no root key" +
-                    (abandoned > 0 ? $"; {abandoned} pending record(s) abandoned" : "") +
-                    (current.Record is null ? "." : $"; its current record {current.Record.RequestId} is kept."));
-            }
-            else
-            {
-                (outcome, message) = (DeviceResolveOutcome.NoMatch,
-                    $"{node} holds a root key with check value {wanted}, which matches none of its records; nothing was changed. " +
-                    "Provision the device again so that the server knows its key.");
-            }
-            var after = await ReadRecordsAsync(tx, "node_id = @node AND status = @confirmed", ct, ("@node", (long)nodeId), ("@confirmed", DeviceStatus.Confirmed));
+            var after = await ReadRecordsAsync(tx, "node_id = @node AND status = @confirmed", ct, args[0], args[1]);
             return new DeviceResolution(nodeId, outcome, after.Count == 0 ? null : after[0].Record, abandoned, message);
         }, ct);
+    }
+
+    private const string LiveRecords = "node_id = @node AND status IN (@confirmed, @pending)";
+
+    /// <summary>
+    /// What a node's reported root key check value says of its records: the record to confirm (a pending one it holds),
+    /// and the outcome with its message. Every outcome but NoMatch abandons the pending records not confirmed.
+    /// </summary>
+    private static (string Outcome, long? Promote, string Message) Settle(uint nodeId, string? wanted, DeviceRecord? current,
+        List<(long Id, DeviceRecord Record)> pending)
+    {
+        string node = $"Node 0x{nodeId:X8}";
+        if (wanted is not null && current?.Kcv == wanted)
+            return (DeviceResolveOutcome.Current, null, $"{node} holds the key of its current record {current.RequestId}" +
+                (pending.Count > 0 ? $"; {pending.Count} pending record(s) abandoned." : "."));
+        if (wanted is not null && pending.FirstOrDefault(r => r.Record.Kcv == wanted) is { Record: not null } match)
+            return (DeviceResolveOutcome.Confirmed, match.Id, $"{node} holds the key of pending record {match.Record.RequestId}, now confirmed" +
+                (pending.Count > 1 ? $"; {pending.Count - 1} other pending record(s) abandoned." : "."));
+        if (wanted is null)
+            return (DeviceResolveOutcome.NoKey, null, $"{node} holds no root key" +
+                (pending.Count > 0 ? $"; {pending.Count} pending record(s) abandoned" : "") +
+                (current is null ? "." : $"; its current record {current.RequestId} is kept."));
+        return (DeviceResolveOutcome.NoMatch, null,
+            $"{node} holds a root key with check value {wanted}, which matches none of its records; nothing was changed. " +
+            "Provision the device again so that the server knows its key.");
     }
 
     /// <summary>

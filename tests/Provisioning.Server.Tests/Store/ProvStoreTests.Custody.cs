@@ -108,6 +108,22 @@ public abstract partial class ProvStoreTests
     }
 
     [StoreFact]
+    public async Task A_node_with_nothing_pending_is_answered_as_it_stands_and_nothing_is_written()
+    {
+        var current = await ProvisionAsync(Custody, ConfigA, minute: 0, key: 1);
+        var before = await Store.GetDeviceAsync(Custody);
+
+        var holds = await Store.ResolveDeviceAsync(Custody, Kcv(1), T0.AddMinutes(7));
+        Assert.Equal((DeviceResolveOutcome.Current, 0, current.RequestId), (holds.Outcome, holds.Abandoned, holds.Current!.RequestId));
+        var other = await Store.ResolveDeviceAsync(Custody, Kcv(2), T0.AddMinutes(8));
+        Assert.Equal((DeviceResolveOutcome.NoMatch, current.RequestId), (other.Outcome, other.Current!.RequestId));
+        var none = await Store.ResolveDeviceAsync(Custody, null, T0.AddMinutes(9));
+        Assert.Equal((DeviceResolveOutcome.NoKey, current.RequestId), (none.Outcome, none.Current!.RequestId));
+
+        Assert.Equal(before!.Records.Select(r => r with { Apps = [] }), (await Store.GetDeviceAsync(Custody))!.Records.Select(r => r with { Apps = [] }));
+    }
+
+    [StoreFact]
     public async Task A_check_value_that_matches_no_record_changes_nothing_and_an_unknown_node_is_not_created()
     {
         await ProvisionAsync(Custody, ConfigA, minute: 0, key: 1);
