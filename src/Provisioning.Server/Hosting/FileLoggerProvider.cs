@@ -17,10 +17,7 @@ public sealed class FileLoggerProvider : ILoggerProvider
     {
         // The logger is made first, so it creates the data folder (owner-only) as well as logs/.
         OwnerOnlyFolder.Create(Path.GetDirectoryName(path)!);
-        var options = new FileStreamOptions { Mode = FileMode.Append, Access = FileAccess.Write, Share = FileShare.ReadWrite };
-        if (!OperatingSystem.IsWindows())
-            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        _writer = new StreamWriter(new FileStream(path, options)) { AutoFlush = true };
+        _writer = new StreamWriter(new FileStream(path, OwnerOnlyFile.Options(FileMode.Append, FileShare.ReadWrite))) { AutoFlush = true };
     }
 
     public ILogger CreateLogger(string categoryName) => _loggers.GetOrAdd(categoryName, name => new FileLogger(this, name));

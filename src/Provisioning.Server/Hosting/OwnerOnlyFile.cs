@@ -7,9 +7,7 @@ internal static class OwnerOnlyFile
     public static void CreateNew(string path, ReadOnlySpan<byte> content)
     {
         string temp = path + "." + Guid.NewGuid().ToString("N") + ".tmp";
-        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None };
-        if (!OperatingSystem.IsWindows())
-            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        var options = Options(FileMode.CreateNew, FileShare.None);
         try
         {
             using (var file = new FileStream(temp, options))
@@ -23,5 +21,23 @@ internal static class OwnerOnlyFile
         {
             File.Delete(temp);
         }
+    }
+
+    /// <summary>Options that open a file for writing and, when they create it, create it readable by its owner only.</summary>
+    public static FileStreamOptions Options(FileMode mode, FileShare share)
+    {
+        var options = new FileStreamOptions { Mode = mode, Access = FileAccess.Write, Share = share };
+        if (!OperatingSystem.IsWindows())
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        return options;
+    }
+
+    /// <summary>Creates <paramref name="path"/> empty and owner-only unless it exists (also when another process makes it first).</summary>
+    public static void Touch(string path)
+    {
+        if (File.Exists(path))
+            return;
+        try { new FileStream(path, Options(FileMode.CreateNew, FileShare.ReadWrite)).Dispose(); }
+        catch (IOException) when (File.Exists(path)) { }
     }
 }

@@ -111,14 +111,7 @@ public sealed class SqliteStore : SqlProvStore
             return _writer;
         Hosting.OwnerOnlyFolder.Create(System.IO.Path.GetDirectoryName(Path)!);
         // SQLite gives the -wal and -shm files the database file's mode, so a new database starts as an empty owner-only file.
-        if (!File.Exists(Path))
-        {
-            var create = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
-            if (!OperatingSystem.IsWindows())
-                create.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-            try { new FileStream(Path, create).Dispose(); }
-            catch (IOException) when (File.Exists(Path)) { } // another instance made it first
-        }
+        Hosting.OwnerOnlyFile.Touch(Path);
         var writer = new SqliteConnection(_connectionString);
         writer.Open();
         using (var pragmas = writer.CreateCommand())
