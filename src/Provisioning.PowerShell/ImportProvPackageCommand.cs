@@ -14,7 +14,6 @@ namespace Provisioning.PowerShell;
 [OutputType(typeof(PackageSummary))]
 public sealed class ImportProvPackageCommand : ProvServerCmdlet
 {
-
     /// <summary>The packages (.tar.gz) to import; wildcards are expanded.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, ParameterSetName = PathSet)]
     [Alias("PackagePath")]

@@ -40,7 +40,7 @@ public abstract class ProvCmdlet : PSCmdlet
     /// (<paramref name="literal"/>) takes each name as typed. A path without wildcards is passed on even when it does not exist,
     /// so the caller can say what is missing in its own words.
     /// </summary>
-    protected IEnumerable<string> ResolveInputPaths(IEnumerable<string> paths, bool literal, string errorId)
+    private IEnumerable<string> ResolveInputPaths(IEnumerable<string> paths, bool literal, string errorId)
     {
         foreach (string path in paths)
         {
