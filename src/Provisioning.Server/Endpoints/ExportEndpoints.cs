@@ -13,7 +13,7 @@ public static class ExportEndpoints
 {
     public static void Map(IEndpointRouteBuilder app)
     {
-        var exports = app.MapGroup(ApiRoutes.Exports);
+        var exports = app.MapGroup(ApiRoutes.Exports).RequireExporter();
         exports.MapPost("/", Export);
         exports.MapGet("/", async (IProvStore store, string? configId, CancellationToken ct) =>
         {
@@ -45,6 +45,6 @@ public static class ExportEndpoints
             await ApiErrors.Problem(check.Status, check.ErrorId!, check.Message!).ExecuteAsync(context);
             return;
         }
-        await exporter.WriteAsync(context, check.Query, body, TokenAuthentication.Caller(context)?.Name);
+        await exporter.WriteAsync(context, check.Query, body);
     }
 }

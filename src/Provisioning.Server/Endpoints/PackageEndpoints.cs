@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using Provisioning.Core.Api;
+using Provisioning.Server.Audit;
 using Provisioning.Server.Auth;
 using Provisioning.Server.Hosting;
 using Provisioning.Server.Import;
@@ -14,7 +15,7 @@ public static class PackageEndpoints
     {
         var group = app.MapGroup(ApiRoutes.Packages);
         group.MapGet("/", async (IProvStore store, bool? history, CancellationToken ct) =>
-            Results.Json((await store.ListPackagesAsync(history ?? false, ct)).Select(PackageViews.Summary), ApiJson.Options));
+            Results.Json((await store.ListPackagesAsync(history ?? false, ct)).Select(PackageViews.Summary), ApiJson.Options)).RequireExporter();
 
         group.MapGet("/{configId}", async (string configId, IProvStore store, CancellationToken ct) =>
         {
@@ -23,9 +24,9 @@ public static class PackageEndpoints
             var revisions = (await store.ListPackagesAsync(includeHistory: true, ct)).Where(p => p.ConfigId == id)
                 .OrderByDescending(p => p.Revision).Select(PackageViews.Summary).ToList();
             return revisions.Count == 0 ? RouteIds.ConfigNotFound(id) : Results.Json(revisions, ApiJson.Options);
-        });
+        }).RequireExporter();
 
-        group.MapPost("/", Import).KeyTransport();
+        group.MapPost("/", Import).RequireAdmin().KeyTransport();
     }
 
     /// <summary>
@@ -33,8 +34,10 @@ public static class PackageEndpoints
     /// it streams in; nothing is buffered whole.
     /// </summary>
     private static async Task<IResult> Import(HttpContext context, PackageImporter importer, IOptions<ServerSettings> settings,
-        ILogger<PackageImporter> log, bool? dryRun)
+        AuditLog audit, ILogger<PackageImporter> log, bool? dryRun)
     {
+        string action = dryRun == true ? AuditActions.PackageDryRun : AuditActions.PackageImport;
+        string source = "upload";
         var ct = context.RequestAborted;
         if (ImportUpload.Open(context, settings.Value.MaxPackageSize) is not { } reader)
             return ApiErrors.BadRequest("NotMultipart", "Send the package as multipart/form-data with the parts passphrase, comment (optional) and package, in that order.");
@@ -57,7 +60,9 @@ public static class PackageEndpoints
                     case "package":
                         if (passphrase is null)
                             return ApiErrors.BadRequest("PassphraseMissing", "The passphrase part must come before the package part.");
-                        var result = await importer.ImportAsync(section.Body, ImportUpload.SourceName(section), passphrase, comment, dryRun ?? false, ct);
+                        source = ImportUpload.SourceName(section);
+                        var result = await importer.ImportAsync(section.Body, source, passphrase, comment, dryRun ?? false, ct);
+                        await audit.RecordAsync(context, action, $"config {result.Package.ConfigId}", ImportAudit.Detail(source, result.Package));
                         return result.Imported
                             ? Results.Json(result, ApiJson.Options, statusCode: StatusCodes.Status201Created)
                             : Results.Json(result, ApiJson.Options);
@@ -69,6 +74,7 @@ public static class PackageEndpoints
         }
         catch (Exception ex) when (ImportUpload.Describe(ex, log) is { } failure)
         {
+            await audit.RecordAsync(context, action, source, ImportAudit.Failure(failure), succeeded: false);
             return ApiErrors.Problem(failure.Status, failure.ErrorId, failure.Message);
         }
         finally

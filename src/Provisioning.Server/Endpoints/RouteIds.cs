@@ -41,5 +41,5 @@ public static class RouteIds
     public static IResult ConfigNotFound(ulong configId) => ApiErrors.NotFound("ConfigNotFound", ConfigNotFoundMessage(configId));
 
     /// <summary>What is said about a config with no package.</summary>
-    public static string ConfigNotFoundMessage(ulong configId) => $"No package is imported for config ID {configId} (0x{configId:X}); import one with Import-ProvPackage, or check Get-ProvPackage.");
+    public static string ConfigNotFoundMessage(ulong configId) => $"No package is imported for config ID {configId} (0x{configId:X}); import one with Import-ProvPackage, or check Get-ProvPackage.";
 }

@@ -2,6 +2,8 @@ using System.Globalization;
 using Provisioning.Core.Api;
 using Provisioning.Core.Export;
 using Provisioning.Core.Packaging;
+using Provisioning.Server.Audit;
+using Provisioning.Server.Auth;
 using Provisioning.Server.Endpoints;
 using Provisioning.Server.Hosting;
 using Provisioning.Server.Store;
@@ -14,7 +16,7 @@ namespace Provisioning.Server.Export;
 /// cursor to the response (<see cref="WriteAsync"/>), so memory stays flat whatever the count; the receipt (count,
 /// size, SHA-256) is kept in the export history.
 /// </summary>
-public sealed class KeyExporter(IProvStore store, ILogger<KeyExporter> log)
+public sealed class KeyExporter(IProvStore store, AuditLog audit, ILogger<KeyExporter> log)
 {
     /// <summary>The file name the guide's download dialog shows.</summary>
     public const string FileName = "device_keys.xml";
@@ -41,14 +43,14 @@ public sealed class KeyExporter(IProvStore store, ILogger<KeyExporter> log)
 
     /// <summary>
     /// Streams the export as the response (an attachment named <see cref="FileName"/>, its ID in a header and in
-    /// Location) and finishes its receipt; returns the export ID. A failure mid-stream marks the export failed and
-    /// aborts the response, so a cut file is never mistaken for a whole one.
+    /// Location), finishes its receipt and audits it; returns the export ID. A failure mid-stream marks the export
+    /// failed and aborts the response, so a cut file is never mistaken for a whole one.
     /// </summary>
-    public async Task<long> WriteAsync(HttpContext context, ExportQuery query, ExportRequest body, string? requestedBy)
+    public async Task<long> WriteAsync(HttpContext context, ExportQuery query, ExportRequest body)
     {
         var ct = context.RequestAborted;
         var started = DateTimeOffset.UtcNow;
-        long exportId = await store.StartExportAsync(query, body, requestedBy, started, ct);
+        long exportId = await store.StartExportAsync(query, body, Caller.Of(context)?.Name, started, ct);
         context.Response.ContentType = "application/xml; charset=utf-8";
         context.Response.Headers[ApiRoutes.ExportIdHeader] = exportId.ToString(CultureInfo.InvariantCulture);
         context.Response.Headers.ContentDisposition = $"attachment; filename=\"{FileName}\"";
@@ -72,12 +74,14 @@ public sealed class KeyExporter(IProvStore store, ILogger<KeyExporter> log)
                 tally.UnresolvedNodes, CancellationToken.None);
             log.LogInformation("Export {ExportId} of config {ConfigId}: {Count} devices, {Size} bytes, {Unresolved} nodes with an unresolved pending key",
                 exportId, body.ConfigId, count, output.BytesWritten, tally.UnresolvedNodes);
+            await audit.RecordAsync(context, AuditActions.Export, $"config {body.ConfigId}", AuditDetail(exportId, body, count, output.Sha256(), tally));
         }
         catch (Exception ex)
         {
             log.LogWarning("Export {ExportId} stopped early: {Reason}", exportId, ex.Message);
             await store.FinishExportAsync(exportId, ExportStatus.Failed, count, output.BytesWritten, null, DateTimeOffset.UtcNow, tally.UnresolvedNodes,
                 CancellationToken.None);
+            await audit.RecordAsync(context, AuditActions.Export, $"config {body.ConfigId}", AuditDetail(exportId, body, count, null, tally), succeeded: false);
             if (ex is not OperationCanceledException)
                 context.Abort();
         }
@@ -87,6 +91,13 @@ public sealed class KeyExporter(IProvStore store, ILogger<KeyExporter> log)
         }
         return exportId;
     }
+
+    private static string AuditDetail(long exportId, ExportRequest body, long count, string? sha256, ExportTally tally) =>
+        System.Text.Json.JsonSerializer.Serialize(new
+        {
+            exportId, batch = body.Batch, nodeId = body.NodeId, from = body.From, to = body.To, includePending = body.IncludePending,
+            count, sha256, unresolved = tally.UnresolvedNodes,
+        });
 }
 
 /// <summary>Outcome of <see cref="KeyExporter.CheckAsync"/>: the query, or a refusal.</summary>

@@ -4,12 +4,15 @@ using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.Extensions.Options;
 using Provisioning.Core;
 using Provisioning.Core.Api;
+using Provisioning.Server.Audit;
 using Provisioning.Server.Auth;
 using Provisioning.Server.Endpoints;
+using Provisioning.Server.Export;
 using Provisioning.Server.Import;
 using Provisioning.Server.Keys;
 using Provisioning.Server.Repository;
 using Provisioning.Server.Store;
+using Provisioning.Server.Web;
 
 namespace Provisioning.Server.Hosting;
 
@@ -58,20 +61,28 @@ public static class ProvisioningServer
         builder.Services.AddSingleton(_ => new FileRepository(settings.FilesPath));
         builder.Services.AddSingleton<ConfigFacts>();
         builder.Services.AddSingleton<PackageImporter>();
-        builder.Services.AddSingleton<TokenAuthentication>();
+        builder.Services.AddSingleton<AuditLog>();
+        ServerAuthentication.Add(builder.Services);
+        builder.Services.AddSingleton<KeyExporter>();
+        builder.Services.AddSingleton<TokenAdministration>();
+        builder.Services.AddWebPages();
 
         var app = builder.Build();
+        app.UseSecurityHeaders();
         app.UseExceptionHandler(error => error.Run(WriteUnhandled));
+        app.UseWebStaticFiles();
         app.UseRouting();
-        app.UseMiddleware<TokenAuthentication>();
+        app.UseAuthentication();
+        app.UseAuthorization();
         ServerEndpoints.Map(app);
         PackageEndpoints.Map(app);
         ConfigEndpoints.Map(app);
         DeviceEndpoints.Map(app);
         ExportEndpoints.Map(app);
         TokenEndpoints.Map(app);
+        app.MapWebPages();
         app.MapFallback(context => ApiErrors.Write(context, StatusCodes.Status404NotFound, "NoSuchEndpoint",
-            $"There is no endpoint {context.Request.Method} {context.Request.Path}; see docs/server-api.md.")).AllowStations();
+            $"There is no endpoint {context.Request.Method} {context.Request.Path}; see docs/server-api.md.")).RequireAuthorization();
         return app;
     }
 

@@ -94,3 +94,14 @@ public static class ImportUpload
 
 /// <summary>Why an import failed, for the API's problem answer and the web page's message.</summary>
 public sealed record ImportFailure(int Status, string ErrorId, string Message);
+
+/// <summary>The audit details of an import (no secrets: names, hashes, revisions, error IDs).</summary>
+public static class ImportAudit
+{
+    /// <summary>A verified or imported package.</summary>
+    public static string Detail(string source, Provisioning.Core.Api.PackageSummary package, string? stagedId = null) =>
+        System.Text.Json.JsonSerializer.Serialize(new { source, revision = package.Revision, sha256 = package.PackageSha256, staged = stagedId });
+
+    /// <summary>A refused import.</summary>
+    public static string Failure(ImportFailure failure) => System.Text.Json.JsonSerializer.Serialize(new { error = failure.ErrorId });
+}

@@ -43,7 +43,7 @@ public sealed class ExportModel(IProvStore store, KeyExporter exporter) : PageMo
         var check = await exporter.CheckAsync(request, ct);
         if (check.Query is null)
             return await RefuseAsync(check.Status, check.Message!, ct);
-        await exporter.WriteAsync(HttpContext, check.Query, request, User.Identity?.Name);
+        await exporter.WriteAsync(HttpContext, check.Query, request);
         return new EmptyResult();
     }
 

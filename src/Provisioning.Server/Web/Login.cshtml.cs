@@ -39,5 +39,5 @@ public sealed class LoginModel(AccountSignIn signIn) : PageModel
 
     /// <summary>Back to the page that sent the user here, when it is one of ours.</summary>
     private string Target() =>
-        ReturnUrl is { Length: > 0 } url && Url.IsLocalUrl(url) && url.StartsWith(WebPages.Root, StringComparison.Ordinal) ? url : WebPages.Root;
+        ReturnUrl is { Length: > 0 } url && Url.IsLocalUrl(url) && url.StartsWith(WebPaths.Root, StringComparison.Ordinal) ? url : WebPaths.Root;
 }

@@ -15,6 +15,6 @@ public sealed class LogoutModel(AuditLog audit) : PageModel
     {
         await audit.RecordAsync(HttpContext, AuditActions.Logout);
         await HttpContext.SignOutAsync(AuthSchemes.Cookie);
-        return LocalRedirect(WebPages.Root + "/login?out=true");
+        return LocalRedirect(WebPaths.Root + "/login?out=true");
     }
 }

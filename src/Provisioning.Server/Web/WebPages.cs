@@ -1,5 +1,7 @@
 using System.Security.Claims;
+using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.FileProviders;
 using Provisioning.Server.Auth;
 
@@ -12,9 +14,6 @@ namespace Provisioning.Server.Web;
 /// </summary>
 public static class WebPages
 {
-    /// <summary>The guide's path of the web pages.</summary>
-    public const string Root = "/provisioning";
-
     /// <summary>Registers Razor Pages with the access rules of each folder, and antiforgery cookies as strict as the sign-in cookie.</summary>
     public static IServiceCollection AddWebPages(this IServiceCollection services)
     {
@@ -28,12 +27,16 @@ public static class WebPages
         services.AddAntiforgery(o =>
         {
             o.Cookie.Name = "prov.antiforgery";
-            o.Cookie.Path = Root;
+            o.Cookie.Path = WebPaths.Root;
             o.Cookie.HttpOnly = true;
             o.Cookie.SameSite = SameSiteMode.Strict;
             o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
             o.FormFieldName = AntiforgeryField;
         });
+        // Sessions live on the server, so logging out ends them (see WebSessions).
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<WebSessions>();
+        services.AddOptions<CookieAuthenticationOptions>(AuthSchemes.Cookie).PostConfigure<WebSessions>((o, sessions) => o.SessionStore = sessions);
         return services;
     }
 
@@ -44,7 +47,7 @@ public static class WebPages
     public static IApplicationBuilder UseWebStaticFiles(this IApplicationBuilder app) => app.UseStaticFiles(new StaticFileOptions
     {
         FileProvider = new PhysicalFileProvider(Path.Combine(AppContext.BaseDirectory, "Web", "static")),
-        RequestPath = Root + "/static",
+        RequestPath = WebPaths.Root + "/static",
     });
 
     /// <summary>Maps the pages.</summary>
