@@ -28,6 +28,12 @@ public static class ApiRoutes
     public const string Exports = Prefix + "/exports";
     /// <summary>Access tokens.</summary>
     public const string Tokens = Prefix + "/tokens";
+    /// <summary>User accounts (admin).</summary>
+    public const string Users = Prefix + "/users";
+    /// <summary>The audit log (admin).</summary>
+    public const string Audit = Prefix + "/audit";
+    /// <summary>Largest page of <c>GET /api/v1/audit</c>.</summary>
+    public const int MaxAuditPage = 1000;
     /// <summary>The calling token's name and role (any valid token).</summary>
     public const string WhoAmI = Prefix + "/whoami";
     /// <summary>Asks the server process to stop (admin).</summary>

@@ -214,6 +214,24 @@ public sealed class ProvServerClient : IDisposable
     public Task RevokeTokenAsync(long tokenId, CancellationToken cancellationToken = default)
         => SendNoContentAsync(HttpMethod.Delete, $"{ApiRoutes.Tokens}/{tokenId.ToString(CultureInfo.InvariantCulture)}", null, cancellationToken);
 
+    // ---- users ----
+
+    /// <summary><c>POST /users</c> (admin): a new account.</summary>
+    public Task<UserInfo> CreateUserAsync(UserRequest user, CancellationToken cancellationToken = default)
+        => SendJsonAsync<UserInfo>(HttpMethod.Post, ApiRoutes.Users, user, cancellationToken);
+
+    /// <summary><c>GET /users</c> (admin): every account, never a password hash.</summary>
+    public Task<IReadOnlyList<UserInfo>> GetUsersAsync(CancellationToken cancellationToken = default)
+        => GetJsonAsync<IReadOnlyList<UserInfo>>(ApiRoutes.Users, cancellationToken);
+
+    /// <summary><c>PATCH /users/{name}</c> (admin): resets the password, disables or enables, or changes the role.</summary>
+    public Task<UserInfo> UpdateUserAsync(string name, UserUpdate update, CancellationToken cancellationToken = default)
+        => SendJsonAsync<UserInfo>(HttpMethod.Patch, $"{ApiRoutes.Users}/{Uri.EscapeDataString(name)}", update, cancellationToken);
+
+    /// <summary><c>DELETE /users/{name}</c> (admin): the account is gone.</summary>
+    public Task RemoveUserAsync(string name, CancellationToken cancellationToken = default)
+        => SendNoContentAsync(HttpMethod.Delete, $"{ApiRoutes.Users}/{Uri.EscapeDataString(name)}", null, cancellationToken);
+
     // ---- plumbing ----
 
     private static string Decimal(ulong value) => value.ToString(CultureInfo.InvariantCulture);

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.Extensions.Options;
 using Provisioning.Core;
 using Provisioning.Core.Api;
+using Provisioning.Server.Accounts;
 using Provisioning.Server.Audit;
 using Provisioning.Server.Auth;
 using Provisioning.Server.Endpoints;
@@ -62,6 +63,7 @@ public static class ProvisioningServer
         builder.Services.AddSingleton<ConfigFacts>();
         builder.Services.AddSingleton<PackageImporter>();
         builder.Services.AddSingleton<AuditLog>();
+        builder.Services.AddAccounts(builder.Configuration);
         ServerAuthentication.Add(builder.Services);
         builder.Services.AddSingleton<KeyExporter>();
         builder.Services.AddSingleton<TokenAdministration>();
@@ -80,6 +82,8 @@ public static class ProvisioningServer
         DeviceEndpoints.Map(app);
         ExportEndpoints.Map(app);
         TokenEndpoints.Map(app);
+        UserEndpoints.Map(app);
+        AuditEndpoints.Map(app);
         app.MapWebPages();
         app.MapFallback(context => ApiErrors.Write(context, StatusCodes.Status404NotFound, "NoSuchEndpoint",
             $"There is no endpoint {context.Request.Method} {context.Request.Path}; see docs/server-api.md.")).RequireAuthorization();

@@ -129,6 +129,31 @@ public interface IProvStore : IAsyncDisposable
 
     // ---- users (web accounts) ----------------------------------------------------------------------
 
+    /// <summary>Adds an account (enabled, no failures); throws <see cref="UserExistsException"/> when the name is taken.</summary>
+    Task<UserInfo> AddUserAsync(string name, string role, string passwordHash, DateTimeOffset created, CancellationToken ct = default);
+
+    /// <summary>The account with this (normalised) name, with its password hash; null when none.</summary>
+    Task<StoredUser?> FindUserAsync(string name, CancellationToken ct = default);
+
+    /// <summary>All accounts by name, never a hash.</summary>
+    Task<IReadOnlyList<UserInfo>> ListUsersAsync(CancellationToken ct = default);
+
+    /// <summary>Applies an admin's change; a new password or enabling also clears the failed count and the lock. Null when there is no such account.</summary>
+    Task<UserInfo?> UpdateUserAsync(string name, StoredUserChange change, DateTimeOffset updated, CancellationToken ct = default);
+
+    /// <summary>Removes an account; false when there is none.</summary>
+    Task<bool> RemoveUserAsync(string name, CancellationToken ct = default);
+
+    /// <summary>
+    /// Counts a failed sign-in atomically; when <paramref name="lockFor"/> answers a period for the new count, the account is
+    /// locked until then. Returns the count and the lock.
+    /// </summary>
+    Task<(int FailedLogins, DateTimeOffset? LockedUntil)> RecordLoginFailureAsync(long userId, DateTimeOffset at, Func<int, TimeSpan?> lockFor,
+        CancellationToken ct = default);
+
+    /// <summary>A successful sign-in: clears the failed count and the lock, sets the last sign-in and, when given, stores a rehashed password.</summary>
+    Task RecordLoginSuccessAsync(long userId, DateTimeOffset at, string? newPasswordHash, CancellationToken ct = default);
+
     // ---- station certificates ----------------------------------------------------------------------
 }
 
