@@ -116,16 +116,11 @@ public sealed class ExportProvKeyCommand : ProvServerCmdlet
             });
             var export = new ProvKeyExport(file);
             if (export.Unresolved > 0)
-                WriteWarning($"{export.Unresolved} node(s) in this export have an unresolved pending key (a station stopped between recording a new key and " +
-                    "confirming it): " + (IncludePending
-                        ? "each may still hold its earlier confirmed key (exported without -IncludePending) instead of the pending one exported here. "
-                        : "each may hold its pending key (exported only with -IncludePending) instead of the confirmed one exported here, and a node provisioned for the first time is not in this file. ") +
-                    "Their next contact with a station settles it (provision them again); Get-ProvDevice -Unresolved lists them.");
+                WriteWarning(ExportWarnings.Unresolved(export.Unresolved, IncludePending));
             WriteObject(export);
             // The file stays (a valid export with no devices), but an empty result is usually a filter that missed.
             if (file.Receipt.Count == 0)
-                WriteWarning($"No device matched ({filters}), so {path} holds no keys. Check the config, batch, node IDs and dates" +
-                    (IncludePending ? "." : ", or add -IncludePending to include devices whose keys are not yet confirmed."));
+                WriteWarning(ExportWarnings.NothingMatched(filters, path, IncludePending));
         }
         catch (ProvServerException e) { WriteError(ServerError(e, path)); }
         catch (Exception e) when (FileErrorCategory(e, ErrorCategory.WriteError) is { } category) { WriteError(Error(e, "ExportNotWritten", category, path)); }
@@ -134,14 +129,6 @@ public sealed class ExportProvKeyCommand : ProvServerCmdlet
 
     private static string? Blank(string? text) => string.IsNullOrWhiteSpace(text) ? null : text.Trim();
 
-    private string Describe(ulong configId, DateTimeOffset? from, DateTimeOffset? to)
-    {
-        var parts = new List<string> { $"config {configId}" };
-        if (Blank(Batch) is { } b) parts.Add($"batch {b}");
-        if (Blank(NodeId) is { } n) parts.Add($"node ID {n}");
-        if (from is not null) parts.Add($"from {from:yyyy-MM-dd HH:mm:ss zzz}");
-        if (to is not null) parts.Add($"to {to:yyyy-MM-dd HH:mm:ss zzz}");
-        parts.Add(IncludePending ? "confirmed and pending" : "confirmed only");
-        return string.Join(", ", parts);
-    }
+    private string Describe(ulong configId, DateTimeOffset? from, DateTimeOffset? to) =>
+        ExportWarnings.Filters(configId, Blank(Batch), Blank(NodeId), from, to, IncludePending);
 }

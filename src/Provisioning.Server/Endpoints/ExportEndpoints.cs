@@ -1,15 +1,13 @@
 using Provisioning.Core.Api;
-using Provisioning.Core.Export;
 using Provisioning.Server.Auth;
-using Provisioning.Core.Packaging;
-using Provisioning.Server.Hosting;
+using Provisioning.Server.Export;
 using Provisioning.Server.Store;
 
 namespace Provisioning.Server.Endpoints;
 
 /// <summary>
-/// <c>/api/v1/exports</c>: the guide's key export (§7.3). The file streams straight from the database cursor to the
-/// response, so memory stays flat whatever the count; the receipt (count, size, SHA-256) is kept in the export history.
+/// <c>/api/v1/exports</c>: the guide's key export (§7.3), run by <see cref="KeyExporter"/> (shared with the web export
+/// page), and the export history with its receipts.
 /// </summary>
 public static class ExportEndpoints
 {
@@ -34,73 +32,19 @@ public static class ExportEndpoints
                 : ApiErrors.NotFound("ExportNotFound", $"There is no export {exportId}."));
     }
 
-    private static async Task Export(HttpContext context, ExportRequest? body, IProvStore store, ILogger<ExportRequest> log)
+    private static async Task Export(HttpContext context, ExportRequest? body, KeyExporter exporter)
     {
-        var ct = context.RequestAborted;
         if (body is null)
         {
             await ApiErrors.Problem(400, "BodyMissing", "Send the export request as JSON.").ExecuteAsync(context);
             return;
         }
-        ExportQuery query;
-        try
+        var check = await exporter.CheckAsync(body, context.RequestAborted);
+        if (check.Query is null)
         {
-            query = new ExportQuery(body.ConfigId, RangeList.ParseBatches(body.Batch), RangeList.ParseNodeIds(body.NodeId),
-                body.From, body.To, body.IncludePending);
-        }
-        catch (FilterFormatException ex)
-        {
-            await ApiErrors.BadRequest("BadFilter", ex.Message).ExecuteAsync(context);
+            await ApiErrors.Problem(check.Status, check.ErrorId!, check.Message!).ExecuteAsync(context);
             return;
         }
-        if (body.From is { } from && body.To is { } to && from > to)
-        {
-            await ApiErrors.BadRequest("BadFilter", $"From ({from:u}) is later than To ({to:u}).").ExecuteAsync(context);
-            return;
-        }
-        if ((await store.ListPackagesAsync(includeHistory: true, ct)).All(p => p.ConfigId != body.ConfigId))
-        {
-            await RouteIds.ConfigNotFound(body.ConfigId).ExecuteAsync(context);
-            return;
-        }
-
-        var started = DateTimeOffset.UtcNow;
-        long exportId = await store.StartExportAsync(query, body, Caller.Of(context)?.Name, started, ct);
-        context.Response.ContentType = "application/xml; charset=utf-8";
-        context.Response.Headers[ApiRoutes.ExportIdHeader] = exportId.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        context.Response.Headers.ContentDisposition = "attachment; filename=\"device_keys.xml\"";
-        context.Response.Headers.Location = $"{ApiRoutes.Exports}/{exportId}";
-
-        var output = new HashingWriteStream(context.Response.Body);
-        var tally = new ExportTally();
-        long count = 0;
-        try
-        {
-            await using (var writer = new KeyExportWriter(output, new KeyExportHeader(exportId, body.ConfigId, started, body.Batch, body.NodeId,
-                body.From, body.To, body.IncludePending, ServerInfo.Version)))
-            {
-                await foreach (var device in store.ReadExportAsync(query, tally, ct))
-                    await writer.WriteAsync(device, ct);
-                await writer.CompleteAsync(ct);
-                count = writer.Count;
-            }
-            await output.FlushAsync(ct);
-            await store.FinishExportAsync(exportId, ExportStatus.Complete, count, output.BytesWritten, output.Sha256(), DateTimeOffset.UtcNow,
-                tally.UnresolvedNodes, CancellationToken.None);
-            log.LogInformation("Export {ExportId} of config {ConfigId}: {Count} devices, {Size} bytes, {Unresolved} nodes with an unresolved pending key",
-                exportId, body.ConfigId, count, output.BytesWritten, tally.UnresolvedNodes);
-        }
-        catch (Exception ex)
-        {
-            log.LogWarning("Export {ExportId} stopped early: {Reason}", exportId, ex.Message);
-            await store.FinishExportAsync(exportId, ExportStatus.Failed, count, output.BytesWritten, null, DateTimeOffset.UtcNow, tally.UnresolvedNodes,
-                CancellationToken.None);
-            if (ex is not OperationCanceledException)
-                context.Abort();
-        }
-        finally
-        {
-            await output.DisposeAsync();
-        }
+        await exporter.WriteAsync(context, check.Query, body);
     }
 }

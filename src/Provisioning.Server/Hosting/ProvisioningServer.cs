@@ -8,10 +8,12 @@ using Provisioning.Server.Accounts;
 using Provisioning.Server.Audit;
 using Provisioning.Server.Auth;
 using Provisioning.Server.Endpoints;
+using Provisioning.Server.Export;
 using Provisioning.Server.Import;
 using Provisioning.Server.Keys;
 using Provisioning.Server.Repository;
 using Provisioning.Server.Store;
+using Provisioning.Server.Web;
 
 namespace Provisioning.Server.Hosting;
 
@@ -63,9 +65,14 @@ public static class ProvisioningServer
         builder.Services.AddSingleton<AuditLog>();
         builder.Services.AddAccounts(builder.Configuration);
         ServerAuthentication.Add(builder.Services);
+        builder.Services.AddSingleton<KeyExporter>();
+        builder.Services.AddSingleton<TokenAdministration>();
+        builder.Services.AddWebPages();
 
         var app = builder.Build();
+        app.UseSecurityHeaders();
         app.UseExceptionHandler(error => error.Run(WriteUnhandled));
+        app.UseWebStaticFiles();
         app.UseRouting();
         app.UseAuthentication();
         app.UseAuthorization();
@@ -77,6 +84,7 @@ public static class ProvisioningServer
         TokenEndpoints.Map(app);
         UserEndpoints.Map(app);
         AuditEndpoints.Map(app);
+        app.MapWebPages();
         app.MapFallback(context => ApiErrors.Write(context, StatusCodes.Status404NotFound, "NoSuchEndpoint",
             $"There is no endpoint {context.Request.Method} {context.Request.Path}; see docs/server-api.md.")).RequireAuthorization();
         return app;
