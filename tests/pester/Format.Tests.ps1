@@ -40,6 +40,8 @@ BeforeAll {
         'Provisioning.Core.Packaging.VerifiedFile'     = { (Test-ProvPackage $pkg.Path).Files }
         'Provisioning.Core.Packaging.PackageFileEntry' = { $in = $pkg.Input; (New-ProvPackage @in -Path "$TestDrive/again.tar.gz").Files }
         'Provisioning.PowerShell.ProvStationToken'     = { $token; Get-ProvStationToken -Server $server }
+        'Provisioning.PowerShell.ProvUser'             = { New-ProvUser -Name 'op.sample' -Role Exporter -Server $server; Get-ProvUser -Server $server }
+        'Provisioning.Core.Api.AuditEntry'             = { Get-ProvAuditLog -Server $server }
         'Provisioning.Core.Api.PackageSummary'         = { Get-ProvPackage -Server $server }
         'Provisioning.PackageRevision'                 = { Get-ProvPackage -History -Server $server }
         'Provisioning.PowerShell.ProvDevice'           = { Get-ProvDevice -Server $server }
