@@ -28,7 +28,11 @@ public static class ProvisioningServer
     /// <summary>Builds the application; <see cref="PrepareAsync"/> must run before it serves.</summary>
     public static WebApplication Build(string[] args)
     {
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+        // The application is this assembly whichever process hosts it, so its Razor pages are found in a test host too.
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+        {
+            Args = args, ContentRootPath = AppContext.BaseDirectory, ApplicationName = typeof(ProvisioningServer).Assembly.GetName().Name,
+        });
         builder.Configuration.AddJsonFile(Path.Combine(AppContext.BaseDirectory, SettingsFileName), optional: true, reloadOnChange: false);
         if (SettingsFileArgument(args) is { } settingsFile)
             builder.Configuration.AddJsonFile(Path.GetFullPath(settingsFile), optional: false, reloadOnChange: false);
