@@ -341,6 +341,20 @@ public sealed class WebPagesTests(WebSite site)
     }
 
     [BrowserFact]
+    public async Task Disabling_an_account_ends_its_session_at_once()
+    {
+        const string name = "dora", password = "dora's web password";
+        await site.CreateUserAsync(name, TokenRoles.Exporter, password);
+        var page = await site.NewPageAsync();
+        await WebSite.LoginAsync(page, name, password);
+        var disable = await site.Api.PatchAsJsonAsync($"{ApiRoutes.Users}/{name}", new UserUpdate(null, true, null), ApiJson.Options);
+        Assert.True(disable.IsSuccessStatusCode, await disable.Content.ReadAsStringAsync());
+        await page.GotoAsync("/provisioning/export");
+        await Expect(page).ToHaveURLAsync(new Regex("/provisioning/login"));
+        await page.Context.CloseAsync();
+    }
+
+    [BrowserFact]
     public async Task An_exporter_cannot_reach_import_or_admin_pages()
     {
         var page = await site.NewPageAsync();

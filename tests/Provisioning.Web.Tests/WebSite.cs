@@ -108,7 +108,8 @@ public sealed class WebSite : IAsyncLifetime
             File.ReadAllText(Path.Combine(DataPath, "admin.token")).Trim());
     }
 
-    private async Task CreateUserAsync(string name, string role, string password)
+    /// <summary>Makes an account through the API, as New-ProvUser does.</summary>
+    public async Task CreateUserAsync(string name, string role, string password)
     {
         var response = await Api.PostAsJsonAsync(ApiRoutes.Users, new UserRequest(name, role, password), ApiJson.Options);
         Assert.True(response.IsSuccessStatusCode, $"Creating the user {name}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
