@@ -31,6 +31,11 @@
         'Stop-ProvNodeSimulator'
         'New-ProvVirtualSerialPair'
         'Remove-ProvVirtualSerialPair'
+        'New-ProvUser'
+        'Get-ProvUser'
+        'Set-ProvUser'
+        'Remove-ProvUser'
+        'Get-ProvAuditLog'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

@@ -71,14 +71,7 @@ public sealed class ExportProvKeyCommand : ProvServerCmdlet
             WriteError(Error(e, "BadFilter", ErrorCategory.InvalidArgument, e.Token));
             return;
         }
-        DateTimeOffset? from = From is { } f ? new DateTimeOffset(f) : null;
-        DateTimeOffset? to = To is { } t ? new DateTimeOffset(t.TimeOfDay == TimeSpan.Zero ? t.Date.AddDays(1).AddTicks(-1) : t) : null;
-        if (from > to)
-        {
-            WriteError(Error(new ArgumentException($"-From ({from:u}) is after -To ({to:u}): nothing could match. Swap them or widen the range."),
-                "BadFilter", ErrorCategory.InvalidArgument, From));
-            return;
-        }
+        if (!TryTimeRange(From, To, out var from, out var to)) return;
 
         string path = ResolvePath(Path);
         if (!Force && File.Exists(path))
@@ -96,9 +89,16 @@ public sealed class ExportProvKeyCommand : ProvServerCmdlet
         ulong configId;
         if (ParameterSetName == AliasSet)
         {
-            // The alias is resolved on the server, which owns the mapping.
-            if (!TryCall((c, ct) => c.GetConfigByAliasAsync(ConfigAlias, ct), ConfigAlias, out var config)) return;
-            configId = config!.ConfigId;
+            // The alias is resolved from the server's package overview, which owns the mapping and which exporters may read too
+            // (the station view of a config is not theirs).
+            if (!TryCall((c, ct) => c.GetPackagesAsync(false, ct), ConfigAlias, out var packages)) return;
+            if (packages!.FirstOrDefault(p => p.Aliases.Contains(ConfigAlias, StringComparer.Ordinal)) is not { } package)
+            {
+                WriteError(Error(new ItemNotFoundException($"No imported package has the config alias '{ConfigAlias}'; check the aliases with Get-ProvPackage."),
+                    "AliasNotFound", ErrorCategory.ObjectNotFound, ConfigAlias));
+                return;
+            }
+            configId = package.ConfigId;
         }
         else if (!TryParseConfigId(ConfigId, out configId)) return;
 

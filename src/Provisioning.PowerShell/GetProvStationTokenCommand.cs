@@ -1,10 +1,9 @@
 using System.Management.Automation;
-using Provisioning.Core.Api;
 
 namespace Provisioning.PowerShell;
 
 /// <summary>
-/// <para type="synopsis">Lists the server's station tokens (never their secrets).</para>
+/// <para type="synopsis">Lists the server's station tokens, or tokens of other roles with -Role (never their secrets).</para>
 /// </summary>
 [Cmdlet(VerbsCommon.Get, "ProvStationToken")]
 [OutputType(typeof(ProvStationToken))]
@@ -14,6 +13,11 @@ public sealed class GetProvStationTokenCommand : ProvServerCmdlet
     [Parameter(Position = 0)]
     [SupportsWildcards]
     public string? Name { get; set; }
+
+    /// <summary>Only tokens of these roles (Station, Exporter, Admin); default Station.</summary>
+    [Parameter]
+    [ValidateSet("Station", "Exporter", "Admin")]
+    public string[] Role { get; set; } = ["Station"];
 
     /// <summary>Also lists revoked tokens.</summary>
     [Parameter]
@@ -26,7 +30,7 @@ public sealed class GetProvStationTokenCommand : ProvServerCmdlet
         var pattern = Name is null ? null : WildcardPattern.Get(Name, WildcardOptions.IgnoreCase);
         foreach (var token in tokens)
         {
-            if (token.Role != TokenRoles.Station) continue;
+            if (!Role.Contains(token.Role, StringComparer.OrdinalIgnoreCase)) continue;
             if (token.Revoked is not null && !IncludeRevoked) continue;
             if (pattern is not null && !pattern.IsMatch(token.Name)) continue;
             WriteObject(new ProvStationToken(token, null));

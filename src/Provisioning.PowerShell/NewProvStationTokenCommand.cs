@@ -1,11 +1,10 @@
 using System.Management.Automation;
 using System.Security;
-using Provisioning.Core.Api;
 
 namespace Provisioning.PowerShell;
 
 /// <summary>
-/// <para type="synopsis">Makes a station token: it can fetch configurations and files and record devices, nothing else.</para>
+/// <para type="synopsis">Makes an access token: by default a station token, which can fetch configurations and files and record devices, nothing else.</para>
 /// </summary>
 [Cmdlet(VerbsCommon.New, "ProvStationToken", SupportsShouldProcess = true)]
 [OutputType(typeof(ProvStationToken))]
@@ -16,11 +15,17 @@ public sealed class NewProvStationTokenCommand : ProvServerCmdlet
     [ValidateNotNullOrEmpty]
     public string Name { get; set; } = "";
 
+    /// <summary>Station (default), Exporter (read packages and devices, export keys; for a KMS script) or Admin.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ValidateSet("Station", "Exporter", "Admin")]
+    public string Role { get; set; } = "Station";
+
     /// <inheritdoc/>
     protected override void ProcessRecord()
     {
-        if (!ShouldProcess($"{Connection}", $"Create station token '{Name}'")) return;
-        if (!TryCall((c, ct) => c.CreateTokenAsync(Name, TokenRoles.Station, ct), Name, out var created)) return;
+        string role = Role.ToLowerInvariant();
+        if (!ShouldProcess($"{Connection}", $"Create {role} token '{Name}'")) return;
+        if (!TryCall((c, ct) => c.CreateTokenAsync(Name, role, ct), Name, out var created)) return;
         var secret = new SecureString();
         foreach (char ch in created!.Token) secret.AppendChar(ch);
         secret.MakeReadOnly();

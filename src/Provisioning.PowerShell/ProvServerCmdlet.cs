@@ -83,6 +83,20 @@ public abstract class ProvServerCmdlet : ProvCmdlet, IDisposable
         return true;
     }
 
+    /// <summary>
+    /// The -From/-To of a query as instants (a -To of a date alone means the end of that day); a range that can match nothing
+    /// is a non-terminating error and false.
+    /// </summary>
+    protected bool TryTimeRange(DateTime? fromParameter, DateTime? toParameter, out DateTimeOffset? from, out DateTimeOffset? to)
+    {
+        from = fromParameter is { } f ? new DateTimeOffset(f) : null;
+        to = toParameter is { } t ? new DateTimeOffset(t.TimeOfDay == TimeSpan.Zero ? t.Date.AddDays(1).AddTicks(-1) : t) : null;
+        if (from <= to || from is null || to is null) return true;
+        WriteError(Error(new ArgumentException($"-From ({from:u}) is after -To ({to:u}): nothing could match. Swap them or widen the range."),
+            "BadFilter", ErrorCategory.InvalidArgument, fromParameter));
+        return false;
+    }
+
     /// <summary>An error record for a server failure: the server's error ID, a category from the status.</summary>
     protected static ErrorRecord ServerError(ProvServerException e, object? target)
     {

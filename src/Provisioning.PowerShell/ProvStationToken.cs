@@ -22,7 +22,7 @@ public sealed class ProvStationToken
     /// <summary>The name it was given (a station, a line).</summary>
     public string Name { get; }
 
-    /// <summary><c>station</c> or <c>admin</c>.</summary>
+    /// <summary><c>station</c>, <c>exporter</c> or <c>admin</c>.</summary>
     public string Role { get; }
 
     /// <summary>When it was made.</summary>

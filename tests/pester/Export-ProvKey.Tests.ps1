@@ -132,7 +132,7 @@ Describe 'Export-ProvKey on <Engine>' -ForEach $engines {
     It 'is refused to a station token, leaving no file' {
         $c = Connect-ProvServer $server.Uri -Token $station.Token -PassThru
         try {
-            Get-ErrorText { Export-ProvKey -ConfigId 69 -Path "$out/station.xml" -Server $c } | Should -Match 'needs an admin token'
+            Get-ErrorText { Export-ProvKey -ConfigId 69 -Path "$out/station.xml" -Server $c } | Should -Match 'needs an admin or exporter token'
             "$out/station.xml" | Should -Not -Exist
             "$out/station.xml.partial" | Should -Not -Exist
         }

@@ -63,7 +63,7 @@ Describe 'Get-ProvDevice on <Engine>' -ForEach $engines {
 
     It 'is refused to a station token' {
         $c = Connect-ProvServer $server.Uri -Token $station.Token -PassThru
-        try { Get-ErrorText { Get-ProvDevice -Server $c } | Should -Match 'needs an admin token' }
+        try { Get-ErrorText { Get-ProvDevice -Server $c } | Should -Match 'needs an admin or exporter token' }
         finally { Connect-ProvServer $server.Uri -Token $server.AdminToken }
     }
 }

@@ -232,6 +232,24 @@ public sealed class ProvServerClient : IDisposable
     public Task RemoveUserAsync(string name, CancellationToken cancellationToken = default)
         => SendNoContentAsync(HttpMethod.Delete, $"{ApiRoutes.Users}/{Uri.EscapeDataString(name)}", null, cancellationToken);
 
+    // ---- audit log ----
+
+    /// <summary>
+    /// <c>GET /audit</c> (admin): one page of the audit log, newest first. <paramref name="before"/> is the ID of the last entry of the previous
+    /// page (null: from the newest); <paramref name="action"/> may end in <c>*</c> to match a prefix.
+    /// </summary>
+    public Task<IReadOnlyList<AuditEntry>> GetAuditAsync(DateTimeOffset? from, DateTimeOffset? to, string? action, string? user, long? before,
+        int limit = ApiRoutes.MaxAuditPage, CancellationToken cancellationToken = default)
+    {
+        var query = new List<string> { "limit=" + limit.ToString(CultureInfo.InvariantCulture) };
+        if (from is { } f) query.Add("from=" + Uri.EscapeDataString(f.UtcDateTime.ToString("O", CultureInfo.InvariantCulture)));
+        if (to is { } t) query.Add("to=" + Uri.EscapeDataString(t.UtcDateTime.ToString("O", CultureInfo.InvariantCulture)));
+        if (!string.IsNullOrEmpty(action)) query.Add("action=" + Uri.EscapeDataString(action));
+        if (!string.IsNullOrEmpty(user)) query.Add("user=" + Uri.EscapeDataString(user));
+        if (before is { } b) query.Add("before=" + b.ToString(CultureInfo.InvariantCulture));
+        return GetJsonAsync<IReadOnlyList<AuditEntry>>(ApiRoutes.Audit + "?" + string.Join("&", query), cancellationToken);
+    }
+
     // ---- plumbing ----
 
     private static string Decimal(ulong value) => value.ToString(CultureInfo.InvariantCulture);

@@ -54,6 +54,19 @@ public sealed class ProvServerException : Exception
             $"The connection to the provisioning server at {ServerAddress.Display(server)} was lost during {what} ({Innermost(inner).Message.TrimEnd('.')}). " +
             "Nothing was kept from the interrupted call; check the server and try again.", inner: inner);
 
+    /// <summary>
+    /// The token a role refusal asks for, from the roles the server's detail names ("… it needs the role admin or exporter."):
+    /// "an admin token", "an admin or exporter token"; an admin token when the detail names none.
+    /// </summary>
+    private static string NeededToken(string? detail)
+    {
+        var match = System.Text.RegularExpressions.Regex.Match(detail ?? "", @"needs the role ([a-z]+(?: or [a-z]+)*)");
+        if (!match.Success) return "an admin token";
+        var roles = match.Groups[1].Value.Split(" or ").OrderBy(r => r == "admin" ? 0 : 1).ToList();
+        string first = roles[0];
+        return $"{("aeiou".Contains(first[0]) ? "an" : "a")} {string.Join(" or ", roles)} token";
+    }
+
     /// <summary>The answer was not what the API documents.</summary>
     public static ProvServerException Unexpected(Uri server, string what, string reason, Exception? inner = null) =>
         new(server, null, "UnexpectedResponse",
@@ -87,8 +100,9 @@ public sealed class ProvServerException : Exception
                 $"Connect with a valid token: Connect-ProvServer -Uri {display} -Token (Read-Host -AsSecureString 'Token').",
             // A transport refusal (keys over plain HTTP) explains itself; a role refusal needs the fix named.
             HttpStatusCode.Forbidden when errorId != InsecureKeyTransport || detail is null =>
-                $"The server at {display} refused {what}: it needs an admin token. " +
-                "Station tokens can only fetch configurations and files and record devices; use the admin token (admin.token in the server's data folder).",
+                $"The server at {display} refused {what}: it needs {NeededToken(detail)}. " +
+                "Station tokens can only fetch configurations and files and record devices; exporter tokens read packages and devices and export keys; " +
+                "the admin token (admin.token in the server's data folder) may do everything.",
             _ when detail is not null => detail,
             _ => $"The server at {display} answered {code} {ReasonPhrase(status)} to {what}.",
         };

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using Provisioning.Core.Api;
 using Provisioning.Server.Audit;
 using Provisioning.Server.Auth;
 using Provisioning.Server.Store;
@@ -84,8 +85,17 @@ public sealed class AccountSignIn(IProvStore store, AuditLog audit, PasswordHash
 
     private async Task<SignInOutcome> FailAsync(string tried, string? address, string reason, bool throttled, CancellationToken ct)
     {
-        // The reason is for admins reading the audit log; the person signing in sees one generic message.
-        await audit.RecordAsync(null, address, AuditActions.LoginFailed, target: tried, detail: reason, succeeded: false);
+        // The reason is for admins reading the audit log; the person signing in sees one generic message. The entry is
+        // anonymous (no actor kind or ID) but names the name tried, so Get-ProvAuditLog -User finds the failures against an account.
+        try
+        {
+            await store.AppendAuditAsync(new AuditEntry(0, time.GetUtcNow(), null, null, tried, address, AuditActions.LoginFailed, tried, reason, false),
+                CancellationToken.None);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            log.LogError("Could not write the audit entry {Action} for {UserName}: {Reason}", AuditActions.LoginFailed, tried, ex.Message);
+        }
         log.LogInformation("Failed sign-in as {UserName} from {Address}: {Reason}", tried, address, reason);
         return new SignInOutcome(false, null, throttled ? ThrottledMessage : FailedMessage);
     }

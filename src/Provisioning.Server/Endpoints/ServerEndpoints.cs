@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using Provisioning.Core.Api;
+using Provisioning.Server.Audit;
 using Provisioning.Server.Auth;
 using Provisioning.Server.Hosting;
 using Provisioning.Server.Store;
@@ -21,11 +22,12 @@ public static class ServerEndpoints
             var caller = Caller.Of(context)!;
             string? database = caller.Role == TokenRoles.Admin ? StoreFactory.Describe(settings.Value.Database, settings.Value.DataPath) : null;
             return Results.Json(new TokenIdentity(caller.Name, caller.Role, database), ApiJson.Options);
-        }).AllowStations();
+        }).RequireAuthorization(); // the default policy: any authenticated caller (admin, exporter or station), as Connect-ProvServer asks every role
 
-        app.MapPost(ApiRoutes.ServerStop, (HttpContext context, IHostApplicationLifetime lifetime, ILogger<ServerInfo> log) =>
+        app.MapPost(ApiRoutes.ServerStop, async (HttpContext context, IHostApplicationLifetime lifetime, AuditLog audit, ILogger<ServerInfo> log) =>
         {
             log.LogInformation("Stop requested by {Caller}", Caller.Of(context));
+            await audit.RecordAsync(context, AuditActions.ServerStop, target: Environment.MachineName, detail: $"process {Environment.ProcessId}");
             context.Response.OnCompleted(() =>
             {
                 lifetime.StopApplication();

@@ -54,6 +54,19 @@ public class ProvServerExceptionTests
     }
 
     [Fact]
+    public void A_role_refusal_names_the_tokens_that_would_do()
+    {
+        var e = ProvServerException.FromResponse(Server, HttpStatusCode.Forbidden, "application/problem+json",
+            """{"title":"Forbidden","status":403,"detail":"A station token may not call this endpoint; it needs the role admin or exporter.","errorId":"Forbidden"}""",
+            "POST /api/v1/exports");
+        Assert.Contains("refused POST /api/v1/exports: it needs an admin or exporter token", e.Message);
+        e = ProvServerException.FromResponse(Server, HttpStatusCode.Forbidden, "application/problem+json",
+            """{"title":"Forbidden","status":403,"detail":"A exporter token may not call this endpoint; it needs the role station or admin.","errorId":"Forbidden"}""",
+            "GET /api/v1/configs/69");
+        Assert.Contains("it needs an admin or station token", e.Message);
+    }
+
+    [Fact]
     public void Refused_insecure_key_transport_keeps_the_servers_explanation()
     {
         const string detail = "Gateway keys are not sent over plain HTTP to 10.0.0.7; use HTTPS or start the server with -AllowInsecureKeyTransport.";

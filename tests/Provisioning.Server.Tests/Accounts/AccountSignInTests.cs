@@ -60,6 +60,16 @@ public sealed class AccountSignInTests
             Assert.Null(failed.Caller);
             Assert.Equal(AccountSignIn.FailedMessage, failed.Message);
         }
+
+        // Audited: who signed in from where, and each failure with the name tried and why; never a password.
+        var audit = await rig.Store.ReadAuditAsync(new AuditQuery(Action: "login*"));
+        Assert.Equal(["login.failed", "login.failed", "login.failed", "login.failed", "login"], audit.Select(e => e.Action));
+        var login = audit[^1];
+        Assert.Equal(("user", "alice", "10.1.2.3", true), (login.ActorKind, login.ActorName, login.Address, login.Succeeded));
+        Assert.Equal(["alice", "carol", "bob", "alice"], audit.Take(4).Reverse().Select(e => e.ActorName));
+        Assert.Equal(["wrong password", "no such user", "account disabled", "not a valid user name or password"], audit.Take(4).Reverse().Select(e => e.Detail));
+        Assert.All(audit.Take(4), e => Assert.Equal((null, false, "10.1.2.3"), (e.ActorKind, e.Succeeded, e.Address)));
+        Assert.All(audit, e => Assert.DoesNotContain("horse", e.Detail + e.Target + e.ActorName));
     }
 
     [Theory, MemberData(nameof(Engines.All), MemberType = typeof(Engines))]
