@@ -33,6 +33,27 @@ public sealed class ServerSettings
     /// <summary>How long a token lookup is cached, in seconds (a revocation on another instance takes effect within it).</summary>
     public int TokenCacheSeconds { get; set; } = 30;
 
+    /// <summary>Serve HTTPS on the https:// addresses (default https://127.0.0.1:8085), with the operator's certificate or one from the server's own CA.</summary>
+    public bool Tls { get; set; }
+
+    /// <summary>DNS names the server's own certificate is issued for, beside localhost and the machine's host name.</summary>
+    public string[] HostNames { get; set; } = [];
+
+    /// <summary>IP addresses the server's own certificate is issued for, beside 127.0.0.1, ::1 and the listen addresses.</summary>
+    public string[] IpAddresses { get; set; } = [];
+
+    /// <summary>The operator's certificate: PKCS#12 (PFX) or PEM (certificate first, then its chain; key in the file or <see cref="CertificateKeyPath"/>).</summary>
+    public string? CertificatePath { get; set; }
+
+    /// <summary>PEM private key of <see cref="CertificatePath"/> when it is not in the same file.</summary>
+    public string? CertificateKeyPath { get; set; }
+
+    /// <summary>Password of the PFX or of the encrypted key; from the environment (<c>Provisioning__CertificatePassword</c>), never the command line.</summary>
+    public string? CertificatePassword { get; set; }
+
+    /// <summary>Station endpoints accept station callers only with a valid station client certificate (guide Table 2 "Client Authentication").</summary>
+    public bool RequireClientCertificate { get; set; }
+
     /// <summary>Per-user default data folder.</summary>
     public static string DefaultDataPath =>
         Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.Create),
@@ -46,6 +67,8 @@ public sealed class ServerSettings
     public string LogPath => Path.Combine(DataPath, "logs", "server.log");
     /// <summary>Content-addressed repository of configuration files.</summary>
     public string FilesPath => Path.Combine(DataPath, "files");
+    /// <summary>The server's CA (ca.crt, ca.key.sealed).</summary>
+    public string TlsPath => Path.Combine(DataPath, "tls");
     /// <summary>Where uploads are unpacked while they are verified; emptied on start.</summary>
     public string StagingPath => Path.Combine(DataPath, "staging");
 }
