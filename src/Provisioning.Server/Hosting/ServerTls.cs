@@ -100,6 +100,20 @@ internal static class ServerTls
         });
     }
 
+    /// <summary>The systemd credential (<c>LoadCredential=certificate-password:…</c>) that may carry the certificate password.</summary>
+    internal const string PasswordCredential = "certificate-password";
+
+    // The password from the environment (Provisioning__CertificatePassword), else from a systemd credential file.
+    private static string CertificatePassword(ServerSettings settings)
+    {
+        if (settings.CertificatePassword is { Length: > 0 } given)
+            return given;
+        if (Environment.GetEnvironmentVariable("CREDENTIALS_DIRECTORY") is { Length: > 0 } credentials
+            && Path.Combine(credentials, PasswordCredential) is var file && File.Exists(file))
+            return File.ReadAllText(file).TrimEnd('\r', '\n');
+        return "";
+    }
+
     private static CertificateWithChain? LoadOperatorCertificate(ServerSettings settings)
     {
         if (settings.CertificatePath is null)
@@ -112,7 +126,7 @@ internal static class ServerTls
         try
         {
             loaded = CertificateFile.LoadWithKey(Path.GetFullPath(settings.CertificatePath), settings.CertificateKeyPath is { } key ? Path.GetFullPath(key) : null,
-                settings.CertificatePassword ?? "");
+                CertificatePassword(settings));
         }
         catch (CertificateFileException ex)
         {
