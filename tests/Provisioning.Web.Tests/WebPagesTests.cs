@@ -254,7 +254,7 @@ public sealed class WebPagesTests(WebSite site)
         Assert.StartsWith("prov_", secret);
         await Screenshots.TakeAsync(page, "stations-token-created");
 
-        using var station = new HttpClient { BaseAddress = site.BaseUri };
+        using var station = new HttpClient(site.TrustingServerCa()) { BaseAddress = site.BaseUri };
         station.DefaultRequestHeaders.Authorization = new("Bearer", secret);
         Assert.Equal(HttpStatusCode.NotFound, (await station.GetAsync($"{ApiRoutes.Configs}/999")).StatusCode);
 
@@ -316,8 +316,7 @@ public sealed class WebPagesTests(WebSite site)
         Assert.True(session.HttpOnly);
         Assert.Equal(SameSiteAttribute.Strict, session.SameSite);
         Assert.Equal("/provisioning", session.Path);
-        // Secure is set over TLS (CookieSecurePolicy.SameAsRequest); this server is plain HTTP on loopback.
-        Assert.Equal(site.BaseUri.Scheme == "https", session.Secure);
+        Assert.True(session.Secure, "over HTTPS the session cookie is Secure");
         foreach (var cookie in cookies)
             Assert.True(cookie.HttpOnly, $"{cookie.Name} is readable by script");
 
@@ -406,7 +405,9 @@ public sealed class WebPagesTests(WebSite site)
     public async Task Every_response_carries_the_security_headers()
     {
         site.RequireBrowser();
-        using var anonymous = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = site.BaseUri };
+        using var handler = site.TrustingServerCa();
+        handler.AllowAutoRedirect = false;
+        using var anonymous = new HttpClient(handler) { BaseAddress = site.BaseUri };
         foreach (string path in new[] { "/provisioning/login", "/provisioning", "/provisioning/static/site.css", ApiRoutes.Health, ApiRoutes.Packages, "/nothing/here" })
         {
             var response = await anonymous.GetAsync(path);
@@ -417,8 +418,7 @@ public sealed class WebPagesTests(WebSite site)
             Assert.DoesNotContain("unsafe-inline", csp);
             Assert.Equal("nosniff", Assert.Single(response.Headers.GetValues("X-Content-Type-Options")));
             Assert.Equal("no-referrer", Assert.Single(response.Headers.GetValues("Referrer-Policy")));
-            // HSTS only over TLS; this server is plain HTTP on loopback.
-            Assert.False(response.Headers.Contains("Strict-Transport-Security"), path);
+            Assert.Equal("max-age=31536000", Assert.Single(response.Headers.GetValues("Strict-Transport-Security")));
         }
         // The pages hold no script at all.
         var page = await site.NewPageAsync();

@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Net.Sockets;
 using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using Microsoft.Playwright;
 using Provisioning.Core.Api;
@@ -12,7 +13,8 @@ using Provisioning.Server.Tests.Api;
 namespace Provisioning.Web.Tests;
 
 /// <summary>
-/// What the browser tests share: a real server process on loopback (its own data folder, SQLite), a network's keys
+/// What the browser tests share: a real server process serving HTTPS on loopback with its own CA (its own data folder,
+/// SQLite), a network's keys
 /// made with the real crypto and packages built with the real writer (TestNetwork, shared with the server tests), two accounts made
 /// through the API (an admin and an exporter), and Debian's chromium driven by Playwright.
 /// </summary>
@@ -52,12 +54,17 @@ public sealed class WebSite : IAsyncLifetime
         await CreateUserAsync(AdminName, TokenRoles.Admin, AdminPassword);
         await CreateUserAsync(ExporterName, TokenRoles.Exporter, ExporterPassword);
 
+        // Playwright's own requests (APIRequest, used for the forged posts) go out from its Node driver: it trusts the CA file.
+        Environment.SetEnvironmentVariable("NODE_EXTRA_CA_CERTS", CaCertificatePath);
         _playwright = await Playwright.CreateAsync();
         _browser = await _playwright.Chromium.LaunchAsync(new()
         {
             ExecutablePath = BrowserFactAttribute.ChromiumPath,
             Headless = true,
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+            // The browser trusts the server by its certificate's key, pinned after the handshake above checked it against the
+            // server's own CA: what an operator does by installing ca.crt, without touching the machine's trust store.
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
+                $"--ignore-certificate-errors-spki-list={ServerKeyPin}"],
         });
     }
 
@@ -68,6 +75,31 @@ public sealed class WebSite : IAsyncLifetime
             Assert.Fail($"Browser tests {reason}.");
     }
 
+    /// <summary>The server's own CA certificate (written on its first start).</summary>
+    public string CaCertificatePath => Path.Combine(DataPath, "tls", "ca.crt");
+
+    /// <summary>SHA-256 of the server certificate's public key (base64), as chromium pins it; seen through a handshake checked against the CA.</summary>
+    public string ServerKeyPin { get; private set; } = "";
+
+    /// <summary>An HTTP handler that trusts the server's own CA, and nothing else, for the server's certificate.</summary>
+    public HttpClientHandler TrustingServerCa() => new()
+    {
+        ServerCertificateCustomValidationCallback = (_, certificate, _, _) =>
+        {
+            if (certificate is null || !File.Exists(CaCertificatePath))
+                return false;
+            using var ca = X509Certificate2.CreateFromPem(File.ReadAllText(CaCertificatePath));
+            using var chain = new X509Chain();
+            chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+            chain.ChainPolicy.CustomTrustStore.Add(ca);
+            chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+            if (!chain.Build(certificate))
+                return false;
+            ServerKeyPin = Convert.ToBase64String(SHA256.HashData(certificate.PublicKey.ExportSubjectPublicKeyInfo()));
+            return true;
+        },
+    };
+
     private async Task StartServerAsync()
     {
         int port;
@@ -76,10 +108,10 @@ public sealed class WebSite : IAsyncLifetime
             listener.Start();
             port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
         }
-        BaseUri = new Uri($"http://127.0.0.1:{port}");
+        BaseUri = new Uri($"https://127.0.0.1:{port}");
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (string arg in new[] { Path.Combine(AppContext.BaseDirectory, "Provisioning.Server.dll"), "--urls", BaseUri.ToString().TrimEnd('/'),
-            $"--Provisioning:DataPath={DataPath}", "--Provisioning:ConsoleLog=true", "--Provisioning:TokenCacheSeconds=0",
+            $"--Provisioning:DataPath={DataPath}", "--Provisioning:ConsoleLog=true", "--Provisioning:TokenCacheSeconds=0", "--Provisioning:Tls=true",
             $"--Provisioning:MaxPackageSize={MaxPackageSize}" })
             start.ArgumentList.Add(arg);
         _server = Process.Start(start)!;
@@ -88,7 +120,7 @@ public sealed class WebSite : IAsyncLifetime
         _server.BeginOutputReadLine();
         _server.BeginErrorReadLine();
 
-        using var probe = new HttpClient { BaseAddress = BaseUri };
+        using var probe = new HttpClient(TrustingServerCa()) { BaseAddress = BaseUri };
         var deadline = DateTime.UtcNow.AddSeconds(90);
         using var poll = new PeriodicTimer(TimeSpan.FromMilliseconds(100));
         while (true)
@@ -100,10 +132,11 @@ public sealed class WebSite : IAsyncLifetime
                     break;
             }
             catch (HttpRequestException) { }
+            catch (IOException) { } // the CA file is written during start
             Assert.True(DateTime.UtcNow < deadline, "The server did not answer in time: " + ServerOutput);
             await poll.WaitForNextTickAsync();
         }
-        Api = new HttpClient { BaseAddress = BaseUri, Timeout = TimeSpan.FromSeconds(60) };
+        Api = new HttpClient(TrustingServerCa()) { BaseAddress = BaseUri, Timeout = TimeSpan.FromSeconds(60) };
         Api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer",
             File.ReadAllText(Path.Combine(DataPath, "admin.token")).Trim());
     }
