@@ -145,6 +145,49 @@ public sealed class WebPagesTests(WebSite site)
     }
 
     [BrowserFact]
+    public async Task An_upload_cut_off_mid_way_imports_nothing_and_leaves_nothing_staged()
+    {
+        var page = await site.NewPageAsync();
+        await WebSite.LoginAsync(page, WebSite.AdminName, WebSite.AdminPassword);
+        await page.GotoAsync("/provisioning/import");
+        string token = (await page.Locator($"#main input[name={WebSite.AntiforgeryField}]").GetAttributeAsync("value"))!;
+        string cookies = string.Join("; ", (await page.Context.CookiesAsync()).Select(c => $"{c.Name}={c.Value}"));
+
+        // The browser's form, sent by hand so the connection can drop after 60 % of the package.
+        using var form = new MultipartFormDataContent
+        {
+            { new StringContent(token), WebSite.AntiforgeryField },
+            { new StringContent(WebSite.GatewayPassphrase), "passphrase" },
+            { new ByteArrayContent(File.ReadAllBytes(site.Package(76, firmwareSize: 256 * 1024))), "package", "provPackage_76.tar.gz" },
+        };
+        byte[] body = await form.ReadAsByteArrayAsync();
+        const string noticed = "A package upload ended early";
+        int before = Regex.Count(site.ServerOutput, noticed);
+        using (var tcp = new System.Net.Sockets.TcpClient())
+        {
+            await tcp.ConnectAsync(site.BaseUri.Host, site.BaseUri.Port);
+            using var tls = new System.Net.Security.SslStream(tcp.GetStream(), false, (_, certificate, _, _) => site.IsServerCertificate(certificate));
+            await tls.AuthenticateAsClientAsync(site.BaseUri.Host);
+            string head = $"POST /provisioning/import HTTP/1.1\r\nHost: {site.BaseUri.Authority}\r\nCookie: {cookies}\r\n" +
+                          $"Content-Type: {form.Headers.ContentType}\r\nContent-Length: {body.Length}\r\n\r\n";
+            await tls.WriteAsync(System.Text.Encoding.ASCII.GetBytes(head));
+            await tls.WriteAsync(body.AsMemory(0, body.Length * 6 / 10));
+            await tls.FlushAsync();
+        }
+
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        using var poll = new PeriodicTimer(TimeSpan.FromMilliseconds(100));
+        while (Regex.Count(site.ServerOutput, noticed) == before)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "The server did not notice the cut upload: " + site.ServerOutput);
+            await poll.WaitForNextTickAsync();
+        }
+        Assert.DoesNotContain(await Packages(), p => p.ConfigId == 76);
+        Assert.Empty(Directory.GetDirectories(site.StagingPath));
+        await page.Context.CloseAsync();
+    }
+
+    [BrowserFact]
     public async Task Export_downloads_a_key_file_the_KMS_key_decrypts_and_shows_its_receipt_and_warnings()
     {
         await site.ImportAsync(site.Package(70), "export line");

@@ -82,23 +82,27 @@ public sealed class WebSite : IAsyncLifetime
     public string ServerKeyPin { get; private set; } = "";
 
     /// <summary>An HTTP handler that trusts the server's own CA, and nothing else, for the server's certificate.</summary>
-    public HttpClientHandler TrustingServerCa() => new()
+    public HttpClientHandler TrustingServerCa() => new() { ServerCertificateCustomValidationCallback = (_, certificate, _, _) => IsServerCertificate(certificate) };
+
+    /// <summary>Whether a certificate chains to the server's own CA (and, if so, remembers its key for the browser's pin).</summary>
+    public bool IsServerCertificate(X509Certificate? presented)
     {
-        ServerCertificateCustomValidationCallback = (_, certificate, _, _) =>
-        {
-            if (certificate is null || !File.Exists(CaCertificatePath))
-                return false;
-            using var ca = X509Certificate2.CreateFromPem(File.ReadAllText(CaCertificatePath));
-            using var chain = new X509Chain();
-            chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-            chain.ChainPolicy.CustomTrustStore.Add(ca);
-            chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-            if (!chain.Build(certificate))
-                return false;
-            ServerKeyPin = Convert.ToBase64String(SHA256.HashData(certificate.PublicKey.ExportSubjectPublicKeyInfo()));
-            return true;
-        },
-    };
+        if (presented is null || !File.Exists(CaCertificatePath))
+            return false;
+        using var certificate = X509CertificateLoader.LoadCertificate(presented.GetRawCertData());
+        using var ca = X509Certificate2.CreateFromPem(File.ReadAllText(CaCertificatePath));
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.CustomTrustStore.Add(ca);
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        if (!chain.Build(certificate))
+            return false;
+        ServerKeyPin = Convert.ToBase64String(SHA256.HashData(certificate.PublicKey.ExportSubjectPublicKeyInfo()));
+        return true;
+    }
+
+    /// <summary>The antiforgery form field of the pages.</summary>
+    public const string AntiforgeryField = "__RequestVerificationToken";
 
     private async Task StartServerAsync()
     {
