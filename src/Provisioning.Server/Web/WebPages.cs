@@ -23,7 +23,9 @@ public static class WebPages
             o.Conventions.AuthorizeFolder("/", Policies.Exporter);
             o.Conventions.AuthorizeFolder("/Admin", Policies.Admin);
             o.Conventions.AllowAnonymousToPage("/Login");
-        });
+        })
+        // The pages are found in this assembly whichever is the entry assembly (a test host runs the server in-process).
+        .AddApplicationPart(typeof(WebPages).Assembly);
         services.AddAntiforgery(o =>
         {
             o.Cookie.Name = "prov.antiforgery";
