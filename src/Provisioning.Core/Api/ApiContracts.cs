@@ -28,6 +28,8 @@ public static class ApiRoutes
     public const string Exports = Prefix + "/exports";
     /// <summary>Access tokens.</summary>
     public const string Tokens = Prefix + "/tokens";
+    /// <summary>Station client certificates.</summary>
+    public const string Certificates = Prefix + "/certificates";
     /// <summary>The calling token's name and role (any valid token).</summary>
     public const string WhoAmI = Prefix + "/whoami";
     /// <summary>Asks the server process to stop (admin).</summary>
