@@ -45,6 +45,8 @@ public static class TokenRoles
     public const string Admin = "admin";
     /// <summary>Fetch configurations, files and gateway keys; record device results.</summary>
     public const string Station = "station";
+    /// <summary>Read packages, configurations and devices, and export device keys; no import and no administration.</summary>
+    public const string Exporter = "exporter";
 }
 
 /// <summary>
@@ -265,3 +267,17 @@ public sealed record NewToken(TokenInfo Info, string Token);
 /// <param name="Detail">What went wrong and what to do, for an operator.</param>
 /// <param name="ErrorId">Stable identifier, e.g. <c>ConfigNotFound</c>.</param>
 public sealed record ApiProblem(string Title, int Status, string? Detail, string? ErrorId);
+
+/// <summary>One entry of the audit log (<c>GET /api/v1/audit</c>): who did what, when, from where.</summary>
+/// <param name="Id">Its sequence number (entries are only ever appended).</param>
+/// <param name="At">When, UTC.</param>
+/// <param name="ActorKind">token, user or certificate; null when anonymous (e.g. a failed sign-in).</param>
+/// <param name="ActorId">The token, user or certificate ID.</param>
+/// <param name="ActorName">Its name (for a failed sign-in, the name tried).</param>
+/// <param name="Address">The client's IP address.</param>
+/// <param name="Action">What was done, e.g. <c>package.import</c>, <c>export</c>, <c>login.failed</c>.</param>
+/// <param name="Target">What it was done to (config ID, export ID, token, user, path).</param>
+/// <param name="Detail">Short text or JSON without secrets (e.g. an export's receipt).</param>
+/// <param name="Succeeded">Whether the action succeeded.</param>
+public sealed record AuditEntry(long Id, DateTimeOffset At, string? ActorKind, long? ActorId, string? ActorName, string? Address, string Action,
+    string? Target, string? Detail, bool Succeeded);

@@ -57,7 +57,7 @@ public static class DeviceEndpoints
             if (size is < 1 or > ApiRoutes.MaxDevicePage)
                 return ApiErrors.BadRequest("BadLimit", $"limit must be 1 to {ApiRoutes.MaxDevicePage}, not {size}.");
             return Results.Json(await store.ListDevicesAsync(unresolved == true, from, size, ct), ApiJson.Options);
-        });
+        }).RequireExporter();
         devices.MapGet("/{nodeId}", async (string nodeId, IProvStore store, CancellationToken ct) =>
         {
             if (!RouteIds.TryNodeId(nodeId, out uint node, out var error))
@@ -65,7 +65,7 @@ public static class DeviceEndpoints
             return await store.GetDeviceAsync(node, ct) is { } history
                 ? Results.Json(history, ApiJson.Options)
                 : ApiErrors.NotFound("NodeNotFound", $"Node 0x{node:X8} has never been recorded.");
-        });
+        }).RequireExporter();
     }
 
     private static async Task<IResult> Record(string nodeId, Guid requestId, DeviceRecordRequest? body, IProvStore store, ConfigFacts facts,
@@ -80,7 +80,7 @@ public static class DeviceEndpoints
             return RouteIds.ConfigNotFound(body.ConfigId);
         if (Validate(body, config) is { } problem)
             return ApiErrors.BadRequest("BadDeviceRecord", problem);
-        var request = body with { Station = body.Station ?? TokenAuthentication.Caller(context)?.Name };
+        var request = body with { Station = body.Station ?? Caller.Of(context)?.Name };
         try
         {
             var (record, created) = await store.RecordDeviceAsync(node, requestId, request, DateTimeOffset.UtcNow, ct);

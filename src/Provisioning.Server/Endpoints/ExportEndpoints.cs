@@ -15,7 +15,7 @@ public static class ExportEndpoints
 {
     public static void Map(IEndpointRouteBuilder app)
     {
-        var exports = app.MapGroup(ApiRoutes.Exports);
+        var exports = app.MapGroup(ApiRoutes.Exports).RequireExporter();
         exports.MapPost("/", Export);
         exports.MapGet("/", async (IProvStore store, string? configId, CancellationToken ct) =>
         {
@@ -65,7 +65,7 @@ public static class ExportEndpoints
         }
 
         var started = DateTimeOffset.UtcNow;
-        long exportId = await store.StartExportAsync(query, body, TokenAuthentication.Caller(context)?.Name, started, ct);
+        long exportId = await store.StartExportAsync(query, body, Caller.Of(context)?.Name, started, ct);
         context.Response.ContentType = "application/xml; charset=utf-8";
         context.Response.Headers[ApiRoutes.ExportIdHeader] = exportId.ToString(System.Globalization.CultureInfo.InvariantCulture);
         context.Response.Headers.ContentDisposition = "attachment; filename=\"device_keys.xml\"";

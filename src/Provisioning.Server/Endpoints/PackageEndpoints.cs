@@ -21,7 +21,7 @@ public static class PackageEndpoints
     {
         var group = app.MapGroup(ApiRoutes.Packages);
         group.MapGet("/", async (IProvStore store, bool? history, CancellationToken ct) =>
-            Results.Json((await store.ListPackagesAsync(history ?? false, ct)).Select(PackageViews.Summary), ApiJson.Options));
+            Results.Json((await store.ListPackagesAsync(history ?? false, ct)).Select(PackageViews.Summary), ApiJson.Options)).RequireExporter();
 
         group.MapGet("/{configId}", async (string configId, IProvStore store, CancellationToken ct) =>
         {
@@ -30,9 +30,9 @@ public static class PackageEndpoints
             var revisions = (await store.ListPackagesAsync(includeHistory: true, ct)).Where(p => p.ConfigId == id)
                 .OrderByDescending(p => p.Revision).Select(PackageViews.Summary).ToList();
             return revisions.Count == 0 ? RouteIds.ConfigNotFound(id) : Results.Json(revisions, ApiJson.Options);
-        });
+        }).RequireExporter();
 
-        group.MapPost("/", Import).KeyTransport();
+        group.MapPost("/", Import).RequireAdmin().KeyTransport();
     }
 
     /// <summary>

@@ -18,20 +18,20 @@ public static class ServerEndpoints
         // Lets a client learn its token's role without probing an endpoint it may not call (which would log a refusal).
         app.MapGet(ApiRoutes.WhoAmI, (HttpContext context, IOptions<ServerSettings> settings) =>
         {
-            var caller = TokenAuthentication.Caller(context)!;
+            var caller = Caller.Of(context)!;
             string? database = caller.Role == TokenRoles.Admin ? StoreFactory.Describe(settings.Value.Database, settings.Value.DataPath) : null;
             return Results.Json(new TokenIdentity(caller.Name, caller.Role, database), ApiJson.Options);
         }).AllowStations();
 
         app.MapPost(ApiRoutes.ServerStop, (HttpContext context, IHostApplicationLifetime lifetime, ILogger<ServerInfo> log) =>
         {
-            log.LogInformation("Stop requested by token {TokenName}", TokenAuthentication.Caller(context)?.Name);
+            log.LogInformation("Stop requested by {Caller}", Caller.Of(context));
             context.Response.OnCompleted(() =>
             {
                 lifetime.StopApplication();
                 return Task.CompletedTask;
             });
             return Results.Accepted();
-        });
+        }).RequireAdmin();
     }
 }

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.Extensions.Options;
 using Provisioning.Core;
 using Provisioning.Core.Api;
+using Provisioning.Server.Audit;
 using Provisioning.Server.Auth;
 using Provisioning.Server.Endpoints;
 using Provisioning.Server.Import;
@@ -58,12 +59,14 @@ public static class ProvisioningServer
         builder.Services.AddSingleton(_ => new FileRepository(settings.FilesPath));
         builder.Services.AddSingleton<ConfigFacts>();
         builder.Services.AddSingleton<PackageImporter>();
-        builder.Services.AddSingleton<TokenAuthentication>();
+        builder.Services.AddSingleton<AuditLog>();
+        ServerAuthentication.Add(builder.Services);
 
         var app = builder.Build();
         app.UseExceptionHandler(error => error.Run(WriteUnhandled));
         app.UseRouting();
-        app.UseMiddleware<TokenAuthentication>();
+        app.UseAuthentication();
+        app.UseAuthorization();
         ServerEndpoints.Map(app);
         PackageEndpoints.Map(app);
         ConfigEndpoints.Map(app);
@@ -71,7 +74,7 @@ public static class ProvisioningServer
         ExportEndpoints.Map(app);
         TokenEndpoints.Map(app);
         app.MapFallback(context => ApiErrors.Write(context, StatusCodes.Status404NotFound, "NoSuchEndpoint",
-            $"There is no endpoint {context.Request.Method} {context.Request.Path}; see docs/server-api.md.")).AllowStations();
+            $"There is no endpoint {context.Request.Method} {context.Request.Path}; see docs/server-api.md.")).RequireAuthorization();
         return app;
     }
 

@@ -33,6 +33,27 @@ public sealed class ServerSettings
     /// <summary>How long a token lookup is cached, in seconds (a revocation on another instance takes effect within it).</summary>
     public int TokenCacheSeconds { get; set; } = 30;
 
+    /// <summary>Serve HTTPS: with no <see cref="CertificatePath"/>, under a certificate from the server's own CA (docs/security.md).</summary>
+    public bool Tls { get; set; }
+
+    /// <summary>Host names the server certificate is issued for (subject alternative names), besides localhost and this machine's name.</summary>
+    public string[] HostNames { get; set; } = [];
+
+    /// <summary>IP addresses the server certificate is issued for, besides loopback and the listen address.</summary>
+    public string[] IpAddresses { get; set; } = [];
+
+    /// <summary>An operator's server certificate: PFX, or PEM with its key in the same file or in <see cref="CertificateKeyPath"/>.</summary>
+    public string? CertificatePath { get; set; }
+
+    /// <summary>The PEM private key of <see cref="CertificatePath"/> when it is a separate file.</summary>
+    public string? CertificateKeyPath { get; set; }
+
+    /// <summary>Password of the operator certificate (set it through the environment, Provisioning__CertificatePassword).</summary>
+    public string? CertificatePassword { get; set; }
+
+    /// <summary>Station endpoints accept a station only by a valid, unrevoked client certificate (guide Table 2 "Client Authentication").</summary>
+    public bool RequireClientCertificate { get; set; }
+
     /// <summary>Per-user default data folder.</summary>
     public static string DefaultDataPath =>
         Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.Create),
@@ -42,6 +63,8 @@ public sealed class ServerSettings
     public string ResolvedMasterKeyPath => MasterKeyPath ?? Path.Combine(DataPath, "master.key");
     /// <summary>File holding the admin token created on first start.</summary>
     public string AdminTokenPath => Path.Combine(DataPath, "admin.token");
+    /// <summary>The server's CA and certificates.</summary>
+    public string TlsPath => Path.Combine(DataPath, "tls");
     /// <summary>The log file.</summary>
     public string LogPath => Path.Combine(DataPath, "logs", "server.log");
     /// <summary>Content-addressed repository of configuration files.</summary>

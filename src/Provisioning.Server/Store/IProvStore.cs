@@ -118,7 +118,29 @@ public interface IProvStore : IAsyncDisposable
 
     /// <summary>Export history, newest first, optionally for one config.</summary>
     Task<IReadOnlyList<ExportReceipt>> ListExportsAsync(ulong? configId, CancellationToken ct = default);
+
+    // ---- audit log (append-only) -------------------------------------------------------------------
+
+    /// <summary>Appends an entry (its ID is assigned); the table refuses updates and deletes.</summary>
+    Task<long> AppendAuditAsync(AuditEntry entry, CancellationToken ct = default);
+
+    /// <summary>Entries matching the query, newest first.</summary>
+    Task<IReadOnlyList<AuditEntry>> ReadAuditAsync(AuditQuery query, CancellationToken ct = default);
+
+    // ---- users (web accounts) ----------------------------------------------------------------------
+
+    // ---- station certificates ----------------------------------------------------------------------
 }
+
+/// <summary>A selection of the audit log; null fields mean "any".</summary>
+/// <param name="From">Entries at or after this time.</param>
+/// <param name="To">Entries at or before this time.</param>
+/// <param name="Action">This action, or with a trailing '*' actions starting with the text before it (<c>login*</c>).</param>
+/// <param name="User">Entries by this actor name (case-insensitive).</param>
+/// <param name="Before">Entries with an ID below this (the next page).</param>
+/// <param name="Limit">At most this many.</param>
+public sealed record AuditQuery(DateTimeOffset? From = null, DateTimeOffset? To = null, string? Action = null, string? User = null, long? Before = null,
+    int Limit = 100);
 
 /// <summary>A token as the authentication handler needs it.</summary>
 public sealed record StoredToken(long Id, string Name, string Role, DateTimeOffset? Revoked);

@@ -1,0 +1,77 @@
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.Certificate;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Authorization.Infrastructure;
+using Microsoft.AspNetCore.Authorization.Policy;
+using Microsoft.Extensions.Options;
+using Provisioning.Server.Audit;
+using Provisioning.Server.Endpoints;
+using Provisioning.Server.Hosting;
+
+namespace Provisioning.Server.Auth;
+
+/// <summary>
+/// Answers refused API calls as problems an operator can act on: 401 when the caller is unknown (saying what was wrong
+/// with its certificate, if it sent one), 403 naming the roles the endpoint needs or the plain-HTTP key refusal. Web
+/// pages keep the framework's answers (redirect to the login page, or the denied page).
+/// </summary>
+public sealed class ApiAuthorizationResultHandler(IOptions<ServerSettings> settings, IOptionsMonitor<CertificateAuthenticationOptions> certificateOptions,
+    AuditLog audit, ILogger<ApiAuthorizationResultHandler> log) : IAuthorizationMiddlewareResultHandler
+{
+    private readonly AuthorizationMiddlewareResultHandler _web = new();
+
+    /// <summary>The message of a missing or unknown token.</summary>
+    public const string TokenRequired =
+        "A valid bearer token is required (Authorization: Bearer <token>). Use the admin token from the server's data folder or a station token.";
+
+    /// <inheritdoc/>
+    public async Task HandleAsync(RequestDelegate next, HttpContext context, AuthorizationPolicy policy, PolicyAuthorizationResult result)
+    {
+        if (WebPaths.IsWeb(context.Request) || result.Succeeded)
+        {
+            await _web.HandleAsync(next, context, policy, result);
+            return;
+        }
+        if (result.Challenged)
+        {
+            context.Response.Headers.WWWAuthenticate = "Bearer";
+            await ApiErrors.Write(context, StatusCodes.Status401Unauthorized, "Unauthorized", ChallengeMessage(context));
+            return;
+        }
+
+        var caller = Caller.Of(context);
+        var failed = result.AuthorizationFailure?.FailedRequirements.ToList() ?? [];
+        bool carriesKeys = context.GetEndpoint()?.Metadata.GetOrderedMetadata<IAuthorizeData>().Any(a => a.Policy == Policies.SecureChannel) == true;
+        string errorId = "Forbidden", detail;
+        if (failed.OfType<RolesAuthorizationRequirement>().FirstOrDefault() is { } roles)
+            detail = $"A {caller?.Role} {caller?.Kind} may not call this endpoint; it needs the role {string.Join(" or ", roles.AllowedRoles)}.";
+        else if (failed.OfType<StationRequirement>().Any())
+            detail = caller?.Role == Core.Api.TokenRoles.Station && settings.Value.RequireClientCertificate
+                ? "This server requires station certificates: a station token may not call station endpoints. Connect with the station's certificate (Connect-ProvServer -Certificate)."
+                : $"A {caller?.Role} {caller?.Kind} may not call this endpoint; it needs the role station or admin.";
+        else if (failed.OfType<SecureChannelRequirement>().Any())
+        {
+            errorId = "InsecureKeyTransport";
+            detail = "Keys and passphrases are not sent over plain HTTP to another machine. Connect over HTTPS or from the server itself, or start the server with AllowInsecureKeyTransport if the network is trusted.";
+        }
+        else
+            detail = "This caller may not call this endpoint.";
+
+        log.LogWarning("{Caller} refused for {Method} {Path}: {ErrorId}", caller, context.Request.Method, context.Request.Path.Value, errorId);
+        if (carriesKeys)
+            await audit.RecordAsync(context, AuditActions.KeysRefused, context.Request.Path.Value, errorId, succeeded: false);
+        await ApiErrors.Write(context, StatusCodes.Status403Forbidden, errorId, detail);
+    }
+
+    private string ChallengeMessage(HttpContext context)
+    {
+        var failure = context.Features.Get<IAuthenticateResultFeature>()?.AuthenticateResult?.Failure;
+        bool byCertificate = context.Request.Headers.Authorization.Count == 0 && context.Connection.ClientCertificate is not null;
+        if (!byCertificate)
+            return TokenRequired;
+        // The handler's own refusals (chain, validity, use) say only that validation failed; say which check it was.
+        if (failure is null || failure.Message.StartsWith("Client certificate failed validation", StringComparison.Ordinal))
+            return ServerAuthentication.DescribeCertificateProblem(context.Connection.ClientCertificate!, certificateOptions.Get(AuthSchemes.Certificate));
+        return failure.Message;
+    }
+}
