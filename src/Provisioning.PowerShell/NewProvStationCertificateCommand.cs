@@ -64,7 +64,7 @@ public sealed class NewProvStationCertificateCommand : ProvServerCmdlet
         {
             using var certificate = request.Write(issued!.Certificate, issued.CaCertificate, path, password, Force.IsPresent);
             using var ca = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPem(issued.CaCertificate);
-            WriteObject(new ProvStationCertificate(issued.Info, path, StationCertificateFile.Thumbprint(ca)));
+            WriteObject(new ProvStationCertificate(issued.Info, path, CertificateFingerprint.Of(ca)));
         }
         catch (Exception e) when (e is CryptographicException or KeyFileException or IOException or UnauthorizedAccessException)
         {

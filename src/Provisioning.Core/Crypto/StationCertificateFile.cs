@@ -94,9 +94,6 @@ public sealed class StationCertificateFile : IDisposable
         return ok;
     }
 
-    /// <summary>SHA-256 of a certificate's DER encoding, upper-case hex without colons (the server's thumbprint of it).</summary>
-    public static string Thumbprint(X509Certificate2 certificate) => Convert.ToHexString(SHA256.HashData(certificate.RawDataMemory.Span));
-
     /// <inheritdoc/>
     public void Dispose() => _key.Dispose();
 }

@@ -61,6 +61,7 @@ public static class ProvisioningServer
         builder.Services.AddSingleton<PackageImporter>();
         builder.Services.AddSingleton<AuditLog>();
         ServerAuthentication.Add(builder.Services);
+        CertificateEndpoints.AddServices(builder.Services);
 
         var app = builder.Build();
         app.UseExceptionHandler(error => error.Run(WriteUnhandled));
@@ -73,6 +74,7 @@ public static class ProvisioningServer
         DeviceEndpoints.Map(app);
         ExportEndpoints.Map(app);
         TokenEndpoints.Map(app);
+        CertificateEndpoints.Map(app);
         app.MapFallback(context => ApiErrors.Write(context, StatusCodes.Status404NotFound, "NoSuchEndpoint",
             $"There is no endpoint {context.Request.Method} {context.Request.Path}; see docs/server-api.md.")).RequireAuthorization();
         return app;

@@ -19,6 +19,8 @@ public sealed class ServerUnderTest : IAsyncDisposable
     public string AdminToken { get; }
     public HttpClient Admin { get; }
     public HttpClient Anonymous { get; }
+    /// <summary>The server's services (its store, its CA), for tests that set up what no endpoint makes.</summary>
+    public IServiceProvider Services => _app.Services;
 
     private ServerUnderTest(WebApplication app, string dataPath, Uri baseUri, bool ownsData)
     {
