@@ -49,6 +49,12 @@ public sealed class NewProvStationCertificateCommand : ProvServerCmdlet
             WriteError(Error(new IOException($"The file '{path}' already exists; use -Force to replace it."), "CertificateFileExists", ErrorCategory.ResourceExists, path));
             return;
         }
+        if (System.IO.Path.GetDirectoryName(path) is { Length: > 0 } folder && !Directory.Exists(folder))
+        {
+            WriteError(Error(new DirectoryNotFoundException($"The folder '{folder}' does not exist; create it first (the PFX is written there)."),
+                "CertificateFolderMissing", ErrorCategory.ObjectNotFound, path));
+            return;
+        }
         if (Password is null || Password.Length == 0)
         {
             WriteError(Error(new ArgumentException("Give -Password: the PFX holds the station's private key and is encrypted with it."), "PasswordMissing", ErrorCategory.InvalidArgument, Name));
