@@ -7,7 +7,7 @@ namespace Provisioning.Core.Client;
 /// <summary>
 /// A call to the provisioning server failed. <see cref="Exception.Message"/> is for an operator: what is wrong and what to do.
 /// </summary>
-public sealed class ProvServerException : Exception
+public sealed partial class ProvServerException : Exception
 {
     /// <summary>Creates the exception.</summary>
     public ProvServerException(Uri server, int? status, string errorId, string message, IReadOnlyList<string>? problems = null, Exception? inner = null)
@@ -98,6 +98,7 @@ public sealed class ProvServerException : Exception
             HttpStatusCode.Forbidden when errorId != InsecureKeyTransport || detail is null =>
                 $"The server at {display} refused {what}: it needs an admin token. " +
                 "Station tokens can only fetch configurations and files and record devices; use the admin token (admin.token in the server's data folder).",
+            _ when errorId == HttpsRequiredId => HttpsRequired(server),
             _ when detail is not null => detail,
             _ => $"The server at {display} answered {code} {ReasonPhrase(status)} to {what}.",
         };

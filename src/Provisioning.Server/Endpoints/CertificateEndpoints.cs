@@ -2,14 +2,11 @@ using System.Globalization;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json;
-using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Options;
+using Microsoft.AspNetCore.Authentication.Certificate;
 using Provisioning.Core.Api;
 using Provisioning.Core.Crypto;
 using Provisioning.Server.Audit;
 using Provisioning.Server.Auth;
-using Provisioning.Server.Hosting;
-using Provisioning.Server.Keys;
 using Provisioning.Server.Store;
 using Provisioning.Server.Tls;
 
@@ -24,13 +21,18 @@ public static class CertificateEndpoints
     /// <summary>Longest PEM request accepted (an RSA-4096 request is about 1.7 KB).</summary>
     public const int MaxRequestLength = 16 * 1024;
 
-    /// <summary>The services certificates need: the validator every request with a client certificate asks, and the CA.</summary>
+    /// <summary>
+    /// The services station certificates need: the validator every request with a client certificate asks, and the
+    /// server's CA (registered by the TLS setup) as the only trust root of the certificate handler's chain check.
+    /// </summary>
     public static void AddServices(IServiceCollection services)
     {
         services.AddSingleton<IStationCertificateValidator, StationCertificateValidator>();
-        // The CA as the TLS setup loads it; registered here too, so a server without TLS can issue station certificates ahead of turning it on.
-        services.TryAddSingleton(sp => CertificateAuthority.LoadOrCreate(sp.GetRequiredService<IOptions<ServerSettings>>().Value.TlsPath,
-            sp.GetRequiredService<MasterKey>(), sp.GetRequiredService<ILoggerFactory>().CreateLogger("Provisioning.Server.Tls")));
+        services.AddOptions<CertificateAuthenticationOptions>(AuthSchemes.Certificate).PostConfigure<CertificateAuthority>((options, ca) =>
+        {
+            if (!options.CustomTrustStore.Contains(ca.Certificate))
+                options.CustomTrustStore.Add(ca.Certificate);
+        });
     }
 
     public static void Map(IEndpointRouteBuilder app)

@@ -35,6 +35,7 @@ public static class ProvisioningServer
         var settings = builder.Configuration.GetSection(ServerSettings.Section).Get<ServerSettings>() ?? new ServerSettings();
         settings.DataPath = Path.GetFullPath(settings.DataPath);
         builder.Services.AddSingleton(Options.Create(settings));
+        ServerTls.Configure(builder, settings);
 
         // Kestrel:Endpoints is a section (a value read there is always null): test that it exists, or UseUrls would
         // make Kestrel warn that it overrides the endpoints the settings file gave.

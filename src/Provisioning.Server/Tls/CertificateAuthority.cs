@@ -139,6 +139,8 @@ public sealed class CertificateAuthority : IDisposable
         var request = new CertificateRequest(Subject(commonName), key, HashAlgorithmName.SHA256);
         request.CertificateExtensions.Add(names.Build());
         AddLeafExtensions(request, ServerAuth);
+        // TLS on Linux does not send the self-signed CA beside the certificate: it travels inside it, for clients that pin it.
+        request.CertificateExtensions.Add(IssuingCaExtension.Create(Certificate));
         using var issued = Sign(request, validity, out _);
         var withKey = issued.CopyWithPrivateKey(key);
         if (!OperatingSystem.IsWindows())
