@@ -43,7 +43,7 @@ public sealed class ApiAuthorizationResultHandler(IOptions<ServerSettings> setti
             context.Response.Headers.WWWAuthenticate = "Bearer";
             // A refused certificate has its own ID, so a station reports the certificate's problem rather than a token's.
             string challengeId = ByCertificate(context) ? CertificateRefusedId : "Unauthorized";
-            await ApiErrors.Write(context, StatusCodes.Status401Unauthorized, challengeId, ChallengeMessage(context));
+            await ApiErrors.Write(context, StatusCodes.Status401Unauthorized, challengeId, await ChallengeMessageAsync(context));
             return;
         }
 
@@ -77,11 +77,13 @@ public sealed class ApiAuthorizationResultHandler(IOptions<ServerSettings> setti
     private static bool ByCertificate(HttpContext context) =>
         context.Request.Headers.Authorization.Count == 0 && context.Connection.ClientCertificate is not null;
 
-    private string ChallengeMessage(HttpContext context)
+    private async Task<string> ChallengeMessageAsync(HttpContext context)
     {
-        var failure = context.Features.Get<IAuthenticateResultFeature>()?.AuthenticateResult?.Failure;
         if (!ByCertificate(context))
             return TokenRequired;
+        // The authentication middleware keeps only successful results; the certificate handler's own result for this
+        // request (cached: the station lookup does not run again) carries the refusal.
+        var failure = (await context.AuthenticateAsync(AuthSchemes.Certificate)).Failure;
         // The handler's own refusals (chain, validity, use) say only that validation failed; say which check it was.
         if (failure is null || failure.Message.StartsWith("Client certificate failed validation", StringComparison.Ordinal))
             return ServerAuthentication.DescribeCertificateProblem(context.Connection.ClientCertificate!, certificateOptions.Get(AuthSchemes.Certificate));

@@ -179,6 +179,46 @@ public sealed class MutualTlsTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task A_station_whose_certificate_or_token_is_refused_reports_code_101_naming_the_problem()
+    {
+        await using var server = await StartTls("sqlite", requireClientCertificate: true);
+        var ca = server.Server.Services.GetRequiredService<CertificateAuthority>();
+        var revoked = await Issue(server, "revoked line");
+        var admin = Client(server, null, server.Server.AdminToken);
+        var id = (await ServerApiTests.Json<List<StationCertificateInfo>>(await admin.GetAsync(ApiRoutes.Certificates))).Single().Id;
+        await admin.DeleteAsync($"{ApiRoutes.Certificates}/{id}");
+        string otherFolder = Directory.CreateTempSubdirectory("prov-foreign-ca-").FullName;
+        try
+        {
+            using var otherKey = MasterKey.LoadOrCreate(Path.Combine(otherFolder, "master.key"));
+            using var foreign = CertificateAuthority.LoadOrCreate(Path.Combine(otherFolder, "tls"), otherKey, NullLogger.Instance);
+            var cases = new (X509Certificate2? Certificate, string? Token, string Expected)[]
+            {
+                (revoked, null, "'revoked line' (ID " + id + ") was revoked on"),
+                (await SignDirectly(server, ca, "old line", TimeSpan.FromMilliseconds(1), record: true), null, "'old line' expired on"),
+                (await SignDirectly(server, foreign, "intruder", TimeSpan.FromDays(1), record: false), null, "was not issued by this server's CA"),
+                (await SignDirectly(server, ca, "restored line", TimeSpan.FromDays(1), record: false), null, "is unknown to this server"),
+                (null, await StationToken(server), "requires station certificates"),
+            };
+            foreach (var (certificate, token, expected) in cases)
+            {
+                using var client = new Core.Client.ProvServerClient(server.Uri, token, Core.Client.ServerTrust.Create([server.Ca], null, certificate));
+                using var run = new Core.Station.StationRun(client, throttleLimit: 1);
+                // Nothing listens on the port: the configuration is fetched first, so the refusal decides the outcome.
+                var result = await run.ProvisionAsync(new Core.Station.ProvisionRequest($"tcp://127.0.0.1:{ServerUnderTest.FreePort()}", 115200, 1000, "none",
+                    FactoryConfig: false, SkipKeys: false, SkipLock: false, Force: false), Core.Station.ConfigSelector.ById(69), null, CancellationToken.None);
+                Assert.Equal(Core.Station.ProvExitCode.ServerError, result.Result);
+                Assert.StartsWith("Provisioning server returned error response: ", result.Message);
+                Assert.Contains(expected, result.Message);
+            }
+        }
+        finally
+        {
+            Directory.Delete(otherFolder, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task Without_RequireClientCertificate_stations_may_use_a_token_or_a_certificate()
     {
         await using var server = await StartTls("sqlite", requireClientCertificate: false);
