@@ -25,7 +25,8 @@ BeforeAll {
     }
 
     # Starts an HTTPS server requiring station certificates, on a fresh database of the engine; with -Like, a second
-    # instance sharing $Like's database, master key and CA files (copied into its own data folder, as docs/security.md says).
+    # instance sharing $Like's database, master key and CA files (copied into its own data folder, as docs/security.md
+    # says) and its file repository (copied: instances behind a load balancer share one).
     function script:Start-CertificateServer([string] $Engine, [string] $Root, $Like) {
         $data = Join-Path $Root 'data'
         $arguments = @{ Port = Get-FreeTcpPort; DataPath = $data; Tls = $true; RequireClientCertificate = $true }
@@ -34,8 +35,11 @@ BeforeAll {
             New-Item -ItemType Directory -Force (Join-Path $data 'tls') | Out-Null
             Copy-Item (Join-Path $Like.DataPath 'master.key') $data
             Copy-Item (Join-Path $Like.DataPath 'tls/ca.crt'), (Join-Path $Like.DataPath 'tls/ca.key.sealed') (Join-Path $data 'tls')
+            Copy-Item (Join-Path $Like.DataPath 'files') $data -Recurse
             $arguments.Database = $Like.TestSpec.Spec
             $arguments.DatabaseCredential = $Like.TestSpec.Credential
+            # It writes no admin.token (the database has an admin token already) and says so; the first's token serves.
+            $arguments.WarningAction = 'SilentlyContinue'
         }
         elseif ($Engine -eq 'MariaDB') {
             $database = New-TestMariaDbDatabase
@@ -57,7 +61,10 @@ Describe 'Station certificates on <Engine>' -ForEach $engines {
         $script:second = $null
     }
     AfterAll {
-        if ($second -and (Get-Process -Id $second.ProcessId -ErrorAction Ignore)) { $second | Stop-ProvServer -ErrorAction Continue }
+        if ($second -and (Get-Process -Id $second.ProcessId -ErrorAction Ignore)) {
+            # The second instance wrote no admin.token (the shared database has an admin token): stop it with the first's.
+            $null = Stop-ProvServer -Server (Connect-ProvServer -Uri $second.Uri -Token $server.AdminToken -PassThru) -ErrorAction Continue
+        }
         Stop-TestServer $server
     }
 
@@ -81,7 +88,7 @@ Describe 'Station certificates on <Engine>' -ForEach $engines {
         $loaded.Count | Should -Be 2   # with the CA certificate
         { [Security.Cryptography.X509Certificates.X509CertificateLoader]::LoadPkcs12FromFile($path, 'wrong') } | Should -Throw
         # Nothing of the key reached the server: its data folder and log hold no private key of the station.
-        $leafKey = [Convert]::ToBase64String($leaf[0].GetECDsaPrivateKey().ExportPkcs8PrivateKey())
+        $leafKey = [Convert]::ToBase64String([Security.Cryptography.X509Certificates.ECDsaCertificateExtensions]::GetECDsaPrivateKey($leaf[0]).ExportPkcs8PrivateKey())
         Get-ChildItem $server.DataPath -Recurse -File | Where-Object { -not (Test-DotnetIpcEndpoint $_) } | ForEach-Object {
             [IO.File]::ReadAllText($_.FullName) | Should -Not -Match ([regex]::Escape($leafKey.Substring(0, 40)))
         }
@@ -172,7 +179,7 @@ Describe 'Station certificates on <Engine>' -ForEach $engines {
         $e | Should -Match 'Connect-ProvServer -Certificate'
         # What a script calling the API with that token meets: 403 CertificateRequired.
         $ca = [Security.Cryptography.X509Certificates.X509Certificate2]::CreateFromPem((Get-Content (Join-Path $server.DataPath 'tls/ca.crt') -Raw))
-        $trust = [Provisioning.Core.Client.ServerTrust]::Create(@($ca), $null, $null)
+        $trust = [Provisioning.Core.Client.ServerTrust]::Create([Security.Cryptography.X509Certificates.X509Certificate2[]]@($ca), $null, $null)
         $client = [Provisioning.Core.Client.ProvServerClient]::new($server.Uri, (ConvertFrom-SecureString $token.Token -AsPlainText), $trust)
         try { $null = $client.GetConfigAsync(69).GetAwaiter().GetResult(); throw 'the station token was accepted' }
         catch [Provisioning.Core.Client.ProvServerException] {
