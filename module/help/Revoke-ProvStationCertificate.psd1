@@ -14,16 +14,16 @@ Revokes certificates by ID or by name (needs an admin token). Pipe certificates 
     Examples    = @(
         @{
             Code    = '$spare = New-ProvStationCertificate -Name "spare PC" -Path ./spare.pfx -Password (Read-Host -AsSecureString "PFX password")
-$spare | Revoke-ProvStationCertificate -PassThru'
-            Remarks = 'Revokes the certificate of a station PC that went missing; the object shows when and by whom.'
+Revoke-ProvStationCertificate -Name "spare*" -WhatIf'
+            Remarks = 'Shows which certificates a name (wildcards allowed) would revoke: here the one just made for a spare station PC.'
+        }
+        @{
+            Code    = '$spare | Revoke-ProvStationCertificate -PassThru'
+            Remarks = 'Revokes that certificate (the PC went missing); the object shows when and by whom.'
         }
         @{
             Code    = 'Get-ProvStationCertificate line* | Revoke-ProvStationCertificate -WhatIf'
-            Remarks = 'Shows which certificates would be revoked.'
-        }
-        @{
-            Code    = 'Revoke-ProvStationCertificate -Name "spare*" -WhatIf'
-            Remarks = 'Names the certificates of a name (wildcards allowed) instead of their IDs.'
+            Remarks = 'Shows which certificates of the lines would be revoked.'
         }
     )
     Links       = @('New-ProvStationCertificate', 'Get-ProvStationCertificate')
