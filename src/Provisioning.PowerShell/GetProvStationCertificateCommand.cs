@@ -22,12 +22,7 @@ public sealed class GetProvStationCertificateCommand : ProvServerCmdlet
     protected override void EndProcessing()
     {
         var certificates = Call((c, ct) => c.GetCertificatesAsync(ct), Connection);
-        var pattern = Name is null ? null : WildcardPattern.Get(Name, WildcardOptions.IgnoreCase);
-        foreach (var certificate in certificates)
-        {
-            if (certificate.Revoked is not null && !IncludeRevoked) continue;
-            if (pattern is not null && !pattern.IsMatch(certificate.Name)) continue;
+        foreach (var certificate in Listed(certificates, Name, IncludeRevoked, c => c.Name, c => c.Revoked is not null))
             WriteObject(new ProvStationCertificate(certificate));
-        }
     }
 }

@@ -35,8 +35,7 @@ public sealed class RevokeProvStationCertificateCommand : ProvServerCmdlet
             return;
         }
         if (!TryCall((c, ct) => c.GetCertificatesAsync(ct), Name, out var listed)) return;
-        var pattern = WildcardPattern.Get(Name, WildcardOptions.IgnoreCase);
-        var matches = listed!.Where(c => c.Revoked is null && pattern.IsMatch(c.Name)).ToList();
+        var matches = Listed(listed!, Name, includeRevoked: false, c => c.Name, c => c.Revoked is not null).ToList();
         if (matches.Count == 0)
         {
             WriteError(Error(new ItemNotFoundException($"No unrevoked station certificate is named '{Name}'; Get-ProvStationCertificate -IncludeRevoked lists them all."),

@@ -27,23 +27,9 @@ Set-StrictMode -Version Latest
 $root = (Resolve-Path "$PSScriptRoot/../..").Path
 Import-Module "$root/Provisioning.psd1" -Force
 
-$benchDll = Get-ChildItem "$root/tests/bench/Provisioning.Bench/bin/Release" -Recurse -Filter Provisioning.Bench.dll | Select-Object -First 1
-if (-not $benchDll) { throw 'Build first: ./build.ps1 Bench builds the solution.' }
-$dotnet = (Get-Command dotnet).Source
+. "$PSScriptRoot/BenchTool.ps1"
 $work = Join-Path ([System.IO.Path]::GetTempPath()) "prov-tls-bench-$PID"
 New-Item -ItemType Directory $work | Out-Null
-
-function Get-FreePort {
-    $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
-    $listener.Start(); $port = $listener.LocalEndpoint.Port; $listener.Stop(); $port
-}
-
-# Runs the bench tool; returns the JSON objects it printed, one per line.
-function Invoke-Bench([string[]] $Arguments) {
-    $out = & $dotnet $benchDll.FullName @Arguments
-    if ($LASTEXITCODE -ne 0) { throw "Provisioning.Bench $($Arguments[0]) failed (exit code $LASTEXITCODE); its error is above." }
-    $out | Where-Object { $_ -like '{*' } | ForEach-Object { $_ | ConvertFrom-Json }
-}
 
 # One fresh server with the bench package; both halves of the load against it.
 function Measure-Server([string] $Mode) {
@@ -70,11 +56,13 @@ try {
     $script:passphrase = ConvertTo-SecureString ([Convert]::ToBase64String([System.Security.Cryptography.RandomNumberGenerator]::GetBytes(18))) -AsPlainText -Force
     $script:kms = New-ProvKmsKeyPair -Path "$work/kms"
     $gw = New-ProvGatewayKeyFile -KmsPrivateKeyFile $script:kms.PrivateKeyPath -Passphrase $script:passphrase -Path "$work/net" -Iterations 10000
-    foreach ($f in @{ 'node.bin' = 65536; 'field.cfg' = 512 }.GetEnumerator()) {
+    foreach ($f in @{ 'node.bin' = 65536; 'field.cfg' = 512; 'emcm.bin' = 16384; 'zigbee.bin' = 8192 }.GetEnumerator()) {
         [System.IO.File]::WriteAllBytes((Join-Path $work $f.Key), [System.Security.Cryptography.RandomNumberGenerator]::GetBytes($f.Value))
     }
+    # The applications the bench's device records name (as in Server.Bench.ps1).
     $script:package = New-ProvPackage -Path "$work/bench_69.tar.gz" -ConfigId 69 -ConfigAlias bench_69 -AppLabel bench_meter -NodeType UNODE -NodeVersion 1.2.3.4 `
-        -NodeFirmware "$work/node.bin" -NodeFieldConfig "$work/field.cfg" -KmsPublicKeyFile $script:kms.PublicKeyPath -GatewayKeyFile $gw.Path
+        -NodeFirmware "$work/node.bin" -NodeFieldConfig "$work/field.cfg" -KmsPublicKeyFile $script:kms.PublicKeyPath -GatewayKeyFile $gw.Path `
+        -App @{ Name = 'emcm'; Version = '5.6.7.8'; Firmware = "$work/emcm.bin" }, @{ Name = 'zigbee'; Version = '1.2.3.4'; Firmware = "$work/zigbee.bin" }
 
     $http = Measure-Server 'http'
     $https = Measure-Server 'https'
