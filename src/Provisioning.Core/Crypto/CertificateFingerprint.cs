@@ -24,7 +24,7 @@ public static class CertificateFingerprint
         ArgumentNullException.ThrowIfNull(text);
         // "sha256 Fingerprint=AB:CD:…" as `openssl x509 -fingerprint -sha256` prints it: the part after '='.
         string value = text[(text.LastIndexOf('=') + 1)..];
-        string hex = new(value.Where(c => c is not (':' or ' ' or '-')).ToArray());
+        string hex = new(value.Where(c => c is not (':' or '-') && !char.IsWhiteSpace(c)).ToArray());
         if (hex.Length != Length || !hex.All(Uri.IsHexDigit))
             throw new ArgumentException($"'{text}' is not a SHA-256 certificate fingerprint: it must be {Length} hex digits (colons allowed), as the server logs it and Connect-ProvServer prints it.", nameof(text));
         return hex.ToUpperInvariant();

@@ -4,11 +4,14 @@ using System.Net.NetworkInformation;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
+using System.Security.Cryptography.X509Certificates;
+using Microsoft.AspNetCore.Authentication.Certificate;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Provisioning.Core.Api;
 using Provisioning.Core.Client;
 using Provisioning.Core.Crypto;
+using Provisioning.Server.Auth;
 using Provisioning.Server.Keys;
 using Provisioning.Server.Tls;
 
@@ -30,6 +33,15 @@ internal static class ServerTls
     {
         builder.Services.AddSingleton(services => CertificateAuthority.LoadOrCreate(settings.TlsPath, services.GetRequiredService<MasterKey>(),
             services.GetRequiredService<ILoggerFactory>().CreateLogger("Provisioning.Server.Tls")));
+        // Station certificates chain to the server's own CA, whatever certificate the server itself presents; TLS lets
+        // any client certificate through, and this is where the certificate handler's chain check gets its root.
+        builder.Services.AddOptions<CertificateAuthenticationOptions>(AuthSchemes.Certificate).PostConfigure<CertificateAuthority>((options, ca) =>
+        {
+            options.AllowedCertificateTypes = CertificateTypes.Chained;
+            options.ChainTrustValidationMode = X509ChainTrustMode.CustomRootTrust;
+            options.CustomTrustStore = [ca.Certificate];
+            options.RevocationMode = X509RevocationMode.NoCheck;
+        });
 
         bool kestrelEndpoints = builder.Configuration.GetSection("Kestrel:Endpoints").Exists();
         string urls = builder.Configuration["urls"] ?? "";
@@ -88,6 +100,20 @@ internal static class ServerTls
         });
     }
 
+    /// <summary>The systemd credential (<c>LoadCredential=certificate-password:…</c>) that may carry the certificate password.</summary>
+    internal const string PasswordCredential = "certificate-password";
+
+    // The password from the environment (Provisioning__CertificatePassword), else from a systemd credential file.
+    private static string CertificatePassword(ServerSettings settings)
+    {
+        if (settings.CertificatePassword is { Length: > 0 } given)
+            return given;
+        if (Environment.GetEnvironmentVariable("CREDENTIALS_DIRECTORY") is { Length: > 0 } credentials
+            && Path.Combine(credentials, PasswordCredential) is var file && File.Exists(file))
+            return File.ReadAllText(file).TrimEnd('\r', '\n');
+        return "";
+    }
+
     private static CertificateWithChain? LoadOperatorCertificate(ServerSettings settings)
     {
         if (settings.CertificatePath is null)
@@ -100,7 +126,7 @@ internal static class ServerTls
         try
         {
             loaded = CertificateFile.LoadWithKey(Path.GetFullPath(settings.CertificatePath), settings.CertificateKeyPath is { } key ? Path.GetFullPath(key) : null,
-                settings.CertificatePassword ?? "");
+                CertificatePassword(settings));
         }
         catch (CertificateFileException ex)
         {

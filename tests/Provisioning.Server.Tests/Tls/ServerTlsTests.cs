@@ -140,6 +140,19 @@ public sealed class ServerTlsTests : IDisposable
         Assert.Same(station, client.Trust.ClientCertificate);
     }
 
+    [Fact]
+    public async Task TheCertificateHandlerTrustsTheServersCaAsItsOnlyRoot()
+    {
+        await using var server = await TlsServer.StartAsync(Data("handler"));
+        var options = Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions
+            .GetRequiredService<Microsoft.Extensions.Options.IOptionsMonitor<Microsoft.AspNetCore.Authentication.Certificate.CertificateAuthenticationOptions>>(server.Services)
+            .Get(Server.Auth.AuthSchemes.Certificate);
+        using var ca = X509Certificate2.CreateFromPem(File.ReadAllText(server.CaCertificatePath));
+        Assert.Equal(X509ChainTrustMode.CustomRootTrust, options.ChainTrustValidationMode);
+        Assert.Equal([ca.Thumbprint], options.CustomTrustStore.Select(c => c.Thumbprint));
+        Assert.Equal(X509RevocationMode.NoCheck, options.RevocationMode);
+    }
+
     [ToolFact("openssl")]
     public async Task AnOperatorPfxMadeByOpensslIsServedAndItsCaTrusted()
     {

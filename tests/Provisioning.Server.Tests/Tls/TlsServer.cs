@@ -17,6 +17,7 @@ internal sealed class TlsServer : IAsyncDisposable
         Port = port;
     }
 
+    public IServiceProvider Services => _app.Services;
     public string DataPath { get; }
     public int Port { get; }
     public Uri Https => new($"https://127.0.0.1:{Port}/");
