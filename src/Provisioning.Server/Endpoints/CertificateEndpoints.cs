@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json;
-using Microsoft.AspNetCore.Authentication.Certificate;
 using Provisioning.Core.Api;
 using Provisioning.Core.Crypto;
 using Provisioning.Server.Audit;
@@ -21,19 +20,9 @@ public static class CertificateEndpoints
     /// <summary>Longest PEM request accepted (an RSA-4096 request is about 1.7 KB).</summary>
     public const int MaxRequestLength = 16 * 1024;
 
-    /// <summary>
-    /// The services station certificates need: the validator every request with a client certificate asks, and the
-    /// server's CA (registered by the TLS setup) as the only trust root of the certificate handler's chain check.
-    /// </summary>
-    public static void AddServices(IServiceCollection services)
-    {
+    /// <summary>The validator every request with a client certificate asks (the TLS setup makes the CA the handler's trust root).</summary>
+    public static void AddServices(IServiceCollection services) =>
         services.AddSingleton<IStationCertificateValidator, StationCertificateValidator>();
-        services.AddOptions<CertificateAuthenticationOptions>(AuthSchemes.Certificate).PostConfigure<CertificateAuthority>((options, ca) =>
-        {
-            if (!options.CustomTrustStore.Contains(ca.Certificate))
-                options.CustomTrustStore.Add(ca.Certificate);
-        });
-    }
 
     public static void Map(IEndpointRouteBuilder app)
     {
