@@ -3,9 +3,10 @@
 .SYNOPSIS
     What HTTPS with station client certificates costs the provisioning server, against plain HTTP in the same run.
 .DESCRIPTION
-    Two servers on SQLite, each fresh with the same package imported: one on plain HTTP (stations with tokens), one
-    started with -Tls -RequireClientCertificate (stations with their own client certificates, issued from PKCS#10
-    requests as New-ProvStationCertificate makes them, over mutual TLS).
+    Three servers on SQLite, each fresh with the same package imported: one on plain HTTP (stations with tokens), one
+    started with -Tls (stations with tokens over HTTPS: what TLS alone costs), and one started with -Tls
+    -RequireClientCertificate (stations with their own client certificates, issued from PKCS#10 requests as
+    New-ProvStationCertificate makes them, over mutual TLS).
       records      32 stations, one kept-alive connection each, record devices as the real flow does (PUT pending,
                    then confirm): records/s and p50/p99 per record on each server; the goal is HTTPS >= 0.8x HTTP.
       connections  new station connections one after another on a few workers: TCP connect, a full TLS handshake
@@ -32,24 +33,29 @@ $work = Join-Path ([System.IO.Path]::GetTempPath()) "prov-tls-bench-$PID"
 New-Item -ItemType Directory $work | Out-Null
 
 # One fresh server with the bench package; both halves of the load against it.
+# Modes: http (tokens), https-tokens (TLS, station tokens: what TLS alone costs), https (mTLS, station certificates).
 function Measure-Server([string] $Mode) {
-    $tls = $Mode -eq 'https'
-    $extra = if ($tls) { @{ Tls = $true; RequireClientCertificate = $true } } else { @{} }
+    $tls = $Mode -ne 'http'
+    $extra = switch ($Mode) { 'https' { @{ Tls = $true; RequireClientCertificate = $true } } 'https-tokens' { @{ Tls = $true } } default { @{} } }
     $server = Start-ProvServer -DataPath (Join-Path $work $Mode) -Port (Get-FreePort) @extra
     try {
         $imported = Import-ProvPackage -Path $script:package.Path -Passphrase $script:passphrase -Comment 'Tls.Bench.ps1' -Server $server
         $uri = $server.Uri.AbsoluteUri.TrimEnd('/')
         Write-Host "  $Mode records: $Stations stations, $Records records after $Warmup warm-up..."
-        $phases = Invoke-Bench @('stations', $uri, $server.DataPath, $imported.ConfigId, $script:kms.PublicKeyPath, $imported.KmsKeyFingerprint, $Stations, $Warmup, $Records)
+        $operation = if ($Mode -eq 'https-tokens') { 'stations-tokens' } else { 'stations' }
+        $phases = Invoke-Bench @($operation, $uri, $server.DataPath, $imported.ConfigId, $script:kms.PublicKeyPath, $imported.KmsKeyFingerprint, $Stations, $Warmup, $Records)
         $records = $phases | Where-Object phase -eq 'records'
-        Write-Host "  $Mode connections: $Connections new connections on $Parallel workers..."
-        $connections = @(
-            Invoke-Bench @('connections', $uri, $server.DataPath, $Connections, $Parallel)
-            if ($tls) { Invoke-Bench @('connections', $uri, $server.DataPath, $Connections, $Parallel, 'certificate') }
-        )
+        $connections = @()
+        if ($Mode -ne 'https-tokens') {
+            Write-Host "  $Mode connections: $Connections new connections on $Parallel workers..."
+            $connections = @(
+                Invoke-Bench @('connections', $uri, $server.DataPath, $Connections, $Parallel)
+                if ($tls) { Invoke-Bench @('connections', $uri, $server.DataPath, $Connections, $Parallel, 'certificate') }
+            )
+        }
     }
     finally { $server | Stop-ProvServer }
-    [pscustomobject]@{ Mode = $Mode; Records = $records; Plain = $connections[0]; WithCertificate = if ($tls) { $connections[1] } }
+    [pscustomobject]@{ Mode = $Mode; Records = $records; Plain = $connections | Select-Object -First 1; WithCertificate = $connections | Select-Object -Skip 1 -First 1 }
 }
 
 try {
@@ -65,13 +71,14 @@ try {
         -App @{ Name = 'emcm'; Version = '5.6.7.8'; Firmware = "$work/emcm.bin" }, @{ Name = 'zigbee'; Version = '1.2.3.4'; Firmware = "$work/zigbee.bin" }
 
     $http = Measure-Server 'http'
+    $httpsTokens = Measure-Server 'https-tokens'
     $https = Measure-Server 'https'
 
     Write-Host ''
     Write-Host "Device records from $Stations concurrent stations, one kept-alive connection each (PUT pending + confirm), SQLite, $Records records:"
-    $rows = foreach ($m in $http, $https) {
+    $rows = foreach ($m in $http, $httpsTokens, $https) {
         [pscustomobject]@{
-            Server = if ($m.Mode -eq 'http') { 'HTTP, station tokens' } else { 'HTTPS, station certificates (mTLS)' }
+            Server = switch ($m.Mode) { 'http' { 'HTTP, station tokens' } 'https-tokens' { 'HTTPS, station tokens' } default { 'HTTPS, station certificates (mTLS)' } }
             'Records/s' = [math]::Round($m.Records.recordsPerSecond, 0)
             'Record p50 ms' = [math]::Round($m.Records.recordP50, 1); 'Record p99 ms' = [math]::Round($m.Records.recordP99, 1)
             'Server CPU s' = $m.Records.serverCpu; 'Client CPU s' = $m.Records.clientCpu; 'Wall s' = [math]::Round($m.Records.seconds, 1)
@@ -79,7 +86,10 @@ try {
     }
     $rows | Format-Table -AutoSize | Out-String -Width 200 | Write-Host
     $ratio = $https.Records.recordsPerSecond / $http.Records.recordsPerSecond
-    Write-Host ("HTTPS with client certificates: {0:N2}x the records/s of plain HTTP (goal >= 0.8)" -f $ratio)
+    Write-Host ("HTTPS with client certificates: {0:N2}x the records/s of plain HTTP (goal >= 0.8); HTTPS with tokens {1:N2}x (TLS alone)" -f `
+        $ratio, ($httpsTokens.Records.recordsPerSecond / $http.Records.recordsPerSecond))
+    Write-Host ("Server CPU per record: HTTP {0:N2} ms, HTTPS with tokens {1:N2} ms, mTLS {2:N2} ms (tokens are cached for TokenCacheSeconds; a certificate is looked up in the database on every request)" -f `
+        (1000 * $http.Records.serverCpu / $Records), (1000 * $httpsTokens.Records.serverCpu / $Records), (1000 * $https.Records.serverCpu / $Records))
 
     Write-Host ''
     Write-Host "New station connections, $Connections on $Parallel workers: connect, handshake, GET /api/v1/health, close (TLS: full handshakes, no resumption):"

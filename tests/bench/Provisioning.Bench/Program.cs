@@ -14,7 +14,8 @@ using Provisioning.Core.Packaging;
 //   Provisioning.Bench select <db> <configId> [unordered]
 //   Provisioning.Bench export <server url> <data path> <configId> <output file>
 //   Provisioning.Bench stations <server url> <data path> <configId> <kms_key.pub.pem> <kmsFingerprint> <stations> <warm-up> <records> [<database pid>]
-//     (an https:// server is trusted by <data path>/tls/ca.crt, and each station presents its own client certificate)
+//     (an https:// server is trusted by <data path>/tls/ca.crt, and each station presents its own client certificate;
+//     stations-tokens: the same with station tokens, to tell TLS from certificate checks)
 //   Provisioning.Bench connections <server url> <data path> <count> <parallel> [certificate]
 //     new connections, each a TCP connect (and for https a full TLS handshake, with a station certificate when asked) and one GET /health
 //   Provisioning.Bench mysql-create|mysql-drop <database>
@@ -56,14 +57,14 @@ try
                 ulong.Parse(args[3], CultureInfo.InvariantCulture), args[4]);
             Console.WriteLine(JsonSerializer.Serialize(new { devices, bytes = size, seconds = exportSeconds, firstByteSeconds = firstByte, clientCpu }, json));
             return 0;
-        case "stations" when args.Length is 9 or 10:
+        case "stations" or "stations-tokens" when args.Length is 9 or 10:
             int stations = int.Parse(args[6], CultureInfo.InvariantCulture), warmup = int.Parse(args[7], CultureInfo.InvariantCulture),
                 records = int.Parse(args[8], CultureInfo.InvariantCulture);
             int? databasePid = args.Length == 10 ? int.Parse(args[9], CultureInfo.InvariantCulture) : null;
             var stationServer = new Uri(args[1]);
             using (var stationCa = stationServer.Scheme == Uri.UriSchemeHttps ? BenchTls.LoadCa(args[2]) : null)
             using (var load = await StationLoad.CreateAsync(stationServer, BenchHttp.AdminToken(args[2]), stations,
-                       ulong.Parse(args[3], CultureInfo.InvariantCulture), args[4], args[5], databasePid, stationCa))
+                       ulong.Parse(args[3], CultureInfo.InvariantCulture), args[4], args[5], databasePid, stationCa, certificates: args[0] == "stations"))
             {
                 Console.WriteLine(JsonSerializer.Serialize(await load.HealthAsync(warmup, records), json));
                 Console.WriteLine(JsonSerializer.Serialize(await load.RecordDevicesAsync(warmup, records), json));
