@@ -54,10 +54,11 @@ public sealed class ConnectProvServerCommand : ProvCmdlet
             Fail(new ArgumentException(error), "InvalidServerAddress", ErrorCategory.InvalidArgument, Uri);
             return;
         }
-        // Without -Token, a token this session already holds for the address (from Start-ProvServer) will do.
+        // Without -Token, a token this session already holds for the address (from Start-ProvServer) will do, unless a
+        // station certificate is given: a station connecting by its certificate must not borrow the admin's token.
         var known = ProvServerSession.ForAddress(uri);
-        var token = Token is { Length: > 0 } ? Token.Copy() : known.Token;
         var clientCertificate = ClientCertificate();
+        var token = Token is { Length: > 0 } ? Token.Copy() : clientCertificate is null ? known.Token : null;
         var trust = Trust(uri, known, clientCertificate);
         if (token is null && clientCertificate is null)
             Fail(new ArgumentException($"No token for {ServerAddress.Display(uri)}: give one with -Token (Read-Host -AsSecureString 'Token'). " +

@@ -254,6 +254,19 @@ public sealed class ProvServerClient : IDisposable
         if (before is { } b) query.Add("before=" + b.ToString(CultureInfo.InvariantCulture));
         return GetJsonAsync<IReadOnlyList<AuditEntry>>(ApiRoutes.Audit + "?" + string.Join("&", query), cancellationToken);
     }
+    // ---- station certificates ----
+
+    /// <summary><c>POST /certificates</c> (admin): the server's CA signs a station's certificate request.</summary>
+    public Task<IssuedStationCertificate> IssueCertificateAsync(CertificateSigningRequest request, CancellationToken cancellationToken = default)
+        => SendJsonAsync<IssuedStationCertificate>(HttpMethod.Post, ApiRoutes.Certificates, request, cancellationToken);
+
+    /// <summary><c>GET /certificates</c> (admin): every station certificate the server issued, revoked ones included.</summary>
+    public Task<IReadOnlyList<StationCertificateInfo>> GetCertificatesAsync(CancellationToken cancellationToken = default)
+        => GetJsonAsync<IReadOnlyList<StationCertificateInfo>>(ApiRoutes.Certificates, cancellationToken);
+
+    /// <summary><c>DELETE /certificates/{id}</c> (admin): the certificate is refused from the next request on, by every server instance of the database.</summary>
+    public Task<StationCertificateInfo> RevokeCertificateAsync(long certificateId, CancellationToken cancellationToken = default)
+        => SendJsonAsync<StationCertificateInfo>(HttpMethod.Delete, $"{ApiRoutes.Certificates}/{certificateId.ToString(CultureInfo.InvariantCulture)}", null, cancellationToken);
 
     // ---- plumbing ----
 

@@ -33,6 +33,12 @@ public sealed partial class ProvServerException : Exception
 
     private const string InsecureKeyTransport = "InsecureKeyTransport";
 
+    /// <summary>Error ID of a 401 for a client certificate the server refused (expired, revoked, unknown, another CA); the detail says which.</summary>
+    public const string CertificateRefusedId = "CertificateRefused";
+
+    /// <summary>Error ID of a 403 for a station token on a server that requires station certificates.</summary>
+    public const string CertificateRequiredId = "CertificateRequired";
+
     /// <summary>The server could not be reached at all.</summary>
     public static ProvServerException Unreachable(Uri server, Exception inner)
     {
@@ -95,6 +101,9 @@ public sealed partial class ProvServerException : Exception
 
         string message = status switch
         {
+            // A refused station certificate, or a token where certificates are required: the server names the problem.
+            HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden when errorId is CertificateRefusedId or CertificateRequiredId && detail is not null =>
+                $"The server at {display} refused {what}: {detail}",
             HttpStatusCode.Unauthorized =>
                 $"The server at {display} refused the token: it is missing, unknown or revoked. " +
                 $"Connect with a valid token: Connect-ProvServer -Uri {display} -Token (Read-Host -AsSecureString 'Token').",

@@ -69,6 +69,7 @@ public static class ProvisioningServer
         builder.Services.AddSingleton<KeyExporter>();
         builder.Services.AddSingleton<TokenAdministration>();
         builder.Services.AddWebPages();
+        CertificateEndpoints.AddServices(builder.Services);
 
         var app = builder.Build();
         app.UseSecurityHeaders();
@@ -86,6 +87,7 @@ public static class ProvisioningServer
         UserEndpoints.Map(app);
         AuditEndpoints.Map(app);
         app.MapWebPages();
+        CertificateEndpoints.Map(app);
         app.MapFallback(context => ApiErrors.Write(context, StatusCodes.Status404NotFound, "NoSuchEndpoint",
             $"There is no endpoint {context.Request.Method} {context.Request.Path}; see docs/server-api.md.")).RequireAuthorization();
         return app;
