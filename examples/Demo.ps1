@@ -3,9 +3,11 @@
 .SYNOPSIS
     The whole chain as it exists today, on the embedded default: KMS key pair, gateway key file,
     a configuration package with two application bundles, its verification, a provisioning server on
-    SQLite (import, overview, configuration), eight simulated nodes (on virtual serial pairs where socat
-    exists, otherwise TCP) provisioned in parallel by Invoke-NodeProvision, the key export for batch 1000
-    and its ingest by the KMS, checked against the keys the nodes hold.
+    SQLite serving HTTPS with its own CA and requiring station certificates (import, overview,
+    configuration), a station client certificate, eight simulated nodes (on virtual serial pairs where socat
+    exists, otherwise TCP) provisioned in parallel by Invoke-NodeProvision over mutual TLS, the certificate's
+    revocation refused at once, the key export for batch 1000 and its ingest by the KMS, checked against the
+    keys the nodes hold.
 .DESCRIPTION
     Runs in a temporary folder that is removed at the end (keep it with -KeepFiles).
     Run it with: dotnet tool restore && dotnet pwsh ./build.ps1 Demo
@@ -62,9 +64,9 @@ try {
     $wrong = Test-ProvPackage $package.Path -Passphrase (ConvertTo-SecureString 'not it' -AsPlainText -Force) -ErrorAction SilentlyContinue -ErrorVariable problems
     $problems | ForEach-Object { Write-Host "  error: $_" -ForegroundColor Yellow }
 
-    Step 'Server: start on SQLite, preview the upload, import, overview'
+    Step 'Server: start on SQLite over HTTPS (its own CA) requiring station certificates; preview the upload, import, overview'
     $port = & { $l = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0); $l.Start(); try { $l.LocalEndpoint.Port } finally { $l.Stop() } }
-    $server = Start-ProvServer -DataPath "$work/server" -Port $port
+    $server = Start-ProvServer -DataPath "$work/server" -Port $port -Tls -RequireClientCertificate
     $server | Format-List | Out-String -Width 200 | Write-Host
     Import-ProvPackage $package.Path -Passphrase $pass -WhatIf
     $imported = Import-ProvPackage $package.Path -Passphrase $pass -Comment 'Import Demo.'
@@ -94,15 +96,31 @@ try {
     }
     $nodes | Select-Object Port, @{ n = 'NodeId'; e = { '0x{0:X8}' -f $_.Simulator.Options.NodeId } } | Format-Table -AutoSize | Out-String -Width 200 | Write-Host
 
-    Step 'Station: provision all eight in parallel for config alias kite_170, batch 1000 (station token)'
-    $station = New-ProvStationToken -Name 'demo station'
-    $stationServer = Connect-ProvServer -Uri $server.Uri -Token $station.Token -PassThru
+    Step 'Station: a client certificate (its key made here, the request signed by the server''s CA, a password-protected PFX)'
+    # A demo password; a real one comes from Read-Host -AsSecureString or a secret store, kept apart from the file.
+    $pfxPassword = ConvertTo-SecureString 'demo pfx password - not for production' -AsPlainText -Force
+    $certificate = New-ProvStationCertificate -Name 'demo station' -Path "$work/demo-station.pfx" -Password $pfxPassword -Server $server
+    $certificate | Format-List Name, Status, NotAfter, Thumbprint, Path, CaThumbprint | Out-String -Width 200 | Write-Host
+    $stationServer = Connect-ProvServer -Uri $server.Uri -Certificate $certificate.Path -CertificatePassword $pfxPassword `
+        -CaCertificatePath "$work/server/tls/ca.crt" -PassThru
+    $stationServer | Format-List Uri, Role, TokenName | Out-String -Width 200 | Write-Host
+    $token = New-ProvStationToken -Name 'demo token' -Server $server
+    $refusedToken = $null
+    try { $null = Connect-ProvServer -Uri $server.Uri -Token $token.Token -CaCertificatePath "$work/server/tls/ca.crt" -ErrorAction Stop }
+    catch { $refusedToken = $_.Exception.Message; Write-Host "  a station token is refused: $refusedToken" -ForegroundColor Yellow }
+
+    Step 'Station: provision all eight in parallel for config alias kite_170, batch 1000, over mutual TLS'
     $results = $nodes | Invoke-NodeProvision -ConfigAlias kite_170 -Batch 1000 -Server $stationServer -ThrottleLimit 8
     $results | Select-Object @{ n = 'Port'; e = { Split-Path $_.Port -Leaf } }, @{ n = 'NodeId'; e = { '0x{0:X8}' -f $_.NodeId } },
         ConfigId, Batch, FirmwareUpdated, ExitCode, @{ n = 'Duration'; e = { '{0:N2} s' -f $_.Duration.TotalSeconds } } |
         Format-Table -AutoSize | Out-String -Width 200 | Write-Host
     Write-Host "  first result's message: $($results[0].Message)"
     $provisioned = @($results | Where-Object ExitCode -eq 0).Count
+
+    Step 'Admin: revoke the station''s certificate; the station is refused from its next request'
+    Get-ProvStationCertificate 'demo station' -Server $server | Revoke-ProvStationCertificate -Server $server
+    $afterRevoke = Invoke-NodeProvision -Port $nodes[0].Port -BaudRate 921600 -ConfigAlias kite_170 -Batch 1000 -Server $stationServer -ErrorAction SilentlyContinue
+    Write-Host "  code $($afterRevoke.ExitCode): $($afterRevoke.Message)" -ForegroundColor Yellow
 
     Step 'Admin: export the keys of batch 1000 for the KMS'
     $receipt = Export-ProvKey -ConfigId 69 -Batch 1000 -Path "$work/device_keys.xml" -Server $server
@@ -135,10 +153,12 @@ try {
         'Package'           = "$([math]::Round($package.Length / 1KB)) KiB, sha256 $($package.Sha256.Substring(0, 16))…"
         'Imported'          = "config $($imported.ConfigId) revision $($imported.Revision) on SQLite"
         'Line'              = "$($nodes.Count) nodes over $(if ($useSerial) { 'virtual serial pairs (socat)' } else { 'TCP' }), $provisioned provisioned, $(@($results | Where-Object FirmwareUpdated).Count) firmware updates"
+        'Station'           = "over HTTPS with the client certificate '$($certificate.Name)' (token refused: $(if ($refusedToken) { 'yes' } else { 'NO' }); after revocation: code $($afterRevoke.ExitCode))"
         'Exported'          = "$($receipt.Count) devices of batch 1000, sha256 $($receipt.Sha256.Substring(0, 16))…"
         'KMS ingest'        = "$matched of $($nodes.Count) keys match"
     } | Format-List | Out-String -Width 200 | Write-Host
-    if (-not $check.IsValid -or $wrong.GatewayKeysDecrypt -ne $false -or $provisioned -ne 8 -or $receipt.Count -ne 8 -or $matched -ne 8) { throw 'The demo did not behave as expected.' }
+    if (-not $check.IsValid -or $wrong.GatewayKeysDecrypt -ne $false -or $provisioned -ne 8 -or $receipt.Count -ne 8 -or $matched -ne 8 -or
+        $stationServer.Role -ne 'station' -or -not $refusedToken -or $afterRevoke.ExitCode -ne 101) { throw 'The demo did not behave as expected.' }
     Write-Host 'Demo complete.' -ForegroundColor Green
 }
 finally {

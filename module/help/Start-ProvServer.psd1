@@ -7,6 +7,8 @@ On its first start the server creates an admin token and writes it to admin.toke
 
 A MySQL/MariaDB password is never put on the command line: give it with -DatabaseCredential, or inside the -Database connection string, and it is passed to the server in the Provisioning__DatabasePassword environment variable. The handle's Database property shows the spec without it.
 
+With -Tls the server serves HTTPS. Without -CertificatePath it uses its own certificate authority, created on the first TLS start in tls/ under the data folder (ca.crt, and ca.key.sealed: the CA key encrypted with the server's master key): the server certificate is issued at each start, in memory, for localhost, this machine's name, 127.0.0.1, ::1, the listen address and any -HostName and -IpAddress, and renewed before it expires. With -CertificatePath the operator's certificate is served as it is (PFX, or PEM with the key in the file or -CertificateKeyPath); its password (-CertificatePassword) goes to the server through the Provisioning__CertificatePassword environment variable, never the command line. The session is connected trusting the server's CA (or the operator certificate's fingerprint), and the certificate and CA fingerprints are shown for the operator to hand out. Plain HTTP to the HTTPS port is answered with an error saying to use https.
+
 The server keeps running after the cmdlet returns, in its own session (Ctrl+C at the prompt does not reach it); stop it with Stop-ProvServer. With -Wait it runs in the foreground instead, and Ctrl+C stops it cleanly.
 '@
     Parameters  = @{
@@ -16,11 +18,18 @@ The server keeps running after the cmdlet returns, in its own session (Ctrl+C at
         DatabaseCredential        = 'MySQL/MariaDB user name and password. The user name is added to the connection string; the password goes to the server through its environment, never its command line.'
         ListenAddress             = 'Address to listen on. 127.0.0.1 (the default) accepts connections from this machine only; 0.0.0.0 from everywhere (stations on the factory network).'
         AllowInsecureKeyTransport = 'Lets the server send gateway keys and accept package passphrases over plain HTTP from other machines. Without it such requests are refused; from this machine (loopback) they always work.'
+        Tls                       = 'Serves HTTPS instead of plain HTTP, with a certificate from the server''s own CA unless -CertificatePath is given.'
+        HostName                  = 'DNS names that clients use to reach the server, for the certificate of its own CA (localhost and this machine''s name are always in it).'
+        IpAddress                 = 'IP addresses that clients use to reach the server, for the certificate of its own CA (127.0.0.1, ::1 and the listen address are always in it).'
+        CertificatePath           = 'The operator''s server certificate: a PFX/PKCS#12 file, or a PEM file with the certificate first, then its chain, and the key (or give the key with -CertificateKeyPath). Implies -Tls.'
+        CertificateKeyPath        = 'The PEM private key of -CertificatePath when it is a separate file (plain or encrypted PKCS#8).'
+        CertificatePassword       = 'The password of the PFX or of the encrypted key, as a SecureString. Passed to the server in its environment, never on its command line.'
+        RequireClientCertificate  = 'Station callers must present a valid station certificate (mutual TLS); admin and exporter tokens keep working. Needs -Tls.'
         Wait                      = 'Runs the server in the foreground until Ctrl+C, then stops it cleanly. The handle is written first.'
         TimeoutSec                = 'Seconds to wait for the server to answer before giving up and stopping it.'
     }
     Defaults    = @{ Port = '8085'; ListenAddress = '127.0.0.1'; TimeoutSec = '30'; DataPath = '<LocalApplicationData>/Provisioning/server'; Database = 'sqlite' }
-    Outputs     = @{ 'Provisioning.PowerShell.ProvServerHandle' = 'Uri, ProcessId, DataPath, Database (without password), ServerVersion, AdminToken (SecureString), LogPath. Pipe it to Stop-ProvServer or give it to -Server.' }
+    Outputs     = @{ 'Provisioning.PowerShell.ProvServerHandle' = 'Uri, ProcessId, DataPath, Database (without password), ServerVersion, AdminToken (SecureString), LogPath, Tls, CaCertificatePath, ServerCertificate. Pipe it to Stop-ProvServer or give it to -Server.' }
     Examples    = @(
         @{
             Code    = '$server = Start-ProvServer -DataPath ./prov-data
@@ -36,6 +45,16 @@ $server | Stop-ProvServer'
             Code    = '$server = Start-ProvServer -Port 18085 -DataPath ./line2
 $server.AdminToken | ConvertFrom-SecureString -AsPlainText | Set-Clipboard'
             Remarks = 'Starts a second server on another port and copies its admin token, e.g. to connect from another machine with Connect-ProvServer.'
+        }
+        @{
+            Code    = '$server = Start-ProvServer -Tls -Port 18443 -DataPath ./prov-tls
+$server.ServerCertificate.CaFingerprint
+$server | Stop-ProvServer'
+            Remarks = 'Starts an HTTPS server with its own CA and shows the CA fingerprint that stations pin with Connect-ProvServer -CertificateThumbprint (or give them $server.CaCertificatePath).'
+        }
+        @{
+            Code    = 'Start-ProvServer -ListenAddress 0.0.0.0 -CertificatePath /etc/provisioning/server.pfx -CertificatePassword (Read-Host -AsSecureString "PFX password") -Wait'
+            Remarks = 'Serves HTTPS to the factory network with the company''s certificate, in the foreground until Ctrl+C.'
         }
     )
     Links       = @('Stop-ProvServer', 'Connect-ProvServer', 'about_Provisioning')

@@ -26,14 +26,8 @@ public sealed class GetProvStationTokenCommand : ProvServerCmdlet
     /// <inheritdoc/>
     protected override void EndProcessing()
     {
-        var tokens = Call((c, ct) => c.GetTokensAsync(ct), Connection);
-        var pattern = Name is null ? null : WildcardPattern.Get(Name, WildcardOptions.IgnoreCase);
-        foreach (var token in tokens)
-        {
-            if (!Role.Contains(token.Role, StringComparer.OrdinalIgnoreCase)) continue;
-            if (token.Revoked is not null && !IncludeRevoked) continue;
-            if (pattern is not null && !pattern.IsMatch(token.Name)) continue;
+        var tokens = Call((c, ct) => c.GetTokensAsync(ct), Connection).Where(t => Role.Contains(t.Role, StringComparer.OrdinalIgnoreCase));
+        foreach (var token in Listed(tokens, Name, IncludeRevoked, t => t.Name, t => t.Revoked is not null))
             WriteObject(new ProvStationToken(token, null));
-        }
     }
 }

@@ -70,6 +70,16 @@ public abstract class ProvServerCmdlet : ProvCmdlet, IDisposable
         }
     }
 
+    /// <summary>
+    /// What a Get- cmdlet lists: the items whose name matches <paramref name="name"/> (wildcards, any case; all when
+    /// null), the revoked ones only when <paramref name="includeRevoked"/>.
+    /// </summary>
+    protected static IEnumerable<T> Listed<T>(IEnumerable<T> items, string? name, bool includeRevoked, Func<T, string> nameOf, Func<T, bool> isRevoked)
+    {
+        var pattern = name is null ? null : WildcardPattern.Get(name, WildcardOptions.IgnoreCase);
+        return items.Where(item => (includeRevoked || !isRevoked(item)) && (pattern is null || pattern.IsMatch(nameOf(item))));
+    }
+
     /// <summary>Parses a config ID (decimal or 0x hex) given by the user; a bad one is a non-terminating error naming it.</summary>
     protected bool TryParseConfigId(string text, out ulong id)
     {

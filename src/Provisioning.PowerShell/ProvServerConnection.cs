@@ -4,14 +4,15 @@ using Provisioning.Core.Client;
 
 namespace Provisioning.PowerShell;
 
-/// <summary>A provisioning server this session talks to: its address and the token the cmdlets send.</summary>
+/// <summary>A provisioning server this session talks to: its address, the token the cmdlets send and, over HTTPS, how its certificate is trusted.</summary>
 public sealed class ProvServerConnection
 {
-    internal ProvServerConnection(Uri uri, SecureString? token)
+    internal ProvServerConnection(Uri uri, SecureString? token, ServerTrust? trust = null)
     {
         Uri = uri;
         token?.MakeReadOnly();
         Token = token;
+        Trust = trust ?? ServerTrust.System;
     }
 
     /// <summary>The server's base address.</summary>
@@ -35,8 +36,17 @@ public sealed class ProvServerConnection
     /// <summary>The server's process ID, from its health answer.</summary>
     public int? ProcessId { get; internal set; }
 
+    /// <summary>How the server's certificate is checked (its CA, pinned fingerprints, or the system store) and the client certificate presented.</summary>
+    public ServerTrust Trust { get; }
+
+    /// <summary>The certificate the server presented when the session connected (HTTPS), or null.</summary>
+    public PresentedCertificate? ServerCertificate { get; internal set; }
+
+    /// <summary>The client (station) certificate this connection presents, or null.</summary>
+    public System.Security.Cryptography.X509Certificates.X509Certificate2? ClientCertificate => Trust.ClientCertificate;
+
     /// <summary>A client for one cmdlet call. The token is a string only inside the client (the Authorization header needs one).</summary>
-    internal ProvServerClient OpenClient() => new(Uri, Reveal(Token));
+    internal ProvServerClient OpenClient() => new(Uri, Reveal(Token), Trust);
 
     private static string? Reveal(SecureString? secret)
     {

@@ -17,8 +17,12 @@ public sealed class ProvServerHandle
         ServerVersion = server.Health?.Version;
         LogPath = server.Launch.LogPath;
         AdminToken = adminToken;
-        Connection = new ProvServerConnection(Uri, adminToken)
+        Tls = server.Launch.Tls;
+        CaCertificatePath = Tls && server.Launch.CertificatePath is null ? server.Launch.CaCertificatePath : null;
+        ServerCertificate = server.ServerCertificate;
+        Connection = new ProvServerConnection(Uri, adminToken, server.Trust)
         {
+            ServerCertificate = server.ServerCertificate,
             Role = adminToken is null ? null : Core.Api.TokenRoles.Admin,
             ServerVersion = ServerVersion,
             Database = Database,
@@ -43,6 +47,15 @@ public sealed class ProvServerHandle
 
     /// <summary>The admin token from admin.token, or null when that file is gone (the token was shown at the first start only).</summary>
     public SecureString? AdminToken { get; }
+
+    /// <summary>Whether the server serves HTTPS.</summary>
+    public bool Tls { get; }
+
+    /// <summary>The server's CA certificate (tls/ca.crt) to give clients (Connect-ProvServer -CaCertificatePath), when it uses its own CA.</summary>
+    public string? CaCertificatePath { get; }
+
+    /// <summary>The certificate the server presented (HTTPS): subject, fingerprint and its CA's fingerprint.</summary>
+    public PresentedCertificate? ServerCertificate { get; }
 
     /// <summary>The server's log file.</summary>
     public string LogPath { get; }

@@ -29,10 +29,11 @@ internal static class ProvServerSession
         ForThisRunspace().Current = connection;
     }
 
-    /// <summary>Remembers a connection's token for its address.</summary>
+    /// <summary>Remembers a connection's token and trust for its address.</summary>
     public static void Remember(ProvServerConnection connection)
     {
-        if (connection.Token is not null) Known[Key(connection.Uri)] = connection;
+        if (connection.Token is not null || !connection.Trust.UsesSystemStore || connection.Trust.ClientCertificate is not null)
+            Known[Key(connection.Uri)] = connection;
     }
 
     /// <summary>A known connection for the address, or a new one without a token.</summary>

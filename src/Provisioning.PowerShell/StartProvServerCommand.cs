@@ -2,6 +2,7 @@ using System.Management.Automation;
 using System.Security;
 using System.Text;
 using Provisioning.Core.Client;
+using Provisioning.Core.Crypto;
 
 namespace Provisioning.PowerShell;
 
@@ -41,6 +42,38 @@ public sealed class StartProvServerCommand : ProvCmdlet
     [Parameter]
     public SwitchParameter AllowInsecureKeyTransport { get; set; }
 
+    /// <summary>Serves HTTPS, with a certificate from the server's own CA unless -CertificatePath gives the operator's.</summary>
+    [Parameter]
+    public SwitchParameter Tls { get; set; }
+
+    /// <summary>DNS names for the server's own certificate, beside localhost and this machine's name.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string[]? HostName { get; set; }
+
+    /// <summary>IP addresses for the server's own certificate, beside loopback and the listen address.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string[]? IpAddress { get; set; }
+
+    /// <summary>The operator's certificate: PFX, or PEM with its key in the file or in -CertificateKeyPath. Implies -Tls.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? CertificatePath { get; set; }
+
+    /// <summary>The PEM private key of -CertificatePath when it is a separate file.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? CertificateKeyPath { get; set; }
+
+    /// <summary>The password of the PFX or of the encrypted key.</summary>
+    [Parameter]
+    public SecureString? CertificatePassword { get; set; }
+
+    /// <summary>Station callers must present a station certificate (mutual TLS). Needs -Tls.</summary>
+    [Parameter]
+    public SwitchParameter RequireClientCertificate { get; set; }
+
     /// <summary>Runs the server in the foreground until Ctrl+C.</summary>
     [Parameter]
     public SwitchParameter Wait { get; set; }
@@ -69,10 +102,22 @@ public sealed class StartProvServerCommand : ProvCmdlet
             Fail(new ArgumentException("-DatabaseCredential is for a MySQL/MariaDB database: give -Database mysql:Server=host;Database=orw_prov as well."),
                 "CredentialWithoutMySql", ErrorCategory.InvalidArgument, DatabaseCredential.UserName);
 
+        bool tls = Tls || CertificatePath is not null;
+        CheckTlsParameters(tls);
         string dataPath = ResolvePath(DataPath ?? DefaultDataPath);
         char[]? password = DatabaseCredential is null ? null : Reveal(DatabaseCredential.Password);
+        char[] certificatePassword = Reveal(CertificatePassword);
         try
         {
+            string? certificatePath = CertificatePath is null ? null : ResolvePath(CertificatePath);
+            ServerTrust? operatorTrust = null;
+            // The operator's certificate is read here too: a wrong file or password is told before a server starts,
+            // and this session pins that certificate to reach the server it starts.
+            if (certificatePath is not null)
+            {
+                try { operatorTrust = ServerLaunch.PinOperatorCertificate(certificatePath, certificatePassword); }
+                catch (CertificateFileException e) { Fail(e, "CertificateUnreadable", ErrorCategory.ReadError, certificatePath); }
+            }
             var launch = new ServerLaunch
             {
                 ServerAssembly = serverAssembly,
@@ -84,6 +129,14 @@ public sealed class StartProvServerCommand : ProvCmdlet
                 DatabaseUser = DatabaseCredential?.UserName,
                 DatabasePassword = password,
                 AllowInsecureKeyTransport = AllowInsecureKeyTransport,
+                Tls = tls,
+                HostNames = HostName ?? [],
+                IpAddresses = IpAddress ?? [],
+                CertificatePath = certificatePath,
+                CertificateKeyPath = CertificateKeyPath is null ? null : ResolvePath(CertificateKeyPath),
+                CertificatePassword = certificatePassword,
+                RequireClientCertificate = RequireClientCertificate,
+                OperatorTrust = operatorTrust,
             };
             string description;
             try { description = launch.DescribeDatabase(); }
@@ -101,6 +154,9 @@ public sealed class StartProvServerCommand : ProvCmdlet
             var handle = new ProvServerHandle(server, ReadAdminToken(dataPath));
             ProvServerSession.AddStarted(handle);
             ProvServerSession.SetCurrent(handle.Connection);
+            if (handle.ServerCertificate is { } shown)
+                WriteInformation(new HostInformationMessage { Message = ConnectProvServerCommand.FirstContact(handle.Uri, shown) +
+                    (handle.CaCertificatePath is { } ca ? $" The CA certificate is {ca}." : "") }, ["PSHOST", "ProvServer", "Certificate"]);
             if (handle.AdminToken is null)
                 WriteWarning($"'{System.IO.Path.Combine(dataPath, "admin.token")}' is gone, so this session has no admin token for the server. " +
                     "Connect with the token you kept: Connect-ProvServer -Uri " + handle + " -Token (Read-Host -AsSecureString 'Admin token').");
@@ -111,7 +167,29 @@ public sealed class StartProvServerCommand : ProvCmdlet
         finally
         {
             if (password is not null) Clear(password);
+            Clear(certificatePassword);
         }
+    }
+
+    private void CheckTlsParameters(bool tls)
+    {
+        if (!tls)
+        {
+            string? misplaced = HostName is not null ? "-HostName" : IpAddress is not null ? "-IpAddress" : CertificateKeyPath is not null ? "-CertificateKeyPath"
+                : CertificatePassword is not null ? "-CertificatePassword" : RequireClientCertificate ? "-RequireClientCertificate" : null;
+            if (misplaced is not null)
+                Fail(new ArgumentException($"{misplaced} is for an HTTPS server: add -Tls (or -CertificatePath)."), "TlsParameterWithoutTls", ErrorCategory.InvalidArgument, misplaced);
+            return;
+        }
+        if (CertificatePath is not null && (HostName is not null || IpAddress is not null))
+            Fail(new ArgumentException("-HostName and -IpAddress name the server's own certificate; an operator certificate (-CertificatePath) carries its own names."),
+                "NamesWithOperatorCertificate", ErrorCategory.InvalidArgument, CertificatePath);
+        foreach (string address in IpAddress ?? [])
+            if (!System.Net.IPAddress.TryParse(address.Trim('[', ']'), out _))
+                Fail(new ArgumentException($"'{address}' is not an IP address (give host names to -HostName)."), "InvalidIpAddress", ErrorCategory.InvalidArgument, address);
+        foreach (string name in HostName ?? [])
+            if (System.Uri.CheckHostName(name) != UriHostNameType.Dns)
+                Fail(new ArgumentException($"'{name}' is not a DNS host name (give IP addresses to -IpAddress)."), "InvalidHostName", ErrorCategory.InvalidArgument, name);
     }
 
     // sqlite:<relative file> means relative to the current PowerShell location, not to the server's folder.

@@ -34,22 +34,16 @@ Set-StrictMode -Version Latest
 $root = (Resolve-Path "$PSScriptRoot/../..").Path
 Import-Module "$root/Provisioning.psd1" -Force
 
-$benchDll = Get-ChildItem "$root/tests/bench/Provisioning.Bench/bin/Release" -Recurse -Filter Provisioning.Bench.dll | Select-Object -First 1
-if (-not $benchDll) { throw 'Build first: ./build.ps1 Bench builds the solution.' }
+. "$PSScriptRoot/BenchTool.ps1"
 # The published server if the build laid one out, else the build output; the newer of the two when both exist.
 $serverDll = @("$root/out/module/server/Provisioning.Server.dll", "$root/src/Provisioning.Server/bin/Release/net10.0/Provisioning.Server.dll") |
     Where-Object { Test-Path $_ } | Get-Item | Sort-Object LastWriteTimeUtc -Descending | Select-Object -First 1
 if (-not $serverDll) { throw 'The server is not built: run ./build.ps1 Build (or dotnet build -c Release).' }
-$dotnet = (Get-Command dotnet).Source
 
 $work = Join-Path ([System.IO.Path]::GetTempPath()) "prov-server-bench-$PID"
 New-Item -ItemType Directory $work | Out-Null
 $script:mysql = $null   # the private MariaDB: Dir, Pid, Server (its connection string without the password)
 
-function Get-FreePort {
-    $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
-    $listener.Start(); $port = $listener.LocalEndpoint.Port; $listener.Stop(); $port
-}
 # CPU seconds (user + system) a process has used so far, from /proc/<pid>/stat (USER_HZ 100).
 function Get-CpuSeconds([int] $ProcessId) {
     $stat = Get-Content "/proc/$ProcessId/stat" -Raw
@@ -63,12 +57,6 @@ function Get-PeakMiB([int] $ProcessId) {
     [math]::Round([double](($line -split '\s+')[1]) / 1024, 1)
 }
 
-# Runs the bench tool; returns the JSON objects it printed, one per line.
-function Invoke-Bench([string[]] $Arguments) {
-    $out = & $dotnet $benchDll.FullName @Arguments
-    if ($LASTEXITCODE -ne 0) { throw "Provisioning.Bench $($Arguments[0]) failed (exit code $LASTEXITCODE); its error is above." }
-    $out | Where-Object { $_ -like '{*' } | ForEach-Object { $_ | ConvertFrom-Json }
-}
 
 # The server spec and the bench tool's name for one fresh database of an engine.
 function New-BenchDatabase([string] $Engine, [string] $Name, [string] $DataPath) {

@@ -16,6 +16,7 @@ Describe 'The demo' {
         $LASTEXITCODE | Should -Be 0 -Because $output
         $output | Should -Match '8 provisioned, 8 firmware updates'
         $output | Should -Match 'KMS ingest\s+: 8 of 8 keys match'
+        $output | Should -Match "Station\s+: over HTTPS with the client certificate 'demo station' \(token refused: yes; after revocation: code 101\)"
         $output | Should -Match 'Demo complete\.'
         $expected = if ($Line -eq 'Serial') { 'virtual serial pairs' } else { 'over TCP' }
         $output | Should -Match $expected

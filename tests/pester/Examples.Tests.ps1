@@ -72,6 +72,7 @@ BeforeAll {
         @{ Topic = 'help/Invoke-NodeProvision'; Pattern = '10\.0\.0\.21'; Reason = 'devices behind a serial-over-IP device server at 10.0.0.21' }
         @{ Topic = 'help/Start-ProvServer'; Pattern = 'mysql:Server=db1'; Reason = 'a MySQL server db1 of the reader''s network, and -Wait runs the server in the foreground until stopped' }
         @{ Topic = 'help/Start-ProvServer'; Pattern = 'Set-Clipboard'; Reason = 'Set-Clipboard needs a desktop clipboard' }
+        @{ Topic = 'help/Start-ProvServer'; Pattern = '/etc/provisioning/server\.pfx'; Reason = 'the site''s own certificate file, and -Wait runs the server in the foreground until stopped' }
     )
 
     $script:work = Join-Path $TestDrive 'examples'

@@ -28,6 +28,8 @@ public static class ApiRoutes
     public const string Exports = Prefix + "/exports";
     /// <summary>Access tokens.</summary>
     public const string Tokens = Prefix + "/tokens";
+    /// <summary>Station client certificates.</summary>
+    public const string Certificates = Prefix + "/certificates";
     /// <summary>User accounts (admin).</summary>
     public const string Users = Prefix + "/users";
     /// <summary>The audit log (admin).</summary>

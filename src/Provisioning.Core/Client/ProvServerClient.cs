@@ -14,24 +14,23 @@ namespace Provisioning.Core.Client;
 /// </summary>
 public sealed class ProvServerClient : IDisposable
 {
-    // One handler for the process: sockets are reused between clients and DNS changes are picked up.
-    private static readonly SocketsHttpHandler SharedHandler = new()
-    {
-        ConnectTimeout = TimeSpan.FromSeconds(10),
-        PooledConnectionLifetime = TimeSpan.FromMinutes(2),
-        AutomaticDecompression = DecompressionMethods.None,
-    };
-
     private readonly HttpClient _http;
     private readonly string? _token;
+    private readonly TrustedHandler _handler;
 
-    /// <summary>A client for the server at <paramref name="server"/> (see <see cref="ServerAddress"/>) using a bearer token (null: health only).</summary>
-    public ProvServerClient(Uri server, string? token)
+    /// <summary>
+    /// A client for the server at <paramref name="server"/> (see <see cref="ServerAddress"/>) using a bearer token (null: health only).
+    /// Over HTTPS the server's certificate is checked against <paramref name="trust"/> (null: this computer's trust store),
+    /// which may also carry the client certificate to present.
+    /// </summary>
+    public ProvServerClient(Uri server, string? token, ServerTrust? trust = null)
     {
         Server = server;
         _token = string.IsNullOrEmpty(token) ? null : token;
+        // One pooled handler per trust for the process: sockets and TLS sessions are reused between short-lived clients.
+        _handler = TrustedHandler.For(trust ?? ServerTrust.System);
         // Uploads and exports may run for minutes; their limits are the connect timeout and the caller's cancellation.
-        _http = new HttpClient(SharedHandler, disposeHandler: false) { Timeout = Timeout.InfiniteTimeSpan };
+        _http = new HttpClient(_handler.Handler, disposeHandler: false) { Timeout = Timeout.InfiniteTimeSpan };
     }
 
     /// <summary>The server's base address.</summary>
@@ -39,6 +38,12 @@ public sealed class ProvServerClient : IDisposable
 
     /// <summary>How long a small (JSON) call may take before it is given up. Default 100 s.</summary>
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(100);
+
+    /// <summary>How the server's certificate is checked, and the client certificate presented.</summary>
+    public ServerTrust Trust => _handler.Trust;
+
+    /// <summary>The certificate the server presented and this client accepted (HTTPS, after a first call), or null.</summary>
+    public PresentedCertificate? ServerCertificate => Server.Scheme == Uri.UriSchemeHttps ? _handler.AcceptedFrom(Server.Host) : null;
 
     /// <summary>Whether the client has a token to send.</summary>
     public bool HasToken => _token is not null;
@@ -249,6 +254,19 @@ public sealed class ProvServerClient : IDisposable
         if (before is { } b) query.Add("before=" + b.ToString(CultureInfo.InvariantCulture));
         return GetJsonAsync<IReadOnlyList<AuditEntry>>(ApiRoutes.Audit + "?" + string.Join("&", query), cancellationToken);
     }
+    // ---- station certificates ----
+
+    /// <summary><c>POST /certificates</c> (admin): the server's CA signs a station's certificate request.</summary>
+    public Task<IssuedStationCertificate> IssueCertificateAsync(CertificateSigningRequest request, CancellationToken cancellationToken = default)
+        => SendJsonAsync<IssuedStationCertificate>(HttpMethod.Post, ApiRoutes.Certificates, request, cancellationToken);
+
+    /// <summary><c>GET /certificates</c> (admin): every station certificate the server issued, revoked ones included.</summary>
+    public Task<IReadOnlyList<StationCertificateInfo>> GetCertificatesAsync(CancellationToken cancellationToken = default)
+        => GetJsonAsync<IReadOnlyList<StationCertificateInfo>>(ApiRoutes.Certificates, cancellationToken);
+
+    /// <summary><c>DELETE /certificates/{id}</c> (admin): the certificate is refused from the next request on, by every server instance of the database.</summary>
+    public Task<StationCertificateInfo> RevokeCertificateAsync(long certificateId, CancellationToken cancellationToken = default)
+        => SendJsonAsync<StationCertificateInfo>(HttpMethod.Delete, $"{ApiRoutes.Certificates}/{certificateId.ToString(CultureInfo.InvariantCulture)}", null, cancellationToken);
 
     // ---- plumbing ----
 
@@ -315,6 +333,10 @@ public sealed class ProvServerClient : IDisposable
             if (timeout is null) throw ProvServerException.Unreachable(Server, new TimeoutException("no connection within 10 s"));
             throw ProvServerException.Timeout(Server, what, timeout.Value);
         }
+        catch (HttpRequestException e) when (e.HttpRequestError is HttpRequestError.SecureConnectionError)
+        {
+            throw await TlsFailureAsync(e, cancellationToken).ConfigureAwait(false);
+        }
         catch (HttpRequestException e) when (e.HttpRequestError is HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError
                                              || e.InnerException is System.Net.Sockets.SocketException)
         {
@@ -337,6 +359,27 @@ public sealed class ProvServerClient : IDisposable
             catch (Exception e) when (e is HttpRequestException or IOException) { body = ""; }
             throw ProvServerException.FromResponse(Server, response.StatusCode, response.Content.Headers.ContentType?.MediaType, body, what);
         }
+    }
+
+    // The handshake failed: a refused certificate says what was shown; otherwise the port may answer plain HTTP.
+    private async Task<ProvServerException> TlsFailureAsync(HttpRequestException e, CancellationToken cancellationToken)
+    {
+        if (_handler.TakeRejection(Server.Host) is { } rejection)
+            return ProvServerException.CertificateRejected(Server, rejection, _handler.Trust, e);
+        var plain = new UriBuilder(Server) { Scheme = Uri.UriSchemeHttp, Port = Server.Port }.Uri;
+        using var probe = new HttpClient(TrustedHandler.For(ServerTrust.System).Handler, disposeHandler: false) { Timeout = TimeSpan.FromSeconds(5) };
+        try
+        {
+            using var answer = await probe.GetAsync(ServerAddress.Route(plain, ApiRoutes.Health), cancellationToken).ConfigureAwait(false);
+            string body = await ReadLimitedAsync(answer.Content, 4096, cancellationToken).ConfigureAwait(false);
+            if (!body.Contains(ProvServerException.HttpsRequiredId, StringComparison.Ordinal))
+                return ProvServerException.PlainHttpPort(Server, e);
+        }
+        catch (Exception probeError) when (probeError is HttpRequestException or IOException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            // Not plain HTTP either: the handshake's own reason is all there is.
+        }
+        return ProvServerException.TlsFailed(Server, e);
     }
 
     private async Task<T> ReadJsonAsync<T>(HttpResponseMessage response, string route, CancellationToken cancellationToken)

@@ -7,7 +7,7 @@ namespace Provisioning.Core.Client;
 /// <summary>
 /// A call to the provisioning server failed. <see cref="Exception.Message"/> is for an operator: what is wrong and what to do.
 /// </summary>
-public sealed class ProvServerException : Exception
+public sealed partial class ProvServerException : Exception
 {
     /// <summary>Creates the exception.</summary>
     public ProvServerException(Uri server, int? status, string errorId, string message, IReadOnlyList<string>? problems = null, Exception? inner = null)
@@ -32,6 +32,12 @@ public sealed class ProvServerException : Exception
     public IReadOnlyList<string> Problems { get; }
 
     private const string InsecureKeyTransport = "InsecureKeyTransport";
+
+    /// <summary>Error ID of a 401 for a client certificate the server refused (expired, revoked, unknown, another CA); the detail says which.</summary>
+    public const string CertificateRefusedId = "CertificateRefused";
+
+    /// <summary>Error ID of a 403 for a station token on a server that requires station certificates.</summary>
+    public const string CertificateRequiredId = "CertificateRequired";
 
     /// <summary>The server could not be reached at all.</summary>
     public static ProvServerException Unreachable(Uri server, Exception inner)
@@ -95,6 +101,9 @@ public sealed class ProvServerException : Exception
 
         string message = status switch
         {
+            // A refused station certificate, or a token where certificates are required: the server names the problem.
+            HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden when errorId is CertificateRefusedId or CertificateRequiredId && detail is not null =>
+                $"The server at {display} refused {what}: {detail}",
             HttpStatusCode.Unauthorized =>
                 $"The server at {display} refused the token: it is missing, unknown or revoked. " +
                 $"Connect with a valid token: Connect-ProvServer -Uri {display} -Token (Read-Host -AsSecureString 'Token').",
@@ -103,6 +112,7 @@ public sealed class ProvServerException : Exception
                 $"The server at {display} refused {what}: it needs {NeededToken(detail)}. " +
                 "Station tokens can only fetch configurations and files and record devices; exporter tokens read packages and devices and export keys; " +
                 "the admin token (admin.token in the server's data folder) may do everything.",
+            _ when errorId == HttpsRequiredId => HttpsRequired(server),
             _ when detail is not null => detail,
             _ => $"The server at {display} answered {code} {ReasonPhrase(status)} to {what}.",
         };

@@ -75,15 +75,15 @@ public static class ServerAddress
     /// <summary>Whether the address names this machine (loopback), so a process ID it reports is a local process.</summary>
     public static bool IsLoopback(Uri server) => server.IsLoopback;
 
-    /// <summary>The address a client on this machine uses for a server listening on <paramref name="listenAddress"/>.</summary>
-    public static Uri ForListener(string listenAddress, int port)
+    /// <summary>The address a client on this machine uses for a server listening on <paramref name="listenAddress"/> (https with <paramref name="https"/>).</summary>
+    public static Uri ForListener(string listenAddress, int port, bool https = false)
     {
         string host = listenAddress.Trim().Trim('[', ']');
         // A wildcard listener is reached locally through loopback.
         if (host is "0.0.0.0" or "*" or "+") host = "127.0.0.1";
         else if (host == "::") host = "::1";
         string authority = host.Contains(':', StringComparison.Ordinal) ? $"[{host}]" : host;
-        return Parse(string.Create(CultureInfo.InvariantCulture, $"http://{authority}:{port}/"));
+        return Parse(string.Create(CultureInfo.InvariantCulture, $"{(https ? "https" : "http")}://{authority}:{port}/"));
     }
 
     private static bool HasExplicitPort(string text)

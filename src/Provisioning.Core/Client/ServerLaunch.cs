@@ -1,6 +1,7 @@
 using System.Data.Common;
 using System.Diagnostics;
 using System.Globalization;
+using Provisioning.Core.Crypto;
 
 namespace Provisioning.Core.Client;
 
@@ -9,6 +10,9 @@ public sealed class ServerLaunch
 {
     /// <summary>The environment variable that carries a MySQL password, so it never appears on a command line.</summary>
     public const string DatabasePasswordVariable = "Provisioning__DatabasePassword";
+
+    /// <summary>The environment variable that carries the certificate password (PFX or encrypted key), so it never appears on a command line.</summary>
+    public const string CertificatePasswordVariable = "Provisioning__CertificatePassword";
 
     /// <summary>Full path of <c>Provisioning.Server.dll</c>.</summary>
     public required string ServerAssembly { get; init; }
@@ -37,8 +41,60 @@ public sealed class ServerLaunch
     /// <summary>Lets the server send gateway keys and accept passphrases over plain HTTP from other machines.</summary>
     public bool AllowInsecureKeyTransport { get; init; }
 
+    /// <summary>Serve HTTPS (with <see cref="CertificatePath"/>, or a certificate from the server's own CA).</summary>
+    public bool Tls { get; init; }
+
+    /// <summary>DNS names for the server's own certificate (beside localhost and the machine's name).</summary>
+    public IReadOnlyList<string> HostNames { get; init; } = [];
+
+    /// <summary>IP addresses for the server's own certificate (beside loopback and the listen address).</summary>
+    public IReadOnlyList<string> IpAddresses { get; init; } = [];
+
+    /// <summary>The operator's certificate file (PFX or PEM), or null for one from the server's CA.</summary>
+    public string? CertificatePath { get; init; }
+
+    /// <summary>The PEM key of <see cref="CertificatePath"/> when it is a separate file.</summary>
+    public string? CertificateKeyPath { get; init; }
+
+    /// <summary>Password of the PFX or encrypted key, passed through <see cref="CertificatePasswordVariable"/>; the caller clears the array.</summary>
+    public char[]? CertificatePassword { get; init; }
+
+    /// <summary>Station callers need a station client certificate.</summary>
+    public bool RequireClientCertificate { get; init; }
+
+    /// <summary>
+    /// How a client on this machine trusts the server's certificate when it is the operator's (its fingerprint, pinned:
+    /// see <see cref="PinOperatorCertificate"/>); null with the server's own CA, whose ca.crt is trusted.
+    /// </summary>
+    public ServerTrust? OperatorTrust { get; init; }
+
+    /// <summary>The server's CA certificate, written by the server on its first TLS start.</summary>
+    public string CaCertificatePath => Path.Combine(DataPath, "tls", "ca.crt");
+
     /// <summary>The address a client on this machine uses to reach the server.</summary>
-    public Uri ClientAddress => ServerAddress.ForListener(ListenAddress, Port);
+    public Uri ClientAddress => ServerAddress.ForListener(ListenAddress, Port, Tls);
+
+    /// <summary>
+    /// The trust a client on this machine gives the server: none over plain HTTP; the operator's certificate by its
+    /// fingerprint; else the server's CA (null until the server has written ca.crt).
+    /// </summary>
+    public ServerTrust? ClientTrust()
+    {
+        if (!Tls) return ServerTrust.System;
+        if (OperatorTrust is not null) return OperatorTrust;
+        if (!File.Exists(CaCertificatePath)) return null;
+        try { return ServerTrust.Create(CertificateFile.LoadCaCertificates(CaCertificatePath), null); }
+        catch (CertificateFileException) { return null; } // being written
+    }
+
+    /// <summary>Trust for the operator's certificate file: the fingerprint of its certificate (the one with the key, or the first), pinned.</summary>
+    /// <exception cref="CertificateFileException">The file cannot be read with the password.</exception>
+    public static ServerTrust PinOperatorCertificate(string certificatePath, ReadOnlySpan<char> password)
+    {
+        var certificates = CertificateFile.LoadPublic(certificatePath, password);
+        try { return ServerTrust.Create(null, [CertificateFingerprint.Of(certificates[0])]); }
+        finally { foreach (var c in certificates) c.Dispose(); }
+    }
 
     /// <summary>Where the server writes its log.</summary>
     public string LogPath => Path.Combine(DataPath, "logs", "server.log");
@@ -90,7 +146,19 @@ public sealed class ServerLaunch
         if (spec is not null) info.ArgumentList.Add($"--Provisioning:Database={spec}");
         if (AllowInsecureKeyTransport) info.ArgumentList.Add("--Provisioning:AllowInsecureKeyTransport=true");
         info.ArgumentList.Add("--Provisioning:ConsoleLog=false");
+        if (Tls)
+        {
+            info.ArgumentList.Add("--Provisioning:Tls=true");
+            for (int i = 0; i < HostNames.Count; i++) info.ArgumentList.Add($"--Provisioning:HostNames:{i}={HostNames[i]}");
+            for (int i = 0; i < IpAddresses.Count; i++) info.ArgumentList.Add($"--Provisioning:IpAddresses:{i}={IpAddresses[i]}");
+            if (CertificatePath is not null) info.ArgumentList.Add($"--Provisioning:CertificatePath={Path.GetFullPath(CertificatePath)}");
+            if (CertificateKeyPath is not null) info.ArgumentList.Add($"--Provisioning:CertificateKeyPath={Path.GetFullPath(CertificateKeyPath)}");
+        }
+        if (RequireClientCertificate) info.ArgumentList.Add("--Provisioning:RequireClientCertificate=true");
 
+        // Secrets travel in the environment of the child only; one inherited from this process is not passed on.
+        info.Environment.Remove(CertificatePasswordVariable);
+        if (Tls && CertificatePassword is { Length: > 0 }) info.Environment[CertificatePasswordVariable] = new string(CertificatePassword);
         info.Environment.Remove(DatabasePasswordVariable);
         if (DatabasePassword is { Length: > 0 }) info.Environment[DatabasePasswordVariable] = new string(DatabasePassword);
         else if (passwordInSpec is not null) info.Environment[DatabasePasswordVariable] = passwordInSpec;
@@ -101,7 +169,7 @@ public sealed class ServerLaunch
     {
         string host = ListenAddress.Trim();
         if (host.Contains(':', StringComparison.Ordinal) && !host.StartsWith('[')) host = $"[{host}]";
-        return string.Create(CultureInfo.InvariantCulture, $"http://{host}:{Port}");
+        return string.Create(CultureInfo.InvariantCulture, $"{(Tls ? "https" : "http")}://{host}:{Port}");
     }
 
     /// <summary>The spec for the command line (user added, password removed) and the password it held, if any.</summary>

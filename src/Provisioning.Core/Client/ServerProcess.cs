@@ -28,6 +28,12 @@ public sealed class ServerProcess : IDisposable
     /// <summary>The address clients on this machine use.</summary>
     public Uri Address => Launch.ClientAddress;
 
+    /// <summary>How a client on this machine trusts the server (over HTTPS: its CA, or the operator certificate's fingerprint).</summary>
+    public ServerTrust Trust { get; private set; } = ServerTrust.System;
+
+    /// <summary>The certificate the server presented when it came up (HTTPS), or null.</summary>
+    public PresentedCertificate? ServerCertificate { get; private set; }
+
     /// <summary>
     /// Starts the server and waits until <c>GET /health</c> answers with this process's ID. Throws
     /// <see cref="ServerStartException"/> with the server's own reason when it exits first, when the port answers
@@ -67,10 +73,21 @@ public sealed class ServerProcess : IDisposable
 
     private async Task WaitUntilUpAsync(TimeSpan timeout, CancellationToken cancellationToken)
     {
-        using var client = new ProvServerClient(Address, null) { RequestTimeout = TimeSpan.FromSeconds(2) };
+        ProvServerClient? client = null;
+        try { await PollHealthAsync(() => client ??= NewClient(), timeout, cancellationToken).ConfigureAwait(false); }
+        finally { client?.Dispose(); }
+    }
+
+    // A TLS server's client trusts the CA that the server writes as it starts: there is no client until then.
+    private ProvServerClient? NewClient() =>
+        Launch.ClientTrust() is { } trust ? new ProvServerClient(Address, null, trust) { RequestTimeout = TimeSpan.FromSeconds(2) } : null;
+
+    private async Task PollHealthAsync(Func<ProvServerClient?> client, TimeSpan timeout, CancellationToken cancellationToken)
+    {
         long deadline = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
         string url = ServerAddress.Display(Address);
         HealthInfo? other = null;
+        string? lastRefusal = null;
         while (true)
         {
             if (Process.HasExited)
@@ -84,14 +101,24 @@ public sealed class ServerProcess : IDisposable
 
             try
             {
-                var health = await client.GetHealthAsync(cancellationToken).ConfigureAwait(false);
-                if (health.ProcessId == Process.Id)
+                if (client() is { } ready)
                 {
-                    Health = health;
-                    return;
+                    var health = await ready.GetHealthAsync(cancellationToken).ConfigureAwait(false);
+                    if (health.ProcessId == Process.Id)
+                    {
+                        Health = health;
+                        Trust = ready.Trust;
+                        ServerCertificate = ready.ServerCertificate;
+                        return;
+                    }
+                    // Someone else answers on the port; ours should soon exit saying why.
+                    other = health;
                 }
-                // Someone else answers on the port; ours should soon exit saying why.
-                other = health;
+            }
+            catch (ProvServerException e) when (e.ErrorId is "CertificateNotTrusted")
+            {
+                // A server answering with a certificate not of this data folder's CA is not the one started.
+                lastRefusal = e.Message;
             }
             catch (ProvServerException) { /* not listening yet */ }
 
@@ -100,6 +127,7 @@ public sealed class ServerProcess : IDisposable
                 string seen = other is null
                     ? $"it did not answer at {url}"
                     : $"{url} is answered by another process ({other.ProcessId}), not by the server started ({Process.Id}): the port belongs to someone else; choose another -Port";
+                if (lastRefusal is not null) seen = lastRefusal.TrimEnd('.');
                 string log = Output.Lines.Count > 0 ? $" Its last output: {Output}" : $" Its log: {Launch.LogPath}";
                 throw new ServerStartException($"The server did not come up within {timeout.TotalSeconds:0} s: {seen}.{log}", null, null);
             }

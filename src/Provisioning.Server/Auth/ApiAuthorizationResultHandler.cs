@@ -20,6 +20,12 @@ public sealed class ApiAuthorizationResultHandler(IOptions<ServerSettings> setti
 {
     private readonly AuthorizationMiddlewareResultHandler _web = new();
 
+    /// <summary>Error ID of a 401 for a refused client certificate (the detail says why).</summary>
+    public const string CertificateRefusedId = Core.Client.ProvServerException.CertificateRefusedId;
+
+    /// <summary>Error ID of a 403 for a station token where the server requires station certificates.</summary>
+    public const string CertificateRequiredId = Core.Client.ProvServerException.CertificateRequiredId;
+
     /// <summary>The message of a missing or unknown token.</summary>
     public const string TokenRequired =
         "A valid bearer token is required (Authorization: Bearer <token>). Use the admin token from the server's data folder or a station token.";
@@ -35,7 +41,9 @@ public sealed class ApiAuthorizationResultHandler(IOptions<ServerSettings> setti
         if (result.Challenged)
         {
             context.Response.Headers.WWWAuthenticate = "Bearer";
-            await ApiErrors.Write(context, StatusCodes.Status401Unauthorized, "Unauthorized", ChallengeMessage(context));
+            // A refused certificate has its own ID, so a station reports the certificate's problem rather than a token's.
+            string challengeId = ByCertificate(context) ? CertificateRefusedId : "Unauthorized";
+            await ApiErrors.Write(context, StatusCodes.Status401Unauthorized, challengeId, await ChallengeMessageAsync(context));
             return;
         }
 
@@ -45,10 +53,13 @@ public sealed class ApiAuthorizationResultHandler(IOptions<ServerSettings> setti
         string errorId = "Forbidden", detail;
         if (failed.OfType<RolesAuthorizationRequirement>().FirstOrDefault() is { } roles)
             detail = $"A {caller?.Role} {caller?.Kind} may not call this endpoint; it needs the role {string.Join(" or ", roles.AllowedRoles)}.";
+        else if (failed.OfType<StationRequirement>().Any() && caller?.Role == Core.Api.TokenRoles.Station && settings.Value.RequireClientCertificate)
+        {
+            errorId = CertificateRequiredId;
+            detail = "This server requires station certificates: a station token may not call station endpoints. Connect with the station's certificate (Connect-ProvServer -Certificate).";
+        }
         else if (failed.OfType<StationRequirement>().Any())
-            detail = caller?.Role == Core.Api.TokenRoles.Station && settings.Value.RequireClientCertificate
-                ? "This server requires station certificates: a station token may not call station endpoints. Connect with the station's certificate (Connect-ProvServer -Certificate)."
-                : $"A {caller?.Role} {caller?.Kind} may not call this endpoint; it needs the role station or admin.";
+            detail = $"A {caller?.Role} {caller?.Kind} may not call this endpoint; it needs the role station or admin.";
         else if (failed.OfType<SecureChannelRequirement>().Any())
         {
             errorId = "InsecureKeyTransport";
@@ -63,12 +74,16 @@ public sealed class ApiAuthorizationResultHandler(IOptions<ServerSettings> setti
         await ApiErrors.Write(context, StatusCodes.Status403Forbidden, errorId, detail);
     }
 
-    private string ChallengeMessage(HttpContext context)
+    private static bool ByCertificate(HttpContext context) =>
+        context.Request.Headers.Authorization.Count == 0 && context.Connection.ClientCertificate is not null;
+
+    private async Task<string> ChallengeMessageAsync(HttpContext context)
     {
-        var failure = context.Features.Get<IAuthenticateResultFeature>()?.AuthenticateResult?.Failure;
-        bool byCertificate = context.Request.Headers.Authorization.Count == 0 && context.Connection.ClientCertificate is not null;
-        if (!byCertificate)
+        if (!ByCertificate(context))
             return TokenRequired;
+        // The authentication middleware keeps only successful results; the certificate handler's own result for this
+        // request (cached: the station lookup does not run again) carries the refusal.
+        var failure = (await context.AuthenticateAsync(AuthSchemes.Certificate)).Failure;
         // The handler's own refusals (chain, validity, use) say only that validation failed; say which check it was.
         if (failure is null || failure.Message.StartsWith("Client certificate failed validation", StringComparison.Ordinal))
             return ServerAuthentication.DescribeCertificateProblem(context.Connection.ClientCertificate!, certificateOptions.Get(AuthSchemes.Certificate));

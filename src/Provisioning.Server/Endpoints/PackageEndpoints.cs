@@ -42,45 +42,26 @@ public static class PackageEndpoints
         if (ImportUpload.Open(context, settings.Value.MaxPackageSize) is not { } reader)
             return ApiErrors.BadRequest("NotMultipart", "Send the package as multipart/form-data with the parts passphrase, comment (optional) and package, in that order.");
 
-        char[]? passphrase = null;
-        string? comment = null;
         try
         {
-            while (await reader.ReadNextSectionAsync(ct) is { } section)
-            {
-                string name = ImportUpload.PartName(section);
-                switch (name)
-                {
-                    case "passphrase":
-                        passphrase = await ImportUpload.ReadPassphraseAsync(section, ct);
-                        break;
-                    case "comment":
-                        comment = await ImportUpload.ReadCommentAsync(section, ct);
-                        break;
-                    case "package":
-                        if (passphrase is null)
-                            return ApiErrors.BadRequest("PassphraseMissing", "The passphrase part must come before the package part.");
-                        source = ImportUpload.SourceName(section);
-                        var result = await importer.ImportAsync(section.Body, source, passphrase, comment, dryRun ?? false, ct);
-                        await audit.RecordAsync(context, action, $"config {result.Package.ConfigId}", ImportAudit.Detail(source, result.Package));
-                        return result.Imported
-                            ? Results.Json(result, ApiJson.Options, statusCode: StatusCodes.Status201Created)
-                            : Results.Json(result, ApiJson.Options);
-                    default:
-                        return ApiErrors.BadRequest("UnknownPart", $"Unexpected form part '{name}'; send passphrase, comment and package.");
-                }
-            }
-            return ApiErrors.BadRequest("PackageMissing", "The upload has no package part.");
+            using var form = await ImportUpload.ReadFormAsync(reader, ct);
+            if (form.UnknownPart is { } unknown)
+                return ApiErrors.BadRequest("UnknownPart", $"Unexpected form part '{unknown}'; send passphrase, comment and package.");
+            if (form.Package is null)
+                return ApiErrors.BadRequest("PackageMissing", "The upload has no package part.");
+            if (form.Passphrase is null)
+                return ApiErrors.BadRequest("PassphraseMissing", "The passphrase part must come before the package part.");
+            source = form.SourceName;
+            var result = await importer.ImportAsync(form.Package.Body, source, form.Passphrase, form.Comment, dryRun ?? false, ct);
+            await audit.RecordAsync(context, action, $"config {result.Package.ConfigId}", ImportAudit.Detail(source, result.Package));
+            return result.Imported
+                ? Results.Json(result, ApiJson.Options, statusCode: StatusCodes.Status201Created)
+                : Results.Json(result, ApiJson.Options);
         }
-        catch (Exception ex) when (ImportUpload.Describe(ex, log) is { } failure)
+        catch (Exception ex) when (ImportUpload.Describe(ex, settings.Value.MaxPackageSize, log) is { } failure)
         {
             await audit.RecordAsync(context, action, source, ImportAudit.Failure(failure), succeeded: false);
             return ApiErrors.Problem(failure.Status, failure.ErrorId, failure.Message);
-        }
-        finally
-        {
-            if (passphrase is not null)
-                Array.Clear(passphrase);
         }
     }
 }

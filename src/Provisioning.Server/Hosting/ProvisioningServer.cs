@@ -28,11 +28,7 @@ public static class ProvisioningServer
     /// <summary>Builds the application; <see cref="PrepareAsync"/> must run before it serves.</summary>
     public static WebApplication Build(string[] args)
     {
-        // The application is this assembly whichever process hosts it, so its Razor pages are found in a test host too.
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
-        {
-            Args = args, ContentRootPath = AppContext.BaseDirectory, ApplicationName = typeof(ProvisioningServer).Assembly.GetName().Name,
-        });
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
         builder.Configuration.AddJsonFile(Path.Combine(AppContext.BaseDirectory, SettingsFileName), optional: true, reloadOnChange: false);
         if (SettingsFileArgument(args) is { } settingsFile)
             builder.Configuration.AddJsonFile(Path.GetFullPath(settingsFile), optional: false, reloadOnChange: false);
@@ -42,6 +38,7 @@ public static class ProvisioningServer
         var settings = builder.Configuration.GetSection(ServerSettings.Section).Get<ServerSettings>() ?? new ServerSettings();
         settings.DataPath = Path.GetFullPath(settings.DataPath);
         builder.Services.AddSingleton(Options.Create(settings));
+        ServerTls.Configure(builder, settings);
 
         // Kestrel:Endpoints is a section (a value read there is always null): test that it exists, or UseUrls would
         // make Kestrel warn that it overrides the endpoints the settings file gave.
@@ -72,6 +69,7 @@ public static class ProvisioningServer
         builder.Services.AddSingleton<KeyExporter>();
         builder.Services.AddSingleton<TokenAdministration>();
         builder.Services.AddWebPages();
+        CertificateEndpoints.AddServices(builder.Services);
 
         var app = builder.Build();
         app.UseSecurityHeaders();
@@ -89,6 +87,7 @@ public static class ProvisioningServer
         UserEndpoints.Map(app);
         AuditEndpoints.Map(app);
         app.MapWebPages();
+        CertificateEndpoints.Map(app);
         app.MapFallback(context => ApiErrors.Write(context, StatusCodes.Status404NotFound, "NoSuchEndpoint",
             $"There is no endpoint {context.Request.Method} {context.Request.Path}; see docs/server-api.md.")).RequireAuthorization();
         return app;

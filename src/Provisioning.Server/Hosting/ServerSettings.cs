@@ -33,25 +33,25 @@ public sealed class ServerSettings
     /// <summary>How long a token lookup is cached, in seconds (a revocation on another instance takes effect within it).</summary>
     public int TokenCacheSeconds { get; set; } = 30;
 
-    /// <summary>Serve HTTPS: with no <see cref="CertificatePath"/>, under a certificate from the server's own CA (docs/security.md).</summary>
+    /// <summary>Serve HTTPS on the https:// addresses (default https://127.0.0.1:8085), with the operator's certificate or one from the server's own CA.</summary>
     public bool Tls { get; set; }
 
-    /// <summary>Host names the server certificate is issued for (subject alternative names), besides localhost and this machine's name.</summary>
+    /// <summary>DNS names the server's own certificate is issued for, beside localhost and the machine's host name.</summary>
     public string[] HostNames { get; set; } = [];
 
-    /// <summary>IP addresses the server certificate is issued for, besides loopback and the listen address.</summary>
+    /// <summary>IP addresses the server's own certificate is issued for, beside 127.0.0.1, ::1 and the listen addresses.</summary>
     public string[] IpAddresses { get; set; } = [];
 
-    /// <summary>An operator's server certificate: PFX, or PEM with its key in the same file or in <see cref="CertificateKeyPath"/>.</summary>
+    /// <summary>The operator's certificate: PKCS#12 (PFX) or PEM (certificate first, then its chain; key in the file or <see cref="CertificateKeyPath"/>).</summary>
     public string? CertificatePath { get; set; }
 
-    /// <summary>The PEM private key of <see cref="CertificatePath"/> when it is a separate file.</summary>
+    /// <summary>PEM private key of <see cref="CertificatePath"/> when it is not in the same file.</summary>
     public string? CertificateKeyPath { get; set; }
 
-    /// <summary>Password of the operator certificate (set it through the environment, Provisioning__CertificatePassword).</summary>
+    /// <summary>Password of the PFX or of the encrypted key; from the environment (<c>Provisioning__CertificatePassword</c>), never the command line.</summary>
     public string? CertificatePassword { get; set; }
 
-    /// <summary>Station endpoints accept a station only by a valid, unrevoked client certificate (guide Table 2 "Client Authentication").</summary>
+    /// <summary>Station endpoints accept station callers only with a valid station client certificate (guide Table 2 "Client Authentication").</summary>
     public bool RequireClientCertificate { get; set; }
 
     /// <summary>Per-user default data folder.</summary>

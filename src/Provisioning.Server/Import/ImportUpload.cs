@@ -31,6 +31,42 @@ public static class ImportUpload
         return new MultipartReader(boundary, context.Request.Body);
     }
 
+    /// <summary>
+    /// Reads the parts before the package (passphrase, comment) and stops at the package part, which the caller then
+    /// streams; or at an unexpected part, or the end of the form.
+    /// </summary>
+    public static async Task<ImportForm> ReadFormAsync(MultipartReader reader, CancellationToken ct)
+    {
+        var form = new ImportForm();
+        try
+        {
+            while (await reader.ReadNextSectionAsync(ct) is { } section)
+            {
+                switch (PartName(section))
+                {
+                    case "passphrase":
+                        form.Passphrase = await ReadPassphraseAsync(section, ct);
+                        break;
+                    case "comment":
+                        form.Comment = await ReadCommentAsync(section, ct);
+                        break;
+                    case "package":
+                        form.Package = section;
+                        return form;
+                    default:
+                        form.UnknownPart = PartName(section);
+                        return form;
+                }
+            }
+            return form;
+        }
+        catch
+        {
+            form.Dispose();
+            throw;
+        }
+    }
+
     /// <summary>The form field name of a part.</summary>
     public static string PartName(MultipartSection section) => section.GetContentDispositionHeader()?.Name.Value?.Trim('"') ?? "";
 
@@ -70,7 +106,7 @@ public static class ImportUpload
     }
 
     /// <summary>What a failed import means (status, stable error ID, message); null for an exception that is no import failure.</summary>
-    public static ImportFailure? Describe(Exception ex, ILogger log) => ex switch
+    public static ImportFailure? Describe(Exception ex, long maxPackageSize, ILogger log) => ex switch
     {
         PackageRejectedException rejected => new(StatusCodes.Status422UnprocessableEntity, rejected.WrongPassphrase ? "WrongPassphrase" : "PackageInvalid", rejected.Message),
         PackageFormatException => new(StatusCodes.Status422UnprocessableEntity, "PackageInvalid", ex.Message),
@@ -79,7 +115,9 @@ public static class ImportUpload
         StagedImportNotFoundException => new(StatusCodes.Status404NotFound, "StagedImportNotFound", ex.Message),
         UploadTooLargeException => new(StatusCodes.Status413PayloadTooLarge, "PackageTooLarge", ex.Message),
         InvalidDataException => new(StatusCodes.Status400BadRequest, "PartTooLong", ex.Message),
-        BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } => new(StatusCodes.Status413PayloadTooLarge, "PackageTooLarge", ex.Message),
+        // Kestrel's own limit (the package plus the form around it) says it in its words; say it in ours.
+        BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } =>
+            new(StatusCodes.Status413PayloadTooLarge, "PackageTooLarge", new UploadTooLargeException(maxPackageSize).Message),
         IOException or BadHttpRequestException or OperationCanceledException => Incomplete(ex, log),
         _ => null,
     };
@@ -89,6 +127,28 @@ public static class ImportUpload
         // The client went away or the upload broke off: nothing was imported.
         log.LogWarning("A package upload ended early ({Reason}); nothing was imported.", ex.Message);
         return new(StatusCodes.Status400BadRequest, "UploadIncomplete", "The upload ended before the whole package arrived; nothing was imported. Send it again.");
+    }
+}
+
+/// <summary>An import form read up to its package part; disposing clears the passphrase.</summary>
+public sealed class ImportForm : IDisposable
+{
+    /// <summary>The passphrase part; null when the form had none before the package.</summary>
+    public char[]? Passphrase { get; set; }
+    /// <summary>The comment part; null when blank or absent.</summary>
+    public string? Comment { get; set; }
+    /// <summary>The package part, positioned to stream; null when the form ended (or went wrong) first.</summary>
+    public MultipartSection? Package { get; set; }
+    /// <summary>The name of a part the form should not have, where reading stopped.</summary>
+    public string? UnknownPart { get; set; }
+    /// <summary>The uploaded file's own name.</summary>
+    public string SourceName => Package is null ? "upload" : ImportUpload.SourceName(Package);
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        if (Passphrase is not null)
+            Array.Clear(Passphrase);
     }
 }
 

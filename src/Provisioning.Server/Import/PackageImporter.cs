@@ -41,10 +41,11 @@ public sealed class PackageImporter : IDisposable
     private readonly ConfigFacts _facts;
     private readonly ServerSettings _settings;
     private readonly ILogger<PackageImporter> _log;
-    private readonly Timer _sweeper;
+    private readonly TimeProvider _time;
+    private readonly ITimer _sweeper;
 
     public PackageImporter(IProvStore store, FileRepository repository, MasterKey masterKey, ConfigFacts facts,
-        IOptions<ServerSettings> options, ILogger<PackageImporter> log)
+        IOptions<ServerSettings> options, ILogger<PackageImporter> log, TimeProvider time)
     {
         _store = store;
         _repository = repository;
@@ -52,7 +53,8 @@ public sealed class PackageImporter : IDisposable
         _facts = facts;
         _settings = options.Value;
         _log = log;
-        _sweeper = new Timer(_ => Sweep(), null, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
+        _time = time;
+        _sweeper = time.CreateTimer(_ => Sweep(), null, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
     }
 
     /// <summary>Context that binds sealed gateway keys to their config.</summary>
@@ -106,7 +108,7 @@ public sealed class PackageImporter : IDisposable
             byte[] sealedKeys = SealGatewayKeys(staging, passphrase, verified.ConfigId);
             var current = await _store.GetPackageAsync(verified.ConfigId, ct);
             var staged = new StagedImport(Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16)), owner, sourceName,
-                Preview(verified, current, comment), current?.Revision, DateTimeOffset.UtcNow + StagedLifetime);
+                Preview(verified, current, comment), current?.Revision, _time.GetUtcNow() + StagedLifetime);
             foreach (var old in _held.Values.Where(h => h.Staged.Owner == owner).OrderBy(h => h.Staged.Expires).SkipLast(MaxStagedPerOwner - 1))
                 Remove(old.Staged.Id);
             _held[staged.Id] = new Held(staged, staging, verified, sealedKeys, comment);
@@ -123,7 +125,7 @@ public sealed class PackageImporter : IDisposable
 
     /// <summary>A staged upload of <paramref name="owner"/>; null when unknown, expired or someone else's.</summary>
     public StagedImport? GetStaged(string id, string owner) =>
-        _held.TryGetValue(id, out var held) && held.Staged.Owner == owner && held.Staged.Expires > DateTimeOffset.UtcNow ? held.Staged : null;
+        _held.TryGetValue(id, out var held) && held.Staged.Owner == owner && held.Staged.Expires > _time.GetUtcNow() ? held.Staged : null;
 
     /// <summary>
     /// Imports a staged upload (once: the staging is gone afterwards, whether the import succeeded or not). Throws
@@ -165,9 +167,10 @@ public sealed class PackageImporter : IDisposable
             Remove(id);
     }
 
-    private void Sweep()
+    /// <summary>Removes the staged uploads whose time is up (also run every minute).</summary>
+    public void Sweep()
     {
-        var now = DateTimeOffset.UtcNow;
+        var now = _time.GetUtcNow();
         foreach (var held in _held.Values.Where(h => h.Staged.Expires <= now))
             if (Remove(held.Staged.Id))
                 _log.LogInformation("Discarded the staged upload {StagedId} (config {ConfigId}): neither imported nor cancelled within {Minutes} minutes",

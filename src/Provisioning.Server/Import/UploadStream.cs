@@ -56,4 +56,4 @@ internal sealed class UploadStream(Stream inner, long limit) : Stream
 
 /// <summary>The upload is larger than the server accepts.</summary>
 public sealed class UploadTooLargeException(long limit)
-    : IOException($"The package is larger than the {limit / (1024 * 1024)} MiB this server accepts (setting Provisioning:MaxPackageSize).");
+    : IOException($"The package is larger than the {limit / (1024.0 * 1024):0.##} MiB this server accepts (setting Provisioning:MaxPackageSize).");

@@ -155,6 +155,18 @@ public interface IProvStore : IAsyncDisposable
     Task RecordLoginSuccessAsync(long userId, DateTimeOffset at, string? newPasswordHash, CancellationToken ct = default);
 
     // ---- station certificates ----------------------------------------------------------------------
+
+    /// <summary>Records a certificate the CA just issued (by its serial and thumbprint, never a key).</summary>
+    Task<StationCertificateInfo> AddStationCertificateAsync(NewStationCertificate certificate, CancellationToken ct = default);
+
+    /// <summary>The certificate with this thumbprint (SHA-256 of the DER, hex), revoked or not; null when unknown. Never cached.</summary>
+    Task<StationCertificateInfo?> FindStationCertificateAsync(string thumbprint, CancellationToken ct = default);
+
+    /// <summary>Every certificate issued, oldest first.</summary>
+    Task<IReadOnlyList<StationCertificateInfo>> ListStationCertificatesAsync(CancellationToken ct = default);
+
+    /// <summary>Marks a certificate revoked (an already revoked one keeps its first revocation) and returns it; null when there is no such certificate.</summary>
+    Task<StationCertificateInfo?> RevokeStationCertificateAsync(long id, DateTimeOffset revoked, string? revokedBy, CancellationToken ct = default);
 }
 
 /// <summary>A selection of the audit log; null fields mean "any".</summary>

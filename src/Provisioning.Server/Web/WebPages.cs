@@ -23,7 +23,9 @@ public static class WebPages
             o.Conventions.AuthorizeFolder("/", Policies.Exporter);
             o.Conventions.AuthorizeFolder("/Admin", Policies.Admin);
             o.Conventions.AllowAnonymousToPage("/Login");
-        });
+        })
+        // The pages are found in this assembly whichever is the entry assembly (a test host runs the server in-process).
+        .AddApplicationPart(typeof(WebPages).Assembly);
         services.AddAntiforgery(o =>
         {
             o.Cookie.Name = "prov.antiforgery";
@@ -36,7 +38,17 @@ public static class WebPages
         // Sessions live on the server, so logging out ends them (see WebSessions).
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<WebSessions>();
-        services.AddOptions<CookieAuthenticationOptions>(AuthSchemes.Cookie).PostConfigure<WebSessions>((o, sessions) => o.SessionStore = sessions);
+        services.AddOptions<CookieAuthenticationOptions>(AuthSchemes.Cookie).PostConfigure<WebSessions>((o, sessions) =>
+        {
+            o.SessionStore = sessions;
+            var earlier = o.Events.OnValidatePrincipal;
+            o.Events.OnValidatePrincipal = async context =>
+            {
+                await earlier(context);
+                if (context.Principal is not null)
+                    await WebSessions.ValidateAsync(context);
+            };
+        });
         return services;
     }
 

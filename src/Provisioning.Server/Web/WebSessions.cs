@@ -52,6 +52,23 @@ public sealed class WebSessions(TimeProvider time) : ITicketStore
         return Task.CompletedTask;
     }
 
+    /// <summary>
+    /// Checks on every request that the signed-in account still exists, is enabled and has the role it signed in
+    /// with; otherwise the session ends (Set-ProvUser -Disabled and Remove-ProvUser take effect at once).
+    /// </summary>
+    public static async Task ValidateAsync(CookieValidatePrincipalContext context)
+    {
+        var principal = context.Principal;
+        string? name = principal?.Identity?.Name;
+        var store = context.HttpContext.RequestServices.GetRequiredService<Store.IProvStore>();
+        var user = name is null ? null : await store.FindUserAsync(name, context.HttpContext.RequestAborted);
+        if (user is { Info.Disabled: false } && principal!.IsInRole(user.Info.Role)
+            && principal.FindFirst(Auth.Caller.IdClaim)?.Value == user.Info.Id.ToString(System.Globalization.CultureInfo.InvariantCulture))
+            return;
+        context.RejectPrincipal();
+        await context.HttpContext.SignOutAsync(Auth.AuthSchemes.Cookie);
+    }
+
     private bool Expired(AuthenticationTicket ticket) => ticket.Properties.ExpiresUtc is { } expires && expires <= time.GetUtcNow();
 
     private void Sweep()

@@ -19,7 +19,7 @@ public sealed class ServerUnderTest : IAsyncDisposable
     public string AdminToken { get; }
     public HttpClient Admin { get; }
     public HttpClient Anonymous { get; }
-    /// <summary>The server's services (its store, audit log, sign-in), for tests that drive a part directly.</summary>
+    /// <summary>The server's services (its store, its CA, audit log, sign-in), for tests that set up or drive a part directly.</summary>
     public IServiceProvider Services => _app.Services;
 
     private ServerUnderTest(WebApplication app, string dataPath, Uri baseUri, bool ownsData)

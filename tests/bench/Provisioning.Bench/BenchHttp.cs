@@ -1,4 +1,5 @@
 using System.Net.Http.Headers;
+using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 using Provisioning.Core.Api;
 
@@ -8,9 +9,14 @@ namespace Provisioning.Bench;
 internal static class BenchHttp
 {
     /// <summary>A client with its own connection pool; <paramref name="connections"/> 1 makes it one station's single connection.</summary>
-    public static HttpClient Client(Uri server, string? token, int connections = int.MaxValue)
+    /// <remarks>Over HTTPS the server is trusted by <paramref name="ca"/> alone, and <paramref name="certificate"/>, when given, is the station's client certificate.</remarks>
+    public static HttpClient Client(Uri server, string? token, int connections = int.MaxValue, X509Certificate2? ca = null, X509Certificate2? certificate = null)
     {
         var handler = new SocketsHttpHandler { MaxConnectionsPerServer = connections, PooledConnectionIdleTimeout = TimeSpan.FromMinutes(10) };
+        if (ca is not null)
+            handler.SslOptions.RemoteCertificateValidationCallback = BenchTls.TrustOnly(ca);
+        if (certificate is not null)
+            handler.SslOptions.ClientCertificates = new X509CertificateCollection { certificate };
         var client = new HttpClient(handler) { BaseAddress = server, Timeout = Timeout.InfiniteTimeSpan };
         if (token is not null)
             client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);

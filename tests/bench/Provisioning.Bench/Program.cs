@@ -14,6 +14,10 @@ using Provisioning.Core.Packaging;
 //   Provisioning.Bench select <db> <configId> [unordered]
 //   Provisioning.Bench export <server url> <data path> <configId> <output file>
 //   Provisioning.Bench stations <server url> <data path> <configId> <kms_key.pub.pem> <kmsFingerprint> <stations> <warm-up> <records> [<database pid>]
+//     (an https:// server is trusted by <data path>/tls/ca.crt, and each station presents its own client certificate;
+//     stations-tokens: the same with station tokens, to tell TLS from certificate checks)
+//   Provisioning.Bench connections <server url> <data path> <count> <parallel> [certificate]
+//     new connections, each a TCP connect (and for https a full TLS handshake, with a station certificate when asked) and one GET /health
 //   Provisioning.Bench mysql-create|mysql-drop <database>
 //     <db> is sqlite:<file> or mysql:<database> (server and credentials from PROV_TEST_MYSQL); the admin token is
 //     read from <data path>/admin.token. These print one JSON object per line on stdout.
@@ -53,15 +57,29 @@ try
                 ulong.Parse(args[3], CultureInfo.InvariantCulture), args[4]);
             Console.WriteLine(JsonSerializer.Serialize(new { devices, bytes = size, seconds = exportSeconds, firstByteSeconds = firstByte, clientCpu }, json));
             return 0;
-        case "stations" when args.Length is 9 or 10:
+        case "stations" or "stations-tokens" when args.Length is 9 or 10:
             int stations = int.Parse(args[6], CultureInfo.InvariantCulture), warmup = int.Parse(args[7], CultureInfo.InvariantCulture),
                 records = int.Parse(args[8], CultureInfo.InvariantCulture);
             int? databasePid = args.Length == 10 ? int.Parse(args[9], CultureInfo.InvariantCulture) : null;
-            using (var load = await StationLoad.CreateAsync(new Uri(args[1]), BenchHttp.AdminToken(args[2]), stations,
-                       ulong.Parse(args[3], CultureInfo.InvariantCulture), args[4], args[5], databasePid))
+            var stationServer = new Uri(args[1]);
+            using (var stationCa = stationServer.Scheme == Uri.UriSchemeHttps ? BenchTls.LoadCa(args[2]) : null)
+            using (var load = await StationLoad.CreateAsync(stationServer, BenchHttp.AdminToken(args[2]), stations,
+                       ulong.Parse(args[3], CultureInfo.InvariantCulture), args[4], args[5], databasePid, stationCa, certificates: args[0] == "stations"))
             {
                 Console.WriteLine(JsonSerializer.Serialize(await load.HealthAsync(warmup, records), json));
                 Console.WriteLine(JsonSerializer.Serialize(await load.RecordDevicesAsync(warmup, records), json));
+            }
+            return 0;
+        case "connections" when args.Length is 5 or 6:
+            var connectTo = new Uri(args[1]);
+            using (var connectCa = connectTo.Scheme == Uri.UriSchemeHttps ? BenchTls.LoadCa(args[2]) : null)
+            {
+                using var admin = BenchHttp.Client(connectTo, BenchHttp.AdminToken(args[2]), ca: connectCa);
+                var health = await BenchHttp.ReadAsync<Provisioning.Core.Api.HealthInfo>(await admin.GetAsync(Provisioning.Core.Api.ApiRoutes.Health), "GET /health");
+                using var presented = args.Length == 6 && args[5] == "certificate" ? await BenchTls.IssueAsync(admin, "bench connections") : null;
+                var figures = await Handshakes.RunAsync(connectTo.Scheme, connectTo, connectCa, presented,
+                    int.Parse(args[3], CultureInfo.InvariantCulture), int.Parse(args[4], CultureInfo.InvariantCulture), health.ProcessId);
+                Console.WriteLine(JsonSerializer.Serialize(figures, json));
             }
             return 0;
         case "mysql-create" or "mysql-drop" when args.Length == 2:

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using Provisioning.Core.Api;
 
 namespace Provisioning.Bench;
@@ -35,18 +36,28 @@ internal sealed class StationLoad : IDisposable
         _databasePid = databasePid;
     }
 
+    /// <remarks>
+    /// With <paramref name="ca"/> (an HTTPS server's CA) each station authenticates by its own client certificate over
+    /// mutual TLS instead of a token, as on a server started with -RequireClientCertificate (with a token over HTTPS when
+    /// not <paramref name="certificates"/>).
+    /// </remarks>
     public static async Task<StationLoad> CreateAsync(Uri server, string adminToken, int stations, ulong configId, string kmsPublicKeyPath,
-        string fingerprint, int? databasePid)
+        string fingerprint, int? databasePid, X509Certificate2? ca = null, bool certificates = true)
     {
-        using var admin = BenchHttp.Client(server, adminToken);
+        using var admin = BenchHttp.Client(server, adminToken, ca: ca);
         using var healthResponse = await admin.GetAsync(ApiRoutes.Health);
         var health = await BenchHttp.ReadAsync<HealthInfo>(healthResponse, "GET /health");
         var clients = new HttpClient[stations];
         for (int i = 0; i < stations; i++)
         {
+            if (ca is not null && certificates)
+            {
+                clients[i] = BenchHttp.Client(server, null, connections: 1, ca, await BenchTls.IssueAsync(admin, $"bench station {i + 1}"));
+                continue;
+            }
             using var response = await admin.PostAsync(ApiRoutes.Tokens, BenchHttp.Json(new TokenRequest($"bench station {i + 1}", TokenRoles.Station)));
             var token = await BenchHttp.ReadAsync<NewToken>(response, "POST /tokens");
-            clients[i] = BenchHttp.Client(server, token.Token, connections: 1);
+            clients[i] = BenchHttp.Client(server, token.Token, connections: 1, ca);
         }
         // Encrypting is cheap next to a request, but a pool keeps the client's CPU for the HTTP work being measured.
         using var kms = RSA.Create();

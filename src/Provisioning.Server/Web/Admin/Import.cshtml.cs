@@ -19,24 +19,27 @@ namespace Provisioning.Server.Web.Admin;
 public sealed class ImportModel(PackageImporter importer, IAntiforgery antiforgery, IOptions<AntiforgeryOptions> antiforgeryOptions,
     IOptions<ServerSettings> settings, AuditLog audit, ILogger<ImportModel> log) : PageModel
 {
-    [BindProperty(SupportsGet = true, Name = "cancelled")] public bool Cancelled { get; set; }
+    // Nothing here is model-bound: binding on a post would read the whole form (the package) before OnPostAsync.
+    public bool Cancelled { get; private set; }
 
     public string? Problem { get; private set; }
-    public string MaxSizeText => $"{settings.Value.MaxPackageSize / (1024 * 1024):N0} MiB";
+    public string MaxSizeText => settings.Value.MaxPackageSize switch
+    {
+        >= 1024 * 1024 * 1024 => $"{settings.Value.MaxPackageSize / (1024.0 * 1024 * 1024):0.#} GiB",
+        >= 1024 * 1024 => $"{settings.Value.MaxPackageSize / (1024.0 * 1024):0.#} MiB",
+        _ => $"{settings.Value.MaxPackageSize / 1024.0:0.#} KiB",
+    };
 
     /// <summary>Who a staged upload belongs to.</summary>
     public static string Owner(HttpContext context) => Caller.Of(context) is { } c ? $"{c.Kind}:{c.Id}:{c.Name}" : "";
 
-    public void OnGet() { }
+    public void OnGet() => Cancelled = Request.Query["cancelled"] == "true";
 
     public async Task<IActionResult> OnPostAsync()
     {
-        Cancelled = false;
         var ct = HttpContext.RequestAborted;
         if (ImportUpload.Open(HttpContext, settings.Value.MaxPackageSize) is not { } reader)
             return Refuse(StatusCodes.Status400BadRequest, "Choose the package file, then Upload.");
-        char[]? passphrase = null;
-        string? comment = null;
         string source = "upload";
         try
         {
@@ -53,37 +56,21 @@ public sealed class ImportModel(PackageImporter importer, IAntiforgery antiforge
                 return Refuse(StatusCodes.Status400BadRequest, "The form has expired or did not come from this server. Reload the page and upload again.");
             }
 
-            while (await reader.ReadNextSectionAsync(ct) is { } section)
-            {
-                switch (ImportUpload.PartName(section))
-                {
-                    case "passphrase":
-                        passphrase = await ImportUpload.ReadPassphraseAsync(section, ct);
-                        break;
-                    case "comment":
-                        comment = await ImportUpload.ReadCommentAsync(section, ct);
-                        break;
-                    case "package" when passphrase is { Length: > 0 }:
-                        source = ImportUpload.SourceName(section);
-                        var staged = await importer.StageAsync(section.Body, source, passphrase, comment, Owner(HttpContext), ct);
-                        await audit.RecordAsync(HttpContext, AuditActions.PackageDryRun, $"config {staged.Package.ConfigId}",
-                            ImportAudit.Detail(source, staged.Package, staged.Id));
-                        return Redirect($"{WebPaths.Root}/import/{staged.Id}");
-                    case "package":
-                        return Refuse(StatusCodes.Status400BadRequest, "Enter the passphrase of the gateway key file, then Upload again.");
-                }
-            }
-            return Refuse(StatusCodes.Status400BadRequest, "Choose the package file, then Upload.");
+            using var form = await ImportUpload.ReadFormAsync(reader, ct);
+            if (form.Package is null || form.UnknownPart is not null)
+                return Refuse(StatusCodes.Status400BadRequest, "Choose the package file, then Upload.");
+            if (form.Passphrase is not { Length: > 0 })
+                return Refuse(StatusCodes.Status400BadRequest, "Enter the passphrase of the gateway key file, then Upload again.");
+            source = form.SourceName;
+            var staged = await importer.StageAsync(form.Package.Body, source, form.Passphrase, form.Comment, Owner(HttpContext), ct);
+            await audit.RecordAsync(HttpContext, AuditActions.PackageDryRun, $"config {staged.Package.ConfigId}", ImportAudit.Detail(source, staged.Package, staged.Id));
+            return Redirect($"{WebPaths.Root}/import/{staged.Id}");
         }
-        catch (Exception ex) when (ImportUpload.Describe(ex, log) is { } failure)
+        catch (Exception ex) when (ImportUpload.Describe(ex, settings.Value.MaxPackageSize, log) is { } failure)
         {
             await audit.RecordAsync(HttpContext, AuditActions.PackageDryRun, source, ImportAudit.Failure(failure), succeeded: false);
-            return Refuse(failure.Status, failure.Message);
-        }
-        finally
-        {
-            if (passphrase is not null)
-                Array.Clear(passphrase);
+            return Refuse(failure.Status, failure.Message.Contains("imported", StringComparison.OrdinalIgnoreCase)
+                ? failure.Message : failure.Message + " Nothing was imported.");
         }
     }
 

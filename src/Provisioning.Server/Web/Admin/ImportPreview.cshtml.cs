@@ -45,7 +45,7 @@ public sealed class ImportPreviewModel(PackageImporter importer, AuditLog audit,
                 ImportAudit.Detail(staged?.SourceName ?? "upload", Imported.Package, StagedId));
             return Page();
         }
-        catch (Exception ex) when (ImportUpload.Describe(ex, log) is { } failure)
+        catch (Exception ex) when (ImportUpload.Describe(ex, long.MaxValue, log) is { } failure)
         {
             await audit.RecordAsync(HttpContext, AuditActions.PackageImport, target, ImportAudit.Failure(failure), succeeded: false);
             Problem = failure.Message + (failure.ErrorId == "StagedImportNotFound" ? "" : " Nothing was imported; upload the package again.");
