@@ -199,6 +199,17 @@ public sealed class ServerTlsTests : IDisposable
         Assert.Contains("prov1.factory.example", refused.Message);
     }
 
+    [Fact]
+    public async Task ACaKeyTheMasterKeyCannotOpenStopsTheStartSayingWhatToRestore()
+    {
+        string data = Data("foreign-key");
+        await (await TlsServer.StartAsync(data)).DisposeAsync();
+        File.Delete(Path.Combine(data, "master.key"));
+        var refused = await Assert.ThrowsAsync<StartupException>(() => TlsServer.StartAsync(data));
+        Assert.Contains("ca.key.sealed", refused.Message);
+        Assert.Contains("master", refused.Message);
+    }
+
     [ToolFact("openssl")]
     public async Task AWrongPasswordOrAMissingKeyStopsTheStartWithTheReason()
     {
