@@ -200,6 +200,17 @@ public sealed class ServerTlsTests : IDisposable
     }
 
     [Fact]
+    public async Task WithoutAnAddressATlsServerListensOnTheGuidesPortOverHttpsAndAnHttpsAddressNeedsTls()
+    {
+        await using var app = ProvisioningServer.Build([$"--Provisioning:DataPath={Data("default-url")}", "--Provisioning:Tls=true", "--Provisioning:ConsoleLog=false"]);
+        Assert.Equal($"https://127.0.0.1:{ProvisioningServer.DefaultPort}", app.Configuration["urls"]);
+
+        var off = Assert.Throws<StartupException>(() => ProvisioningServer.Build(["--urls", "https://127.0.0.1:1", $"--Provisioning:DataPath={Data("no-tls")}"]));
+        Assert.Contains("TLS is off", off.Message);
+        Assert.Contains("-Tls", off.Message);
+    }
+
+    [Fact]
     public async Task AnExpiredOperatorCertificateIsRefusedSayingWhenItEnded()
     {
         using var caKey = System.Security.Cryptography.ECDsa.Create();
