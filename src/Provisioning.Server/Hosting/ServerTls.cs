@@ -205,8 +205,15 @@ internal static class ServerTls
 
     private static ListenAddress Parse(string url)
     {
-        var address = BindingAddress.Parse(url);
-        return new ListenAddress(url, address.Scheme.ToLowerInvariant(), address.Host, address.Port);
+        try
+        {
+            var address = BindingAddress.Parse(url);
+            return new ListenAddress(url, address.Scheme.ToLowerInvariant(), address.Host, address.Port);
+        }
+        catch (FormatException ex)
+        {
+            throw new StartupException($"'{url}' is not a listen address: give it as https://host:port (or http://), e.g. https://0.0.0.0:8085.", ex);
+        }
     }
 
     private static async Task RefusePlainHttpAsync(ConnectionContext connection, ConnectionDelegate next, HashSet<int> httpsPorts)
