@@ -96,6 +96,28 @@ Describe 'Start-ProvServer -Tls with the server''s own CA' {
         $text | Should -Match "speaks HTTPS: use https://127.0.0.1:$port"
     }
 
+    It 'carries a client certificate given as a PFX path or an X509Certificate2, beside the token' {
+        $cdir = "$TestDrive/own/client"
+        New-Item -ItemType Directory $cdir -Force | Out-Null
+        Invoke-OpenSsl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$cdir/client.key" -out "$cdir/client.crt" -days 2 -subj '/CN=line 7' -addext 'extendedKeyUsage=clientAuth' | Out-Null
+        Invoke-OpenSsl pkcs12 -export -in "$cdir/client.crt" -inkey "$cdir/client.key" -out "$cdir/client.pfx" -passout 'pass:client pfx' | Out-Null
+
+        $c = Connect-ProvServer "https://127.0.0.1:$port" -Token $server.AdminToken -Certificate "$cdir/client.pfx" -CertificatePassword (ConvertTo-TestSecret 'client pfx') -PassThru -InformationAction Ignore
+        $c.ClientCertificate.Subject | Should -Be 'CN=line 7'
+        $c.ClientCertificate.HasPrivateKey | Should -BeTrue
+        # The token decides who the caller is; the certificate rides along on the same trust as before.
+        $c.Role | Should -Be 'admin'
+        ($c | Format-List | Out-String) | Should -Match 'CN=line 7'
+        { Get-ProvPackage -ErrorAction Stop } | Should -Not -Throw
+
+        $object = [System.Security.Cryptography.X509Certificates.X509Certificate2]::CreateFromPemFile("$cdir/client.crt", "$cdir/client.key")
+        (Connect-ProvServer "https://127.0.0.1:$port" -Token $server.AdminToken -Certificate $object -PassThru -InformationAction Ignore).ClientCertificate.Subject | Should -Be 'CN=line 7'
+
+        Get-ErrorText { Connect-ProvServer "https://127.0.0.1:$port" -Token $server.AdminToken -Certificate "$cdir/client.crt" } | Should -Match 'No private key'
+        Get-ErrorText { Connect-ProvServer "https://127.0.0.1:$port" -Token $server.AdminToken -Certificate "$cdir/client.pfx" -CertificatePassword (ConvertTo-TestSecret 'wrong') } | Should -Match 'password is wrong'
+        $null = Connect-ProvServer "https://127.0.0.1:$port" -Token $server.AdminToken -InformationAction Ignore
+    }
+
     It 'keeps its CA across a restart, so the pin stays valid, and Stop-ProvServer stops it' {
         $leaf = $server.ServerCertificate.Fingerprint
         $server | Stop-ProvServer
