@@ -66,6 +66,8 @@ Describe 'Start-ProvServer -Tls with the server''s own CA' {
         $c.Role | Should -Be 'admin'
         $c.ServerCertificate.CaFingerprint | Should -Be $caFingerprint
         { Get-ProvPackage -ErrorAction Stop } | Should -Not -Throw
+        # An address given to -Server finds the token and the trust the session holds for it.
+        { Get-ProvPackage -Server "https://localhost:$port" -ErrorAction Stop } | Should -Not -Throw
     }
 
     It 'connects with the right pin, as openssl prints the fingerprint' {
