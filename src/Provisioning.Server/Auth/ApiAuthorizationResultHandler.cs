@@ -38,7 +38,8 @@ public sealed class ApiAuthorizationResultHandler(IOptions<ServerSettings> setti
             await _web.HandleAsync(next, context, policy, result);
             return;
         }
-        if (result.Challenged)
+        // A refused station certificate leaves the request authenticated as nobody (StationCertificateCheck): that is a 401 too.
+        if (result.Challenged || context.User.Identity?.IsAuthenticated != true)
         {
             context.Response.Headers.WWWAuthenticate = "Bearer";
             // A refused certificate has its own ID, so a station reports the certificate's problem rather than a token's.
@@ -52,14 +53,15 @@ public sealed class ApiAuthorizationResultHandler(IOptions<ServerSettings> setti
         bool carriesKeys = context.GetEndpoint()?.Metadata.GetOrderedMetadata<IAuthorizeData>().Any(a => a.Policy == Policies.SecureChannel) == true;
         string errorId = "Forbidden", detail;
         if (failed.OfType<RolesAuthorizationRequirement>().FirstOrDefault() is { } roles)
-            detail = $"A {caller?.Role} {caller?.Kind} may not call this endpoint; it needs the role {string.Join(" or ", roles.AllowedRoles)}.";
-        else if (failed.OfType<StationRequirement>().Any() && caller?.Role == Core.Api.TokenRoles.Station && settings.Value.RequireClientCertificate)
+            detail = $"{Described(caller)} may not call this endpoint; it needs the role {string.Join(" or ", roles.AllowedRoles)}.";
+        else if ((failed.OfType<StationRequirement>().Any() || failed.OfType<StationCertificateRequirement>().Any())
+                 && caller?.Role == Core.Api.TokenRoles.Station && settings.Value.RequireClientCertificate)
         {
             errorId = CertificateRequiredId;
             detail = "This server requires station certificates: a station token may not call station endpoints. Connect with the station's certificate (Connect-ProvServer -Certificate).";
         }
         else if (failed.OfType<StationRequirement>().Any())
-            detail = $"A {caller?.Role} {caller?.Kind} may not call this endpoint; it needs the role station or admin.";
+            detail = $"{Described(caller)} may not call this endpoint; it needs the role station or admin.";
         else if (failed.OfType<SecureChannelRequirement>().Any())
         {
             errorId = "InsecureKeyTransport";
@@ -74,6 +76,10 @@ public sealed class ApiAuthorizationResultHandler(IOptions<ServerSettings> setti
         await ApiErrors.Write(context, StatusCodes.Status403Forbidden, errorId, detail);
     }
 
+    // "An exporter token", "A station certificate".
+    private static string Described(Caller? caller) => caller is null ? "This caller"
+        : $"{(caller.Role.Length > 0 && "aeiou".Contains(caller.Role[0]) ? "An" : "A")} {caller.Role} {caller.Kind}";
+
     private static bool ByCertificate(HttpContext context) =>
         context.Request.Headers.Authorization.Count == 0 && context.Connection.ClientCertificate is not null;
 
@@ -81,8 +87,9 @@ public sealed class ApiAuthorizationResultHandler(IOptions<ServerSettings> setti
     {
         if (!ByCertificate(context))
             return TokenRequired;
-        // The authentication middleware keeps only successful results; the certificate handler's own result for this
-        // request (cached: the station lookup does not run again) carries the refusal.
+        if (StationCertificateCheck.RefusalOf(context) is { } refusal)
+            return refusal;
+        // Else the certificate handler refused the chain; its result (cached per certificate) says so.
         var failure = (await context.AuthenticateAsync(AuthSchemes.Certificate)).Failure;
         // The handler's own refusals (chain, validity, use) say only that validation failed; say which check it was.
         if (failure is null || failure.Message.StartsWith("Client certificate failed validation", StringComparison.Ordinal))

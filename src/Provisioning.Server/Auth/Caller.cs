@@ -64,4 +64,9 @@ public static class CallerKinds
     public const string User = "user";
     /// <summary>A station client certificate.</summary>
     public const string Certificate = "certificate";
+    /// <summary>
+    /// A client certificate whose chain leads to the server's CA, not yet looked up in the database: no role, so no
+    /// policy admits it; <see cref="StationCertificateCheck"/> turns it into a station or an anonymous caller.
+    /// </summary>
+    public const string UncheckedCertificate = "certificate-chain";
 }

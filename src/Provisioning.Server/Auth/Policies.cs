@@ -18,6 +18,11 @@ public static class Policies
     /// with its client certificate, not a token.
     /// </summary>
     public const string Station = "station";
+    /// <summary>
+    /// Any authenticated caller (whoami, unknown endpoints); a station still only by certificate when the server requires
+    /// client certificates, so a station token learns that at its first call.
+    /// </summary>
+    public const string AnyRole = "any-role";
     /// <summary>Keys and passphrases: HTTPS, or plain HTTP from this machine, unless the operator allowed plain HTTP.</summary>
     public const string SecureChannel = "secure-channel";
 
@@ -27,6 +32,7 @@ public static class Policies
         options.AddPolicy(Admin, p => p.RequireAuthenticatedUser().RequireRole(TokenRoles.Admin));
         options.AddPolicy(Exporter, p => p.RequireAuthenticatedUser().RequireRole(TokenRoles.Admin, TokenRoles.Exporter));
         options.AddPolicy(Station, p => p.RequireAuthenticatedUser().AddRequirements(new StationRequirement()));
+        options.AddPolicy(AnyRole, p => p.RequireAuthenticatedUser().AddRequirements(new StationCertificateRequirement()));
         options.AddPolicy(SecureChannel, p => p.AddRequirements(new SecureChannelRequirement()));
         options.FallbackPolicy = options.GetPolicy(Admin);
     }
@@ -34,6 +40,9 @@ public static class Policies
 
 /// <summary>An admin, or a station (by certificate when the server requires client certificates).</summary>
 public sealed class StationRequirement : IAuthorizationRequirement;
+
+/// <summary>A station-role caller authenticated by certificate, when the server requires client certificates.</summary>
+public sealed class StationCertificateRequirement : IAuthorizationRequirement;
 
 /// <summary>The request came over HTTPS or loopback, or plain HTTP key transport was allowed.</summary>
 public sealed class SecureChannelRequirement : IAuthorizationRequirement;
@@ -48,6 +57,8 @@ public sealed class AccessRequirementHandler(IOptions<ServerSettings> settings) 
         foreach (var requirement in context.PendingRequirements.ToList())
         {
             if (requirement is StationRequirement && IsStationOrAdmin(context, settings.Value))
+                context.Succeed(requirement);
+            else if (requirement is StationCertificateRequirement && (!context.User.IsInRole(TokenRoles.Station) || IsStationOrAdmin(context, settings.Value)))
                 context.Succeed(requirement);
             else if (requirement is SecureChannelRequirement && http is not null && IsSecureChannel(http, settings.Value))
                 context.Succeed(requirement);
@@ -80,6 +91,10 @@ public static class AccessRules
     /// <summary>Admins and exporters.</summary>
     public static TBuilder RequireExporter<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder =>
         builder.RequireAuthorization(Policies.Exporter);
+
+    /// <summary>Any authenticated caller (stations by certificate when the server requires client certificates).</summary>
+    public static TBuilder AllowAnyRole<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder =>
+        builder.RequireAuthorization(Policies.AnyRole);
 
     /// <summary>Admins and stations.</summary>
     public static TBuilder AllowStations<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder =>

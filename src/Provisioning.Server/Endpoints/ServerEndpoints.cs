@@ -22,7 +22,7 @@ public static class ServerEndpoints
             var caller = Caller.Of(context)!;
             string? database = caller.Role == TokenRoles.Admin ? StoreFactory.Describe(settings.Value.Database, settings.Value.DataPath) : null;
             return Results.Json(new TokenIdentity(caller.Name, caller.Role, database), ApiJson.Options);
-        }).RequireAuthorization(); // the default policy: any authenticated caller (admin, exporter or station), as Connect-ProvServer asks every role
+        }).AllowAnyRole(); // every role asks (Connect-ProvServer); a station token on a server requiring certificates learns it here
 
         app.MapPost(ApiRoutes.ServerStop, async (HttpContext context, IHostApplicationLifetime lifetime, AuditLog audit, ILogger<ServerInfo> log) =>
         {

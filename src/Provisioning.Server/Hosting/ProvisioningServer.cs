@@ -89,7 +89,7 @@ public static class ProvisioningServer
         app.MapWebPages();
         CertificateEndpoints.Map(app);
         app.MapFallback(context => ApiErrors.Write(context, StatusCodes.Status404NotFound, "NoSuchEndpoint",
-            $"There is no endpoint {context.Request.Method} {context.Request.Path}; see docs/server-api.md.")).RequireAuthorization();
+            $"There is no endpoint {context.Request.Method} {context.Request.Path}; see docs/server-api.md.")).AllowAnyRole();
         return app;
     }
 
