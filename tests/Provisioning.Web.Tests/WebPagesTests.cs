@@ -306,7 +306,6 @@ public sealed class WebPagesTests(WebSite site)
         await page.GetByRole(AriaRole.Button, new() { Name = "Revoke token line 7" }).ClickAsync();
         await Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync("is revoked");
         Assert.Equal(HttpStatusCode.Unauthorized, (await station.GetAsync($"{ApiRoutes.Configs}/999")).StatusCode);
-        await Screenshots.TakeAsync(page, "stations");
 
         await page.GetByRole(AriaRole.Link, new() { Name = "Audit log" }).ClickAsync();
         await page.GetByLabel("Action").FillAsync("token*");
@@ -318,6 +317,33 @@ public sealed class WebPagesTests(WebSite site)
         await page.GetByRole(AriaRole.Button, new() { Name = "Filter" }).ClickAsync();
         await Expect(page.GetByRole(AriaRole.Row).Filter(new() { HasText = "login" }).First).ToBeVisibleAsync();
         await Screenshots.TakeAsync(page, "audit");
+        await page.Context.CloseAsync();
+    }
+
+    [BrowserFact]
+    public async Task Stations_page_lists_station_certificates_and_revokes_one()
+    {
+        // A station's certificate, issued from its own key's request as New-ProvStationCertificate asks for it.
+        using var key = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
+        string csr = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=line 9", key,
+            System.Security.Cryptography.HashAlgorithmName.SHA256).CreateSigningRequestPem();
+        var issued = await site.Api.PostAsJsonAsync(ApiRoutes.Certificates, new CertificateSigningRequest("line 9", csr, 30), ApiJson.Options);
+        Assert.True(issued.IsSuccessStatusCode, await issued.Content.ReadAsStringAsync());
+        var certificate = (await issued.Content.ReadFromJsonAsync<IssuedStationCertificate>(ApiJson.Options))!.Info;
+
+        var page = await site.NewPageAsync();
+        await WebSite.LoginAsync(page, WebSite.AdminName, WebSite.AdminPassword);
+        await page.GotoAsync("/provisioning/stations");
+        var row = page.Locator("tbody tr").Filter(new() { HasText = "line 9" });
+        await Expect(row).ToContainTextAsync("valid");
+        await Expect(row).ToContainTextAsync(certificate.Thumbprint);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Revoke certificate line 9" }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync("The station certificate line 9");
+        await Expect(row).ToContainTextAsync($"revoked");
+        await Expect(row).ToContainTextAsync($"by {WebSite.AdminName}");
+        await Screenshots.TakeAsync(page, "stations");
+        var listed = await site.Api.GetFromJsonAsync<StationCertificateInfo[]>(ApiRoutes.Certificates, ApiJson.Options);
+        Assert.NotNull(Assert.Single(listed!, c => c.Id == certificate.Id).Revoked);
         await page.Context.CloseAsync();
     }
 
