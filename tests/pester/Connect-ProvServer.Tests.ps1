@@ -32,9 +32,20 @@ Describe 'Connect-ProvServer on <Engine>' -ForEach $engines {
         # Learning the role asks the server who the token is: no refusal is logged for a station that connects.
         Get-Content $server.LogPath | Where-Object { $_ -match ' warn ' } | Should -BeNullOrEmpty
         $text = Get-ErrorText { Get-ProvPackage }
-        $text | Should -Match 'needs an admin token'
+        $text | Should -Match 'needs an admin or exporter token'
         # A station may ask for a config: the server answers (not found here), it does not refuse the token.
         Get-ErrorText { Get-ProvConfig -ConfigId 12345 } | Should -Match '12345'
+    }
+
+    It 'connects with an exporter token, which reads the overview but not configurations' {
+        $exporter = New-ProvStationToken -Name 'kms job' -Role Exporter -Server (Connect-ProvServer $server.Uri -Token $server.AdminToken -PassThru)
+        $c = Connect-ProvServer $server.Uri -Token $exporter.Token -PassThru
+        try {
+            ($c.Role, $c.TokenName) | Should -Be @('exporter', 'kms job')
+            Get-ProvPackage -Server $c | Should -BeNullOrEmpty
+            Get-ErrorText { Get-ProvConfig -ConfigId 12345 -Server $c } | Should -Match 'needs an admin or station token'
+        }
+        finally { Connect-ProvServer $server.Uri -Token $server.AdminToken }
     }
 
     It 'refuses a wrong token, says how to connect, and keeps the current server' {

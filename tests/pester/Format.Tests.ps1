@@ -40,6 +40,8 @@ BeforeAll {
         'Provisioning.Core.Packaging.VerifiedFile'     = { (Test-ProvPackage $pkg.Path).Files }
         'Provisioning.Core.Packaging.PackageFileEntry' = { $in = $pkg.Input; (New-ProvPackage @in -Path "$TestDrive/again.tar.gz").Files }
         'Provisioning.PowerShell.ProvStationToken'     = { $token; Get-ProvStationToken -Server $server }
+        'Provisioning.PowerShell.ProvUser'             = { New-ProvUser -Name 'op.sample' -Role Exporter -Server $server; Get-ProvUser -Server $server }
+        'Provisioning.Core.Api.AuditEntry'             = { Get-ProvAuditLog -Server $server }
         'Provisioning.PowerShell.ProvStationCertificate' = { New-ProvStationCertificate -Name 'line 1 port 3' -Path "$TestDrive/line1.pfx" -Password (ConvertTo-TestSecret 'pfx') -Server $server; Get-ProvStationCertificate -Server $server }
         'Provisioning.Core.Api.PackageSummary'         = { Get-ProvPackage -Server $server }
         'Provisioning.PackageRevision'                 = { Get-ProvPackage -History -Server $server }

@@ -101,6 +101,28 @@ op.frank,Exporter
         (Invoke-TestWebSignIn $server -Name heidi -Password $good).Status | Should -Be 302
     }
 
+    It 'ends the web sessions of an account that is disabled, removed or given another role' {
+        $overview = "$($server.Uri.AbsoluteUri.TrimEnd('/'))/provisioning"
+        function Get-OverviewStatus($SignIn) {
+            [int](Invoke-WebRequest $overview -WebSession $SignIn.Session -MaximumRedirection 0 -SkipHttpErrorCheck -ErrorAction SilentlyContinue).StatusCode
+        }
+        $sessions = foreach ($name in 'kate', 'liam', 'mona') {
+            $null = New-ProvUser -Name $name -Role Exporter -Password $good
+            Invoke-TestWebSignIn $server -Name $name -Password $good
+        }
+        $sessions | ForEach-Object { Get-OverviewStatus $_ | Should -Be 200 }
+
+        Set-ProvUser kate -Disabled
+        Remove-ProvUser liam -Confirm:$false
+        Set-ProvUser mona -Role Admin
+        $sessions | ForEach-Object { Get-OverviewStatus $_ | Should -Be 302 }
+
+        # Enabling the account again does not bring the old session back: the person signs in again.
+        Set-ProvUser kate -Enabled
+        Get-OverviewStatus $sessions[0] | Should -Be 302
+        Get-OverviewStatus (Invoke-TestWebSignIn $server -Name kate -Password $good) | Should -Be 200
+    }
+
     It 'Remove-ProvUser removes from the pipeline; -WhatIf does not' {
         $null = New-ProvUser -Name ivan -Role Exporter -Password $good
         Get-ProvUser ivan | Remove-ProvUser -WhatIf

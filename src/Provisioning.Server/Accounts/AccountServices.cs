@@ -1,5 +1,7 @@
+using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using Provisioning.Server.Auth;
 
 namespace Provisioning.Server.Accounts;
 
@@ -16,6 +18,17 @@ public static class AccountServices
         services.AddSingleton<PasswordHashing>();
         services.AddSingleton<SignInThrottle>();
         services.AddSingleton<AccountSignIn>();
+        // Web sessions end when their account is removed, disabled or changes role (checked against the database per request).
+        services.AddOptions<CookieAuthenticationOptions>(AuthSchemes.Cookie).PostConfigure(o =>
+        {
+            var earlier = o.Events.OnValidatePrincipal;
+            o.Events.OnValidatePrincipal = async context =>
+            {
+                await earlier(context);
+                if (context.Principal is not null)
+                    await AccountSessionCheck.ValidateAsync(context);
+            };
+        });
         return services;
     }
 }

@@ -1,3 +1,4 @@
+using System.Net;
 using Microsoft.Extensions.Options;
 using Provisioning.Core.Api;
 using Provisioning.Server.Audit;
@@ -35,6 +36,9 @@ public sealed class AccountSignIn(IProvStore store, AuditLog audit, PasswordHash
     public async Task<SignInOutcome> SignInAsync(string name, string password, string? address, CancellationToken ct)
     {
         var now = time.GetUtcNow();
+        // One form per address (an IPv4 client on a dual-stack socket shows as ::ffff:a.b.c.d), for the throttle and the audit log alike.
+        if (IPAddress.TryParse(address, out var ip) && ip.IsIPv4MappedToIPv6)
+            address = ip.MapToIPv4().ToString();
         string addressKey = address ?? "";
         string tried = Shorten(name?.Trim() ?? "");
         var normalised = AccountRules.NormaliseName(name);

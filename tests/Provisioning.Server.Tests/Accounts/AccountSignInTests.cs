@@ -132,6 +132,8 @@ public sealed class AccountSignInTests
             await rig.SignIn.SignInAsync("user" + i, "guess", "192.0.2.7", default);
         }
         Assert.Equal(AccountSignIn.ThrottledMessage, (await rig.SignIn.SignInAsync("alice", Password, "192.0.2.7", default)).Message);
+        // The same client over an IPv6 socket is the same address.
+        Assert.Equal(AccountSignIn.ThrottledMessage, (await rig.SignIn.SignInAsync("alice", Password, "::ffff:192.0.2.7", default)).Message);
         // Another address is not held up; the account itself has no failures.
         Assert.True((await rig.SignIn.SignInAsync("alice", Password, "192.0.2.8", default)).Succeeded);
         // Ten minutes after the first failure, it leaves the window and the address may try again.

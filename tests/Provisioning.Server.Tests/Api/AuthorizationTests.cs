@@ -73,6 +73,8 @@ public sealed class AuthorizationTests : IDisposable
         var routes = Routes(server);
         Assert.Contains(routes, r => r.Pattern == ApiRoutes.Users);
         Assert.Contains(routes, r => r.Pattern == ApiRoutes.Audit);
+        Assert.Contains(routes, r => r.Pattern == WebPaths.Login);
+        Assert.Contains(routes, r => r.IsWeb && !r.Anonymous);
         Assert.All(routes, r => Assert.True(r.Anonymous || r.Policies.Count > 0, $"{r} states no policy"));
         // Open: health, and the web pages a person must reach before signing in.
         Assert.All(routes.Where(r => r.Anonymous), r => Assert.True(r.Pattern == ApiRoutes.Health || r.IsWeb, $"{r} is open to anyone"));
