@@ -66,6 +66,8 @@ Describe 'Start-ProvServer -Tls with the server''s own CA' {
         $c.Role | Should -Be 'admin'
         $c.ServerCertificate.CaFingerprint | Should -Be $caFingerprint
         { Get-ProvPackage -ErrorAction Stop } | Should -Not -Throw
+        # An address given to -Server finds the token and the trust the session holds for it.
+        { Get-ProvPackage -Server "https://localhost:$port" -ErrorAction Stop } | Should -Not -Throw
     }
 
     It 'connects with the right pin, as openssl prints the fingerprint' {
@@ -94,6 +96,28 @@ Describe 'Start-ProvServer -Tls with the server''s own CA' {
     It 'tells plain HTTP to the TLS port to use https' {
         $text = Get-ErrorText { Connect-ProvServer "http://127.0.0.1:$port" -Token $server.AdminToken }
         $text | Should -Match "speaks HTTPS: use https://127.0.0.1:$port"
+    }
+
+    It 'carries a client certificate given as a PFX path or an X509Certificate2, beside the token' {
+        $cdir = "$TestDrive/own/client"
+        New-Item -ItemType Directory $cdir -Force | Out-Null
+        Invoke-OpenSsl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$cdir/client.key" -out "$cdir/client.crt" -days 2 -subj '/CN=line 7' -addext 'extendedKeyUsage=clientAuth' | Out-Null
+        Invoke-OpenSsl pkcs12 -export -in "$cdir/client.crt" -inkey "$cdir/client.key" -out "$cdir/client.pfx" -passout 'pass:client pfx' | Out-Null
+
+        $c = Connect-ProvServer "https://127.0.0.1:$port" -Token $server.AdminToken -Certificate "$cdir/client.pfx" -CertificatePassword (ConvertTo-TestSecret 'client pfx') -PassThru -InformationAction Ignore
+        $c.ClientCertificate.Subject | Should -Be 'CN=line 7'
+        $c.ClientCertificate.HasPrivateKey | Should -BeTrue
+        # The token decides who the caller is; the certificate rides along on the same trust as before.
+        $c.Role | Should -Be 'admin'
+        ($c | Format-List | Out-String) | Should -Match 'CN=line 7'
+        { Get-ProvPackage -ErrorAction Stop } | Should -Not -Throw
+
+        $object = [System.Security.Cryptography.X509Certificates.X509Certificate2]::CreateFromPemFile("$cdir/client.crt", "$cdir/client.key")
+        (Connect-ProvServer "https://127.0.0.1:$port" -Token $server.AdminToken -Certificate $object -PassThru -InformationAction Ignore).ClientCertificate.Subject | Should -Be 'CN=line 7'
+
+        Get-ErrorText { Connect-ProvServer "https://127.0.0.1:$port" -Token $server.AdminToken -Certificate "$cdir/client.crt" } | Should -Match 'No private key'
+        Get-ErrorText { Connect-ProvServer "https://127.0.0.1:$port" -Token $server.AdminToken -Certificate "$cdir/client.pfx" -CertificatePassword (ConvertTo-TestSecret 'wrong') } | Should -Match 'password is wrong'
+        $null = Connect-ProvServer "https://127.0.0.1:$port" -Token $server.AdminToken -InformationAction Ignore
     }
 
     It 'keeps its CA across a restart, so the pin stays valid, and Stop-ProvServer stops it' {
@@ -172,5 +196,15 @@ Describe 'Start-ProvServer -Tls with an operator certificate' {
         $text = Get-ErrorText { Start-ProvServer -CertificatePath "$dir/server.crt" -Port (Get-FreeTcpPort) -DataPath "$TestDrive/nokey" -TimeoutSec 20 }
         $text | Should -Match 'No private key'
         $text | Should -Match 'CertificateKeyPath'
+    }
+}
+
+Describe 'Start-ProvServer TLS parameters' {
+    It 'refuses TLS-only parameters without -Tls and names that are not names, before starting anything' {
+        Get-ErrorText { Start-ProvServer -RequireClientCertificate -Port (Get-FreeTcpPort) -DataPath "$TestDrive/p1" } | Should -Match '-RequireClientCertificate is for an HTTPS server: add -Tls'
+        Get-ErrorText { Start-ProvServer -HostName prov1 -Port (Get-FreeTcpPort) -DataPath "$TestDrive/p2" } | Should -Match '-HostName is for an HTTPS server'
+        Get-ErrorText { Start-ProvServer -Tls -IpAddress prov1 -Port (Get-FreeTcpPort) -DataPath "$TestDrive/p3" } | Should -Match "'prov1' is not an IP address"
+        Get-ErrorText { Start-ProvServer -Tls -HostName 'line 1' -Port (Get-FreeTcpPort) -DataPath "$TestDrive/p4" } | Should -Match "'line 1' is not a DNS host name"
+        "$TestDrive/p1", "$TestDrive/p2", "$TestDrive/p3", "$TestDrive/p4" | Should -Not -Exist
     }
 }

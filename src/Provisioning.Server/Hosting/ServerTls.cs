@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.IO.Pipelines;
 using System.Net;
 using System.Net.NetworkInformation;
 using System.Net.Sockets;
@@ -27,6 +28,7 @@ namespace Provisioning.Server.Hosting;
 internal static class ServerTls
 {
     private const string DefaultHttpsUrl = "https://127.0.0.1:8085";
+    private static readonly TimeSpan FirstByteTimeout = TimeSpan.FromSeconds(10);
 
     /// <summary>Registers the CA and, when <see cref="ServerSettings.Tls"/> is on, configures Kestrel's HTTPS. Throws <see cref="StartupException"/> for a bad setting or certificate file.</summary>
     public static void Configure(WebApplicationBuilder builder, ServerSettings settings)
@@ -203,8 +205,15 @@ internal static class ServerTls
 
     private static ListenAddress Parse(string url)
     {
-        var address = BindingAddress.Parse(url);
-        return new ListenAddress(url, address.Scheme.ToLowerInvariant(), address.Host, address.Port);
+        try
+        {
+            var address = BindingAddress.Parse(url);
+            return new ListenAddress(url, address.Scheme.ToLowerInvariant(), address.Host, address.Port);
+        }
+        catch (FormatException ex)
+        {
+            throw new StartupException($"'{url}' is not a listen address: give it as https://host:port (or http://), e.g. https://0.0.0.0:8085.", ex);
+        }
     }
 
     private static async Task RefusePlainHttpAsync(ConnectionContext connection, ConnectionDelegate next, HashSet<int> httpsPorts)
@@ -215,7 +224,21 @@ internal static class ServerTls
             return;
         }
         var input = connection.Transport.Input;
-        var read = await input.ReadAsync(connection.ConnectionClosed);
+        ReadResult read;
+        // The TLS handshake's own timeout starts after this: a connection that sends nothing is not kept waiting here.
+        using (var silent = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed))
+        {
+            silent.CancelAfter(FirstByteTimeout);
+            try
+            {
+                read = await input.ReadAsync(silent.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                connection.Abort(new ConnectionAbortedException("No data within the TLS handshake timeout."));
+                return;
+            }
+        }
         var buffer = read.Buffer;
         // A TLS connection starts with a handshake record (0x16); an HTTP request with a method name in letters.
         if (buffer.Length == 0 || !char.IsAsciiLetterUpper((char)buffer.FirstSpan[0]))

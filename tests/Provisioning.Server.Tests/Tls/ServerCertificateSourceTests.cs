@@ -1,7 +1,4 @@
 using System.Net;
-using System.Net.Security;
-using System.Net.Sockets;
-using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Logging.Abstractions;
 using Provisioning.Core.Crypto;
 using Provisioning.Server.Keys;
@@ -42,31 +39,7 @@ public sealed class ServerCertificateSourceTests : IDisposable
         Assert.Equal(renewed, await HandshakeAsync(source, ca));
     }
 
-    // One TLS handshake on loopback with the source's current context; the fingerprint of what the client was shown.
-    private static async Task<string> HandshakeAsync(ServerCertificateSource source, CertificateAuthority ca)
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var serve = Task.Run(async () =>
-        {
-            using var socket = await listener.AcceptTcpClientAsync();
-            await using var tls = new SslStream(socket.GetStream());
-            await tls.AuthenticateAsServerAsync(new SslServerAuthenticationOptions { ServerCertificateContext = source.Context });
-        });
-        using var client = new TcpClient();
-        await client.ConnectAsync(IPAddress.Loopback, ((IPEndPoint)listener.LocalEndpoint).Port);
-        await using var stream = new SslStream(client.GetStream());
-        await stream.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
-        {
-            TargetHost = "localhost",
-            CertificateChainPolicy = new X509ChainPolicy
-            {
-                TrustMode = X509ChainTrustMode.CustomRootTrust,
-                CustomTrustStore = { ca.Certificate },
-                RevocationMode = X509RevocationMode.NoCheck,
-            },
-        });
-        await serve;
-        return CertificateFingerprint.Of(new X509Certificate2(stream.RemoteCertificate!));
-    }
+    // One TLS handshake with the source's current context; the fingerprint of what the client was shown.
+    private static async Task<string> HandshakeAsync(ServerCertificateSource source, CertificateAuthority ca) =>
+        CertificateFingerprint.Of((await LoopbackTls.RunAsync(source.Context, ca.Certificate)).Remote);
 }

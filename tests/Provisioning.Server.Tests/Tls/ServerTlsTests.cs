@@ -199,6 +199,53 @@ public sealed class ServerTlsTests : IDisposable
         Assert.Contains("prov1.factory.example", refused.Message);
     }
 
+    [Fact]
+    public async Task WithoutAnAddressATlsServerListensOnTheGuidesPortOverHttpsAndAnHttpsAddressNeedsTls()
+    {
+        await using var app = ProvisioningServer.Build([$"--Provisioning:DataPath={Data("default-url")}", "--Provisioning:Tls=true", "--Provisioning:ConsoleLog=false"]);
+        Assert.Equal($"https://127.0.0.1:{ProvisioningServer.DefaultPort}", app.Configuration["urls"]);
+
+        var off = Assert.Throws<StartupException>(() => ProvisioningServer.Build(["--urls", "https://127.0.0.1:1", $"--Provisioning:DataPath={Data("no-tls")}"]));
+        Assert.Contains("TLS is off", off.Message);
+        Assert.Contains("-Tls", off.Message);
+    }
+
+    [Fact]
+    public async Task AnExpiredOperatorCertificateIsRefusedSayingWhenItEnded()
+    {
+        using var caKey = System.Security.Cryptography.ECDsa.Create();
+        var caRequest = new CertificateRequest("CN=Old CA", caKey, System.Security.Cryptography.HashAlgorithmName.SHA256);
+        caRequest.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
+        using var ca = caRequest.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-30), DateTimeOffset.UtcNow.AddDays(30));
+        using var key = System.Security.Cryptography.ECDsa.Create();
+        var request = new CertificateRequest("CN=localhost", key, System.Security.Cryptography.HashAlgorithmName.SHA256);
+        var names = new SubjectAlternativeNameBuilder();
+        names.AddIpAddress(System.Net.IPAddress.Loopback);
+        request.CertificateExtensions.Add(names.Build());
+        using var expired = request.Create(ca, DateTimeOffset.UtcNow.AddDays(-20), DateTimeOffset.UtcNow.AddDays(-10), [1, 2, 3, 4]);
+        using var withKey = expired.CopyWithPrivateKey(key);
+        string pfx = Data("expired.pfx");
+        File.WriteAllBytes(pfx, withKey.Export(X509ContentType.Pkcs12, "pw"));
+
+        await using var server = await TlsServer.StartAsync(Data("expired"), $"--Provisioning:CertificatePath={pfx}", "--Provisioning:CertificatePassword=pw");
+        Assert.Contains("expires on", File.ReadAllText(Path.Combine(server.DataPath, "logs", "server.log")));
+        using var client = new ProvServerClient(server.Https, null, ServerTrust.Create([ca], null));
+        var refused = await Assert.ThrowsAsync<ProvServerException>(() => client.GetHealthAsync());
+        Assert.Contains("not valid now", refused.Message);
+        Assert.Contains($"valid until {expired.NotAfter.ToUniversalTime():yyyy-MM-dd}", refused.Message);
+    }
+
+    [Fact]
+    public async Task ACaKeyTheMasterKeyCannotOpenStopsTheStartSayingWhatToRestore()
+    {
+        string data = Data("foreign-key");
+        await (await TlsServer.StartAsync(data)).DisposeAsync();
+        File.Delete(Path.Combine(data, "master.key"));
+        var refused = await Assert.ThrowsAsync<StartupException>(() => TlsServer.StartAsync(data));
+        Assert.Contains("ca.key.sealed", refused.Message);
+        Assert.Contains("master", refused.Message);
+    }
+
     [ToolFact("openssl")]
     public async Task AWrongPasswordOrAMissingKeyStopsTheStartWithTheReason()
     {
