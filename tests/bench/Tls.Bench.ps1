@@ -45,17 +45,17 @@ function Measure-Server([string] $Mode) {
         $operation = if ($Mode -eq 'https-tokens') { 'stations-tokens' } else { 'stations' }
         $phases = Invoke-Bench @($operation, $uri, $server.DataPath, $imported.ConfigId, $script:kms.PublicKeyPath, $imported.KmsKeyFingerprint, $Stations, $Warmup, $Records)
         $records = $phases | Where-Object phase -eq 'records'
-        $connections = @()
+        $opened = @()   # not $connections: PowerShell names are case-blind, and -Connections is the script's parameter
         if ($Mode -ne 'https-tokens') {
             Write-Host "  $Mode connections: $Connections new connections on $Parallel workers..."
-            $connections = @(
+            $opened = @(
                 Invoke-Bench @('connections', $uri, $server.DataPath, $Connections, $Parallel)
                 if ($tls) { Invoke-Bench @('connections', $uri, $server.DataPath, $Connections, $Parallel, 'certificate') }
             )
         }
     }
     finally { $server | Stop-ProvServer }
-    [pscustomobject]@{ Mode = $Mode; Records = $records; Plain = $connections | Select-Object -First 1; WithCertificate = $connections | Select-Object -Skip 1 -First 1 }
+    [pscustomobject]@{ Mode = $Mode; Records = $records; Plain = $opened | Select-Object -First 1; WithCertificate = $opened | Select-Object -Skip 1 -First 1 }
 }
 
 try {
