@@ -161,8 +161,6 @@ public sealed class WebPagesTests(WebSite site)
             { new ByteArrayContent(File.ReadAllBytes(site.Package(76, firmwareSize: 256 * 1024))), "package", "provPackage_76.tar.gz" },
         };
         byte[] body = await form.ReadAsByteArrayAsync();
-        const string noticed = "A package upload ended early";
-        int before = Regex.Count(site.ServerOutput, noticed);
         using (var tcp = new System.Net.Sockets.TcpClient())
         {
             await tcp.ConnectAsync(site.BaseUri.Host, site.BaseUri.Port);
@@ -173,15 +171,28 @@ public sealed class WebPagesTests(WebSite site)
             await tls.WriteAsync(System.Text.Encoding.ASCII.GetBytes(head));
             await tls.WriteAsync(body.AsMemory(0, body.Length * 6 / 10));
             await tls.FlushAsync();
+            // Cut it once the server is verifying the package (its staging folder exists), not before the request got in.
+            var streaming = DateTime.UtcNow.AddSeconds(30);
+            using var wait = new PeriodicTimer(TimeSpan.FromMilliseconds(20));
+            while (Directory.GetDirectories(site.StagingPath).Length == 0)
+            {
+                Assert.True(DateTime.UtcNow < streaming, "The server did not start verifying the upload: " + site.ServerOutput);
+                await wait.WaitForNextTickAsync();
+            }
         }
 
+        // The server records the refused upload in the audit log once it has seen the connection end.
         var deadline = DateTime.UtcNow.AddSeconds(30);
         using var poll = new PeriodicTimer(TimeSpan.FromMilliseconds(100));
-        while (Regex.Count(site.ServerOutput, noticed) == before)
+        AuditEntry? refused;
+        while ((refused = (await site.Api.GetFromJsonAsync<AuditEntry[]>($"{ApiRoutes.Audit}?action=package.dryrun", ApiJson.Options))!
+                   .FirstOrDefault(e => e.Target == "provPackage_76.tar.gz")) is null)
         {
-            Assert.True(DateTime.UtcNow < deadline, "The server did not notice the cut upload: " + site.ServerOutput);
+            Assert.True(DateTime.UtcNow < deadline, "The server did not record the cut upload: " + site.ServerOutput);
             await poll.WaitForNextTickAsync();
         }
+        Assert.False(refused.Succeeded);
+        Assert.Contains("UploadIncomplete", refused.Detail);
         Assert.DoesNotContain(await Packages(), p => p.ConfigId == 76);
         Assert.Empty(Directory.GetDirectories(site.StagingPath));
         await page.Context.CloseAsync();
