@@ -4,12 +4,13 @@
 Revokes certificates by ID or by name (needs an admin token). Pipe certificates from Get-ProvStationCertificate. The server looks a station's certificate up in the database on every request, so the revocation holds at once, on every instance sharing the database; a station using it then gets code 101 with a message saying the certificate was revoked. The certificate stays in the list as revoked (Get-ProvStationCertificate -IncludeRevoked). Supports -WhatIf and -Confirm.
 '@
     Parameters  = @{
-        Id       = 'The certificate''s ID, e.g. from Get-ProvStationCertificate.'
-        Name     = 'The name the certificates were issued to: every unrevoked certificate of that name is revoked. Wildcards are allowed.'
-        PassThru = 'Returns the revoked certificates.'
-        Server   = 'The server: a handle from Start-ProvServer, a connection from Connect-ProvServer, or an address. Default: the current server.'
+        Id          = 'The certificate''s ID, e.g. from Get-ProvStationCertificate.'
+        InputObject = 'Certificates from Get-ProvStationCertificate or New-ProvStationCertificate, usually from the pipeline. Other objects with an Id (a token) are refused, so a token''s ID never revokes a certificate.'
+        Name        = 'The name the certificates were issued to: every unrevoked certificate of that name is revoked. Wildcards are allowed.'
+        PassThru    = 'Returns the revoked certificates.'
+        Server      = 'The server: a handle from Start-ProvServer, a connection from Connect-ProvServer, or an address. Default: the current server.'
     }
-    Inputs      = @{ 'Provisioning.PowerShell.ProvStationCertificate' = 'Certificates, by their Id property.' }
+    Inputs      = @{ 'Provisioning.PowerShell.ProvStationCertificate' = 'Certificates from Get-ProvStationCertificate or New-ProvStationCertificate.' }
     Outputs     = @{ 'Provisioning.PowerShell.ProvStationCertificate' = 'With -PassThru: the revoked certificates.' }
     Examples    = @(
         @{

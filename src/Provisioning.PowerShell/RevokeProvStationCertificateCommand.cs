@@ -11,10 +11,17 @@ public sealed class RevokeProvStationCertificateCommand : ProvServerCmdlet
 {
     private const string IdSet = "Id";
     private const string NameSet = "Name";
+    private const string InputObjectSet = "InputObject";
 
     /// <summary>The certificate's ID, e.g. from Get-ProvStationCertificate.</summary>
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = IdSet)]
+    /// <remarks>Not bound from the pipeline by property name: a token's Id piped in must not revoke the certificate that happens to have that ID.</remarks>
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = IdSet)]
     public long Id { get; set; }
+
+    /// <summary>Certificates from Get-ProvStationCertificate or New-ProvStationCertificate.</summary>
+    [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = InputObjectSet)]
+    [ValidateNotNull]
+    public ProvStationCertificate? InputObject { get; set; }
 
     /// <summary>The name the certificates were issued to: every unrevoked certificate of that name (wildcards allowed).</summary>
     [Parameter(Mandatory = true, ParameterSetName = NameSet)]
@@ -32,6 +39,11 @@ public sealed class RevokeProvStationCertificateCommand : ProvServerCmdlet
         if (ParameterSetName == IdSet)
         {
             Revoke(Id, $"certificate {Id}");
+            return;
+        }
+        if (ParameterSetName == InputObjectSet)
+        {
+            Revoke(InputObject!.Id, $"certificate {InputObject.Id} ('{InputObject.Name}')");
             return;
         }
         if (!TryCall((c, ct) => c.GetCertificatesAsync(ct), Name, out var listed)) return;

@@ -161,8 +161,6 @@ public sealed class WebPagesTests(WebSite site)
             { new ByteArrayContent(File.ReadAllBytes(site.Package(76, firmwareSize: 256 * 1024))), "package", "provPackage_76.tar.gz" },
         };
         byte[] body = await form.ReadAsByteArrayAsync();
-        const string noticed = "A package upload ended early";
-        int before = Regex.Count(site.ServerOutput, noticed);
         using (var tcp = new System.Net.Sockets.TcpClient())
         {
             await tcp.ConnectAsync(site.BaseUri.Host, site.BaseUri.Port);
@@ -173,15 +171,28 @@ public sealed class WebPagesTests(WebSite site)
             await tls.WriteAsync(System.Text.Encoding.ASCII.GetBytes(head));
             await tls.WriteAsync(body.AsMemory(0, body.Length * 6 / 10));
             await tls.FlushAsync();
+            // Cut it once the server is verifying the package (its staging folder exists), not before the request got in.
+            var streaming = DateTime.UtcNow.AddSeconds(30);
+            using var wait = new PeriodicTimer(TimeSpan.FromMilliseconds(20));
+            while (Directory.GetDirectories(site.StagingPath).Length == 0)
+            {
+                Assert.True(DateTime.UtcNow < streaming, "The server did not start verifying the upload: " + site.ServerOutput);
+                await wait.WaitForNextTickAsync();
+            }
         }
 
+        // The server records the refused upload in the audit log once it has seen the connection end.
         var deadline = DateTime.UtcNow.AddSeconds(30);
         using var poll = new PeriodicTimer(TimeSpan.FromMilliseconds(100));
-        while (Regex.Count(site.ServerOutput, noticed) == before)
+        AuditEntry? refused;
+        while ((refused = (await site.Api.GetFromJsonAsync<AuditEntry[]>($"{ApiRoutes.Audit}?action=package.dryrun", ApiJson.Options))!
+                   .FirstOrDefault(e => e.Target == "provPackage_76.tar.gz")) is null)
         {
-            Assert.True(DateTime.UtcNow < deadline, "The server did not notice the cut upload: " + site.ServerOutput);
+            Assert.True(DateTime.UtcNow < deadline, "The server did not record the cut upload: " + site.ServerOutput);
             await poll.WaitForNextTickAsync();
         }
+        Assert.False(refused.Succeeded);
+        Assert.Contains("UploadIncomplete", refused.Detail);
         Assert.DoesNotContain(await Packages(), p => p.ConfigId == 76);
         Assert.Empty(Directory.GetDirectories(site.StagingPath));
         await page.Context.CloseAsync();
@@ -306,7 +317,6 @@ public sealed class WebPagesTests(WebSite site)
         await page.GetByRole(AriaRole.Button, new() { Name = "Revoke token line 7" }).ClickAsync();
         await Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync("is revoked");
         Assert.Equal(HttpStatusCode.Unauthorized, (await station.GetAsync($"{ApiRoutes.Configs}/999")).StatusCode);
-        await Screenshots.TakeAsync(page, "stations");
 
         await page.GetByRole(AriaRole.Link, new() { Name = "Audit log" }).ClickAsync();
         await page.GetByLabel("Action").FillAsync("token*");
@@ -318,6 +328,33 @@ public sealed class WebPagesTests(WebSite site)
         await page.GetByRole(AriaRole.Button, new() { Name = "Filter" }).ClickAsync();
         await Expect(page.GetByRole(AriaRole.Row).Filter(new() { HasText = "login" }).First).ToBeVisibleAsync();
         await Screenshots.TakeAsync(page, "audit");
+        await page.Context.CloseAsync();
+    }
+
+    [BrowserFact]
+    public async Task Stations_page_lists_station_certificates_and_revokes_one()
+    {
+        // A station's certificate, issued from its own key's request as New-ProvStationCertificate asks for it.
+        using var key = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
+        string csr = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=line 9", key,
+            System.Security.Cryptography.HashAlgorithmName.SHA256).CreateSigningRequestPem();
+        var issued = await site.Api.PostAsJsonAsync(ApiRoutes.Certificates, new CertificateSigningRequest("line 9", csr, 30), ApiJson.Options);
+        Assert.True(issued.IsSuccessStatusCode, await issued.Content.ReadAsStringAsync());
+        var certificate = (await issued.Content.ReadFromJsonAsync<IssuedStationCertificate>(ApiJson.Options))!.Info;
+
+        var page = await site.NewPageAsync();
+        await WebSite.LoginAsync(page, WebSite.AdminName, WebSite.AdminPassword);
+        await page.GotoAsync("/provisioning/stations");
+        var row = page.Locator("tbody tr").Filter(new() { HasText = "line 9" });
+        await Expect(row).ToContainTextAsync("valid");
+        await Expect(row).ToContainTextAsync(certificate.Thumbprint);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Revoke certificate line 9" }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync("The station certificate line 9");
+        await Expect(row).ToContainTextAsync($"revoked");
+        await Expect(row).ToContainTextAsync($"by {WebSite.AdminName}");
+        await Screenshots.TakeAsync(page, "stations");
+        var listed = await site.Api.GetFromJsonAsync<StationCertificateInfo[]>(ApiRoutes.Certificates, ApiJson.Options);
+        Assert.NotNull(Assert.Single(listed!, c => c.Id == certificate.Id).Revoked);
         await page.Context.CloseAsync();
     }
 

@@ -172,6 +172,16 @@ Describe 'Station certificates on <Engine>' -ForEach $engines {
         $run.Results[0].Message | Should -Match "The client certificate 'line 2' \(ID \d+\) was revoked on"
     }
 
+    It 'revokes certificates from the pipeline, and refuses a token piped in instead of revoking a certificate by its ID' {
+        $certificate = New-ProvStationCertificate -Name 'pipe' -Path "$TestDrive/$Engine/pipe.pfx" -Password $password -Server $admin
+        $token = New-ProvStationToken -Name 'pipe token' -Server $admin
+        { $token | Revoke-ProvStationCertificate -Server $admin -ErrorAction Stop } | Should -Throw '*cannot be bound*'
+        (Get-ProvStationCertificate 'pipe' -Server $admin).Status | Should -Be 'Valid'
+        $certificate | Revoke-ProvStationCertificate -WhatIf -Server $admin
+        (Get-ProvStationCertificate 'pipe' -Server $admin).Status | Should -Be 'Valid'
+        ($certificate | Revoke-ProvStationCertificate -PassThru -Server $admin).Status | Should -Be 'Revoked'
+    }
+
     It 'refuses a station token on station endpoints, since the server requires certificates' {
         $token = New-ProvStationToken -Name 'token station' -Server $admin
         $e = Get-ErrorText { Connect-ProvServer -Uri $server.Uri -Token $token.Token -CaCertificatePath (Join-Path $server.DataPath 'tls/ca.crt') }

@@ -198,3 +198,13 @@ Describe 'Start-ProvServer -Tls with an operator certificate' {
         $text | Should -Match 'CertificateKeyPath'
     }
 }
+
+Describe 'Start-ProvServer TLS parameters' {
+    It 'refuses TLS-only parameters without -Tls and names that are not names, before starting anything' {
+        Get-ErrorText { Start-ProvServer -RequireClientCertificate -Port (Get-FreeTcpPort) -DataPath "$TestDrive/p1" } | Should -Match '-RequireClientCertificate is for an HTTPS server: add -Tls'
+        Get-ErrorText { Start-ProvServer -HostName prov1 -Port (Get-FreeTcpPort) -DataPath "$TestDrive/p2" } | Should -Match '-HostName is for an HTTPS server'
+        Get-ErrorText { Start-ProvServer -Tls -IpAddress prov1 -Port (Get-FreeTcpPort) -DataPath "$TestDrive/p3" } | Should -Match "'prov1' is not an IP address"
+        Get-ErrorText { Start-ProvServer -Tls -HostName 'line 1' -Port (Get-FreeTcpPort) -DataPath "$TestDrive/p4" } | Should -Match "'line 1' is not a DNS host name"
+        "$TestDrive/p1", "$TestDrive/p2", "$TestDrive/p3", "$TestDrive/p4" | Should -Not -Exist
+    }
+}

@@ -71,15 +71,21 @@ public static class CertificateEndpoints
     }
 
     private static async Task<IResult> RevokeAsync(long id, HttpContext context, IProvStore store, AuditLog audit, ILogger<CertificateSigningRequest> log,
-        CancellationToken ct)
+        CancellationToken ct) =>
+        await RevokeCertificateAsync(context, id, store, audit, log, ct) is { } revoked
+            ? Results.Json(revoked, ApiJson.Options)
+            : ApiErrors.NotFound("CertificateNotFound", $"There is no station certificate {id}; Get-ProvStationCertificate -IncludeRevoked lists them.");
+
+    /// <summary>Revokes a station certificate, logged and audited (for the API and the web stations page); null when there is no such certificate.</summary>
+    public static async Task<StationCertificateInfo?> RevokeCertificateAsync(HttpContext context, long id, IProvStore store, AuditLog audit, ILogger log, CancellationToken ct)
     {
         var caller = Caller.Of(context);
         var revoked = await store.RevokeStationCertificateAsync(id, DateTimeOffset.UtcNow, caller?.Name, ct);
         if (revoked is null)
-            return ApiErrors.NotFound("CertificateNotFound", $"There is no station certificate {id}; Get-ProvStationCertificate -IncludeRevoked lists them.");
+            return null;
         log.LogInformation("Revoked station certificate {CertificateId} ({CertificateName}) by {Caller}", revoked.Id, revoked.Name, caller);
         await audit.RecordAsync(context, AuditActions.CertificateRevoke, Target(revoked), Detail(revoked));
-        return Results.Json(revoked, ApiJson.Options);
+        return revoked;
     }
 
     private static string Target(StationCertificateInfo info) => $"certificate {info.Id.ToString(CultureInfo.InvariantCulture)} ({info.Name})";

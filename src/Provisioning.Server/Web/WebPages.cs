@@ -38,17 +38,7 @@ public static class WebPages
         // Sessions live on the server, so logging out ends them (see WebSessions).
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<WebSessions>();
-        services.AddOptions<CookieAuthenticationOptions>(AuthSchemes.Cookie).PostConfigure<WebSessions>((o, sessions) =>
-        {
-            o.SessionStore = sessions;
-            var earlier = o.Events.OnValidatePrincipal;
-            o.Events.OnValidatePrincipal = async context =>
-            {
-                await earlier(context);
-                if (context.Principal is not null)
-                    await WebSessions.ValidateAsync(context);
-            };
-        });
+        services.AddOptions<CookieAuthenticationOptions>(AuthSchemes.Cookie).PostConfigure<WebSessions>((o, sessions) => o.SessionStore = sessions);
         return services;
     }
 

@@ -8,7 +8,7 @@ namespace Provisioning.Server.Web;
 /// <summary>
 /// Keeps web sessions on the server: the sign-in cookie carries only a random session key, and logging out removes
 /// the session, so a copy of the old cookie no longer signs anyone in. Sessions end after the cookie's idle time and
-/// when the server restarts (people sign in again). Held per server instance: behind a load balancer, keep a browser
+/// when the server restarts (people sign in again); AccountSessionCheck ends those whose account changed. Held per server instance: behind a load balancer, keep a browser
 /// on one instance (sticky sessions).
 /// </summary>
 public sealed class WebSessions(TimeProvider time) : ITicketStore
@@ -50,23 +50,6 @@ public sealed class WebSessions(TimeProvider time) : ITicketStore
     {
         _sessions.TryRemove(key, out _);
         return Task.CompletedTask;
-    }
-
-    /// <summary>
-    /// Checks on every request that the signed-in account still exists, is enabled and has the role it signed in
-    /// with; otherwise the session ends (Set-ProvUser -Disabled and Remove-ProvUser take effect at once).
-    /// </summary>
-    public static async Task ValidateAsync(CookieValidatePrincipalContext context)
-    {
-        var principal = context.Principal;
-        string? name = principal?.Identity?.Name;
-        var store = context.HttpContext.RequestServices.GetRequiredService<Store.IProvStore>();
-        var user = name is null ? null : await store.FindUserAsync(name, context.HttpContext.RequestAborted);
-        if (user is { Info.Disabled: false } && principal!.IsInRole(user.Info.Role)
-            && principal.FindFirst(Auth.Caller.IdClaim)?.Value == user.Info.Id.ToString(System.Globalization.CultureInfo.InvariantCulture))
-            return;
-        context.RejectPrincipal();
-        await context.HttpContext.SignOutAsync(Auth.AuthSchemes.Cookie);
     }
 
     private bool Expired(AuthenticationTicket ticket) => ticket.Properties.ExpiresUtc is { } expires && expires <= time.GetUtcNow();
