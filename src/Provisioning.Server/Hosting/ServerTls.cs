@@ -58,6 +58,9 @@ internal static class ServerTls
         {
             if (https.Length > 0)
                 throw new StartupException($"The address {https[0].Text} is https, but TLS is off: start with -Tls (setting Provisioning:Tls=true), or listen on http://.");
+            // Over plain HTTP no station can present a certificate: every station would be refused.
+            if (settings.RequireClientCertificate)
+                throw new StartupException("RequireClientCertificate is on, but TLS is off, so no station could present its certificate: start with -Tls as well (setting Provisioning:Tls=true).");
             return;
         }
         if (https.Length == 0 && !kestrelEndpoints)

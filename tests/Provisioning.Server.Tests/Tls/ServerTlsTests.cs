@@ -200,7 +200,7 @@ public sealed class ServerTlsTests : IDisposable
     }
 
     [Fact]
-    public async Task WithoutAnAddressATlsServerListensOnTheGuidesPortOverHttpsAndAnHttpsAddressNeedsTls()
+    public async Task WithoutAnAddressATlsServerListensOnTheGuidesPortOverHttpsAndAnHttpsAddressOrClientCertificatesNeedTls()
     {
         await using var app = ProvisioningServer.Build([$"--Provisioning:DataPath={Data("default-url")}", "--Provisioning:Tls=true", "--Provisioning:ConsoleLog=false"]);
         Assert.Equal($"https://127.0.0.1:{ProvisioningServer.DefaultPort}", app.Configuration["urls"]);
@@ -208,6 +208,11 @@ public sealed class ServerTlsTests : IDisposable
         var off = Assert.Throws<StartupException>(() => ProvisioningServer.Build(["--urls", "https://127.0.0.1:1", $"--Provisioning:DataPath={Data("no-tls")}"]));
         Assert.Contains("TLS is off", off.Message);
         Assert.Contains("-Tls", off.Message);
+
+        var certificatesOverHttp = Assert.Throws<StartupException>(() => ProvisioningServer.Build(["--urls", "http://127.0.0.1:1",
+            $"--Provisioning:DataPath={Data("certificates-no-tls")}", "--Provisioning:RequireClientCertificate=true"]));
+        Assert.Contains("RequireClientCertificate", certificatesOverHttp.Message);
+        Assert.Contains("-Tls", certificatesOverHttp.Message);
     }
 
     [Fact]
