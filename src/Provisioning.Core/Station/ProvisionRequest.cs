@@ -14,4 +14,25 @@ public sealed record ProvisionRequest(
 {
     /// <summary>Largest message, wrapping included, the host takes; null: the wrapper's own (512 for orw).</summary>
     public int? MaxMessageSize { get; init; }
+
+    /// <summary>
+    /// The guide's <c>--path_trans_from</c>: the start of the configuration's file paths, as the server names them, to
+    /// rewrite (shared file repository mode). Null: paths are used as the server gives them.
+    /// </summary>
+    public string? PathTranslateFrom { get; init; }
+
+    /// <summary>The guide's <c>--path_trans_to</c>: what <see cref="PathTranslateFrom"/> becomes on this station.</summary>
+    public string? PathTranslateTo { get; init; }
+
+    /// <summary>Wait for the node's first answer; null: derived from the baud rate and wrapper.</summary>
+    public TimeSpan? FirstContactTimeout { get; init; }
+
+    /// <summary>Base wait for each answer; null: derived from the baud rate and wrapper.</summary>
+    public TimeSpan? ResponseTimeout { get; init; }
+
+    /// <summary>How many times a message is sent again; null: the default for the wrapper.</summary>
+    public int? Resends { get; init; }
+
+    /// <summary>Folder or file for this device's timestamped log (port, node ID, step timings, resends, codes); null: none.</summary>
+    public string? LogPath { get; init; }
 }

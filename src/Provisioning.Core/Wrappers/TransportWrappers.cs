@@ -16,6 +16,12 @@ public static class TransportWrappers
     /// <summary>The guide's Figure 5 example wrapper.</summary>
     public const string Orw = "orw";
 
+    /// <summary>The reliable transport for UART hosts whose line is not 100 % reliable (guide §4.2, Appendix B; docs/wrappers.md).</summary>
+    public const string Reliable = "reliable";
+
+    /// <summary>ANSI C12.18 PSEM over a meter's optical port (guide D.3 <c>--wrapper=opt_psem</c>; docs/wrappers.md).</summary>
+    public const string OptPsem = "opt_psem";
+
     private static readonly Dictionary<Assembly, (string Name, Type Type)[]> Scanned = new();
     private static readonly AssemblyName CoreName = typeof(TransportWrapper).Assembly.GetName();
 
