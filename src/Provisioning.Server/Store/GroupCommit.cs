@@ -38,6 +38,11 @@ internal sealed class GroupCommit : IAsyncDisposable
     /// <summary>Most items in one transaction.</summary>
     public int MaxBatch { get; }
 
+    /// <summary>Transactions committed so far, and the items they carried (how well writes are grouped).</summary>
+    public (long Batches, long Items) Committed => (Interlocked.Read(ref _batches), Interlocked.Read(ref _items));
+
+    private long _batches, _items;
+
     /// <summary>Queues <paramref name="work"/>; completes with its result once its transaction has committed.</summary>
     public Task<T> RunAsync<T>(Func<DbTransaction, Task<T>> work, CancellationToken ct)
     {
@@ -101,6 +106,8 @@ internal sealed class GroupCommit : IAsyncDisposable
                     }
                 }
                 await tx.CommitAsync();
+                Interlocked.Increment(ref _batches);
+                Interlocked.Add(ref _items, batch.Count);
                 foreach (var item in batch)
                     item.Complete();
                 return;

@@ -39,6 +39,9 @@ public sealed class SqliteStore : SqlProvStore
         _groupCommit = new GroupCommit(BeginWriteAsync, _ => false, workers: 1);
     }
 
+    /// <summary>Write transactions committed so far and the writes they carried.</summary>
+    internal (long Batches, long Items) Committed => _groupCommit.Committed;
+
     /// <summary>The database file.</summary>
     public string Path { get; }
 
