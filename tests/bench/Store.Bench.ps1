@@ -155,6 +155,8 @@ function Measure-Export([string] $Engine) {
     $server = Start-ImportedServer $Engine "${Engine}_export"
     Stop-BenchServer $server
     $seeded = 0
+    # The schema with one package and no devices: what any database takes before the first device (tables, indexes).
+    $empty = Invoke-Bench @('size', $server.Database.BenchSpec)
     foreach ($count in $Counts | Sort-Object) {
         Write-Host "  $Engine export: seeding $($count - $seeded) devices (to $count)..."
         $seed = Invoke-Bench @('seed', $server.Database.BenchSpec, $server.ConfigId, $server.Fingerprint, $seeded, ($count - $seeded))
@@ -192,6 +194,8 @@ function Measure-Export([string] $Engine) {
             'Payload MiB' = [math]::Round($size.payloadBytes / 1MB, 1)
             'Bytes/device' = [math]::Round($size.databaseBytes / $count, 0)
             'Database/payload' = [math]::Round($size.databaseBytes / $size.payloadBytes, 2)
+            'Empty MiB' = [math]::Round($empty.databaseBytes / 1MB, 1)
+            'Growth/payload' = [math]::Round(($size.databaseBytes - $empty.databaseBytes) / $size.payloadBytes, 2)
             'SELECT s' = [math]::Round($selectS, 2)
             'SELECT unordered s' = [math]::Round($unordered.seconds, 2)
             'Export s' = [math]::Round($exportS, 2)
@@ -243,7 +247,9 @@ function Write-SizeReport($Rows) {
     Write-Host ''
     Write-Host 'Database size against the payload it holds (each record''s encrypted root key and its apps'' names, IDs, keys and extra'
     Write-Host 'info, hex counted as bytes): seeded in node order as a bulk load writes them; below, what the station load wrote.'
-    $Rows | Format-Table -AutoSize -Property Engine, Devices, 'Database MiB', 'Payload MiB', 'Bytes/device', 'Database/payload' | Out-String -Width 300 | Write-Host
+    Write-Host 'Empty: the schema with the package and no device; growth: the database less that, against the payload.'
+    $Rows | Format-Table -AutoSize -Property Engine, Devices, 'Database MiB', 'Payload MiB', 'Bytes/device', 'Database/payload', 'Empty MiB', 'Growth/payload' |
+        Out-String -Width 300 | Write-Host
     if ($script:stationSizes) { $script:stationSizes | Format-Table -AutoSize | Out-String -Width 300 | Write-Host }
     foreach ($group in $Rows | Group-Object Engine) {
         $last = $group.Group | Select-Object -Last 1
