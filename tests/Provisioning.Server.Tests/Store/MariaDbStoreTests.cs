@@ -8,7 +8,7 @@ namespace Provisioning.Server.Tests.Store;
 /// The store suite on MariaDB (or MySQL) at <c>PROV_TEST_MYSQL</c>: each test creates its own uniquely named database
 /// and drops it afterwards, so runs never see each other's data.
 /// </summary>
-[NeedsMariaDb]
+[NeedsServer(typeof(MariaDbTestServer))]
 public sealed class MariaDbStoreTests : ProvStoreTests
 {
     private readonly List<string> _databases = [];
@@ -78,5 +78,28 @@ public sealed class MariaDbStoreTests : ProvStoreTests
         await store.MigrateAsync();
         Assert.Equal(SchemaScripts.For("mysql").Newest, await store.GetSchemaVersionAsync());
         Assert.Empty(await store.ListTokensAsync());
+    }
+
+    [MariaDbFact]
+    public async Task Every_statement_the_store_sends_prepares_against_the_schema()
+    {
+        var statements = ((SqlProvStore)Store).Sql.All().ToList();
+        await using var connection = new MySqlConnection(Spec["mysql:".Length..]);
+        await connection.OpenAsync();
+        foreach (var (name, sql) in statements)
+            foreach (var statement in sql.Split(";\n").SelectMany(s => s.Split("; SELECT LAST_INSERT_ID()")).Where(s => s.Length > 0))
+            {
+                // A server-side PREPARE checks syntax, tables and columns without running the statement.
+                var text = System.Text.RegularExpressions.Regex.Replace(statement, @"@\w+", "?").Replace("'", "''");
+                await using var command = new MySqlCommand($"PREPARE prov_check FROM '{text}'", connection);
+                try
+                {
+                    await command.ExecuteNonQueryAsync();
+                }
+                catch (MySqlException e)
+                {
+                    Assert.Fail($"{name} does not prepare on MariaDB: {e.Message}\n{statement}");
+                }
+            }
     }
 }
