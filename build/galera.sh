@@ -7,7 +7,7 @@
 #   build/galera.sh stop <dir>    shut every node down cleanly and wait until the processes have gone
 #
 # Node n listens on 127.0.0.n (the whole 127/8 is loopback on Linux), all on one port, so that one MySqlConnector
-# connection string can list the nodes (Server=127.0.0.1,127.0.0.2,127.0.0.3;Load Balance=InOrder) and fail over:
+# connection string can list the nodes (Server=127.0.0.1,127.0.0.2,127.0.0.3;Load Balance=FailOver) and fail over:
 #   port P    (SQL)   $PROV_GALERA_PORT, default 13450
 #   port P+1  Galera group communication,  P+2  incremental state transfer (IST),  P+3  full state transfer (rsync SST)
 # Node 1 starts a new cluster when none of the three is running (it is stopped last, so it holds the newest state);
@@ -138,7 +138,7 @@ ALTER USER 'prov'@'127.0.0.%' IDENTIFIED BY '$password';
 GRANT ALL ON *.* TO 'prov'@'127.0.0.%';
 SQL
     for n in "${nodes[@]}"; do echo "PROV_TEST_GALERA_NODE$n=Server=$(address "$n");Port=$port;User ID=prov;Password=$password;"; done
-    echo "PROV_TEST_GALERA=Server=127.0.0.1,127.0.0.2,127.0.0.3;Port=$port;Load Balance=InOrder;User ID=prov;Password=$password;"
+    echo "PROV_TEST_GALERA=Server=127.0.0.1,127.0.0.2,127.0.0.3;Port=$port;Load Balance=FailOver;User ID=prov;Password=$password;"
 }
 
 stop() {
