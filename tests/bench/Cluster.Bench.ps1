@@ -18,8 +18,8 @@
 #>
 param(
     [int] $Stations = 32,
-    [int] $Records = 10000,
-    [int] $Warmup = 1000,
+    [int] $Records = 5000,
+    [int] $Warmup = 500,
     [ValidateSet('galera', 'mariadb')] [string[]] $Databases = @('galera', 'mariadb')
 )
 $ErrorActionPreference = 'Stop'
@@ -105,9 +105,9 @@ try {
         $rows | Format-Table -AutoSize -Property Database, Load, 'Records/s', 'x health rate', 'Request p50 ms', 'Request p99 ms', 'x health p99', 'PUT p99 ms', 'Confirm p99 ms', 'Request max ms', 'Wall s' |
             Out-String -Width 300 | Write-Host
         foreach ($group in $rows | Group-Object Database) {
-            $records = $group.Group | Where-Object Load -EQ 'records'; $whoami = $group.Group | Where-Object Load -EQ 'whoami'
+            $recorded = $group.Group | Where-Object Load -EQ 'records'; $whoami = $group.Group | Where-Object Load -EQ 'whoami'
             Write-Host ("{0}: {1} confirmed records/s ({2}x the health baseline's rate), request p99 {3} ms ({4}x the baseline's); " -f `
-                $group.Name, $records.'Records/s', $records.'x health rate', $records.'Request p99 ms', $records.'x health p99') -NoNewline
+                $group.Name, $recorded.'Records/s', $recorded.'x health rate', $recorded.'Request p99 ms', $recorded.'x health p99') -NoNewline
             Write-Host ("a token check with the change-count read: {0}x the baseline's rate, p99 {1} ms" -f $whoami.'x health rate', $whoami.'Request p99 ms')
         }
     }
