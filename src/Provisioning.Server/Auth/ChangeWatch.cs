@@ -70,4 +70,5 @@ internal sealed class NoSharedChanges : ISharedChanges
     public Task<bool> TryClaimImportAsync(ulong configId, string claim, DateTimeOffset now, TimeSpan staleAfter, CancellationToken ct = default) => Task.FromResult(true);
     public Task RenewImportClaimsAsync(IReadOnlyCollection<string> claims, DateTimeOffset now, CancellationToken ct = default) => Task.CompletedTask;
     public Task ReleaseImportClaimAsync(ulong configId, string claim, CancellationToken ct = default) => Task.CompletedTask;
+    public Task ReleaseImportClaimsStartingAsync(string prefix, CancellationToken ct = default) => Task.CompletedTask;
 }

@@ -129,6 +129,8 @@ public static class ProvisioningServer
             throw new StartupException($"The database {StoreFactory.Describe(settings.Database, settings.DataPath)} cannot be used: {ExceptionText.Of(Innermost(ex))}", ex);
         }
         app.Services.GetRequiredService<MasterKey>();
+        // An import this instance was running when it was killed holds its config claimed; nothing of it runs now.
+        await app.Services.GetRequiredService<PackageImporter>().ReleaseLeftClaimsAsync();
         await EnsureAdminTokenAsync(store, settings, log);
         log.LogInformation("Provisioning server {Version}: data in {DataPath}, database {Database}", ServerInfo.Version, settings.DataPath,
             StoreFactory.Describe(settings.Database, settings.DataPath));

@@ -203,7 +203,7 @@ public sealed class PackageImporter : IDisposable
     // database is refused (409) while this one runs. Called from the verifier's thread as soon as the manifest is read.
     private void Claim(ulong configId)
     {
-        string claim = Guid.NewGuid().ToString("N");
+        string claim = ClaimPrefix + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
         if (!_importing.TryAdd(configId, claim))
             throw new ImportConflictException(configId);
         bool claimed = false;
@@ -219,6 +219,13 @@ public sealed class PackageImporter : IDisposable
         if (!claimed)
             throw new ImportConflictException(configId);
     }
+
+    // Claims start with an ID of this instance (its machine and data folder), so that it can drop the claims it left
+    // when it was killed (nothing of it is importing while it starts).
+    private string ClaimPrefix => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{Environment.MachineName}\n{_settings.DataPath}")), 0, 8);
+
+    /// <summary>Drops the import claims this instance left in the database when it was stopped mid-import (called on start).</summary>
+    public Task ReleaseLeftClaimsAsync() => _shared.ReleaseImportClaimsStartingAsync(ClaimPrefix);
 
     private async Task ReleaseAsync(ulong configId)
     {

@@ -26,6 +26,9 @@ public interface ISharedChanges
 
     /// <summary>Gives up a claim (the import committed or failed).</summary>
     Task ReleaseImportClaimAsync(ulong configId, string claim, CancellationToken ct = default);
+
+    /// <summary>Gives up every claim starting with <paramref name="prefix"/>: a restarted instance's, left when it was killed.</summary>
+    Task ReleaseImportClaimsStartingAsync(string prefix, CancellationToken ct = default);
 }
 
 // The change count and import claims. Plain SQL both engines (and SQL Server) run as they are; only the causal read on
@@ -96,4 +99,9 @@ public abstract partial class SqlProvStore : ISharedChanges
     public Task ReleaseImportClaimAsync(ulong configId, string claim, CancellationToken ct = default) =>
         WriteAsync(tx => ExecuteAsync(tx.Connection!, tx, "DELETE FROM import_claims WHERE config_id = @config AND claim = @claim", ct,
             ("@config", ConfigIdValue(configId)), ("@claim", claim)), ct);
+
+    /// <inheritdoc/>
+    public Task ReleaseImportClaimsStartingAsync(string prefix, CancellationToken ct = default) =>
+        WriteAsync(tx => ExecuteAsync(tx.Connection!, tx, "DELETE FROM import_claims WHERE claim LIKE @prefix", ct,
+            ("@prefix", prefix.Replace("%", "", StringComparison.Ordinal).Replace("_", "", StringComparison.Ordinal) + "%")), ct);
 }

@@ -76,5 +76,11 @@ public abstract partial class ProvStoreTests
 
         // A claim nobody renewed (its server died mid-import) lapses.
         Assert.True(await Shared.TryClaimImportAsync(69, "claim-d", T0.AddMinutes(14), lifetime));
+
+        // A restarted instance drops the claims it left, and only those.
+        Assert.True(await Shared.TryClaimImportAsync(71, "a1b2c3d4e5f60718ffff", T0.AddMinutes(14), lifetime));
+        await other.ReleaseImportClaimsStartingAsync("a1b2c3d4e5f60718");
+        Assert.True(await other.TryClaimImportAsync(71, "claim-e", T0.AddMinutes(14), lifetime));
+        Assert.False(await other.TryClaimImportAsync(69, "claim-f", T0.AddMinutes(14), lifetime));
     }
 }
