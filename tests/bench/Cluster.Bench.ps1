@@ -31,20 +31,17 @@ Set-StrictMode -Version Latest
 $work = Join-Path ([System.IO.Path]::GetTempPath()) "prov-cluster-bench-$PID"
 New-Item -ItemType Directory $work | Out-Null
 
-# Two instances on $Specs[0] and $Specs[1] (the same database), the package imported; runs the loads; stops them.
+# Two instances on one database ($Specs: one spec, or one per instance), the package imported; runs the loads; stops them.
 function Measure-Cluster([string] $Name, [object[]] $Specs) {
-    $a = Start-ClusterInstance -Root "$work/$Name-a" -Spec $Specs[0].Spec -Credential $Specs[0].Credential
-    $b = $null
+    $pair = Start-ClusterPair "$work/$Name" $Specs $script:pkg
     try {
-        $b = Start-ClusterInstance -Root "$work/$Name-b" -Spec $Specs[1].Spec -Credential $Specs[1].Credential -Like $a
-        $package = Import-ProvPackage $script:pkg.Path -Passphrase $script:pkg.Passphrase -Server (Connect-ProvServer -Uri $a.Uri -Token $a.AdminToken -PassThru)
-        $urls = ($a.Uri, $b.Uri | ForEach-Object { $_.AbsoluteUri.TrimEnd('/') }) -join ','
-        $phases = Invoke-Bench @('cluster-stations', $urls, $a.DataPath, $package.ConfigId, $script:pkg.Network.Kms.PublicKeyPath,
-            $package.KmsKeyFingerprint, $Stations, $Warmup, $Records)
+        $urls = ($pair.A.Uri, $pair.B.Uri | ForEach-Object { $_.AbsoluteUri.TrimEnd('/') }) -join ','
+        $phases = Invoke-Bench @('cluster-stations', $urls, $pair.A.DataPath, $pair.Imported.ConfigId, $script:pkg.Network.Kms.PublicKeyPath,
+            $pair.Imported.KmsKeyFingerprint, $Stations, $Warmup, $Records)
     }
     finally {
-        Stop-ClusterInstance $b
-        Stop-ClusterInstance $a
+        Stop-ClusterInstance $pair.B
+        Stop-ClusterInstance $pair.A
     }
     $health = $phases | Where-Object phase -EQ 'health'
     foreach ($phase in $phases) {
@@ -72,10 +69,8 @@ try {
             Write-Host '  starting a 3-node Galera cluster (build/galera.sh)...'
             $galera = Start-TestGalera
             $null = Invoke-GaleraSql $galera 1 'CREATE DATABASE prov_cluster_bench CHARACTER SET utf8mb4'
-            $login = ($galera.Nodes[0] -split ';' | Where-Object { $_ -match '^(User ID|Password)=' }) -join ';'
             # Each instance prefers its own node and fails over to the others.
-            $specs = 'Server=127.0.0.1,127.0.0.2,127.0.0.3', 'Server=127.0.0.2,127.0.0.3,127.0.0.1' | ForEach-Object {
-                Split-ClusterConnection "$_;Port=$($galera.Port);Load Balance=FailOver;$login" 'prov_cluster_bench' }
+            $specs = @(Get-GaleraInstanceSpec $galera 'prov_cluster_bench')
             Write-Host "  Galera: $Stations stations on two instances (nodes 1 and 2), $Records records after $Warmup warm-up per load..."
             $rows += Measure-Cluster 'Galera (3 nodes)' $specs
             Stop-TestGalera $galera; $galera = $null
@@ -95,7 +90,7 @@ try {
             & mariadb --no-defaults --protocol=socket "--socket=$mariaDir/mariadb.sock" -uroot -e 'CREATE DATABASE prov_cluster_bench CHARACTER SET utf8mb4'
             $spec = Split-ClusterConnection $connection 'prov_cluster_bench'
             Write-Host "  MariaDB: $Stations stations on two instances, $Records records after $Warmup warm-up per load..."
-            $rows += Measure-Cluster 'MariaDB (1 server)' @($spec, $spec)
+            $rows += Measure-Cluster 'MariaDB (1 server)' @($spec)
         }
     }
     if ($rows) {

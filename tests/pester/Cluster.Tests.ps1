@@ -22,11 +22,8 @@ Describe 'Two server instances on one MariaDB' -Skip:([bool]$mariaDbSkip) {
     BeforeAll {
         if (-not $env:PROV_TEST_MYSQL) { throw 'PROV_TEST_REQUIRE_MYSQL=1 but PROV_TEST_MYSQL is not set.' }
         $script:db = New-TestMariaDbDatabase
-        $script:a = Start-ClusterInstance -Root "$TestDrive/a" -Spec $db.Spec -Credential $db.Credential
-        $script:b = Start-ClusterInstance -Root "$TestDrive/b" -Spec $db.Spec -Credential $db.Credential -Like $a
-        $script:onA = Connect-ProvServer -Uri $a.Uri -Token $a.AdminToken -PassThru
-        $script:onB = Connect-ProvServer -Uri $b.Uri -Token $a.AdminToken -PassThru
-        $null = Import-ProvPackage $pkg.Path -Passphrase $pkg.Passphrase -Server $onA
+        $pair = Start-ClusterPair "$TestDrive/m" @($db) $pkg
+        $script:a = $pair.A; $script:b = $pair.B; $script:onA = $pair.OnA; $script:onB = $pair.OnB
         $script:token = New-ProvStationToken -Name 'line' -Server $onA
         $script:stationA = Connect-ProvServer -Uri $a.Uri -Token $token.Token -PassThru
         $script:stationB = Connect-ProvServer -Uri $b.Uri -Token $token.Token -PassThru
@@ -101,14 +98,8 @@ Describe 'Two server instances on a 3-node MariaDB Galera cluster' -Skip:([bool]
         $name = 'prov_galera_' + [guid]::NewGuid().ToString('N').Substring(0, 8)
         $null = Invoke-GaleraSql $galera 1 "CREATE DATABASE ``$name`` CHARACTER SET utf8mb4"
         # Each instance prefers its own node and fails over to the others in order.
-        $port = $galera.Port
-        $first = Split-ClusterConnection "Server=127.0.0.1,127.0.0.2,127.0.0.3;Port=$port;Load Balance=FailOver;$(($galera.Nodes[0] -split ';' | Where-Object { $_ -match '^(User ID|Password)=' }) -join ';')" $name
-        $second = Split-ClusterConnection "Server=127.0.0.2,127.0.0.3,127.0.0.1;Port=$port;Load Balance=FailOver;$(($galera.Nodes[0] -split ';' | Where-Object { $_ -match '^(User ID|Password)=' }) -join ';')" $name
-        $script:a = Start-ClusterInstance -Root "$TestDrive/ga" -Spec $first.Spec -Credential $first.Credential
-        $script:b = Start-ClusterInstance -Root "$TestDrive/gb" -Spec $second.Spec -Credential $second.Credential -Like $a
-        $script:onA = Connect-ProvServer -Uri $a.Uri -Token $a.AdminToken -PassThru
-        $script:onB = Connect-ProvServer -Uri $b.Uri -Token $a.AdminToken -PassThru
-        $null = Import-ProvPackage $pkg.Path -Passphrase $pkg.Passphrase -Server $onA
+        $pair = Start-ClusterPair "$TestDrive/g" @(Get-GaleraInstanceSpec $galera $name) $pkg
+        $script:a = $pair.A; $script:b = $pair.B; $script:onA = $pair.OnA; $script:onB = $pair.OnB
         $script:token = New-ProvStationToken -Name 'galera line' -Server $onA
         $script:dbName = $name
     }

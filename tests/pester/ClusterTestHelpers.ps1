@@ -21,6 +21,18 @@ function Start-ClusterInstance {
     $server
 }
 
+# Two instances on one database ($Specs: one spec for both, or one each), the second sharing the first's master key
+# and files; connected as admin, with $Package imported through the first.
+function Start-ClusterPair([string] $Root, [object[]] $Specs, $Package) {
+    $a = Start-ClusterInstance -Root "$Root-a" -Spec $Specs[0].Spec -Credential $Specs[0].Credential
+    try { $b = Start-ClusterInstance -Root "$Root-b" -Spec $Specs[-1].Spec -Credential $Specs[-1].Credential -Like $a }
+    catch { Stop-ClusterInstance $a; throw }
+    $onA = Connect-ProvServer -Uri $a.Uri -Token $a.AdminToken -PassThru
+    $onB = Connect-ProvServer -Uri $b.Uri -Token $a.AdminToken -PassThru
+    $imported = Import-ProvPackage $Package.Path -Passphrase $Package.Passphrase -Server $onA
+    [pscustomobject]@{ A = $a; B = $b; OnA = $onA; OnB = $onB; Imported = $imported }
+}
+
 function Stop-ClusterInstance($Server) {
     if (-not $Server -or -not (Get-Process -Id $Server.ProcessId -ErrorAction Ignore)) { return }
     try { $null = Stop-ProvServer -Server (Connect-ProvServer -Uri $Server.Uri -Token $Server.AdminToken -PassThru) -ErrorAction Stop }
@@ -84,6 +96,14 @@ function Stop-TestGalera($Galera) {
     if (-not $Galera) { return }
     $null = & "$RepoRoot/build/galera.sh" stop $Galera.Folder 2>&1
     Remove-Item -Recurse -Force $Galera.Folder -ErrorAction Ignore
+}
+
+# The specs of two instances on the Galera cluster's database $Database: the first prefers node 1, the second node 2,
+# each failing over to the other nodes in order.
+function Get-GaleraInstanceSpec($Galera, [string] $Database) {
+    $login = ($Galera.Nodes[0] -split ';' | Where-Object { $_ -match '^(User ID|Password)=' }) -join ';'
+    'Server=127.0.0.1,127.0.0.2,127.0.0.3', 'Server=127.0.0.2,127.0.0.3,127.0.0.1' | ForEach-Object {
+        Split-ClusterConnection "$_;Port=$($Galera.Port);Load Balance=FailOver;$login" $Database }
 }
 
 # The process ID of Galera node $Node (1-3), from its pid file.

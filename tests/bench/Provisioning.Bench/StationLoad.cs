@@ -89,19 +89,8 @@ internal sealed class StationLoad : IDisposable
     /// </summary>
     public async Task<LoadFigures> WhoAmIAsync(int warmup, int records)
     {
-        await RunAsync("warm-up", 0, warmup, WhoAmITwiceAsync);
-        return await RunAsync("whoami", warmup, records, WhoAmITwiceAsync);
-    }
-
-    private static async Task<(long, long)> WhoAmITwiceAsync(HttpClient station, int number, long index)
-    {
-        long start = Stopwatch.GetTimestamp();
-        using (var a = await station.GetAsync(ApiRoutes.WhoAmI))
-            await BenchHttp.EnsureAsync(a, "GET /whoami");
-        long middle = Stopwatch.GetTimestamp();
-        using (var b = await station.GetAsync(ApiRoutes.WhoAmI))
-            await BenchHttp.EnsureAsync(b, "GET /whoami");
-        return (middle - start, Stopwatch.GetTimestamp() - middle);
+        await RunAsync("warm-up", 0, warmup, (station, _, _) => GetTwiceAsync(station, ApiRoutes.WhoAmI));
+        return await RunAsync("whoami", warmup, records, (station, _, _) => GetTwiceAsync(station, ApiRoutes.WhoAmI));
     }
 
     private delegate Task<(long First, long Second)> RecordStep(HttpClient station, int stationNumber, long index);
@@ -147,14 +136,16 @@ internal sealed class StationLoad : IDisposable
         return (recorded - start, Stopwatch.GetTimestamp() - recorded);
     }
 
-    private static async Task<(long, long)> HealthTwiceAsync(HttpClient station, int number, long index)
+    private static Task<(long, long)> HealthTwiceAsync(HttpClient station, int number, long index) => GetTwiceAsync(station, ApiRoutes.Health);
+
+    private static async Task<(long, long)> GetTwiceAsync(HttpClient station, string route)
     {
         long start = Stopwatch.GetTimestamp();
-        using (var a = await station.GetAsync(ApiRoutes.Health))
-            await BenchHttp.EnsureAsync(a, "GET /health");
+        using (var a = await station.GetAsync(route))
+            await BenchHttp.EnsureAsync(a, $"GET {route}");
         long middle = Stopwatch.GetTimestamp();
-        using (var b = await station.GetAsync(ApiRoutes.Health))
-            await BenchHttp.EnsureAsync(b, "GET /health");
+        using (var b = await station.GetAsync(route))
+            await BenchHttp.EnsureAsync(b, $"GET {route}");
         return (middle - start, Stopwatch.GetTimestamp() - middle);
     }
 
