@@ -73,6 +73,7 @@ BeforeAll {
         @{ Topic = 'help/Start-ProvServer'; Pattern = 'mysql:Server=db1'; Reason = 'a MySQL server db1 of the reader''s network, and -Wait runs the server in the foreground until stopped' }
         @{ Topic = 'help/Start-ProvServer'; Pattern = 'Set-Clipboard'; Reason = 'Set-Clipboard needs a desktop clipboard' }
         @{ Topic = 'help/Start-ProvServer'; Pattern = '/etc/provisioning/server\.pfx'; Reason = 'the site''s own certificate file, and -Wait runs the server in the foreground until stopped' }
+        @{ Topic = 'database.md'; Pattern = 'Server=db1,db2,db3'; Reason = 'a Galera cluster of the reader''s network (db1, db2, db3)' }
     )
 
     $script:work = Join-Path $TestDrive 'examples'

@@ -105,15 +105,15 @@ public sealed class ProvServerClient : IDisposable
 
     /// <summary><c>GET /configs/{configId}</c>: what a station needs to provision a node.</summary>
     public Task<ConfigInfo> GetConfigAsync(ulong configId, CancellationToken cancellationToken = default)
-        => GetJsonAsync<ConfigInfo>($"{ApiRoutes.Configs}/{Decimal(configId)}", cancellationToken);
+        => RepeatableAsync(() => GetJsonAsync<ConfigInfo>($"{ApiRoutes.Configs}/{Decimal(configId)}", cancellationToken), cancellationToken);
 
     /// <summary><c>GET /configs/alias/{alias}</c>.</summary>
     public Task<ConfigInfo> GetConfigByAliasAsync(string alias, CancellationToken cancellationToken = default)
-        => GetJsonAsync<ConfigInfo>($"{ApiRoutes.Configs}/alias/{Uri.EscapeDataString(alias)}", cancellationToken);
+        => RepeatableAsync(() => GetJsonAsync<ConfigInfo>($"{ApiRoutes.Configs}/alias/{Uri.EscapeDataString(alias)}", cancellationToken), cancellationToken);
 
     /// <summary><c>GET /configs/{configId}/gateway-keys</c> (HTTPS or loopback unless the server allows otherwise).</summary>
     public Task<GatewayKeysInfo> GetGatewayKeysAsync(ulong configId, CancellationToken cancellationToken = default)
-        => GetJsonAsync<GatewayKeysInfo>($"{ApiRoutes.Configs}/{Decimal(configId)}/gateway-keys", cancellationToken);
+        => RepeatableAsync(() => GetJsonAsync<GatewayKeysInfo>($"{ApiRoutes.Configs}/{Decimal(configId)}/gateway-keys", cancellationToken), cancellationToken);
 
     /// <summary><c>GET /files/{sha256}</c>: copies a repository file into <paramref name="destination"/>; returns the byte count.</summary>
     public async Task<long> DownloadFileAsync(string sha256, Stream destination, IProgress<long>? bytesReceived = null, CancellationToken cancellationToken = default)
@@ -128,11 +128,11 @@ public sealed class ProvServerClient : IDisposable
 
     /// <summary><c>PUT /devices/{nodeId}/records/{requestId}</c>: records a device's encrypted root key as pending. Repeating a request is harmless.</summary>
     public Task<DeviceRecord> RecordDeviceAsync(uint nodeId, Guid requestId, DeviceRecordRequest record, CancellationToken cancellationToken = default)
-        => SendJsonAsync<DeviceRecord>(HttpMethod.Put, $"{ApiRoutes.Devices}/{Decimal(nodeId)}/records/{requestId:D}", record, cancellationToken);
+        => RepeatableAsync(() => SendJsonAsync<DeviceRecord>(HttpMethod.Put, $"{ApiRoutes.Devices}/{Decimal(nodeId)}/records/{requestId:D}", record, cancellationToken), cancellationToken);
 
     /// <summary><c>POST /devices/{nodeId}/records/{requestId}/confirm</c>: the station verified the device holds the key.</summary>
     public Task<DeviceRecord> ConfirmDeviceAsync(uint nodeId, Guid requestId, CancellationToken cancellationToken = default)
-        => SendJsonAsync<DeviceRecord>(HttpMethod.Post, $"{ApiRoutes.Devices}/{Decimal(nodeId)}/records/{requestId:D}/confirm", null, cancellationToken);
+        => RepeatableAsync(() => SendJsonAsync<DeviceRecord>(HttpMethod.Post, $"{ApiRoutes.Devices}/{Decimal(nodeId)}/records/{requestId:D}/confirm", null, cancellationToken), cancellationToken);
 
     /// <summary>
     /// <c>POST /devices/{nodeId}/resolve</c>: reports the check value of the root key the node holds (null: none), so the server
@@ -278,6 +278,26 @@ public sealed class ProvServerClient : IDisposable
         if (_token is not null) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", _token);
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
         return request;
+    }
+
+    /// <summary>Times a call that is safe to repeat is sent while the server answers 503 DatabaseUnavailable.</summary>
+    public const int OutageAttempts = 6;
+
+    // The server answers 503 DatabaseUnavailable when its database connection broke (e.g. a cluster node was lost); the
+    // next attempt opens a new one. Reads, and device calls keyed by their request ID, are safe to send again.
+    private static async Task<T> RepeatableAsync<T>(Func<Task<T>> call, CancellationToken cancellationToken)
+    {
+        for (int attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await call().ConfigureAwait(false);
+            }
+            catch (ProvServerException e) when (e.Status == 503 && e.ErrorId == "DatabaseUnavailable" && attempt < OutageAttempts)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt), cancellationToken).ConfigureAwait(false);
+            }
+        }
     }
 
     private async Task<T> GetJsonAsync<T>(string route, CancellationToken cancellationToken)

@@ -18,7 +18,11 @@ public static class AccountSessionCheck
         var principal = context.Principal;
         if (principal?.FindFirst(Caller.KindClaim)?.Value != CallerKinds.User)
             return;
-        var store = context.HttpContext.RequestServices.GetRequiredService<IProvStore>();
+        var services = context.HttpContext.RequestServices;
+        var store = services.GetRequiredService<IProvStore>();
+        // Read first: on a Galera cluster it makes this node catch up with changes committed through other nodes.
+        if (services.GetService<ChangeWatch>() is { } changes)
+            await changes.CurrentAsync(context.HttpContext, context.HttpContext.RequestAborted);
         string name = principal.Identity?.Name ?? "";
         var user = await store.FindUserAsync(name, context.HttpContext.RequestAborted);
         string? id = principal.FindFirst(Caller.IdClaim)?.Value;

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
@@ -8,27 +7,27 @@ using Provisioning.Server.Store;
 namespace Provisioning.Server.Auth;
 
 /// <summary>
-/// Token lookups, cached briefly (<see cref="ServerSettings.TokenCacheSeconds"/>): a revocation on another instance
-/// takes effect within that time, one on this instance at once (<see cref="Forget"/>).
+/// Token lookups, kept while the database's change count stands (<see cref="ChangeWatch"/>) and at most
+/// <see cref="ServerSettings.TokenCacheSeconds"/>: a revocation through any instance sharing the database moves the count
+/// in the same transaction, so it holds from the next request on every instance.
 /// </summary>
-public sealed class TokenCache(IProvStore store, IOptions<ServerSettings> settings)
+public sealed class TokenCache(IProvStore store, ChangeWatch changes, IOptions<ServerSettings> settings)
 {
-    private readonly ConcurrentDictionary<string, (StoredToken? Token, DateTime Until)> _cache = new();
-    private readonly TimeSpan _cacheFor = TimeSpan.FromSeconds(Math.Max(0, settings.Value.TokenCacheSeconds));
+    private readonly CoherentCache<string, StoredToken> _cache = new(TimeSpan.FromSeconds(Math.Max(0, settings.Value.TokenCacheSeconds)));
 
     /// <summary>The unrevoked token with this secret; null when unknown or revoked.</summary>
-    public async Task<StoredToken?> FindAsync(string secret, CancellationToken ct)
+    public async Task<StoredToken?> FindAsync(string secret, HttpContext? context, CancellationToken ct)
     {
-        string key = Convert.ToHexString(AccessToken.Hash(secret));
-        var now = DateTime.UtcNow;
-        if (!_cache.TryGetValue(key, out var cached) || cached.Until < now)
+        byte[] hash = AccessToken.Hash(secret);
+        string key = Convert.ToHexString(hash);
+        long count = await changes.CurrentAsync(context, ct);
+        if (!_cache.TryGet(key, count, out var token))
         {
-            var found = await store.FindTokenAsync(Convert.FromHexString(key), ct);
-            cached = (found, now + _cacheFor);
-            if (_cacheFor > TimeSpan.Zero)
-                _cache[key] = cached;
+            if (await store.FindTokenAsync(hash, ct) is not { } found)
+                return null;
+            _cache.Set(key, token = found, count);
         }
-        return cached.Token is { Revoked: null } valid ? valid : null;
+        return token.Revoked is null ? token : null;
     }
 
     /// <summary>Forgets cached lookups, e.g. after a revocation.</summary>
@@ -56,7 +55,7 @@ public sealed class BearerTokenHandler(IOptionsMonitor<BearerTokenOptions> optio
         if (!header.StartsWith(Prefix, StringComparison.OrdinalIgnoreCase))
             return AuthenticateResult.NoResult();
         string text = header[Prefix.Length..].Trim();
-        if (text.Length is 0 or > MaxTokenLength || await tokens.FindAsync(text, Context.RequestAborted) is not { } token)
+        if (text.Length is 0 or > MaxTokenLength || await tokens.FindAsync(text, Context, Context.RequestAborted) is not { } token)
             return AuthenticateResult.Fail("The bearer token is unknown or revoked.");
         var principal = Caller.Principal(CallerKinds.Token, token.Id, token.Name, token.Role, Scheme.Name);
         return AuthenticateResult.Success(new AuthenticationTicket(principal, Scheme.Name));

@@ -24,6 +24,9 @@ public static class ServerAuthentication
     /// <summary>Adds authentication and authorization services.</summary>
     public static void Add(IServiceCollection services)
     {
+        // One change count per request keeps every instance's caches coherent (ChangeWatch); stores without one never move it.
+        services.AddSingleton(sp => sp.GetRequiredService<Store.IProvStore>() as Store.ISharedChanges ?? new NoSharedChanges());
+        services.AddSingleton<ChangeWatch>();
         services.AddSingleton<TokenCache>();
         services.AddHttpContextAccessor();
         services.AddTransient<IClaimsTransformation, StationCertificateCheck>();

@@ -8,16 +8,25 @@ namespace Provisioning.Server.Auth;
 
 /// <summary>
 /// A station's client certificate, after the certificate handler found its chain leads to the server's CA: it must be
-/// one this server (or an instance sharing its database) issued, unrevoked and within its validity. The database is
-/// asked on every request, never a cache, so a revocation holds at once on every instance.
+/// one this server (or an instance sharing its database) issued, unrevoked and within its validity. What the database
+/// says is kept only while its change count stands (<see cref="ChangeWatch"/>, read on every request), and a revocation
+/// moves the count in its own transaction, so it holds from the next request on every instance.
 /// </summary>
-public sealed class StationCertificateValidator(IProvStore store, ILogger<StationCertificateValidator> log) : IStationCertificateValidator
+public sealed class StationCertificateValidator(IProvStore store, ChangeWatch changes, ILogger<StationCertificateValidator> log) : IStationCertificateValidator
 {
+    private readonly CoherentCache<string, StationCertificateInfo> _known = new(TimeSpan.FromMinutes(10));
+
     /// <inheritdoc/>
     public async Task<(Caller? Caller, string? Refusal)> ValidateAsync(X509Certificate2 certificate, HttpContext context)
     {
         string thumbprint = CertificateFingerprint.Of(certificate);
-        var known = await store.FindStationCertificateAsync(thumbprint, context.RequestAborted);
+        long count = await changes.CurrentAsync(context, context.RequestAborted);
+        if (!_known.TryGet(thumbprint, count, out var known))
+        {
+            known = await store.FindStationCertificateAsync(thumbprint, context.RequestAborted);
+            if (known is not null)
+                _known.Set(thumbprint, known, count);
+        }
         string? refusal = Refusal(certificate, thumbprint, known, DateTimeOffset.UtcNow);
         if (refusal is not null)
         {

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Provisioning.Core.Api;
 using Provisioning.Core.Crypto;
 using Provisioning.Server.Auth;
@@ -75,7 +74,7 @@ public static class DeviceEndpoints
             return error!;
         if (body is null)
             return ApiErrors.BadRequest("BodyMissing", "Send the device record as JSON.");
-        var config = await facts.GetAsync(body.ConfigId, ct);
+        var config = await facts.GetAsync(body.ConfigId, context, ct);
         if (config is null)
             return RouteIds.ConfigNotFound(body.ConfigId);
         if (Validate(body, config) is { } problem)
@@ -118,34 +117,33 @@ public static class DeviceEndpoints
 }
 
 /// <summary>
-/// The few facts about a config that every device call checks, cached briefly so 1,000 records a second do not each
-/// load the whole package.
+/// The few facts about a config that every device call checks, kept so 1,000 records a second do not each load the
+/// whole package; kept only while the database's change count stands (<see cref="ChangeWatch"/>), so a re-import with a
+/// new KMS key through any instance is used from the next request on every instance.
 /// </summary>
-public sealed class ConfigFacts(IProvStore store)
+public sealed class ConfigFacts(IProvStore store, ChangeWatch? changes = null)
 {
-    private static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(10);
-    private readonly ConcurrentDictionary<ulong, (Facts? Value, DateTime Until)> _cache = new();
+    private readonly CoherentCache<ulong, Facts> _cache = new(TimeSpan.FromMinutes(10));
 
     /// <summary>Cached facts.</summary>
     public sealed record Facts(int Revision, string KmsFingerprint, int KmsKeyBytes, IReadOnlySet<string> AppNames);
 
     /// <summary>The facts of a config's current package, or null when there is none.</summary>
-    public async Task<Facts?> GetAsync(ulong configId, CancellationToken ct)
+    public async Task<Facts?> GetAsync(ulong configId, HttpContext? context, CancellationToken ct)
     {
-        var now = DateTime.UtcNow;
-        if (_cache.TryGetValue(configId, out var hit) && hit.Until > now && hit.Value is not null)
-            return hit.Value;
+        // Without a change count (a store that has none) the facts are kept for a few seconds only.
+        long count = changes is null ? DateTime.UtcNow.Ticks / TimeSpan.TicksPerSecond / 10 : await changes.CurrentAsync(context, ct);
+        if (_cache.TryGet(configId, count, out var hit))
+            return hit;
         var package = await store.GetPackageAsync(configId, ct);
-        Facts? facts = null;
-        if (package is not null)
-        {
-            using var kms = KmsKeyPair.ParsePublicKey(package.KmsPublicKeyPem, "the config's KMS public key");
-            facts = new Facts(package.Revision, package.KmsKeyFingerprint, kms.KeySize / 8, package.Apps.Select(a => a.Name).ToHashSet(StringComparer.Ordinal));
-        }
-        _cache[configId] = (facts, now + CacheFor);
+        if (package is null)
+            return null;
+        using var kms = KmsKeyPair.ParsePublicKey(package.KmsPublicKeyPem, "the config's KMS public key");
+        var facts = new Facts(package.Revision, package.KmsKeyFingerprint, kms.KeySize / 8, package.Apps.Select(a => a.Name).ToHashSet(StringComparer.Ordinal));
+        _cache.Set(configId, facts, count);
         return facts;
     }
 
     /// <summary>Drops a config from the cache (after an import on this instance).</summary>
-    public void Forget(ulong configId) => _cache.TryRemove(configId, out _);
+    public void Forget(ulong configId) => _cache.Forget(configId);
 }

@@ -129,6 +129,8 @@ public static class ProvisioningServer
             throw new StartupException($"The database {StoreFactory.Describe(settings.Database, settings.DataPath)} cannot be used: {ExceptionText.Of(Innermost(ex))}", ex);
         }
         app.Services.GetRequiredService<MasterKey>();
+        // An import this instance was running when it was killed holds its config claimed; nothing of it runs now.
+        await app.Services.GetRequiredService<PackageImporter>().ReleaseLeftClaimsAsync();
         await EnsureAdminTokenAsync(store, settings, log);
         log.LogInformation("Provisioning server {Version}: data in {DataPath}, database {Database}", ServerInfo.Version, settings.DataPath,
             StoreFactory.Describe(settings.Database, settings.DataPath));
@@ -148,12 +150,25 @@ public static class ProvisioningServer
             Console.WriteLine($"Admin token (shown once; also in {settings.AdminTokenPath}): {token}");
     }
 
-    private static Task WriteUnhandled(HttpContext context)
+    private static async Task WriteUnhandled(HttpContext context)
     {
         var error = context.Features.Get<IExceptionHandlerFeature>()?.Error;
         if (error is BadHttpRequestException bad)
-            return ApiErrors.Write(context, bad.StatusCode, "BadRequest", bad.Message);
-        return ApiErrors.Write(context, StatusCodes.Status500InternalServerError, "ServerError",
+        {
+            await ApiErrors.Write(context, bad.StatusCode, "BadRequest", bad.Message);
+            return;
+        }
+        if (DatabaseOutage.Is(error))
+        {
+            // The database (or this instance's node of a cluster) went away mid-request: say so, and let the client
+            // send the request again; stations do (their calls are idempotent by request ID).
+            await DatabaseOutage.ForgetConnectionsAsync();
+            context.Response.Headers.RetryAfter = "1";
+            await ApiErrors.Write(context, StatusCodes.Status503ServiceUnavailable, DatabaseOutage.ErrorId,
+                "The database did not answer (a lost connection or a cluster node gone); nothing was changed unless a retry of the same request shows it was. Send the request again.");
+            return;
+        }
+        await ApiErrors.Write(context, StatusCodes.Status500InternalServerError, "ServerError",
             "The server failed on this request; its log (logs/server.log in the data folder) says why.");
     }
 

@@ -33,7 +33,12 @@ public sealed class PackageImporter : IDisposable
     /// <summary>Staged uploads one person may hold at once; a new one replaces their oldest.</summary>
     public const int MaxStagedPerOwner = 3;
 
-    private readonly ConcurrentDictionary<ulong, byte> _importing = new();
+    /// <summary>How long a claim on a config (held in the database while an import runs) lasts unless renewed.</summary>
+    public static readonly TimeSpan ClaimLifetime = TimeSpan.FromMinutes(5);
+
+    // Configs this instance is importing, with the claim each holds in the database (which other instances see).
+    private readonly ConcurrentDictionary<ulong, string> _importing = new();
+    private readonly ISharedChanges _shared;
     private readonly ConcurrentDictionary<string, Held> _held = new(StringComparer.Ordinal);
     private readonly IProvStore _store;
     private readonly FileRepository _repository;
@@ -48,13 +53,14 @@ public sealed class PackageImporter : IDisposable
         IOptions<ServerSettings> options, ILogger<PackageImporter> log, TimeProvider time)
     {
         _store = store;
+        _shared = store as ISharedChanges ?? new Auth.NoSharedChanges();
         _repository = repository;
         _masterKey = masterKey;
         _facts = facts;
         _settings = options.Value;
         _log = log;
         _time = time;
-        _sweeper = time.CreateTimer(_ => Sweep(), null, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
+        _sweeper = time.CreateTimer(_ => { Sweep(); RenewClaims(); }, null, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
     }
 
     /// <summary>Context that binds sealed gateway keys to their config.</summary>
@@ -88,7 +94,7 @@ public sealed class PackageImporter : IDisposable
         finally
         {
             if (claimed is { } id)
-                _importing.TryRemove(id, out _);
+                await ReleaseAsync(id);
             TryDelete(staging);
         }
     }
@@ -146,7 +152,7 @@ public sealed class PackageImporter : IDisposable
             }
             finally
             {
-                _importing.TryRemove(held.Verified.ConfigId, out _);
+                await ReleaseAsync(held.Verified.ConfigId);
             }
         }
         finally
@@ -193,10 +199,60 @@ public sealed class PackageImporter : IDisposable
         return staging;
     }
 
+    // Claims the config on this instance, then in the database, so a second import of it on any instance sharing the
+    // database is refused (409) while this one runs. Called from the verifier's thread as soon as the manifest is read.
     private void Claim(ulong configId)
     {
-        if (!_importing.TryAdd(configId, 0))
+        string claim = ClaimPrefix + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
+        if (!_importing.TryAdd(configId, claim))
             throw new ImportConflictException(configId);
+        bool claimed = false;
+        try
+        {
+            claimed = _shared.TryClaimImportAsync(configId, claim, _time.GetUtcNow(), ClaimLifetime).GetAwaiter().GetResult();
+        }
+        finally
+        {
+            if (!claimed)
+                _importing.TryRemove(configId, out _);
+        }
+        if (!claimed)
+            throw new ImportConflictException(configId);
+    }
+
+    // Claims start with an ID of this instance (its machine and data folder), so that it can drop the claims it left
+    // when it was killed (nothing of it is importing while it starts).
+    private string ClaimPrefix => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{Environment.MachineName}\n{_settings.DataPath}")), 0, 8);
+
+    /// <summary>Drops the import claims this instance left in the database when it was stopped mid-import (called on start).</summary>
+    public Task ReleaseLeftClaimsAsync() => _shared.ReleaseImportClaimsStartingAsync(ClaimPrefix);
+
+    private async Task ReleaseAsync(ulong configId)
+    {
+        if (!_importing.TryRemove(configId, out var claim))
+            return;
+        try
+        {
+            await _shared.ReleaseImportClaimAsync(configId, claim, CancellationToken.None);
+        }
+        catch (Exception e) when (e is System.Data.Common.DbException or IOException or InvalidOperationException)
+        {
+            // The claim goes stale by itself (ClaimLifetime); the import's own outcome stands.
+            _log.LogWarning("Could not release the import claim on config {ConfigId} ({Error}); it lapses within {Minutes} minutes",
+                configId, e.Message, ClaimLifetime.TotalMinutes);
+        }
+    }
+
+    private void RenewClaims()
+    {
+        try
+        {
+            _shared.RenewImportClaimsAsync(_importing.Values.ToList(), _time.GetUtcNow()).GetAwaiter().GetResult();
+        }
+        catch (Exception e) when (e is System.Data.Common.DbException or IOException or InvalidOperationException)
+        {
+            _log.LogWarning("Could not renew the import claims ({Error})", e.Message);
+        }
     }
 
     /// <summary>One streaming pass over the upload into <paramref name="staging"/>; throws unless the package is good.</summary>

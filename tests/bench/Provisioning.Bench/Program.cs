@@ -17,6 +17,9 @@ using Provisioning.Core.Packaging;
 //   Provisioning.Bench stations <server url> <data path> <configId> <kms_key.pub.pem> <kmsFingerprint> <stations> <warm-up> <records> [<database pid>]
 //     (an https:// server is trusted by <data path>/tls/ca.crt, and each station presents its own client certificate;
 //     stations-tokens: the same with station tokens, to tell TLS from certificate checks)
+//   Provisioning.Bench cluster-stations <url>,<url>... <data path> <configId> <kms_key.pub.pem> <kmsFingerprint> <stations> <warm-up> <records>
+//     the same over station tokens, the stations spread over several instances sharing one database, with a third
+//     phase against GET /whoami (a token check: the per-request change count read)
 //   Provisioning.Bench connections <server url> <data path> <count> <parallel> [certificate]
 //     new connections, each a TCP connect (and for https a full TLS handshake, with a station certificate when asked) and one GET /health
 //   Provisioning.Bench mysql-create|mysql-drop <database>
@@ -73,6 +76,17 @@ try
             {
                 Console.WriteLine(JsonSerializer.Serialize(await load.HealthAsync(warmup, records), json));
                 Console.WriteLine(JsonSerializer.Serialize(await load.RecordDevicesAsync(warmup, records), json));
+            }
+            return 0;
+        case "cluster-stations" when args.Length == 9:
+            var instances = args[1].Split(',').Select(u => new Uri(u)).ToList();
+            using (var load = await StationLoad.CreateAsync(instances[0], BenchHttp.AdminToken(args[2]), int.Parse(args[6], CultureInfo.InvariantCulture),
+                       ulong.Parse(args[3], CultureInfo.InvariantCulture), args[4], args[5], null, certificates: false, spread: instances))
+            {
+                int clusterWarmup = int.Parse(args[7], CultureInfo.InvariantCulture), clusterRecords = int.Parse(args[8], CultureInfo.InvariantCulture);
+                Console.WriteLine(JsonSerializer.Serialize(await load.HealthAsync(clusterWarmup, clusterRecords), json));
+                Console.WriteLine(JsonSerializer.Serialize(await load.WhoAmIAsync(clusterWarmup, clusterRecords), json));
+                Console.WriteLine(JsonSerializer.Serialize(await load.RecordDevicesAsync(clusterWarmup, clusterRecords), json));
             }
             return 0;
         case "connections" when args.Length is 5 or 6:

@@ -41,8 +41,9 @@ internal sealed class StationLoad : IDisposable
     /// mutual TLS instead of a token, as on a server started with -RequireClientCertificate (with a token over HTTPS when
     /// not <paramref name="certificates"/>).
     /// </remarks>
+    /// <para>With <paramref name="spread"/> (several instances sharing one database), station i talks to spread[i % n].</para>
     public static async Task<StationLoad> CreateAsync(Uri server, string adminToken, int stations, ulong configId, string kmsPublicKeyPath,
-        string fingerprint, int? databasePid, X509Certificate2? ca = null, bool certificates = true)
+        string fingerprint, int? databasePid, X509Certificate2? ca = null, bool certificates = true, IReadOnlyList<Uri>? spread = null)
     {
         using var admin = BenchHttp.Client(server, adminToken, ca: ca);
         using var healthResponse = await admin.GetAsync(ApiRoutes.Health);
@@ -57,7 +58,7 @@ internal sealed class StationLoad : IDisposable
             }
             using var response = await admin.PostAsync(ApiRoutes.Tokens, BenchHttp.Json(new TokenRequest($"bench station {i + 1}", TokenRoles.Station)));
             var token = await BenchHttp.ReadAsync<NewToken>(response, "POST /tokens");
-            clients[i] = BenchHttp.Client(server, token.Token, connections: 1, ca);
+            clients[i] = BenchHttp.Client(spread is { Count: > 0 } ? spread[i % spread.Count] : server, token.Token, connections: 1, ca);
         }
         // Encrypting is cheap next to a request, but a pool keeps the client's CPU for the HTTP work being measured.
         using var kms = RSA.Create();
@@ -80,6 +81,16 @@ internal sealed class StationLoad : IDisposable
     {
         await RunAsync("warm-up", 0, warmup, HealthTwiceAsync);
         return await RunAsync("health", warmup, records, HealthTwiceAsync);
+    }
+
+    /// <summary>
+    /// The same shape of load against GET /whoami: a token check, which reads the database's change count once per
+    /// request (what keeps the instances' caches coherent), and nothing else.
+    /// </summary>
+    public async Task<LoadFigures> WhoAmIAsync(int warmup, int records)
+    {
+        await RunAsync("warm-up", 0, warmup, (station, _, _) => GetTwiceAsync(station, ApiRoutes.WhoAmI));
+        return await RunAsync("whoami", warmup, records, (station, _, _) => GetTwiceAsync(station, ApiRoutes.WhoAmI));
     }
 
     private delegate Task<(long First, long Second)> RecordStep(HttpClient station, int stationNumber, long index);
@@ -125,14 +136,16 @@ internal sealed class StationLoad : IDisposable
         return (recorded - start, Stopwatch.GetTimestamp() - recorded);
     }
 
-    private static async Task<(long, long)> HealthTwiceAsync(HttpClient station, int number, long index)
+    private static Task<(long, long)> HealthTwiceAsync(HttpClient station, int number, long index) => GetTwiceAsync(station, ApiRoutes.Health);
+
+    private static async Task<(long, long)> GetTwiceAsync(HttpClient station, string route)
     {
         long start = Stopwatch.GetTimestamp();
-        using (var a = await station.GetAsync(ApiRoutes.Health))
-            await BenchHttp.EnsureAsync(a, "GET /health");
+        using (var a = await station.GetAsync(route))
+            await BenchHttp.EnsureAsync(a, $"GET {route}");
         long middle = Stopwatch.GetTimestamp();
-        using (var b = await station.GetAsync(ApiRoutes.Health))
-            await BenchHttp.EnsureAsync(b, "GET /health");
+        using (var b = await station.GetAsync(route))
+            await BenchHttp.EnsureAsync(b, $"GET {route}");
         return (middle - start, Stopwatch.GetTimestamp() - middle);
     }
 
