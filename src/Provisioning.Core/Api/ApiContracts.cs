@@ -40,6 +40,8 @@ public static class ApiRoutes
     public const string WhoAmI = Prefix + "/whoami";
     /// <summary>Asks the server process to stop (admin).</summary>
     public const string ServerStop = Prefix + "/server/stop";
+    /// <summary>Streams a backup of the server, encrypted under the passphrase in the body (admin; HTTPS or loopback).</summary>
+    public const string ServerBackup = Prefix + "/server/backup";
     /// <summary>Response header carrying the export ID while the file streams.</summary>
     public const string ExportIdHeader = "Prov-Export-Id";
 }
