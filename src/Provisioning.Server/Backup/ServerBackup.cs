@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Provisioning.Core.Backup;
+using Provisioning.Core.Packaging;
 using Provisioning.Server.Hosting;
 using Provisioning.Server.Repository;
 using Provisioning.Server.Store;
@@ -45,10 +46,13 @@ public sealed class ServerBackup(IProvStore store, FileRepository repository, Se
             {
                 await writer.BeginSectionAsync(new BackupSection("table", table.Name, table.Columns), ct);
                 int shaColumn = table.Name == "package_files" ? IndexOf(table, "sha256") : -1;
+                int roleColumn = shaColumn >= 0 ? IndexOf(table, "role") : -1;
                 await foreach (var row in snapshot.ReadTableAsync(table, ct))
                 {
                     await writer.WriteRowAsync(json => WriteValues(json, row), ct);
-                    if (shaColumn >= 0) referenced.Add((string)row[shaColumn]!);
+                    // Key files (KMS public key, gateway key file) live in the database, sealed, not in the repository.
+                    if (shaColumn >= 0 && !(Enum.TryParse<PackageFileRole>((string)row[roleColumn]!, out var role) && PackageLayout.IsKeyRole(role)))
+                        referenced.Add((string)row[shaColumn]!);
                     if (table.Name == "packages") packages++;
                     else if (table.Name == "device_records") records++;
                 }
