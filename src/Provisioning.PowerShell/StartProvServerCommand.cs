@@ -74,6 +74,21 @@ public sealed class StartProvServerCommand : ProvCmdlet
     [Parameter]
     public SwitchParameter RequireClientCertificate { get; set; }
 
+    /// <summary>How stations get the repository's files: Http (download, the default) or SharedFileSystem (read from a share, guide §4.3).</summary>
+    [Parameter]
+    [ValidateSet("Http", "SharedFileSystem")]
+    public string? FileServing { get; set; }
+
+    /// <summary>The file repository as the server sees it (default: files under -DataPath); in shared mode, the folder the share exports.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? RepositoryPath { get; set; }
+
+    /// <summary>The same folder as the stations see it (shared mode), e.g. Z:\prov or /mnt/prov.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? ClientRepositoryPath { get; set; }
+
     /// <summary>Runs the server in the foreground until Ctrl+C.</summary>
     [Parameter]
     public SwitchParameter Wait { get; set; }
@@ -137,6 +152,9 @@ public sealed class StartProvServerCommand : ProvCmdlet
                 CertificatePassword = certificatePassword,
                 RequireClientCertificate = RequireClientCertificate,
                 OperatorTrust = operatorTrust,
+                FileServing = FileServing ?? (ClientRepositoryPath is not null ? "SharedFileSystem" : null),
+                RepositoryPath = RepositoryPath is null ? null : ResolvePath(RepositoryPath),
+                ClientRepositoryPath = ClientRepositoryPath,
             };
             string description;
             try { description = launch.DescribeDatabase(); }

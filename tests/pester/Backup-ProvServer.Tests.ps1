@@ -71,7 +71,13 @@ Describe 'Backup-ProvServer on <From> during a station load, Restore-ProvServer 
                 Set-Content -Path $Rounds -Value "$round $(@($results | Where-Object Code -eq 0).Count)"
             }
         }
-        function script:Get-Rounds { if (Test-Path $rounds) { [int]((Get-Content $rounds -Raw).Split(' ')[0]) } else { 0 } }
+        # The job rewrites the file after each round: a read that meets it half-written keeps the last count seen.
+        $script:lastRounds = 0
+        function script:Get-Rounds {
+            $text = Get-Content $rounds -Raw -ErrorAction Ignore
+            if ($text -match '^(\d+) ') { $script:lastRounds = [int]$Matches[1] }
+            $script:lastRounds
+        }
         function script:Wait-Rounds([int] $Count) {
             $deadline = [DateTime]::UtcNow.AddMinutes(3)
             while ((Get-Rounds) -lt $Count) {

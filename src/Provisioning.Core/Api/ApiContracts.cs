@@ -135,7 +135,14 @@ public sealed record PackageSummary(
 public sealed record ImportResult(PackageSummary Package, bool Imported, int? ReplacedRevision);
 
 /// <summary>A file a station downloads, with the hashes it must check.</summary>
-public sealed record FileLink(string Name, string Url, long Size, string Md5, string Sha256);
+public sealed record FileLink(string Name, string Url, long Size, string Md5, string Sha256)
+{
+    /// <summary>
+    /// Shared file system mode: the file's path in the stations' view of the repository (the server's ClientRepositoryPath);
+    /// a station reads it there (after the guide's path translation) and never downloads it. Null when files are served over HTTP.
+    /// </summary>
+    public string? Path { get; init; }
+}
 
 /// <summary>Node files of a configuration.</summary>
 public sealed record NodeFiles(FileLink Firmware, FileLink? FieldConfig, FileLink? FactoryConfig);

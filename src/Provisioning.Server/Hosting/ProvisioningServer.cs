@@ -60,7 +60,7 @@ public static class ProvisioningServer
         });
         builder.Services.AddSingleton(_ => StoreFactory.Create(settings.Database, settings.DataPath, settings.DatabasePassword));
         builder.Services.AddSingleton(_ => MasterKey.LoadOrCreate(settings.ResolvedMasterKeyPath));
-        builder.Services.AddSingleton(_ => new FileRepository(settings.FilesPath));
+        builder.Services.AddSingleton(_ => new FileRepository(settings.FilesPath, settings.FileServing == FileServing.SharedFileSystem));
         builder.Services.AddSingleton<ConfigFacts>();
         builder.Services.AddSingleton<PackageImporter>();
         builder.Services.AddSingleton<AuditLog>();
@@ -115,7 +115,7 @@ public static class ProvisioningServer
         if (Directory.Exists(settings.StagingPath))
             Directory.Delete(settings.StagingPath, recursive: true);
         OwnerOnlyFolder.Create(settings.StagingPath);
-        OwnerOnlyFolder.Create(settings.FilesPath);
+        SharedRepository.Prepare(settings);
 
         IProvStore store;
         // A spec that names no usable database: its message already says which forms are accepted.
