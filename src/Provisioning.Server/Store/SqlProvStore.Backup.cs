@@ -45,7 +45,7 @@ public abstract partial class SqlProvStore : IBackupStore
     public Task RestoreAsync(Func<IBackupRowSink, Task> work, CancellationToken ct = default) =>
         WriteAsync(async tx =>
         {
-            var sink = new RowSink(this, tx);
+            await using var sink = new RowSink(this, tx);
             await work(sink);
             await sink.FlushAsync(ct);
             return true;
@@ -133,10 +133,15 @@ public abstract partial class SqlProvStore : IBackupStore
         }
     }
 
-    private sealed class RowSink(SqlProvStore store, DbTransaction tx) : IBackupRowSink
+    private sealed class RowSink(SqlProvStore store, DbTransaction tx) : IBackupRowSink, IAsyncDisposable
     {
+        public ValueTask DisposeAsync() => _command?.DisposeAsync() ?? ValueTask.CompletedTask;
+
         private BackupTable? _table;
         private readonly List<object?[]> _rows = [];
+        // A full batch's statement is kept and run again with new values: the engine prepares it once per table.
+        private DbCommand? _command;
+        private (BackupTable Table, int Rows) _shape;
 
         public async Task AddAsync(BackupTable table, object?[] values, CancellationToken ct = default)
         {
@@ -150,27 +155,41 @@ public abstract partial class SqlProvStore : IBackupStore
         public async Task FlushAsync(CancellationToken ct = default)
         {
             if (_table is null || _rows.Count == 0) return;
-            var sql = new StringBuilder($"INSERT INTO {_table.Name} ({_table.ColumnList}) VALUES ");
-            await using var command = tx.Connection!.CreateCommand();
+            if (_command is null || _shape != (_table, _rows.Count))
+            {
+                if (_command is not null) await _command.DisposeAsync();
+                _command = NewInsert(_table, _rows.Count);
+                _shape = (_table, _rows.Count);
+            }
+            int i = 0;
+            foreach (var row in _rows)
+                for (int c = 0; c < _table.Columns.Count; c++)
+                    _command.Parameters[i++].Value = store.WriteBackupValue(row[c], _table.Columns[c].Type) ?? DBNull.Value;
+            await _command.ExecuteNonQueryAsync(ct);
+            _rows.Clear();
+        }
+
+        private DbCommand NewInsert(BackupTable table, int rows)
+        {
+            var sql = new StringBuilder($"INSERT INTO {table.Name} ({table.ColumnList}) VALUES ");
+            var command = tx.Connection!.CreateCommand();
             command.Transaction = tx;
             command.CommandTimeout = 0;
-            for (int r = 0; r < _rows.Count; r++)
+            for (int r = 0; r < rows; r++)
             {
                 sql.Append(r == 0 ? "(" : ", (");
-                for (int c = 0; c < _table.Columns.Count; c++)
+                for (int c = 0; c < table.Columns.Count; c++)
                 {
                     string name = $"@p{r}_{c}";
                     sql.Append(c == 0 ? name : ", " + name);
                     var parameter = command.CreateParameter();
                     parameter.ParameterName = name;
-                    parameter.Value = store.WriteBackupValue(_rows[r][c], _table.Columns[c].Type) ?? DBNull.Value;
                     command.Parameters.Add(parameter);
                 }
                 sql.Append(')');
             }
             command.CommandText = sql.ToString();
-            await command.ExecuteNonQueryAsync(ct);
-            _rows.Clear();
+            return command;
         }
     }
 }
