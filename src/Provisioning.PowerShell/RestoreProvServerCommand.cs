@@ -43,7 +43,7 @@ public sealed class RestoreProvServerCommand : ProvCmdlet
     protected override void EndProcessing()
     {
         string backup = ResolveOneExistingPath(Path, nameof(Path));
-        string serverAssembly = System.IO.Path.Combine(System.IO.Path.GetDirectoryName(typeof(RestoreProvServerCommand).Assembly.Location)!, "server", "Provisioning.Server.dll");
+        string serverAssembly = StartProvServerCommand.ServerAssembly;
         if (!File.Exists(serverAssembly))
             Fail(new FileNotFoundException($"The server is not installed beside the module: '{serverAssembly}' is missing. Build the module with ./build.ps1 Build."),
                 "ServerNotInstalled", ErrorCategory.ObjectNotFound, serverAssembly);
@@ -65,7 +65,7 @@ public sealed class RestoreProvServerCommand : ProvCmdlet
                 ServerAssembly = serverAssembly,
                 DotnetHost = host!,
                 DataPath = dataPath,
-                Database = ResolveSqliteFile(Database),
+                Database = StartProvServerCommand.ResolveSqliteFile(Database, ResolvePath),
                 DatabaseUser = DatabaseCredential?.UserName,
                 DatabasePassword = password,
             };
@@ -103,13 +103,5 @@ public sealed class RestoreProvServerCommand : ProvCmdlet
             Clear(passphrase);
             progress.Complete();
         }
-    }
-
-    // sqlite:<relative file> means relative to the current PowerShell location, as for Start-ProvServer.
-    private string? ResolveSqliteFile(string? spec)
-    {
-        const string sqlite = "sqlite:";
-        if (spec is null || !spec.StartsWith(sqlite, StringComparison.OrdinalIgnoreCase) || spec.Length == sqlite.Length) return spec;
-        return sqlite + ResolvePath(spec[sqlite.Length..]);
     }
 }

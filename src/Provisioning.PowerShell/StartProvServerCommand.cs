@@ -105,7 +105,7 @@ public sealed class StartProvServerCommand : ProvCmdlet
     /// <inheritdoc/>
     protected override void EndProcessing()
     {
-        string serverAssembly = System.IO.Path.Combine(System.IO.Path.GetDirectoryName(typeof(StartProvServerCommand).Assembly.Location)!, "server", "Provisioning.Server.dll");
+        string serverAssembly = ServerAssembly;
         if (!File.Exists(serverAssembly))
             Fail(new FileNotFoundException($"The server is not installed beside the module: '{serverAssembly}' is missing. Build the module with ./build.ps1 Build, which publishes the server there."),
                 "ServerNotInstalled", ErrorCategory.ObjectNotFound, serverAssembly);
@@ -210,12 +210,19 @@ public sealed class StartProvServerCommand : ProvCmdlet
                 Fail(new ArgumentException($"'{name}' is not a DNS host name (give IP addresses to -IpAddress)."), "InvalidHostName", ErrorCategory.InvalidArgument, name);
     }
 
+    /// <summary>The server published beside the module (Restore-ProvServer runs its restore command too).</summary>
+    internal static string ServerAssembly =>
+        System.IO.Path.Combine(System.IO.Path.GetDirectoryName(typeof(StartProvServerCommand).Assembly.Location)!, "server", "Provisioning.Server.dll");
+
     // sqlite:<relative file> means relative to the current PowerShell location, not to the server's folder.
-    private string? ResolveSqliteFile(string? spec)
+    private string? ResolveSqliteFile(string? spec) => ResolveSqliteFile(spec, ResolvePath);
+
+    /// <summary>A <c>sqlite:&lt;file&gt;</c> spec with the file resolved by <paramref name="resolvePath"/>; other specs as they are.</summary>
+    internal static string? ResolveSqliteFile(string? spec, Func<string, string> resolvePath)
     {
         const string sqlite = "sqlite:";
         if (spec is null || !spec.StartsWith(sqlite, StringComparison.OrdinalIgnoreCase) || spec.Length == sqlite.Length) return spec;
-        return sqlite + ResolvePath(spec[sqlite.Length..]);
+        return sqlite + resolvePath(spec[sqlite.Length..]);
     }
 
 

@@ -118,16 +118,7 @@ internal sealed class BackupKeys : IDisposable
     public static BackupKeys Derive(ReadOnlySpan<char> passphrase, ReadOnlySpan<byte> salt, int iterations)
     {
         byte[] material = GC.AllocateArray<byte>(64, pinned: true);
-        byte[] password = GC.AllocateArray<byte>(Encoding.UTF8.GetByteCount(passphrase), pinned: true);
-        try
-        {
-            Encoding.UTF8.GetBytes(passphrase, password);
-            Rfc2898DeriveBytes.Pbkdf2(password, salt, material, iterations, HashAlgorithmName.SHA256);
-        }
-        finally
-        {
-            CryptographicOperations.ZeroMemory(password);
-        }
+        Crypto.GatewayKeyFile.DeriveKey(passphrase, salt, iterations, material);
         return new BackupKeys(material);
     }
 
