@@ -35,6 +35,7 @@ public sealed class ServerBackup(IProvStore store, FileRepository repository, Se
     {
         var source = store as IBackupStore ?? throw new NotSupportedException($"The {store.Engine} store cannot be backed up.");
         int schema = await store.GetSchemaVersionAsync(ct);
+        var tables = BackupTables.In(await source.DescribeTablesAsync(ct));
         BackupCounts? counts = null;
         await source.ReadSnapshotAsync(async snapshot =>
         {
@@ -42,7 +43,7 @@ public sealed class ServerBackup(IProvStore store, FileRepository repository, Se
             await using var writer = await BackupWriter.CreateAsync(output, passphrase, manifest, iterations, ct);
             var referenced = new SortedSet<string>(StringComparer.Ordinal);
             long packages = 0, records = 0;
-            foreach (var table in BackupTables.All)
+            foreach (var table in tables)
             {
                 await writer.BeginSectionAsync(new BackupSection("table", table.Name, table.Columns), ct);
                 int shaColumn = table.Name == "package_files" ? IndexOf(table, "sha256") : -1;

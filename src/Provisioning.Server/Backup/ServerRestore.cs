@@ -44,6 +44,7 @@ public sealed class ServerRestore(IProvStore store, ServerSettings settings)
             if (BackupTables.Find(section.Name) is null)
                 throw new RestoreRefusedException($"The backup holds a table '{section.Name}' this server does not know; restore with the server version that made it ({summary.Manifest.ServerVersion}).");
 
+        var tables = BackupTables.In(await target.DescribeTablesAsync(ct));
         var occupied = await DescribeContentAsync(target, ct);
         if (occupied.Count > 0)
         {
@@ -85,7 +86,7 @@ public sealed class ServerRestore(IProvStore store, ServerSettings settings)
                         switch (item.Kind)
                         {
                             case BackupItemKind.SectionStart when item.Section!.Kind == "table":
-                                table = BackupTables.Find(item.Section.Name)!;
+                                table = tables.First(t => t.Name == item.Section.Name);
                                 map = ColumnMap(table, item.Section.Columns!);
                                 rows[table.Name] = 0;
                                 break;

@@ -38,7 +38,8 @@ public abstract partial class SqlProvStore : IBackupStore
     public async Task<long> CountRowsAsync(BackupTable table, CancellationToken ct = default)
     {
         await using var connection = await OpenReadAsync(ct);
-        return Convert.ToInt64(await ScalarAsync(connection, null, $"SELECT COUNT(*) FROM {table.Name}", ct));
+        await using var command = NewCommand(connection, null, $"SELECT COUNT(*) FROM {table.Name}");
+        return Convert.ToInt64(await command.ExecuteScalarAsync(ct), System.Globalization.CultureInfo.InvariantCulture);
     }
 
     /// <inheritdoc/>
@@ -55,9 +56,11 @@ public abstract partial class SqlProvStore : IBackupStore
     public Task DropTablesAsync(IEnumerable<BackupTable> tablesChildrenFirst, CancellationToken ct = default) =>
         WriteAsync(async tx =>
         {
-            foreach (var table in tablesChildrenFirst)
-                await ExecuteAsync(tx.Connection!, tx, $"DROP TABLE IF EXISTS {table.Name}", ct);
-            await ExecuteAsync(tx.Connection!, tx, "DROP TABLE IF EXISTS schema_version", ct);
+            foreach (string name in tablesChildrenFirst.Select(t => t.Name).Append("schema_version"))
+            {
+                await using var drop = NewCommand(tx.Connection!, tx, $"DROP TABLE IF EXISTS {name}");
+                await drop.ExecuteNonQueryAsync(ct);
+            }
             return true;
         }, ct);
 
@@ -69,12 +72,12 @@ public abstract partial class SqlProvStore : IBackupStore
         if (connection is SqliteConnection)
         {
             var tables = new List<string>();
-            await using (var list = Command(connection, null, "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"))
+            await using (var list = NewCommand(connection, null, "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"))
             await using (var reader = await list.ExecuteReaderAsync(ct))
                 while (await reader.ReadAsync(ct)) tables.Add(reader.GetString(0));
             foreach (var table in tables)
             {
-                await using var info = Command(connection, null, $"SELECT name FROM pragma_table_info('{table}')");
+                await using var info = NewCommand(connection, null, $"SELECT name FROM pragma_table_info('{table}')");
                 await using var reader = await info.ExecuteReaderAsync(ct);
                 while (await reader.ReadAsync(ct)) columns.Add((table, reader.GetString(0)));
             }
@@ -82,12 +85,21 @@ public abstract partial class SqlProvStore : IBackupStore
         else
         {
             string filter = Engine == "mysql" ? "WHERE table_schema = DATABASE()" : "";
-            await using var command = Command(connection, null, $"SELECT table_name, column_name FROM information_schema.columns {filter}");
+            await using var command = NewCommand(connection, null, $"SELECT table_name, column_name FROM information_schema.columns {filter}");
             await using var reader = await command.ExecuteReaderAsync(ct);
             while (await reader.ReadAsync(ct)) columns.Add((reader.GetString(0), reader.GetString(1)));
         }
         return columns.GroupBy(c => c.Table.ToLowerInvariant())
             .ToDictionary(g => g.Key, g => (IReadOnlyList<string>)g.Select(c => c.Column.ToLowerInvariant()).ToList());
+    }
+
+    // Commands of its own rather than the store's helpers: this file only needs plain ADO.NET, whatever the store maps rows with.
+    private static DbCommand NewCommand(DbConnection connection, DbTransaction? tx, string sql)
+    {
+        var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.Transaction = tx;
+        return command;
     }
 
     /// <summary>A column's value as the backup carries it.</summary>
@@ -96,7 +108,12 @@ public abstract partial class SqlProvStore : IBackupStore
         if (reader.IsDBNull(ordinal)) return null;
         return type switch
         {
-            "uint64" => GetConfigId(reader, ordinal),
+            "uint64" => reader.GetValue(ordinal) switch
+            {
+                long signed => unchecked((ulong)signed), // SQLite keeps the same 64 bits in a signed INTEGER
+                ulong unsigned => unsigned,
+                var other => Convert.ToUInt64(other, System.Globalization.CultureInfo.InvariantCulture),
+            },
             "int" => Convert.ToInt64(reader.GetValue(ordinal), System.Globalization.CultureInfo.InvariantCulture),
             "text" => reader.GetString(ordinal),
             "blob" => reader.GetValue(ordinal) switch
@@ -120,7 +137,7 @@ public abstract partial class SqlProvStore : IBackupStore
     {
         public async IAsyncEnumerable<object?[]> ReadTableAsync(BackupTable table, [EnumeratorCancellation] CancellationToken ct = default)
         {
-            await using var command = Command(tx.Connection!, tx, $"SELECT {table.ColumnList} FROM {table.Name} ORDER BY {table.OrderBy}");
+            await using var command = NewCommand(tx.Connection!, tx, $"SELECT {table.ColumnList} FROM {table.Name} ORDER BY {table.OrderBy}");
             command.CommandTimeout = 0;
             await using var reader = await command.ExecuteReaderAsync(CommandBehavior.SequentialAccess, ct);
             while (await reader.ReadAsync(ct))

@@ -8,12 +8,17 @@ public abstract partial class ProvStoreTests
     public async Task The_backup_carries_every_table_and_column_the_schema_scripts_create()
     {
         var actual = await ((IBackupStore)Store).DescribeTablesAsync();
-        var expected = BackupTables.All.ToDictionary(t => t.Name, t => t.Columns.Select(c => c.Name).Order().ToList());
+        var carried = BackupTables.All.ToDictionary(t => t.Name, t => t.Columns.Select(c => c.Name).ToHashSet());
         var tables = actual.Keys.Where(t => t != "schema_version").Order().ToList();
-        Assert.Equal(expected.Keys.Order().ToList(), tables);
+        Assert.Equal(carried.Keys.Order().ToList(), tables);
         foreach (var table in tables)
-            Assert.True(expected[table].SequenceEqual(actual[table].Order()),
-                $"{table}: the schema has {string.Join(", ", actual[table].Order())}; the backup carries {string.Join(", ", expected[table])}. Add the new column to BackupTables.");
+        {
+            var missing = actual[table].Where(c => !carried[table].Contains(c)).ToList();
+            Assert.True(missing.Count == 0, $"{table}: the schema has {string.Join(", ", missing)}, which backups leave out. Add it to BackupTables.");
+        }
+        // What a backup of this database reads: every column it has, no other.
+        foreach (var table in BackupTables.In(actual))
+            Assert.Equal(actual[table.Name].Order(), table.Columns.Select(c => c.Name).Order());
     }
 
     [StoreFact]
