@@ -39,6 +39,8 @@
         'Set-ProvUser'
         'Remove-ProvUser'
         'Get-ProvAuditLog'
+        'Backup-ProvServer'
+        'Restore-ProvServer'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

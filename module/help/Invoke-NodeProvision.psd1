@@ -11,6 +11,8 @@ Ports run in parallel, at most -ThrottleLimit at once (default 4, at most 64); j
 
 Firmware and configurations go in chunks sized so each whole message fits -MaxMessageSize, with enough of them in flight to keep the line busy. On a noisy line the station sends smaller chunks while they keep being lost and larger ones again as they pass, so the transfer still makes progress; a result never advises provisioning again when the same line would fail the same way.
 
+With a server in shared file system mode (Start-ProvServer -FileServing SharedFileSystem, guide section 4.3) the station reads each file from the share at the path the configuration gives, after -PathTranslateFrom/-PathTranslateTo, checks its size, SHA-256 and MD5, and never downloads it: a file that cannot be opened fails with code 108 naming the path, one that does not match with code 102.
+
 Pipeline input binds by property name, so Import-Csv stations.csv | Invoke-NodeProvision works with columns Port (or Device, PortName), Batch, ConfigId or ConfigAlias, and optionally BaudRate, Wrapper and MaxMessageSize. The server is the current one (Start-ProvServer or Connect-ProvServer; a station token is enough) unless -Server is given.
 '@
     Parameters  = @{
@@ -26,6 +28,8 @@ Pipeline input binds by property name, so Import-Csv stations.csv | Invoke-NodeP
         SkipLock      = 'Leaves the host port and flash/JTAG unlocked (guide --skip_lock), e.g. for devices that go on to host provisioning.'
         ThrottleLimit = 'How many ports are provisioned at once (1 to 64). Each port mostly waits on its serial line, so one station PC drives many.'
         Force         = 'Writes firmware and configuration even when the node reports the same firmware version and configuration already.'
+        PathTranslateFrom = 'The guide''s --path_trans_from: with a server in shared file system mode, the start of the file paths it gives (e.g. /workspace) that this station sees elsewhere. Only a whole leading folder matches; Windows paths compare without case.'
+        PathTranslateTo   = 'The guide''s --path_trans_to: what -PathTranslateFrom becomes on this station (e.g. Z: or /mnt/prov). Both are needed together (code 3 otherwise).'
         Server        = 'The server: a handle from Start-ProvServer, a connection from Connect-ProvServer (a station token is enough), or an address. Default: the current server.'
     }
     Defaults    = @{ BaudRate = '115200'; Wrapper = 'none'; ThrottleLimit = '4'; MaxMessageSize = 'the wrapper''s (orw: 512)' }

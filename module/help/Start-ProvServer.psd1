@@ -26,11 +26,18 @@ The server keeps running after the cmdlet returns, in its own session (Ctrl+C at
         CertificatePassword       = 'The password of the PFX or of the encrypted key, as a SecureString. Passed to the server in its environment, never on its command line.'
         RequireClientCertificate  = 'Station callers must present a valid station certificate (mutual TLS); admin and exporter tokens keep working. Needs -Tls.'
         Wait                      = 'Runs the server in the foreground until Ctrl+C, then stops it cleanly. The handle is written first.'
+        FileServing               = 'How stations get the repository''s files (guide section 4.3): Http (the default; downloaded from the server, over HTTPS with -Tls) or SharedFileSystem (read from a network share of -RepositoryPath at -ClientRepositoryPath; -ClientRepositoryPath alone implies it).'
+        RepositoryPath            = 'The file repository as the server sees it (the guide''s "Provisioning Server Top Directory"); default files under -DataPath. The server checks on start that it can write there, and says which path when it cannot.'
+        ClientRepositoryPath      = 'The same folder as the stations see it (the guide''s "Provisioning Client Top Directory"), e.g. Z:\prov or /mnt/prov; Get-ProvConfig and the station API then give each file''s path there.'
         TimeoutSec                = 'Seconds to wait for the server to answer before giving up and stopping it.'
     }
     Defaults    = @{ Port = '8085'; ListenAddress = '127.0.0.1'; TimeoutSec = '30'; DataPath = '<LocalApplicationData>/Provisioning/server'; Database = 'sqlite' }
     Outputs     = @{ 'Provisioning.PowerShell.ProvServerHandle' = 'Uri, ProcessId, DataPath, Database (without password), ServerVersion, AdminToken (SecureString), LogPath, Tls, CaCertificatePath, ServerCertificate. Pipe it to Stop-ProvServer or give it to -Server.' }
     Examples    = @(
+        @{
+            Code    = 'Start-ProvServer -DataPath ./prov-data -FileServing SharedFileSystem -RepositoryPath /srv/provisioning -ClientRepositoryPath Z:\provisioning -WhatIf'
+            Remarks = 'Shared file repository mode (guide section 4.3): the server writes files under /srv/provisioning, which a Samba share exports; Windows stations that map it as Z: read them there instead of downloading.'
+        }
         @{
             Code    = '$server = Start-ProvServer -DataPath ./prov-data
 Import-ProvPackage ./meter_69.tar.gz -Passphrase (Read-Host -AsSecureString "Gateway key file passphrase")

@@ -89,6 +89,19 @@ public sealed class InvokeNodeProvisionCommand : ProvServerCmdlet
     [Parameter]
     public SwitchParameter Force { get; set; }
 
+    /// <summary>
+    /// The guide's --path_trans_from: the start of the file paths a server in shared file system mode gives (e.g. /workspace),
+    /// to rewrite with -PathTranslateTo.
+    /// </summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNullOrEmpty]
+    public string? PathTranslateFrom { get; set; }
+
+    /// <summary>The guide's --path_trans_to: what -PathTranslateFrom is on this station (e.g. Z: or /mnt/prov).</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNull]
+    public string? PathTranslateTo { get; set; }
+
     /// <inheritdoc/>
     protected override void ProcessRecord()
     {
@@ -113,7 +126,7 @@ public sealed class InvokeNodeProvisionCommand : ProvServerCmdlet
         if (!ShouldProcess(Port, $"Provision the node with {selector}, batch {batch}{Describe(wrapper)}")) return;
 
         _run ??= new StationRun(Client, ThrottleLimit);
-        var request = new ProvisionRequest(Port, BaudRate, batch, wrapper, FactoryConfig, SkipKeys, SkipLock, Force) { MaxMessageSize = MaxMessageSize };
+        var request = new ProvisionRequest(Port, BaudRate, batch, wrapper, FactoryConfig, SkipKeys, SkipLock, Force) { MaxMessageSize = MaxMessageSize, PathTranslateFrom = PathTranslateFrom, PathTranslateTo = PathTranslateTo };
         if (!_portActivities.ContainsKey(Port)) _portActivities[Port] = new PortProgress(OverallActivityId + 1 + _portActivities.Count);
         _started++;
         _devices.Add(RunDeviceAsync(_run, request, selector!));

@@ -74,6 +74,21 @@ public sealed class StartProvServerCommand : ProvCmdlet
     [Parameter]
     public SwitchParameter RequireClientCertificate { get; set; }
 
+    /// <summary>How stations get the repository's files: Http (download, the default) or SharedFileSystem (read from a share, guide §4.3).</summary>
+    [Parameter]
+    [ValidateSet("Http", "SharedFileSystem")]
+    public string? FileServing { get; set; }
+
+    /// <summary>The file repository as the server sees it (default: files under -DataPath); in shared mode, the folder the share exports.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? RepositoryPath { get; set; }
+
+    /// <summary>The same folder as the stations see it (shared mode), e.g. Z:\prov or /mnt/prov.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? ClientRepositoryPath { get; set; }
+
     /// <summary>Runs the server in the foreground until Ctrl+C.</summary>
     [Parameter]
     public SwitchParameter Wait { get; set; }
@@ -90,7 +105,7 @@ public sealed class StartProvServerCommand : ProvCmdlet
     /// <inheritdoc/>
     protected override void EndProcessing()
     {
-        string serverAssembly = System.IO.Path.Combine(System.IO.Path.GetDirectoryName(typeof(StartProvServerCommand).Assembly.Location)!, "server", "Provisioning.Server.dll");
+        string serverAssembly = ServerAssembly;
         if (!File.Exists(serverAssembly))
             Fail(new FileNotFoundException($"The server is not installed beside the module: '{serverAssembly}' is missing. Build the module with ./build.ps1 Build, which publishes the server there."),
                 "ServerNotInstalled", ErrorCategory.ObjectNotFound, serverAssembly);
@@ -137,6 +152,9 @@ public sealed class StartProvServerCommand : ProvCmdlet
                 CertificatePassword = certificatePassword,
                 RequireClientCertificate = RequireClientCertificate,
                 OperatorTrust = operatorTrust,
+                FileServing = FileServing ?? (ClientRepositoryPath is not null ? "SharedFileSystem" : null),
+                RepositoryPath = RepositoryPath is null ? null : ResolvePath(RepositoryPath),
+                ClientRepositoryPath = ClientRepositoryPath,
             };
             string description;
             try { description = launch.DescribeDatabase(); }
@@ -192,12 +210,19 @@ public sealed class StartProvServerCommand : ProvCmdlet
                 Fail(new ArgumentException($"'{name}' is not a DNS host name (give IP addresses to -IpAddress)."), "InvalidHostName", ErrorCategory.InvalidArgument, name);
     }
 
+    /// <summary>The server published beside the module (Restore-ProvServer runs its restore command too).</summary>
+    internal static string ServerAssembly =>
+        System.IO.Path.Combine(System.IO.Path.GetDirectoryName(typeof(StartProvServerCommand).Assembly.Location)!, "server", "Provisioning.Server.dll");
+
     // sqlite:<relative file> means relative to the current PowerShell location, not to the server's folder.
-    private string? ResolveSqliteFile(string? spec)
+    private string? ResolveSqliteFile(string? spec) => ResolveSqliteFile(spec, ResolvePath);
+
+    /// <summary>A <c>sqlite:&lt;file&gt;</c> spec with the file resolved by <paramref name="resolvePath"/>; other specs as they are.</summary>
+    internal static string? ResolveSqliteFile(string? spec, Func<string, string> resolvePath)
     {
         const string sqlite = "sqlite:";
         if (spec is null || !spec.StartsWith(sqlite, StringComparison.OrdinalIgnoreCase) || spec.Length == sqlite.Length) return spec;
-        return sqlite + ResolvePath(spec[sqlite.Length..]);
+        return sqlite + resolvePath(spec[sqlite.Length..]);
     }
 
 

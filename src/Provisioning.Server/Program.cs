@@ -11,6 +11,8 @@ public static class Program
     {
         // Everything the server writes under its data folder is its owner's only, whichever library creates it.
         OwnerOnlyFolder.RestrictNewFiles();
+        if (args.Length > 0 && args[0] == "restore")
+            return await Backup.RestoreCommand.RunAsync(args[1..]);
         WebApplication? app = null;
         try
         {

@@ -50,6 +50,8 @@ BeforeAll {
         'Provisioning.ImportedPackage'                 = { $imported }
         'Provisioning.Core.Api.FileLink'               = { (Get-ProvConfig 69 -Server $server).Node.Firmware }
         'Provisioning.PowerShell.ProvKeyExport'        = { $export }
+        'Provisioning.PowerShell.ProvBackup'           = { Backup-ProvServer -Path "$TestDrive/sample.provbak" -Passphrase (ConvertTo-TestSecret 'backup') -Server $server }
+        'Provisioning.PowerShell.ProvRestore'          = { $null = Backup-ProvServer -Path "$TestDrive/sample2.provbak" -Passphrase (ConvertTo-TestSecret 'backup') -Server $server; Restore-ProvServer -Path "$TestDrive/sample2.provbak" -DataPath "$TestDrive/restored" -Passphrase (ConvertTo-TestSecret 'backup') }
         'Provisioning.Core.Station.NodeProvisionResult' = { $results }
         'Provisioning.PowerShell.ProvDeviceKey'        = { Read-ProvKeyFile "$TestDrive/device_keys.xml" -KmsPrivateKeyPath $pkg.Network.Kms.PrivateKeyPath }
         'Provisioning.Core.Node.Simulator.NodeSimulator' = { $sim }

@@ -45,7 +45,11 @@ BeforeAll {
 
     # The keys the nodes now hold: the secrets to look for.
     $script:rootKeys = @(foreach ($sim in $simulators) { $key = $sim.ReadKey('Root'); if ($key) { [Convert]::ToHexString($key); [Array]::Clear($key) } })
+    # A backup of the server and a restore of it land under the server's folder too, so the scans below cover them.
+    $backupPass = ConvertTo-TestSecret 'backup passphrase of the key scan'
+    $null = Backup-ProvServer -Path "$work/server/backup.provbak" -Passphrase $backupPass -Server $server
     Stop-TestServer $server
+    $null = Restore-ProvServer -Path "$work/server/backup.provbak" -DataPath "$work/server/restored" -Passphrase $backupPass
     $script:newTempFiles = @(Get-ChildItem ([System.IO.Path]::GetTempPath()) -File -Recurse -ErrorAction Ignore |
         Where-Object { $_.FullName -notin $tempBefore -and -not $_.FullName.StartsWith($work.FullName) -and -not (Test-DotnetIpcEndpoint $_) })
 

@@ -40,6 +40,8 @@ public static class ApiRoutes
     public const string WhoAmI = Prefix + "/whoami";
     /// <summary>Asks the server process to stop (admin).</summary>
     public const string ServerStop = Prefix + "/server/stop";
+    /// <summary>Streams a backup of the server, encrypted under the passphrase in the body (admin; HTTPS or loopback).</summary>
+    public const string ServerBackup = Prefix + "/server/backup";
     /// <summary>Response header carrying the export ID while the file streams.</summary>
     public const string ExportIdHeader = "Prov-Export-Id";
 }
@@ -133,7 +135,14 @@ public sealed record PackageSummary(
 public sealed record ImportResult(PackageSummary Package, bool Imported, int? ReplacedRevision);
 
 /// <summary>A file a station downloads, with the hashes it must check.</summary>
-public sealed record FileLink(string Name, string Url, long Size, string Md5, string Sha256);
+public sealed record FileLink(string Name, string Url, long Size, string Md5, string Sha256)
+{
+    /// <summary>
+    /// Shared file system mode: the file's path in the stations' view of the repository (the server's ClientRepositoryPath);
+    /// a station reads it there (after the guide's path translation) and never downloads it. Null when files are served over HTTP.
+    /// </summary>
+    public string? Path { get; init; }
+}
 
 /// <summary>Node files of a configuration.</summary>
 public sealed record NodeFiles(FileLink Firmware, FileLink? FieldConfig, FileLink? FactoryConfig);

@@ -171,6 +171,13 @@ public sealed class ProvServerClient : IDisposable
         return await SendAsync(request, HttpCompletionOption.ResponseHeadersRead, "the key export", timeout: null, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>Starts <c>POST /server/backup</c> with the passphrase as the body; the caller reads and disposes the response.</summary>
+    internal async Task<HttpResponseMessage> StartBackupAsync(ReadOnlyMemory<char> passphrase, CancellationToken cancellationToken)
+    {
+        using var request = NewRequest(HttpMethod.Post, ApiRoutes.ServerBackup, new SecretTextContent(passphrase.Span));
+        return await SendAsync(request, HttpCompletionOption.ResponseHeadersRead, "the backup", timeout: null, cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>Copies a streamed answer into <paramref name="destination"/>, feeding <paramref name="hash"/> on the way; returns the byte count.</summary>
     /// <remarks>Failures reading the answer are the connection's; failures writing <paramref name="destination"/> are the local disk's and pass unchanged.</remarks>
     internal async Task<long> CopyBodyAsync(HttpResponseMessage response, Stream destination, System.Security.Cryptography.IncrementalHash? hash,

@@ -62,6 +62,15 @@ public sealed class ServerLaunch
     /// <summary>Station callers need a station client certificate.</summary>
     public bool RequireClientCertificate { get; init; }
 
+    /// <summary>How stations get files: <c>Http</c> or <c>SharedFileSystem</c> (guide §4.3); null for the server's default (Http).</summary>
+    public string? FileServing { get; init; }
+
+    /// <summary>The repository folder as the server sees it; null for <c>files</c> under the data folder.</summary>
+    public string? RepositoryPath { get; init; }
+
+    /// <summary>The repository folder as the stations see it (shared file system mode).</summary>
+    public string? ClientRepositoryPath { get; init; }
+
     /// <summary>
     /// How a client on this machine trusts the server's certificate when it is the operator's (its fingerprint, pinned:
     /// see <see cref="PinOperatorCertificate"/>); null with the server's own CA, whose ca.crt is trusted.
@@ -155,6 +164,9 @@ public sealed class ServerLaunch
             if (CertificateKeyPath is not null) info.ArgumentList.Add($"--Provisioning:CertificateKeyPath={Path.GetFullPath(CertificateKeyPath)}");
         }
         if (RequireClientCertificate) info.ArgumentList.Add("--Provisioning:RequireClientCertificate=true");
+        if (FileServing is not null) info.ArgumentList.Add($"--Provisioning:FileServing={FileServing}");
+        if (RepositoryPath is not null) info.ArgumentList.Add($"--Provisioning:RepositoryPath={Path.GetFullPath(RepositoryPath)}");
+        if (ClientRepositoryPath is not null) info.ArgumentList.Add($"--Provisioning:ClientRepositoryPath={ClientRepositoryPath}");
 
         // Secrets travel in the environment of the child only; one inherited from this process is not passed on.
         info.Environment.Remove(CertificatePasswordVariable);

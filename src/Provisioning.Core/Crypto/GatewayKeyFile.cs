@@ -185,7 +185,8 @@ public static class GatewayKeyFile
             throw new ArgumentException("A passphrase is required to encrypt or open the gateway key file.", nameof(passphrase));
     }
 
-    private static void DeriveKey(ReadOnlySpan<char> passphrase, ReadOnlySpan<byte> salt, int iterations, Span<byte> key)
+    /// <summary>PBKDF2-HMAC-SHA256 of the UTF-8 passphrase into <paramref name="key"/> (any length); the passphrase bytes are zeroed. Backups derive their keys the same way.</summary>
+    internal static void DeriveKey(ReadOnlySpan<char> passphrase, ReadOnlySpan<byte> salt, int iterations, Span<byte> key)
     {
         byte[] password = GC.AllocateArray<byte>(Encoding.UTF8.GetByteCount(passphrase), pinned: true);
         try

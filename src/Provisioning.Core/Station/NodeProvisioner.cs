@@ -75,7 +75,7 @@ public sealed class NodeProvisioner
     private async Task RunAsync(DeviceJob job, ConfigSelector selector, CancellationToken ct)
     {
         job.Report(ProvisionStep.FetchingConfig, $"Fetching {selector}");
-        var session = await _sessions.GetAsync(selector, ct).ConfigureAwait(false);
+        var session = await _sessions.GetAsync(selector, PathTranslation.Of(job.Request), ct).ConfigureAwait(false);
         var config = session.Config;
         job.ConfigId = config.ConfigId;
 

@@ -19,9 +19,12 @@ public sealed class StationSession : IDisposable
     private readonly OnceAsync<GatewayKeys> _gatewayKeys;
     private readonly CancellationTokenSource _disposed = new();
 
-    private StationSession(ProvServerClient server, ConfigInfo config, RSA kms, byte[] firmware, byte[]? fieldConfig)
+    private readonly PathTranslation? _translation;
+
+    private StationSession(ProvServerClient server, ConfigInfo config, RSA kms, byte[] firmware, byte[]? fieldConfig, PathTranslation? translation)
     {
         _server = server;
+        _translation = translation;
         Config = config;
         _kms = kms;
         Firmware = firmware;
@@ -43,7 +46,8 @@ public sealed class StationSession : IDisposable
     /// Fetches the configuration (by ID or alias), checks its KMS public key and downloads and checks the firmware and field
     /// configuration. Throws <see cref="StationFailureException"/> with code 100, 101, 102 or 108.
     /// </summary>
-    public static async Task<StationSession> OpenAsync(ProvServerClient server, ConfigSelector selector, CancellationToken cancellationToken)
+    public static async Task<StationSession> OpenAsync(ProvServerClient server, ConfigSelector selector, CancellationToken cancellationToken,
+        PathTranslation? translation = null)
     {
         ArgumentNullException.ThrowIfNull(server);
         ArgumentNullException.ThrowIfNull(selector);
@@ -64,9 +68,9 @@ public sealed class StationSession : IDisposable
         RSA kms = LoadKmsKey(config);
         try
         {
-            byte[] firmware = await NodeFileDownload.FetchAsync(server, config.Node.Firmware, cancellationToken).ConfigureAwait(false);
-            byte[]? field = config.Node.FieldConfig is { } f ? await NodeFileDownload.FetchAsync(server, f, cancellationToken).ConfigureAwait(false) : null;
-            return new StationSession(server, config, kms, firmware, field);
+            byte[] firmware = await NodeFileDownload.FetchAsync(server, config.Node.Firmware, cancellationToken, translation).ConfigureAwait(false);
+            byte[]? field = config.Node.FieldConfig is { } f ? await NodeFileDownload.FetchAsync(server, f, cancellationToken, translation).ConfigureAwait(false) : null;
+            return new StationSession(server, config, kms, firmware, field, translation);
         }
         catch (StationFailureException e)
         {
@@ -109,7 +113,7 @@ public sealed class StationSession : IDisposable
         if (Config.Node.FactoryConfig is not { } link)
             throw new StationFailureException(ProvExitCode.ConfigUnavailable,
                 $"Config {Config.ConfigId} has no factory configuration, but -FactoryConfig asks for one: drop -FactoryConfig, or import a package that carries a node factory config.");
-        return await NodeFileDownload.FetchAsync(_server, link, cancellationToken).ConfigureAwait(false);
+        return await NodeFileDownload.FetchAsync(_server, link, cancellationToken, _translation).ConfigureAwait(false);
     }
 
     private async Task<GatewayKeys> FetchGatewayKeysAsync(CancellationToken cancellationToken)

@@ -10,7 +10,7 @@ namespace Provisioning.Core.Station;
 public sealed class StationSessions : IDisposable
 {
     private readonly ProvServerClient _server;
-    private readonly ConcurrentDictionary<ConfigSelector, OnceAsync<StationSession>> _sessions = new();
+    private readonly ConcurrentDictionary<(ConfigSelector Config, PathTranslation? Translation), OnceAsync<StationSession>> _sessions = new();
     private readonly CancellationTokenSource _disposed = new();
 
     /// <summary>Sessions fetched from <paramref name="server"/>.</summary>
@@ -20,10 +20,13 @@ public sealed class StationSessions : IDisposable
     public ProvServerClient Server => _server;
 
     /// <summary>The session for <paramref name="config"/>. Throws <see cref="StationFailureException"/> (100, 101, 102, 108).</summary>
-    public Task<StationSession> GetAsync(ConfigSelector config, CancellationToken cancellationToken)
+    public Task<StationSession> GetAsync(ConfigSelector config, CancellationToken cancellationToken) => GetAsync(config, null, cancellationToken);
+
+    /// <summary>The session for <paramref name="config"/> whose shared-repository paths are read through <paramref name="translation"/>.</summary>
+    public Task<StationSession> GetAsync(ConfigSelector config, PathTranslation? translation, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(_disposed.IsCancellationRequested, this);
-        var once = _sessions.GetOrAdd(config, c => new OnceAsync<StationSession>(ct => StationSession.OpenAsync(_server, c, ct)));
+        var once = _sessions.GetOrAdd((config, translation), k => new OnceAsync<StationSession>(ct => StationSession.OpenAsync(_server, k.Config, ct, k.Translation)));
         return once.GetAsync(_disposed.Token).WaitAsync(cancellationToken);
     }
 

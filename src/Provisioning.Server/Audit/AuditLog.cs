@@ -37,6 +37,8 @@ public static class AuditActions
     public const string KeysRefused = "keys.refused";
     /// <summary>The server stopped on request.</summary>
     public const string ServerStop = "server.stop";
+    /// <summary>A backup of the server was taken (or failed).</summary>
+    public const string ServerBackup = "server.backup";
 }
 
 /// <summary>

@@ -1,5 +1,8 @@
 using Provisioning.Core.Api;
 using Provisioning.Core.Packaging;
+using Microsoft.Extensions.Options;
+using Provisioning.Server.Hosting;
+using Provisioning.Server.Repository;
 using Provisioning.Server.Store;
 
 namespace Provisioning.Server.Endpoints;
@@ -16,9 +19,15 @@ public static class PackageViews
     public static ConfigInfo Config(StoredPackage p, HttpRequest request)
     {
         string filesBase = $"{request.Scheme}://{request.Host}{request.PathBase}{ApiRoutes.Files}/";
+        // Shared file system mode: stations read each file at its path in their view of the repository instead.
+        var settings = request.HttpContext.RequestServices.GetService<IOptions<ServerSettings>>()?.Value;
+        string? clientRoot = settings is { FileServing: FileServing.SharedFileSystem } ? settings.ClientRepositoryPath : null;
         FileLink? Link(PackageFileRole role, string? app = null) =>
             p.Files.FirstOrDefault(f => f.Role == role && f.App == app) is { } f
                 ? new FileLink(Path.GetFileName(f.Path), filesBase + f.Sha256, f.Size, f.Md5, f.Sha256)
+                {
+                    Path = clientRoot is null ? null : SharedRepository.ClientPath(clientRoot, f.Sha256),
+                }
                 : null;
 
         var node = new NodeFiles(Link(PackageFileRole.NodeFirmware)!, Link(PackageFileRole.NodeFieldConfig), Link(PackageFileRole.NodeFactoryConfig));

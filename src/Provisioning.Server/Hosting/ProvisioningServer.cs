@@ -60,7 +60,7 @@ public static class ProvisioningServer
         });
         builder.Services.AddSingleton(_ => StoreFactory.Create(settings.Database, settings.DataPath, settings.DatabasePassword));
         builder.Services.AddSingleton(_ => MasterKey.LoadOrCreate(settings.ResolvedMasterKeyPath));
-        builder.Services.AddSingleton(_ => new FileRepository(settings.FilesPath));
+        builder.Services.AddSingleton(_ => new FileRepository(settings.FilesPath, settings.FileServing == FileServing.SharedFileSystem));
         builder.Services.AddSingleton<ConfigFacts>();
         builder.Services.AddSingleton<PackageImporter>();
         builder.Services.AddSingleton<AuditLog>();
@@ -88,6 +88,7 @@ public static class ProvisioningServer
         AuditEndpoints.Map(app);
         app.MapWebPages();
         CertificateEndpoints.Map(app);
+        Backup.BackupEndpoints.Map(app);
         app.MapFallback(context => ApiErrors.Write(context, StatusCodes.Status404NotFound, "NoSuchEndpoint",
             $"There is no endpoint {context.Request.Method} {context.Request.Path}; see docs/server-api.md.")).AllowAnyRole();
         return app;
@@ -114,7 +115,7 @@ public static class ProvisioningServer
         if (Directory.Exists(settings.StagingPath))
             Directory.Delete(settings.StagingPath, recursive: true);
         OwnerOnlyFolder.Create(settings.StagingPath);
-        OwnerOnlyFolder.Create(settings.FilesPath);
+        SharedRepository.Prepare(settings);
 
         IProvStore store;
         // A spec that names no usable database: its message already says which forms are accepted.
@@ -173,6 +174,23 @@ public static class ProvisioningServer
     }
 
     private static Exception Innermost(Exception ex) => ex.InnerException is { } inner && ex is AggregateException or TypeInitializationException ? Innermost(inner) : ex;
+
+    /// <summary>
+    /// The settings as the server reads them (settings file beside it, <c>--settings</c>, environment, command line),
+    /// without building a web host: for commands such as <c>restore</c> that work on a server's data while it is stopped.
+    /// </summary>
+    public static ServerSettings LoadSettings(string[] args)
+    {
+        var configuration = new ConfigurationManager();
+        configuration.AddJsonFile(Path.Combine(AppContext.BaseDirectory, SettingsFileName), optional: true, reloadOnChange: false);
+        if (SettingsFileArgument(args) is { } settingsFile)
+            configuration.AddJsonFile(Path.GetFullPath(settingsFile), optional: false, reloadOnChange: false);
+        configuration.AddEnvironmentVariables();
+        configuration.AddCommandLine(args.Where((a, i) => a != "--settings" && (i == 0 || args[i - 1] != "--settings")).ToArray());
+        var settings = configuration.GetSection(ServerSettings.Section).Get<ServerSettings>() ?? new ServerSettings();
+        settings.DataPath = Path.GetFullPath(settings.DataPath);
+        return settings;
+    }
 
     private static string? SettingsFileArgument(string[] args)
     {

@@ -54,6 +54,18 @@ public sealed class ServerSettings
     /// <summary>Station endpoints accept station callers only with a valid station client certificate (guide Table 2 "Client Authentication").</summary>
     public bool RequireClientCertificate { get; set; }
 
+    /// <summary>
+    /// How stations get the repository's files (guide §4.3): <c>Http</c> (the default: downloaded from the server over HTTP or
+    /// HTTPS) or <c>SharedFileSystem</c> (read from a network share of <see cref="RepositoryPath"/>, at <see cref="ClientRepositoryPath"/>).
+    /// </summary>
+    public FileServing FileServing { get; set; } = FileServing.Http;
+
+    /// <summary>The file repository as the server sees it (guide: "Provisioning Server Top Directory"); default <c>files</c> under DataPath. Relative paths are under DataPath.</summary>
+    public string? RepositoryPath { get; set; }
+
+    /// <summary>The same folder as the stations see it (guide: "Provisioning Client Top Directory"), e.g. <c>/mnt/prov</c> or <c>Z:\prov</c>; needed with SharedFileSystem.</summary>
+    public string? ClientRepositoryPath { get; set; }
+
     /// <summary>Per-user default data folder.</summary>
     public static string DefaultDataPath =>
         Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.Create),
@@ -68,7 +80,16 @@ public sealed class ServerSettings
     /// <summary>The log file.</summary>
     public string LogPath => Path.Combine(DataPath, "logs", "server.log");
     /// <summary>Content-addressed repository of configuration files.</summary>
-    public string FilesPath => Path.Combine(DataPath, "files");
+    public string FilesPath => string.IsNullOrWhiteSpace(RepositoryPath) ? Path.Combine(DataPath, "files") : Path.GetFullPath(RepositoryPath, DataPath);
     /// <summary>Where uploads are unpacked while they are verified; emptied on start.</summary>
     public string StagingPath => Path.Combine(DataPath, "staging");
+}
+
+/// <summary>How stations get the repository's files (guide §4.3 and Table 2 "Use HTTP File Transfer").</summary>
+public enum FileServing
+{
+    /// <summary>Stations download files from the server (HTTP, or HTTPS with -Tls).</summary>
+    Http,
+    /// <summary>Stations read files from a shared network file system (SMB, NFS) that exports the repository folder.</summary>
+    SharedFileSystem,
 }

@@ -5,7 +5,12 @@ namespace Provisioning.Server.Repository;
 /// several packages is kept once and a name can never point at other content. Files are only ever added whole
 /// (moved in from staging after verification); the database refers to them only after they are in place.
 /// </summary>
-public sealed class FileRepository(string root)
+/// <param name="root">The repository folder as the server sees it.</param>
+/// <param name="shared">
+/// Shared file system mode: stations read the files through a share of the folder, so folders and files are made readable
+/// by others (0755/0644; the files are firmware and configurations, never keys). Otherwise they are the owner's only.
+/// </param>
+public sealed class FileRepository(string root, bool shared = false)
 {
     /// <summary>Where a file with this SHA-256 lives (whether or not it exists).</summary>
     public string PathFor(string sha256)
@@ -24,10 +29,14 @@ public sealed class FileRepository(string root)
             File.Delete(stagedPath);
             return;
         }
-        Hosting.OwnerOnlyFolder.Create(Path.GetDirectoryName(target)!);
+        string folder = Path.GetDirectoryName(target)!;
+        if (shared) SharedRepository.CreateReadableFolder(folder);
+        else Hosting.OwnerOnlyFolder.Create(folder);
         try
         {
             File.Move(stagedPath, target, overwrite: false);
+            if (shared && !OperatingSystem.IsWindows())
+                File.SetUnixFileMode(target, SharedRepository.ReadableFile);
         }
         catch (IOException) when (File.Exists(target))
         {
