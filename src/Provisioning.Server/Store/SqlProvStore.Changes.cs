@@ -1,4 +1,6 @@
 using System.Data.Common;
+using Dapper;
+using Provisioning.Server.Store.Sql;
 
 namespace Provisioning.Server.Store;
 
@@ -31,11 +33,10 @@ public interface ISharedChanges
     Task ReleaseImportClaimsStartingAsync(string prefix, CancellationToken ct = default);
 }
 
-// The change count and import claims. Plain SQL both engines (and SQL Server) run as they are; only the causal read on
-// Galera is MariaDB's own.
+// The change count and import claims. The statements are in StoreStatements like every other; only the causal read on
+// Galera is MariaDB's own (MySqlDialect).
 public abstract partial class SqlProvStore : ISharedChanges
 {
-    private const string ChangeCountSql = "SELECT changes FROM change_counter WHERE id = 1";
     // Whether the database is a Galera node (wsrep on); null until asked.
     private bool? _galera;
 
@@ -46,15 +47,15 @@ public abstract partial class SqlProvStore : ISharedChanges
         _galera ??= Engine == "mysql" && await IsGaleraAsync(connection, ct);
         // A Galera node applies other nodes' transactions a little after they commit; wsrep_sync_wait makes this one
         // read wait until the node has caught up, so a revocation committed through another node is seen here.
-        string sql = _galera == true ? "SET STATEMENT wsrep_sync_wait = 1 FOR " + ChangeCountSql : ChangeCountSql;
-        return Convert.ToInt64(await ScalarAsync(connection, null, sql, ct) ?? 0L);
+        string sql = _galera == true ? MySqlDialect.CausalRead(Sql.ChangeCount) : Sql.ChangeCount;
+        return await connection.ExecuteScalarAsync<long?>(new CommandDefinition(sql, cancellationToken: ct)) ?? 0L;
     }
 
     private static async Task<bool> IsGaleraAsync(DbConnection connection, CancellationToken ct)
     {
         try
         {
-            return Convert.ToString(await ScalarAsync(connection, null, "SELECT @@GLOBAL.wsrep_on", ct)) is "1" or "ON";
+            return Convert.ToString(await connection.ExecuteScalarAsync(new CommandDefinition(MySqlDialect.GaleraOn, cancellationToken: ct))) is "1" or "ON";
         }
         catch (DbException)
         {
@@ -66,14 +67,11 @@ public abstract partial class SqlProvStore : ISharedChanges
     public Task<bool> TryClaimImportAsync(ulong configId, string claim, DateTimeOffset now, TimeSpan staleAfter, CancellationToken ct = default) =>
         WriteAsync(async tx =>
         {
-            var connection = tx.Connection!;
             // A claim nobody renewed for a while was left by a server that died during its import.
-            await ExecuteAsync(connection, tx, "DELETE FROM import_claims WHERE config_id = @config AND claimed_at < @stale", ct,
-                ("@config", ConfigIdValue(configId)), ("@stale", ToMs(now - staleAfter)));
+            await ExecuteAsync(tx, Sql.DeleteStaleImportClaim, new { config = ConfigIdValue(configId), stale = ToMs(now - staleAfter) }, ct);
             try
             {
-                await ExecuteAsync(connection, tx, "INSERT INTO import_claims (config_id, claim, claimed_at) VALUES (@config, @claim, @at)", ct,
-                    ("@config", ConfigIdValue(configId)), ("@claim", claim), ("@at", ToMs(now)));
+                await ExecuteAsync(tx, Sql.InsertImportClaim, new { config = ConfigIdValue(configId), claim, at = ToMs(now) }, ct);
                 return true;
             }
             catch (DbException e) when (IsUniqueViolation(e))
@@ -90,18 +88,17 @@ public abstract partial class SqlProvStore : ISharedChanges
         await WriteAsync(async tx =>
         {
             foreach (var claim in claims)
-                await ExecuteAsync(tx.Connection!, tx, "UPDATE import_claims SET claimed_at = @at WHERE claim = @claim", ct, ("@at", ToMs(now)), ("@claim", claim));
+                await ExecuteAsync(tx, Sql.RenewImportClaim, new { at = ToMs(now), claim }, ct);
             return 0;
         }, ct);
     }
 
     /// <inheritdoc/>
     public Task ReleaseImportClaimAsync(ulong configId, string claim, CancellationToken ct = default) =>
-        WriteAsync(tx => ExecuteAsync(tx.Connection!, tx, "DELETE FROM import_claims WHERE config_id = @config AND claim = @claim", ct,
-            ("@config", ConfigIdValue(configId)), ("@claim", claim)), ct);
+        WriteAsync(tx => ExecuteAsync(tx, Sql.ReleaseImportClaim, new { config = ConfigIdValue(configId), claim }, ct), ct);
 
     /// <inheritdoc/>
     public Task ReleaseImportClaimsStartingAsync(string prefix, CancellationToken ct = default) =>
-        WriteAsync(tx => ExecuteAsync(tx.Connection!, tx, "DELETE FROM import_claims WHERE claim LIKE @prefix", ct,
-            ("@prefix", prefix.Replace("%", "", StringComparison.Ordinal).Replace("_", "", StringComparison.Ordinal) + "%")), ct);
+        WriteAsync(tx => ExecuteAsync(tx, Sql.ReleaseImportClaimsLike,
+            new { prefix = prefix.Replace("%", "", StringComparison.Ordinal).Replace("_", "", StringComparison.Ordinal) + "%" }, ct), ct);
 }

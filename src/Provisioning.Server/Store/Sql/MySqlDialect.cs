@@ -9,6 +9,15 @@ public sealed class MySqlDialect : SqlDialect
     /// <inheritdoc/>
     public override string Engine => "mysql";
 
+    /// <summary>MariaDB only: whether the server is a Galera node (wsrep on). Fails on a server built without wsrep.</summary>
+    public const string GaleraOn = "SELECT @@GLOBAL.wsrep_on";
+
+    /// <summary>
+    /// MariaDB only: <paramref name="select"/> as a causal read on a Galera node: it waits until the node has applied
+    /// every transaction committed anywhere in the cluster before it.
+    /// </summary>
+    public static string CausalRead(string select) => "SET STATEMENT wsrep_sync_wait = 1 FOR " + select;
+
     /// <inheritdoc/>
     public override object ConfigId(ulong configId) => configId;
 

@@ -44,6 +44,13 @@ public sealed class StoreStatements
         TokenExists = d.Exists("FROM tokens WHERE id = @id");
         HasAdminToken = d.Exists("FROM tokens WHERE role = @role AND revoked IS NULL");
 
+        ChangeCount = "SELECT changes FROM change_counter WHERE id = 1";
+        DeleteStaleImportClaim = "DELETE FROM import_claims WHERE config_id = @config AND claimed_at < @stale";
+        InsertImportClaim = "INSERT INTO import_claims (config_id, claim, claimed_at) VALUES (@config, @claim, @at)";
+        RenewImportClaim = "UPDATE import_claims SET claimed_at = @at WHERE claim = @claim";
+        ReleaseImportClaim = "DELETE FROM import_claims WHERE config_id = @config AND claim = @claim";
+        ReleaseImportClaimsLike = "DELETE FROM import_claims WHERE claim LIKE @prefix";
+
         AliasOwner = "SELECT config_id FROM aliases WHERE alias = @alias";
         NextRevision = "SELECT COALESCE(MAX(revision), 0) + 1 FROM packages WHERE config_id = @config";
         RetireCurrentPackage = "UPDATE packages SET is_current = 0, replaced_at = @at WHERE config_id = @config AND is_current = 1";
@@ -124,6 +131,24 @@ public sealed class StoreStatements
     public string FindToken { get; }
     public string ListTokens { get; }
     public string RevokeToken { get; }
+
+    /// <summary>The database's change count (schema 6), moved by triggers with every change an instance may cache.</summary>
+    public string ChangeCount { get; }
+
+    /// <summary>Drops a claim on a config that nobody renewed since <c>@stale</c> (left by a server that died importing).</summary>
+    public string DeleteStaleImportClaim { get; }
+
+    /// <summary>Claims a config for an import; a unique violation means another import holds it.</summary>
+    public string InsertImportClaim { get; }
+
+    /// <summary>Renews one held import claim.</summary>
+    public string RenewImportClaim { get; }
+
+    /// <summary>Gives up one import claim.</summary>
+    public string ReleaseImportClaim { get; }
+
+    /// <summary>Gives up every import claim whose ID starts as <c>@prefix</c> (a LIKE pattern).</summary>
+    public string ReleaseImportClaimsLike { get; }
     public string TokenExists { get; }
     public string HasAdminToken { get; }
 
