@@ -89,6 +89,17 @@ Describe 'Start-ProvServer' {
             Should -Match 'MySQL'
     }
 
+    It 'says which SQL Server it cannot reach, keeps the password out of the message and writes no admin token' {
+        $closed = Get-FreeTcpPort
+        $credential = [pscredential]::new('prov', (ConvertTo-TestSecret 'sql-pw-never-shown'))
+        $spec = "sqlserver:Server=tcp:127.0.0.1,$closed;Database=orw_prov;Connect Timeout=5;Encrypt=False"
+        $text = Get-ErrorText { Start-ProvServer -Port (Get-FreeTcpPort) -DataPath "$TestDrive/sql-down" -Database $spec -DatabaseCredential $credential }
+        $text | Should -Match ([regex]::Escape("tcp:127.0.0.1,$closed"))
+        $text | Should -Match 'cannot be reached'
+        $text | Should -Not -Match 'sql-pw-never-shown'
+        Join-Path "$TestDrive/sql-down" 'admin.token' | Should -Not -Exist
+    }
+
     It 'starts again on the same data folder with the same admin token and the same tokens' {
         $first = Start-TestServer -Engine SQLite -Root "$TestDrive/restart"
         $made = New-ProvStationToken -Name 'survives'

@@ -34,6 +34,10 @@ public sealed class StoreFactDiscoverer(IMessageSink diagnosticMessageSink) : Fa
         if (needsMariaDb && MariaDbTestServer.SkipReason is { } reason)
             return [new XunitSkippedDataRowTestCase(DiagnosticMessageSink, discoveryOptions.MethodDisplayOrDefault(),
                 discoveryOptions.MethodDisplayOptionsOrDefault(), testMethod, reason)];
+        var needsSqlServer = testMethod.TestClass.Class.GetCustomAttributes(typeof(NeedsSqlServerAttribute).AssemblyQualifiedName).Any();
+        if (needsSqlServer && SqlServerTestServer.SkipReason is { } sqlServerReason)
+            return [new XunitSkippedDataRowTestCase(DiagnosticMessageSink, discoveryOptions.MethodDisplayOrDefault(),
+                discoveryOptions.MethodDisplayOptionsOrDefault(), testMethod, sqlServerReason)];
         return base.Discover(discoveryOptions, testMethod, factAttribute);
     }
 }
