@@ -1,6 +1,8 @@
 using System.Data;
 using System.Data.Common;
+using Dapper;
 using MySqlConnector;
+using Provisioning.Server.Store.Sql;
 
 namespace Provisioning.Server.Store;
 
@@ -10,22 +12,11 @@ namespace Provisioning.Server.Store;
 /// what must be serialised (one node, one config) is serialised by row locks and unique keys. A deadlock or lock
 /// wait timeout reruns the transaction.
 /// </summary>
-public sealed class MySqlStore(string connectionString) : SqlProvStore
+public sealed class MySqlStore(string connectionString) : SqlProvStore(new MySqlDialect())
 {
     private readonly string connectionString = WithoutReset(connectionString);
     private const int Attempts = 5;
     private const int MigrationLockTimeoutSeconds = 120;
-
-    /// <inheritdoc/>
-    public override string Engine => "mysql";
-
-    /// <inheritdoc/>
-    protected override string LockNodeSql => // unlike INSERT IGNORE, this takes an exclusive lock on an existing row
-        "INSERT INTO nodes (node_id, current_record_id) VALUES (@node, NULL) ON DUPLICATE KEY UPDATE node_id = node_id";
-
-    /// <inheritdoc/>
-    protected override string SchemaTableExistsSql =>
-        "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = 'schema_version'";
 
     /// <inheritdoc/>
     protected override async ValueTask<DbConnection> OpenReadAsync(CancellationToken ct) => await OpenAsync(ct);
@@ -58,7 +49,7 @@ public sealed class MySqlStore(string connectionString) : SqlProvStore
                 await tx.CommitAsync(ct);
                 return result;
             }
-            catch (MySqlException e) when (attempt < Attempts && e.ErrorCode is MySqlErrorCode.LockDeadlock or MySqlErrorCode.LockWaitTimeout)
+            catch (MySqlException e) when (attempt < Attempts && Dialect.IsTransient(e))
             {
                 // InnoDB chose this transaction as the deadlock victim (or it waited too long): run it again.
             }
@@ -74,8 +65,8 @@ public sealed class MySqlStore(string connectionString) : SqlProvStore
         // DDL commits implicitly in MySQL, so scripts cannot run in a transaction; a named lock keeps two servers
         // starting at once from running them side by side, and the scripts are written to be safe to rerun.
         const string lockName = "LEFT(CONCAT('provisioning.migrate.', DATABASE()), 64)";
-        var got = await ScalarAsync(connection, null, $"SELECT GET_LOCK({lockName}, {MigrationLockTimeoutSeconds})", ct);
-        if (got is null || Convert.ToInt64(got) != 1)
+        var got = await connection.ExecuteScalarAsync<long?>(Command($"SELECT GET_LOCK({lockName}, {MigrationLockTimeoutSeconds})", null, null, ct));
+        if (got != 1)
             throw new TimeoutException(
                 $"Another server held the schema migration lock of database '{connection.Database}' for {MigrationLockTimeoutSeconds} s; check that it is not stuck, then start again.");
         try
@@ -85,28 +76,8 @@ public sealed class MySqlStore(string connectionString) : SqlProvStore
         }
         finally
         {
-            await ScalarAsync(connection, null, $"SELECT RELEASE_LOCK({lockName})", CancellationToken.None);
+            await connection.ExecuteScalarAsync(Command($"SELECT RELEASE_LOCK({lockName})", null, null, CancellationToken.None));
         }
-    }
-
-    /// <inheritdoc/>
-    protected override object ConfigIdValue(ulong configId) => configId;
-
-    /// <inheritdoc/>
-    protected override ulong GetConfigId(DbDataReader reader, int ordinal) => ((MySqlDataReader)reader).GetUInt64(ordinal);
-
-    /// <inheritdoc/>
-    protected override uint GetUInt32(DbDataReader reader, int ordinal) => ((MySqlDataReader)reader).GetUInt32(ordinal);
-
-    /// <inheritdoc/>
-    protected override bool IsUniqueViolation(DbException exception) =>
-        exception is MySqlException { ErrorCode: MySqlErrorCode.DuplicateKeyEntry };
-
-    /// <inheritdoc/>
-    protected override async Task<long> InsertReturningIdAsync(DbCommand insert, CancellationToken ct)
-    {
-        await insert.ExecuteNonQueryAsync(ct);
-        return ((MySqlCommand)insert).LastInsertedId;
     }
 
     /// <summary>

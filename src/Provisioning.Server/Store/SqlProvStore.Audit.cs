@@ -1,6 +1,6 @@
-using System.Data.Common;
-using System.Text;
+using Dapper;
 using Provisioning.Core.Api;
+using Provisioning.Server.Store.Sql;
 
 namespace Provisioning.Server.Store;
 
@@ -9,39 +9,40 @@ public abstract partial class SqlProvStore
 {
     /// <inheritdoc/>
     public Task<long> AppendAuditAsync(AuditEntry entry, CancellationToken ct = default) =>
-        WriteAsync(tx => InsertAsync(tx,
-            "INSERT INTO audit_log (at, actor_kind, actor_id, actor_name, address, action, target, detail, succeeded) " +
-            "VALUES (@at, @kind, @actorId, @actor, @address, @action, @target, @detail, @ok)", ct,
-            ("@at", ToMs(entry.At)), ("@kind", entry.ActorKind), ("@actorId", entry.ActorId), ("@actor", entry.ActorName), ("@address", entry.Address),
-            ("@action", entry.Action), ("@target", entry.Target), ("@detail", entry.Detail), ("@ok", entry.Succeeded ? 1 : 0)), ct);
+        WriteAsync(tx => InsertAsync(tx, Sql.InsertAudit, new
+        {
+            at = ToMs(entry.At), kind = entry.ActorKind, actorId = entry.ActorId, actor = entry.ActorName, address = entry.Address,
+            action = entry.Action, target = entry.Target, detail = entry.Detail, ok = entry.Succeeded ? 1 : 0,
+        }, ct), ct);
 
     /// <inheritdoc/>
     public async Task<IReadOnlyList<AuditEntry>> ReadAuditAsync(AuditQuery query, CancellationToken ct = default)
     {
-        var sql = new StringBuilder("SELECT id, at, actor_kind, actor_id, actor_name, address, action, target, detail, succeeded FROM audit_log WHERE 1 = 1");
-        var args = new List<(string, object?)>();
-        if (query.From is { } from) { sql.Append(" AND at >= @from"); args.Add(("@from", ToMsCeiling(from))); }
-        if (query.To is { } to) { sql.Append(" AND at <= @to"); args.Add(("@to", ToMs(to))); }
-        if (query.Before is { } before) { sql.Append(" AND id < @before"); args.Add(("@before", before)); }
+        var args = new DynamicParameters();
+        if (query.From is { } from) args.Add("from", ToMsCeiling(from));
+        if (query.To is { } to) args.Add("to", ToMs(to));
+        if (query.Before is { } before) args.Add("before", before);
+        bool prefix = false, exact = false;
         if (query.Action is { Length: > 0 } action)
         {
             if (action.EndsWith('*'))
             {
-                // A prefix match without LIKE's wildcards in the user's text.
-                string prefix = action[..^1];
-                sql.Append(" AND SUBSTR(action, 1, @prefixLength) = @prefix");
-                args.Add(("@prefixLength", prefix.Length));
-                args.Add(("@prefix", prefix));
+                prefix = true;
+                args.Add("prefixLength", action.Length - 1);
+                args.Add("prefix", action[..^1]);
             }
-            else { sql.Append(" AND action = @action"); args.Add(("@action", action)); }
+            else
+            {
+                exact = true;
+                args.Add("action", action);
+            }
         }
-        if (query.User is { Length: > 0 } user) { sql.Append(" AND LOWER(actor_name) = LOWER(@user)"); args.Add(("@user", user)); }
-        sql.Append(" ORDER BY id DESC LIMIT @limit");
-        args.Add(("@limit", Math.Clamp(query.Limit, 1, 10_000)));
-        return await QueryAsync(sql.ToString(), ReadAuditEntry, ct, args.ToArray());
+        bool user = query.User is { Length: > 0 };
+        if (user) args.Add("user", query.User);
+        args.Add("limit", Math.Clamp(query.Limit, 1, 10_000));
+        var sql = Sql.ReadAudit(query.From is not null, query.To is not null, query.Before is not null, prefix, exact, user);
+        return (await QueryAsync<AuditRow>(sql, args, ct))
+            .Select(r => new AuditEntry(r.Id, FromMs(r.At), r.ActorKind, r.ActorId, r.ActorName, r.Address, r.Action, r.Target, r.Detail, r.Succeeded))
+            .ToList();
     }
-
-    private static AuditEntry ReadAuditEntry(DbDataReader r) =>
-        new(r.GetInt64(0), FromMs(r.GetInt64(1)), GetNullableString(r, 2), r.IsDBNull(3) ? null : r.GetInt64(3), GetNullableString(r, 4),
-            GetNullableString(r, 5), r.GetString(6), GetNullableString(r, 7), GetNullableString(r, 8), r.GetInt64(9) != 0);
 }

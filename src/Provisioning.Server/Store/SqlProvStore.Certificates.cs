@@ -1,5 +1,5 @@
-using System.Data.Common;
 using Provisioning.Core.Api;
+using Provisioning.Server.Store.Sql;
 
 namespace Provisioning.Server.Store;
 
@@ -7,48 +7,37 @@ namespace Provisioning.Server.Store;
 // request, so a revocation written here is seen at once by every server instance sharing the database.
 public abstract partial class SqlProvStore
 {
-    private const string CertificateColumns = "id, name, serial, thumbprint, not_before, not_after, issued, issued_by, revoked, revoked_by";
-
     /// <inheritdoc/>
     public async Task<StationCertificateInfo> AddStationCertificateAsync(NewStationCertificate certificate, CancellationToken ct = default)
     {
-        var id = await WriteAsync(tx => InsertAsync(tx,
-            "INSERT INTO station_certificates (name, serial, thumbprint, not_before, not_after, issued, issued_by) " +
-            "VALUES (@name, @serial, @thumbprint, @notBefore, @notAfter, @issued, @issuedBy)", ct,
-            ("@name", certificate.Name), ("@serial", certificate.Serial), ("@thumbprint", certificate.Thumbprint),
-            ("@notBefore", ToMs(certificate.NotBefore)), ("@notAfter", ToMs(certificate.NotAfter)), ("@issued", ToMs(certificate.Issued)),
-            ("@issuedBy", certificate.IssuedBy)), ct);
+        var id = await WriteAsync(tx => InsertAsync(tx, Sql.InsertCertificate, new
+        {
+            name = certificate.Name, serial = certificate.Serial, thumbprint = certificate.Thumbprint, notBefore = ToMs(certificate.NotBefore),
+            notAfter = ToMs(certificate.NotAfter), issued = ToMs(certificate.Issued), issuedBy = certificate.IssuedBy,
+        }, ct), ct);
         return new StationCertificateInfo(id, certificate.Name, certificate.Serial, certificate.Thumbprint, FromMs(ToMs(certificate.NotBefore)),
             FromMs(ToMs(certificate.NotAfter)), FromMs(ToMs(certificate.Issued)), certificate.IssuedBy, null, null);
     }
 
     /// <inheritdoc/>
-    public async Task<StationCertificateInfo?> FindStationCertificateAsync(string thumbprint, CancellationToken ct = default)
-    {
-        var rows = await QueryAsync($"SELECT {CertificateColumns} FROM station_certificates WHERE thumbprint = @thumbprint", ReadCertificate, ct,
-            ("@thumbprint", thumbprint.ToUpperInvariant()));
-        return rows.Count == 0 ? null : rows[0];
-    }
+    public async Task<StationCertificateInfo?> FindStationCertificateAsync(string thumbprint, CancellationToken ct = default) =>
+        (await QueryAsync<CertificateRow>(Sql.FindCertificate, new { thumbprint = thumbprint.ToUpperInvariant() }, ct)).Select(ToCertificate).FirstOrDefault();
 
     /// <inheritdoc/>
     public async Task<IReadOnlyList<StationCertificateInfo>> ListStationCertificatesAsync(CancellationToken ct = default) =>
-        await QueryAsync($"SELECT {CertificateColumns} FROM station_certificates ORDER BY id", ReadCertificate, ct);
+        (await QueryAsync<CertificateRow>(Sql.ListCertificates, null, ct)).Select(ToCertificate).ToList();
 
     /// <inheritdoc/>
     public Task<StationCertificateInfo?> RevokeStationCertificateAsync(long id, DateTimeOffset revoked, string? revokedBy, CancellationToken ct = default) =>
         WriteAsync(async tx =>
         {
             // An already revoked certificate keeps its first revocation (time and who).
-            await ExecuteAsync(tx.Connection!, tx, "UPDATE station_certificates SET revoked = @revoked, revoked_by = @revokedBy WHERE id = @id AND revoked IS NULL", ct,
-                ("@revoked", ToMs(revoked)), ("@revokedBy", revokedBy), ("@id", id));
-            await using var select = Command(tx.Connection!, tx, $"SELECT {CertificateColumns} FROM station_certificates WHERE id = @id", ("@id", id));
-            await using var reader = await select.ExecuteReaderAsync(ct);
-            return await reader.ReadAsync(ct) ? ReadCertificate(reader) : null;
+            await ExecuteAsync(tx, Sql.RevokeCertificate, new { revoked = ToMs(revoked), revokedBy, id }, ct);
+            return (await QueryAsync<CertificateRow>(tx, Sql.CertificateById, new { id }, ct)).Select(ToCertificate).FirstOrDefault();
         }, ct);
 
-    private static StationCertificateInfo ReadCertificate(DbDataReader r) =>
-        new(r.GetInt64(0), r.GetString(1), r.GetString(2), r.GetString(3), FromMs(r.GetInt64(4)), FromMs(r.GetInt64(5)), FromMs(r.GetInt64(6)),
-            GetNullableString(r, 7), FromMs(r, 8), GetNullableString(r, 9));
+    private static StationCertificateInfo ToCertificate(CertificateRow r) =>
+        new(r.Id, r.Name, r.Serial, r.Thumbprint, FromMs(r.NotBefore), FromMs(r.NotAfter), FromMs(r.Issued), r.IssuedBy, FromMs(r.Revoked), r.RevokedBy);
 }
 
 /// <summary>A certificate the CA just signed, to record.</summary>

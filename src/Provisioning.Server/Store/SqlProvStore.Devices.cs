@@ -1,5 +1,7 @@
 using System.Data.Common;
+using Dapper;
 using Provisioning.Core.Api;
+using Provisioning.Server.Store.Sql;
 
 namespace Provisioning.Server.Store;
 
@@ -9,10 +11,6 @@ namespace Provisioning.Server.Store;
 // to hold become abandoned. Writes lock the nodes row first, so re-provisioning one node from two stations is serialised.
 public abstract partial class SqlProvStore
 {
-    private const string RecordColumns =
-        "request_id, node_id, config_id, batch, ts, status, encrypted_root_key, key_algorithm, kms_fingerprint, apps, station, " +
-        "recorded_at, confirmed_at, replaced_at, kcv";
-
     /// <inheritdoc/>
     public async Task<(DeviceRecord Record, bool Created)> RecordDeviceAsync(uint nodeId, Guid requestId, DeviceRecordRequest request,
         DateTimeOffset recordedAt, CancellationToken ct = default)
@@ -51,18 +49,14 @@ public abstract partial class SqlProvStore
 
     private async Task<bool> InsertRecordAsync(DbTransaction tx, DeviceRecord record, byte[] rootKey, CancellationToken ct)
     {
-        var (idColumn, idValue) = NextDeviceRecordIdSql is { } next ? ("id, ", next + ", ") : ("", "");
-        // One round trip: lock (or create) the node's row first, so two stations re-provisioning one node take turns;
-        // then add the record. The node's current record stays: only a confirmation changes what is exported.
-        await ExecuteAsync(tx.Connection!, tx,
-            LockNodeSql + ";\n" +
-            $"INSERT INTO device_records ({idColumn}request_id, node_id, config_id, batch, ts, status, encrypted_root_key, key_algorithm, " +
-            $"kms_fingerprint, apps, station, recorded_at, kcv) VALUES ({idValue}@request, @node, @config, @batch, @ts, @status, @key, @algorithm, " +
-            "@fingerprint, @apps, @station, @recorded, @kcv)",
-            ct, ("@request", RequestIdBytes(record.RequestId)), ("@node", (long)record.NodeId), ("@config", ConfigIdValue(record.ConfigId)),
-            ("@batch", (long)record.Batch), ("@ts", ToMs(record.Timestamp)), ("@status", DeviceStatus.Pending), ("@key", rootKey),
-            ("@algorithm", record.KeyAlgorithm), ("@fingerprint", record.KmsKeyFingerprint), ("@apps", DeviceAppsJson.Encode(record.Apps)),
-            ("@station", record.Station), ("@recorded", ToMs(record.RecordedAt)), ("@kcv", record.Kcv));
+        // The node's current record stays: only a confirmation changes what is exported.
+        await ExecuteAsync(tx, Sql.RecordDevice, new
+        {
+            request = RequestIdBytes(record.RequestId), node = (long)record.NodeId, config = ConfigIdValue(record.ConfigId), batch = (long)record.Batch,
+            ts = ToMs(record.Timestamp), status = DeviceStatus.Pending, key = rootKey, algorithm = record.KeyAlgorithm,
+            fingerprint = record.KmsKeyFingerprint, apps = DeviceAppsCodec.Encode(record.Apps), station = record.Station,
+            recorded = ToMs(record.RecordedAt), kcv = record.Kcv,
+        }, ct);
         return true;
     }
 
@@ -73,15 +67,15 @@ public abstract partial class SqlProvStore
         // and a late repeat for a record replaced or abandoned since leaves it so (a newer truth is already recorded).
         var record = await WriteAsync(async tx =>
         {
-            await ExecuteAsync(tx.Connection!, tx, LockNodeSql, ct, ("@node", (long)nodeId));
-            var found = await ReadRecordsAsync(tx, "request_id = @request", ct, ("@request", RequestIdBytes(requestId)));
-            if (found.Count == 0 || found[0].Record.NodeId != nodeId)
+            await ExecuteAsync(tx, Sql.LockNode, new { node = (long)nodeId }, ct);
+            var found = await QueryAsync<DeviceRecordRow>(tx, Sql.RecordByRequest, new { request = RequestIdBytes(requestId) }, ct);
+            if (found.Count == 0 || found[0].NodeId != nodeId)
                 return null;
-            var (id, stored) = found[0];
+            var stored = found[0];
             if (stored.Status != DeviceStatus.Pending)
-                return stored;
-            await PromoteAsync(tx, nodeId, id, abandonNewer: false, confirmedAt, ct);
-            return (await ReadRecordsAsync(tx, "id = @id", ct, ("@id", id)))[0].Record;
+                return ToRecord(stored);
+            await PromoteAsync(tx, nodeId, stored.Id, abandonNewer: false, confirmedAt, ct);
+            return ToRecord((await QueryAsync<DeviceRecordRow>(tx, Sql.RecordById, new { id = stored.Id }, ct))[0]);
         }, ct);
         return record;
     }
@@ -90,16 +84,16 @@ public abstract partial class SqlProvStore
     public async Task<DeviceResolution> ResolveDeviceAsync(uint nodeId, string? kcv, DateTimeOffset resolvedAt, CancellationToken ct = default)
     {
         string? wanted = kcv?.ToUpperInvariant();
-        (string, object?)[] args = [("@node", (long)nodeId), ("@confirmed", DeviceStatus.Confirmed), ("@pending", DeviceStatus.Pending)];
+        var args = new { node = (long)nodeId, confirmed = DeviceStatus.Confirmed, pending = DeviceStatus.Pending };
         // Every station run asks, and most nodes have nothing pending: those are answered from a read, without the write
         // lock that stations recording devices queue on (and without creating a nodes row for a node never recorded).
-        var seen = await QueryAsync($"SELECT {RecordColumns} FROM device_records WHERE {LiveRecords}", ReadRecord, ct, args);
+        var seen = (await QueryAsync<DeviceRecordRow>(Sql.LiveRecords, args, ct)).Select(ToRecord).ToList();
         if (!seen.Any(r => r.Status == DeviceStatus.Pending))
         {
             var current = seen.FirstOrDefault();
             if (current is null)
             {
-                bool known = (await QueryAsync("SELECT 1 FROM device_records WHERE node_id = @node", r => 1, ct, args[0])).Count > 0;
+                bool known = await ScalarAsync<long>(Sql.NodeRecorded, new { node = (long)nodeId }, ct) == 1;
                 string node = $"Node 0x{nodeId:X8}";
                 return new DeviceResolution(nodeId, known ? DeviceResolveOutcome.NoMatch : DeviceResolveOutcome.NotRecorded, null, 0,
                     known ? $"{node} has no current or pending record; nothing to settle." : $"{node} has never been recorded.");
@@ -110,8 +104,8 @@ public abstract partial class SqlProvStore
         return await WriteAsync(async tx =>
         {
             // Locked as recording and confirming lock it, then read again: another station may have settled it meanwhile.
-            await ExecuteAsync(tx.Connection!, tx, LockNodeSql, ct, args[0]);
-            var live = await ReadRecordsAsync(tx, LiveRecords, ct, args);
+            await ExecuteAsync(tx, Sql.LockNode, new { node = (long)nodeId }, ct);
+            var live = (await QueryAsync<DeviceRecordRow>(tx, Sql.LiveRecords, args, ct)).Select(r => (r.Id, Record: ToRecord(r))).ToList();
             var current = live.FirstOrDefault(r => r.Record.Status == DeviceStatus.Confirmed).Record;
             var pending = live.Where(r => r.Record.Status == DeviceStatus.Pending).OrderByDescending(r => r.Id).ToList();
             var (outcome, promote, message) = Settle(nodeId, wanted, current, pending);
@@ -123,12 +117,10 @@ public abstract partial class SqlProvStore
             }
             else if (outcome != DeviceResolveOutcome.NoMatch)
                 abandoned = await AbandonPendingAsync(tx, nodeId, resolvedAt, ct);
-            var after = await ReadRecordsAsync(tx, "node_id = @node AND status = @confirmed", ct, args[0], args[1]);
-            return new DeviceResolution(nodeId, outcome, after.Count == 0 ? null : after[0].Record, abandoned, message);
+            var after = await QueryAsync<DeviceRecordRow>(tx, Sql.ConfirmedRecord, args, ct);
+            return new DeviceResolution(nodeId, outcome, after.Count == 0 ? null : ToRecord(after[0]), abandoned, message);
         }, ct);
     }
-
-    private const string LiveRecords = "node_id = @node AND status IN (@confirmed, @pending)";
 
     /// <summary>
     /// What a node's reported root key check value says of its records: the record to confirm (a pending one it holds),
@@ -157,40 +149,21 @@ public abstract partial class SqlProvStore
     /// Makes record <paramref name="id"/> the node's current one: the previous current record becomes replaced, the
     /// older pending ones (all other pending ones with <paramref name="abandonNewer"/>) abandoned. The node row is locked.
     /// </summary>
-    private async Task PromoteAsync(DbTransaction tx, uint nodeId, long id, bool abandonNewer, DateTimeOffset at, CancellationToken ct)
-    {
-        await ExecuteAsync(tx.Connection!, tx,
-            "UPDATE device_records SET status = @replaced, replaced_at = @at WHERE node_id = @node AND status = @confirmed;\n" +
-            $"UPDATE device_records SET status = @abandoned, replaced_at = @at WHERE node_id = @node AND status = @pending AND {(abandonNewer ? "id <> @id" : "id < @id")};\n" +
-            "UPDATE device_records SET status = @confirmed, confirmed_at = @at WHERE id = @id;\n" +
-            "UPDATE nodes SET current_record_id = @id WHERE node_id = @node",
-            ct, ("@replaced", DeviceStatus.Replaced), ("@abandoned", DeviceStatus.Abandoned), ("@confirmed", DeviceStatus.Confirmed),
-            ("@pending", DeviceStatus.Pending), ("@at", ToMs(at)), ("@node", (long)nodeId), ("@id", id));
-    }
+    private Task PromoteAsync(DbTransaction tx, uint nodeId, long id, bool abandonNewer, DateTimeOffset at, CancellationToken ct) =>
+        ExecuteAsync(tx, abandonNewer ? Sql.PromoteRecordAbandoningNewer : Sql.PromoteRecord, new
+        {
+            replaced = DeviceStatus.Replaced, abandoned = DeviceStatus.Abandoned, confirmed = DeviceStatus.Confirmed, pending = DeviceStatus.Pending,
+            at = ToMs(at), node = (long)nodeId, id,
+        }, ct);
 
     /// <summary>Marks every pending record of the node abandoned (the node is known to hold none of them); returns how many.</summary>
-    private static Task<int> AbandonPendingAsync(DbTransaction tx, uint nodeId, DateTimeOffset at, CancellationToken ct) =>
-        ExecuteAsync(tx.Connection!, tx,
-            "UPDATE device_records SET status = @abandoned, replaced_at = @at WHERE node_id = @node AND status = @pending",
-            ct, ("@abandoned", DeviceStatus.Abandoned), ("@pending", DeviceStatus.Pending), ("@at", ToMs(at)), ("@node", (long)nodeId));
-
-    /// <summary>Records (with their row IDs) matching a condition, read inside the write transaction.</summary>
-    private async Task<List<(long Id, DeviceRecord Record)>> ReadRecordsAsync(DbTransaction tx, string where, CancellationToken ct,
-        params (string Name, object? Value)[] args)
-    {
-        await using var command = Command(tx.Connection!, tx, $"SELECT {RecordColumns}, id FROM device_records WHERE {where} ORDER BY id", args);
-        await using var reader = await command.ExecuteReaderAsync(ct);
-        var rows = new List<(long, DeviceRecord)>();
-        while (await reader.ReadAsync(ct))
-            rows.Add((reader.GetInt64(15), ReadRecord(reader)));
-        return rows;
-    }
+    private Task<int> AbandonPendingAsync(DbTransaction tx, uint nodeId, DateTimeOffset at, CancellationToken ct) =>
+        ExecuteAsync(tx, Sql.AbandonPending, new { abandoned = DeviceStatus.Abandoned, pending = DeviceStatus.Pending, at = ToMs(at), node = (long)nodeId }, ct);
 
     /// <inheritdoc/>
     public async Task<DeviceHistory?> GetDeviceAsync(uint nodeId, CancellationToken ct = default)
     {
-        var records = await QueryAsync($"SELECT {RecordColumns} FROM device_records WHERE node_id = @node ORDER BY id DESC", ReadRecord, ct,
-            ("@node", (long)nodeId));
+        var records = (await QueryAsync<DeviceRecordRow>(Sql.NodeHistory, new { node = (long)nodeId }, ct)).Select(ToRecord).ToList();
         return records.Count == 0 ? null : new DeviceHistory(nodeId, records.FirstOrDefault(r => r.IsCurrent), records);
     }
 
@@ -199,35 +172,27 @@ public abstract partial class SqlProvStore
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
         // The page's nodes first (an index range in node order), then their records in one query.
-        var nodes = await QueryAsync(
-            (unresolvedOnly
-                ? "SELECT DISTINCT node_id FROM device_records WHERE status = @pending AND node_id > @after"
-                : "SELECT node_id FROM nodes WHERE node_id > @after") + " ORDER BY node_id LIMIT @limit",
-            r => GetUInt32(r, 0), ct, ("@pending", DeviceStatus.Pending), ("@after", after is { } a ? (long)a : -1L), ("@limit", limit));
+        var nodes = await QueryAsync<uint>(unresolvedOnly ? Sql.UnresolvedNodesPage : Sql.NodesPage,
+            new { pending = DeviceStatus.Pending, after = after is { } a ? (long)a : -1L, limit }, ct);
         if (nodes.Count == 0)
             return [];
-        var args = nodes.Select((n, i) => ($"@n{i}", (object?)(long)n)).ToArray();
-        var records = await QueryAsync(
-            $"SELECT {RecordColumns} FROM device_records WHERE node_id IN ({string.Join(", ", args.Select(a => a.Item1))}) ORDER BY node_id, id DESC",
-            ReadRecord, ct, args);
+        var args = new DynamicParameters();
+        for (var i = 0; i < nodes.Count; i++)
+            args.Add($"n{i}", (long)nodes[i]);
+        var records = (await QueryAsync<DeviceRecordRow>(Sql.RecordsOfNodes(nodes.Count), args, ct)).Select(ToRecord);
         return records.GroupBy(r => r.NodeId)
             .Select(g => new DeviceHistory(g.Key, g.FirstOrDefault(r => r.IsCurrent), g.ToList()))
             .OrderBy(h => h.NodeId)
             .ToList();
     }
 
-    private async Task<DeviceRecord?> FindRecordAsync(Guid requestId, CancellationToken ct)
-    {
-        var records = await QueryAsync($"SELECT {RecordColumns} FROM device_records WHERE request_id = @request", ReadRecord, ct,
-            ("@request", RequestIdBytes(requestId)));
-        return records.Count == 0 ? null : records[0];
-    }
+    private async Task<DeviceRecord?> FindRecordAsync(Guid requestId, CancellationToken ct) =>
+        (await QueryAsync<DeviceRecordRow>(Sql.RecordByRequest, new { request = RequestIdBytes(requestId) }, ct)).Select(ToRecord).FirstOrDefault();
 
-    private DeviceRecord ReadRecord(DbDataReader r) => new(
-        new Guid(r.GetFieldValue<byte[]>(0), bigEndian: true), GetUInt32(r, 1), GetConfigId(r, 2), GetUInt32(r, 3), FromMs(r.GetInt64(4)),
-        r.GetString(5), Convert.ToBase64String(r.GetFieldValue<byte[]>(6)), r.GetString(7), r.GetString(8),
-        DeviceAppsJson.Decode(GetNullableString(r, 9)), r.GetString(5) == DeviceStatus.Confirmed, FromMs(r.GetInt64(11)), FromMs(r, 12),
-        FromMs(r, 13), GetNullableString(r, 10), GetNullableString(r, 14));
+    private static DeviceRecord ToRecord(DeviceRecordRow r) => new(
+        new Guid(r.RequestId, bigEndian: true), r.NodeId, r.ConfigId, r.Batch, FromMs(r.Ts), r.Status, Convert.ToBase64String(r.EncryptedRootKey),
+        r.KeyAlgorithm, r.KmsFingerprint, DeviceAppsCodec.Decode(r.AppData, r.Apps), r.Status == DeviceStatus.Confirmed, FromMs(r.RecordedAt),
+        FromMs(r.ConfirmedAt), FromMs(r.ReplacedAt), r.Station, r.Kcv);
 
     /// <summary>Whether a stored record carries what a new request would record (status and times aside).</summary>
     private static bool SameContent(DeviceRecord stored, DeviceRecord wanted) =>

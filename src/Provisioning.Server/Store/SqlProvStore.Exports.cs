@@ -1,63 +1,48 @@
-using System.Data.Common;
 using System.Runtime.CompilerServices;
-using System.Text;
+using Dapper;
 using Provisioning.Core.Api;
 using Provisioning.Core.Export;
+using Provisioning.Server.Store.Sql;
 
 namespace Provisioning.Server.Store;
 
 // Key export: the device rows streamed straight from the reader, and the export history with its receipts.
 public abstract partial class SqlProvStore
 {
-    private const string ExportColumns =
-        "id, config_id, batch, node_id, from_ts, to_ts, include_pending, status, count, size, sha256, started, completed, requested_by, unresolved";
-
     /// <inheritdoc/>
     public async IAsyncEnumerable<ExportedDevice> ReadExportAsync(ExportQuery query, ExportTally? tally = null,
         [EnumeratorCancellation] CancellationToken ct = default)
     {
-        var args = new List<(string, object?)>
-        {
-            ("@config", ConfigIdValue(query.ConfigId)), ("@confirmed", DeviceStatus.Confirmed), ("@pending", DeviceStatus.Pending),
-        };
-        // Both engines cluster device_records by (config_id, node_id, id), so this reads one range in order: no sort, no
-        // lookups. A node's live records (its confirmed one and any pending ones, which are always newer) arrive together.
-        var sql = new StringBuilder(
-            "SELECT node_id, config_id, batch, ts, status, encrypted_root_key, key_algorithm, kms_fingerprint, apps " +
-            "FROM device_records WHERE config_id = @config AND status IN (@confirmed, @pending)");
-        AppendRanges(sql, args, "batch", "@b", query.Batches);
-        AppendRanges(sql, args, "node_id", "@n", query.NodeIds);
+        var args = new DynamicParameters();
+        args.Add("config", ConfigIdValue(query.ConfigId));
+        args.Add("confirmed", DeviceStatus.Confirmed);
+        args.Add("pending", DeviceStatus.Pending);
+        var batches = AddRanges(args, "b", query.Batches);
+        var nodes = AddRanges(args, "n", query.NodeIds);
         if (query.From is { } from)
-        {
-            sql.Append(" AND ts >= @from");
-            args.Add(("@from", ToMsCeiling(from)));
-        }
+            args.Add("from", ToMsCeiling(from));
         if (query.To is { } to)
-        {
-            sql.Append(" AND ts <= @to");
-            args.Add(("@to", ToMs(to)));
-        }
-        sql.Append(" ORDER BY node_id, id");
+            args.Add("to", ToMs(to));
+        var sql = StoreStatements.ExportDevices(batches, nodes, query.From is not null, query.To is not null);
 
         await using var connection = await OpenReadAsync(ct);
-        await using var command = Command(connection, null, sql.ToString(), args.ToArray());
-        command.CommandTimeout = 0; // a million rows to a slow client may take long; the caller cancels instead
-        await using var reader = await command.ExecuteReaderAsync(ct);
+        // Streamed row by row from the reader (a million rows to a slow client may take long: no command timeout, the caller cancels instead).
+        await using var reader = await connection.ExecuteReaderAsync(Command(sql, args, null, ct, timeoutSeconds: 0));
+        var parse = reader.GetRowParser<ExportDeviceRow>();
         // One node's rows at a time: its confirmed record and its newest pending one; the node is written when the next begins.
         uint? node = null;
         ExportedDevice? confirmed = null, pending = null;
         while (await reader.ReadAsync(ct))
         {
-            uint nodeId = GetUInt32(reader, 0);
-            if (nodeId != node)
+            var r = parse(reader);
+            if (r.NodeId != node)
             {
                 if (Choose(confirmed, pending, query.IncludePending, tally) is { } device)
                     yield return device;
-                (node, confirmed, pending) = (nodeId, null, null);
+                (node, confirmed, pending) = (r.NodeId, null, null);
             }
-            var row = new ExportedDevice(nodeId, GetConfigId(reader, 1), GetUInt32(reader, 2), FromMs(reader.GetInt64(3)),
-                reader.GetString(4), reader.GetFieldValue<byte[]>(5), reader.GetString(6), reader.GetString(7),
-                DeviceAppsJson.Decode(GetNullableString(reader, 8)));
+            var row = new ExportedDevice(r.NodeId, r.ConfigId, r.Batch, FromMs(r.Ts), r.Status, r.EncryptedRootKey, r.KeyAlgorithm, r.KmsFingerprint,
+                DeviceAppsCodec.Decode(r.AppData, r.Apps));
             if (row.Status == DeviceStatus.Pending) pending = row; else confirmed = row;
         }
         if (Choose(confirmed, pending, query.IncludePending, tally) is { } last)
@@ -72,22 +57,16 @@ public abstract partial class SqlProvStore
         return includePending && pending is not null ? pending : confirmed;
     }
 
-    /// <summary>Appends "AND (col BETWEEN a AND b OR …)" for a range list, merged first; nothing for an empty list.</summary>
-    private static void AppendRanges(StringBuilder sql, List<(string, object?)> args, string column, string prefix, IReadOnlyList<UIntRange> ranges)
+    /// <summary>Adds the bounds of a range list, merged first, as <c>@{prefix}{i}a</c> and <c>@{prefix}{i}b</c>; returns how many ranges.</summary>
+    private static int AddRanges(DynamicParameters args, string prefix, IReadOnlyList<UIntRange> ranges)
     {
-        if (ranges.Count == 0)
-            return;
         var merged = Merge(ranges);
-        sql.Append(" AND (");
         for (var i = 0; i < merged.Count; i++)
         {
-            if (i > 0)
-                sql.Append(" OR ");
-            sql.Append(column).Append(" BETWEEN ").Append(prefix).Append(i).Append("a AND ").Append(prefix).Append(i).Append('b');
-            args.Add(($"{prefix}{i}a", (long)merged[i].First));
-            args.Add(($"{prefix}{i}b", (long)merged[i].Last));
+            args.Add($"{prefix}{i}a", (long)merged[i].First);
+            args.Add($"{prefix}{i}b", (long)merged[i].Last);
         }
-        sql.Append(')');
+        return merged.Count;
     }
 
     /// <summary>Sorted, with overlapping and touching ranges joined, so the SQL stays short whatever the user typed.</summary>
@@ -109,12 +88,11 @@ public abstract partial class SqlProvStore
 
     /// <inheritdoc/>
     public Task<long> StartExportAsync(ExportQuery query, ExportRequest request, string? requestedBy, DateTimeOffset started, CancellationToken ct = default) =>
-        WriteAsync(tx => InsertAsync(tx,
-            "INSERT INTO exports (config_id, batch, node_id, from_ts, to_ts, include_pending, status, count, size, started, requested_by) " +
-            "VALUES (@config, @batch, @node, @from, @to, @pending, @status, 0, 0, @started, @by)", ct,
-            ("@config", ConfigIdValue(query.ConfigId)), ("@batch", request.Batch), ("@node", request.NodeId), ("@from", ToMs(query.From)),
-            ("@to", ToMs(query.To)), ("@pending", query.IncludePending), ("@status", ExportStatus.Running), ("@started", ToMs(started)),
-            ("@by", requestedBy)), ct);
+        WriteAsync(tx => InsertAsync(tx, Sql.InsertExport, new
+        {
+            config = ConfigIdValue(query.ConfigId), batch = request.Batch, node = request.NodeId, from = ToMs(query.From), to = ToMs(query.To),
+            pending = query.IncludePending, status = ExportStatus.Running, started = ToMs(started), by = requestedBy,
+        }, ct), ct);
 
     /// <inheritdoc/>
     public async Task FinishExportAsync(long exportId, string status, long count, long size, string? sha256, DateTimeOffset completed, long unresolved = 0,
@@ -122,29 +100,25 @@ public abstract partial class SqlProvStore
     {
         if (status != ExportStatus.Complete && status != ExportStatus.Failed)
             throw new ArgumentException($"An export ends as '{ExportStatus.Complete}' or '{ExportStatus.Failed}', not '{status}'.", nameof(status));
-        var updated = await WriteAsync(tx => ExecuteAsync(tx.Connection!, tx,
-            "UPDATE exports SET status = @status, count = @count, size = @size, sha256 = @sha, completed = @completed, unresolved = @unresolved WHERE id = @id", ct,
-            ("@status", status), ("@count", count), ("@size", size), ("@sha", sha256), ("@completed", ToMs(completed)), ("@unresolved", unresolved),
-            ("@id", exportId)), ct);
+        var updated = await WriteAsync(tx => ExecuteAsync(tx, Sql.FinishExport, new
+        {
+            status, count, size, sha = sha256, completed = ToMs(completed), unresolved, id = exportId,
+        }, ct), ct);
         if (updated == 0)
             throw new InvalidOperationException($"Export {exportId} is not in the export history, so it cannot be finished.");
     }
 
     /// <inheritdoc/>
-    public async Task<ExportReceipt?> GetExportAsync(long exportId, CancellationToken ct = default)
-    {
-        var rows = await QueryAsync($"SELECT {ExportColumns} FROM exports WHERE id = @id", ReadReceipt, ct, ("@id", exportId));
-        return rows.Count == 0 ? null : rows[0];
-    }
+    public async Task<ExportReceipt?> GetExportAsync(long exportId, CancellationToken ct = default) =>
+        (await QueryAsync<ExportRow>(Sql.ExportById, new { id = exportId }, ct)).Select(ToReceipt).FirstOrDefault();
 
     /// <inheritdoc/>
     public async Task<IReadOnlyList<ExportReceipt>> ListExportsAsync(ulong? configId, CancellationToken ct = default) =>
-        configId is { } id
-            ? await QueryAsync($"SELECT {ExportColumns} FROM exports WHERE config_id = @config ORDER BY id DESC", ReadReceipt, ct, ("@config", ConfigIdValue(id)))
-            : await QueryAsync($"SELECT {ExportColumns} FROM exports ORDER BY id DESC", ReadReceipt, ct);
+        (configId is { } id
+            ? await QueryAsync<ExportRow>(Sql.ListExportsOfConfig, new { config = ConfigIdValue(id) }, ct)
+            : await QueryAsync<ExportRow>(Sql.ListExports, null, ct)).Select(ToReceipt).ToList();
 
-    private ExportReceipt ReadReceipt(DbDataReader r) => new(
-        r.GetInt64(0), GetConfigId(r, 1), GetNullableString(r, 2), GetNullableString(r, 3), FromMs(r, 4), FromMs(r, 5), r.GetBoolean(6),
-        r.GetString(7), r.GetInt64(8), r.GetInt64(9), GetNullableString(r, 10), FromMs(r.GetInt64(11)), FromMs(r, 12), GetNullableString(r, 13),
-        r.GetInt64(14));
+    private static ExportReceipt ToReceipt(ExportRow r) => new(
+        r.Id, r.ConfigId, r.Batch, r.NodeId, FromMs(r.FromTs), FromMs(r.ToTs), r.IncludePending, r.Status, r.Count, r.Size, r.Sha256, FromMs(r.Started),
+        FromMs(r.Completed), r.RequestedBy, r.Unresolved);
 }

@@ -1,62 +1,59 @@
 using System.Data.Common;
+using Dapper;
+using Provisioning.Server.Store.Sql;
 
 namespace Provisioning.Server.Store;
 
 /// <summary>
-/// The SQL both engines share. The SQL is plain enough to run unchanged on SQLite and MySQL/MariaDB; what differs
-/// (connections, write serialisation, unsigned 64-bit IDs, unique-violation codes, inserted IDs, row locks) is
-/// left to the engine subclasses. Times are stored as UTC Unix milliseconds so SQL can order and compare them.
+/// The store logic every engine shares. Statements come from <see cref="StoreStatements"/> (written once from the engine's
+/// <see cref="SqlDialect"/>); rows map to the small row types of <c>Store/Sql/Rows.cs</c> by column name (Dapper). What an engine
+/// supplies besides its dialect: connections (<see cref="OpenReadAsync"/>), write transactions (<see cref="WriteAsync{T}"/>:
+/// how writers are serialised or batched, which failures are retried), migration and disposal. Times are stored as UTC Unix
+/// milliseconds so SQL can order and compare them.
 /// </summary>
 public abstract partial class SqlProvStore : IProvStore
 {
-    /// <inheritdoc/>
-    public abstract string Engine { get; }
+    static SqlProvStore() => StoreTypeHandlers.Register();
 
-    /// <summary>Opens a connection for reading (pooled).</summary>
+    /// <summary>A store speaking <paramref name="dialect"/>.</summary>
+    protected SqlProvStore(SqlDialect dialect)
+    {
+        Dialect = dialect;
+        Sql = new StoreStatements(dialect);
+    }
+
+    /// <summary>The engine's SQL pieces.</summary>
+    protected SqlDialect Dialect { get; }
+
+    /// <summary>Every statement this store sends.</summary>
+    public StoreStatements Sql { get; }
+
+    /// <inheritdoc/>
+    public string Engine => Dialect.Engine;
+
+    /// <summary>Opens a connection for reading (pooled); the caller disposes it.</summary>
     protected abstract ValueTask<DbConnection> OpenReadAsync(CancellationToken ct);
 
     /// <summary>
-    /// Runs <paramref name="work"/> in a write transaction and commits it; rolls back when it throws. The engine
-    /// decides how writers are serialised and which transient failures (deadlocks) are retried, so the work must be
-    /// safe to run again from the start.
+    /// Runs <paramref name="work"/> in a write transaction and returns its result once the transaction has committed (and is
+    /// as durable as the engine makes a commit); when the work throws, nothing it wrote stays and the exception reaches the
+    /// caller. The engine decides how writers are serialised, whether several callers' work shares one transaction (each
+    /// then runs inside its own savepoint, in turn) and which transient failures are retried, so the work must not commit
+    /// or roll back itself and must be safe to run again from the start.
     /// </summary>
     protected abstract Task<T> WriteAsync<T>(Func<DbTransaction, Task<T>> work, CancellationToken ct);
-
-    /// <summary>A config ID as the engine's parameter value.</summary>
-    protected abstract object ConfigIdValue(ulong configId);
-
-    /// <summary>Reads a config ID column.</summary>
-    protected abstract ulong GetConfigId(DbDataReader reader, int ordinal);
-
-    /// <summary>Reads an unsigned 32-bit column (node IDs, batches).</summary>
-    protected abstract uint GetUInt32(DbDataReader reader, int ordinal);
-
-    /// <summary>Whether the failure is a UNIQUE or PRIMARY KEY violation.</summary>
-    protected abstract bool IsUniqueViolation(DbException exception);
-
-    /// <summary>
-    /// An upsert of <c>nodes</c> row <c>@node</c> (with a NULL current record when new) that leaves an existing row
-    /// unchanged but locked until commit.
-    /// </summary>
-    protected abstract string LockNodeSql { get; }
-
-    /// <summary>Runs an INSERT into a table with an <c>id</c> key and returns the new ID.</summary>
-    protected abstract Task<long> InsertReturningIdAsync(DbCommand insert, CancellationToken ct);
-
-    /// <summary>
-    /// SQL giving the next device record ID where that table has no auto-increment (a clustered SQLite table);
-    /// null where the engine assigns it.
-    /// </summary>
-    protected virtual string? NextDeviceRecordIdSql => null;
-
-    /// <summary>SQL returning 1 when the schema_version table exists, else 0.</summary>
-    protected abstract string SchemaTableExistsSql { get; }
 
     /// <inheritdoc/>
     public abstract Task MigrateAsync(CancellationToken ct = default);
 
     /// <inheritdoc/>
     public abstract ValueTask DisposeAsync();
+
+    /// <summary>Whether the failure is a UNIQUE or PRIMARY KEY violation.</summary>
+    protected bool IsUniqueViolation(DbException exception) => Dialect.IsUniqueViolation(exception);
+
+    /// <summary>A config ID as this engine's parameter value.</summary>
+    protected object ConfigIdValue(ulong configId) => Dialect.ConfigId(configId);
 
     /// <inheritdoc/>
     public async Task<int> GetSchemaVersionAsync(CancellationToken ct = default)
@@ -68,9 +65,9 @@ public abstract partial class SqlProvStore : IProvStore
     /// <summary>The stored schema version, 0 when the schema_version table does not exist yet.</summary>
     protected async Task<int> ReadSchemaVersionAsync(DbConnection connection, DbTransaction? tx, CancellationToken ct)
     {
-        if (Convert.ToInt64(await ScalarAsync(connection, tx, SchemaTableExistsSql, ct)) == 0)
+        if (await connection.ExecuteScalarAsync<long>(Command(Sql.SchemaTableExists, null, tx, ct)) == 0)
             return 0;
-        return Convert.ToInt32(await ScalarAsync(connection, tx, "SELECT COALESCE(MAX(version), 0) FROM schema_version", ct));
+        return await connection.ExecuteScalarAsync<int>(Command(Sql.SchemaVersion, null, tx, ct));
     }
 
     /// <summary>
@@ -86,68 +83,46 @@ public abstract partial class SqlProvStore : IProvStore
         if (current >= script.Version)
             return false;
 
-        await using (var command = Command(connection, tx, script.Sql))
-        {
-            command.CommandTimeout = 0;
-            await command.ExecuteNonQueryAsync(ct);
-        }
+        await connection.ExecuteAsync(Command(script.Sql, null, tx, ct, timeoutSeconds: 0));
         if (await ReadSchemaVersionAsync(connection, tx, ct) < script.Version)
             throw new InvalidOperationException(
                 $"Schema script {script.Name} ran but did not record version {script.Version} in schema_version; the script shipped with the server is faulty.");
         return true;
     }
 
-    /// <summary>A command with named parameters (<c>@name</c>); null values become SQL NULL.</summary>
-    protected static DbCommand Command(DbConnection connection, DbTransaction? tx, string sql, params (string Name, object? Value)[] args)
-    {
-        var command = connection.CreateCommand();
-        command.CommandText = sql;
-        command.Transaction = tx;
-        foreach (var (name, value) in args)
-        {
-            var parameter = command.CreateParameter();
-            parameter.ParameterName = name;
-            parameter.Value = value ?? DBNull.Value;
-            command.Parameters.Add(parameter);
-        }
-        return command;
-    }
+    /// <summary>A Dapper command: <paramref name="parameters"/> is an object whose members (or a DynamicParameters) name the <c>@</c> parameters.</summary>
+    protected static CommandDefinition Command(string sql, object? parameters, DbTransaction? tx, CancellationToken ct, int? timeoutSeconds = null) =>
+        new(sql, parameters, tx, timeoutSeconds, cancellationToken: ct);
 
-    /// <summary>Runs a command and returns the first column of the first row (null when no row).</summary>
-    protected static async Task<object?> ScalarAsync(DbConnection connection, DbTransaction? tx, string sql, CancellationToken ct,
-        params (string Name, object? Value)[] args)
-    {
-        await using var command = Command(connection, tx, sql, args);
-        var value = await command.ExecuteScalarAsync(ct);
-        return value is DBNull ? null : value;
-    }
-
-    /// <summary>Runs a statement and returns the number of rows it matched.</summary>
-    protected static async Task<int> ExecuteAsync(DbConnection connection, DbTransaction? tx, string sql, CancellationToken ct,
-        params (string Name, object? Value)[] args)
-    {
-        await using var command = Command(connection, tx, sql, args);
-        return await command.ExecuteNonQueryAsync(ct);
-    }
-
-    /// <summary>Reads all rows of a query on a pooled read connection.</summary>
-    protected async Task<List<T>> QueryAsync<T>(string sql, Func<DbDataReader, T> map, CancellationToken ct, params (string Name, object? Value)[] args)
+    /// <summary>All rows of a query, on a pooled read connection.</summary>
+    protected async Task<List<T>> QueryAsync<T>(string sql, object? parameters, CancellationToken ct)
     {
         await using var connection = await OpenReadAsync(ct);
-        await using var command = Command(connection, null, sql, args);
-        await using var reader = await command.ExecuteReaderAsync(ct);
-        var rows = new List<T>();
-        while (await reader.ReadAsync(ct))
-            rows.Add(map(reader));
-        return rows;
+        return (await connection.QueryAsync<T>(Command(sql, parameters, null, ct))).AsList();
     }
 
-    /// <summary>Runs an INSERT in the write transaction and returns the new row's ID.</summary>
-    protected async Task<long> InsertAsync(DbTransaction tx, string sql, CancellationToken ct, params (string Name, object? Value)[] args)
+    /// <summary>All rows of a query inside the write transaction.</summary>
+    protected static async Task<List<T>> QueryAsync<T>(DbTransaction tx, string sql, object? parameters, CancellationToken ct) =>
+        (await tx.Connection!.QueryAsync<T>(Command(sql, parameters, tx, ct))).AsList();
+
+    /// <summary>The first column of the first row of a query on a pooled read connection (default when no row).</summary>
+    protected async Task<T?> ScalarAsync<T>(string sql, object? parameters, CancellationToken ct)
     {
-        await using var command = Command(tx.Connection!, tx, sql, args);
-        return await InsertReturningIdAsync(command, ct);
+        await using var connection = await OpenReadAsync(ct);
+        return await connection.ExecuteScalarAsync<T>(Command(sql, parameters, null, ct));
     }
+
+    /// <summary>The first column of the first row of a query inside the write transaction.</summary>
+    protected static Task<T?> ScalarAsync<T>(DbTransaction tx, string sql, object? parameters, CancellationToken ct) =>
+        tx.Connection!.ExecuteScalarAsync<T>(Command(sql, parameters, tx, ct));
+
+    /// <summary>Runs a statement in the write transaction and returns the number of rows it matched.</summary>
+    protected static Task<int> ExecuteAsync(DbTransaction tx, string sql, object? parameters, CancellationToken ct) =>
+        tx.Connection!.ExecuteAsync(Command(sql, parameters, tx, ct));
+
+    /// <summary>Runs an INSERT made by <see cref="SqlDialect.InsertReturningId"/> and returns the new row's ID.</summary>
+    protected static async Task<long> InsertAsync(DbTransaction tx, string sql, object parameters, CancellationToken ct) =>
+        await tx.Connection!.ExecuteScalarAsync<long>(Command(sql, parameters, tx, ct));
 
     private static readonly DateTimeOffset Epoch = DateTimeOffset.UnixEpoch;
 
@@ -160,9 +135,8 @@ public abstract partial class SqlProvStore : IProvStore
     /// <summary>A stored time, in UTC.</summary>
     protected static DateTimeOffset FromMs(long ms) => DateTimeOffset.FromUnixTimeMilliseconds(ms);
 
-    /// <summary>A nullable stored time column.</summary>
-    protected static DateTimeOffset? FromMs(DbDataReader reader, int ordinal) =>
-        reader.IsDBNull(ordinal) ? null : FromMs(reader.GetInt64(ordinal));
+    /// <summary>A nullable stored time.</summary>
+    protected static DateTimeOffset? FromMs(long? ms) => ms is { } value ? FromMs(value) : null;
 
     /// <summary>A lower bound in stored milliseconds, rounded up so no stored time before it passes.</summary>
     protected static long ToMsCeiling(DateTimeOffset time)
@@ -170,7 +144,4 @@ public abstract partial class SqlProvStore : IProvStore
         var ticks = (time - Epoch).Ticks;
         return ticks / TimeSpan.TicksPerMillisecond + (ticks % TimeSpan.TicksPerMillisecond > 0 ? 1 : 0);
     }
-
-    /// <summary>A nullable text column.</summary>
-    protected static string? GetNullableString(DbDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
 }

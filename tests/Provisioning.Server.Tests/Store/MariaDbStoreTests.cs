@@ -8,7 +8,7 @@ namespace Provisioning.Server.Tests.Store;
 /// The store suite on MariaDB (or MySQL) at <c>PROV_TEST_MYSQL</c>: each test creates its own uniquely named database
 /// and drops it afterwards, so runs never see each other's data.
 /// </summary>
-[NeedsMariaDb]
+[NeedsServer(typeof(MariaDbTestServer))]
 public sealed class MariaDbStoreTests : ProvStoreTests
 {
     private readonly List<string> _databases = [];
