@@ -78,13 +78,11 @@ public sealed class SqlServerSchemaScriptTests
     public void The_scripts_leave_the_tables_and_columns_the_SQLite_scripts_leave()
     {
         var sqlite = SqliteSchema.Of(SchemaScripts.For("sqlite").Scripts);
-        var sqlServer = new SchemaVisitor();
-        foreach (var script in SchemaScripts.For("sqlserver").Scripts)
-            SqlServerTSql.Parse(script.Sql, script.Name).Accept(sqlServer);
+        var sqlServer = SqlServerTSql.SchemaTables();
 
         string Show(Dictionary<string, SortedSet<string>> tables) =>
             string.Join("\n", tables.OrderBy(t => t.Key).Select(t => $"{t.Key}: {string.Join(", ", t.Value)}"));
-        Assert.Equal(Show(sqlite), Show(sqlServer.Tables));
+        Assert.Equal(Show(sqlite), Show(sqlServer));
     }
 
     [Fact]
@@ -143,51 +141,6 @@ public sealed class SqlServerSchemaScriptTests
         {
             if (_ifDepth == 0)
                 Unguarded.Add(what);
-        }
-    }
-
-    /// <summary>Tables and their columns as the T-SQL scripts leave them (created, altered, dropped, renamed with sp_rename).</summary>
-    private sealed class SchemaVisitor : TSqlFragmentVisitor
-    {
-        public Dictionary<string, SortedSet<string>> Tables { get; } = new(StringComparer.OrdinalIgnoreCase);
-
-        public override void Visit(CreateTableStatement node) =>
-            Tables[node.SchemaObjectName.BaseIdentifier.Value] = new(node.Definition.ColumnDefinitions.Select(c => c.ColumnIdentifier.Value), StringComparer.OrdinalIgnoreCase);
-
-        public override void Visit(AlterTableAddTableElementStatement node)
-        {
-            foreach (var column in node.Definition.ColumnDefinitions)
-                Tables[node.SchemaObjectName.BaseIdentifier.Value].Add(column.ColumnIdentifier.Value);
-        }
-
-        public override void Visit(AlterTableDropTableElementStatement node)
-        {
-            foreach (var element in node.AlterTableDropTableElements.Where(e => e.TableElementType == TableElementType.Column))
-                Tables[node.SchemaObjectName.BaseIdentifier.Value].Remove(element.Name.Value);
-        }
-
-        public override void Visit(DropTableStatement node)
-        {
-            foreach (var name in node.Objects)
-                Tables.Remove(name.BaseIdentifier.Value);
-        }
-
-        // EXEC sp_rename N'dbo.old', N'new'  /  EXEC sp_rename N'dbo.table.old', N'new', N'COLUMN'
-        public override void Visit(ExecuteSpecification node)
-        {
-            if (node.ExecutableEntity is not ExecutableProcedureReference { ProcedureReference.ProcedureReference.Name.BaseIdentifier.Value: var proc } call ||
-                !proc.Equals("sp_rename", StringComparison.OrdinalIgnoreCase))
-                return;
-            var args = call.Parameters.Select(p => (p.ParameterValue as StringLiteral)?.Value ?? "").ToList();
-            var from = args[0].Split('.');
-            if (args.Count > 2 && args[2].Equals("COLUMN", StringComparison.OrdinalIgnoreCase))
-            {
-                var table = Tables[from[^2]];
-                table.Remove(from[^1]);
-                table.Add(args[1]);
-            }
-            else if (Tables.Remove(from[^1], out var columns))
-                Tables[args[1]] = columns;
         }
     }
 

@@ -9,7 +9,7 @@ namespace Provisioning.Server.Tests.Store;
 /// database (with READ_COMMITTED_SNAPSHOT on, as docs/database.md advises) and drops it afterwards. Without the variable
 /// every test here is reported as skipped, naming it.
 /// </summary>
-[NeedsSqlServer]
+[NeedsServer(typeof(SqlServerTestServer))]
 public sealed class SqlServerStoreTests : ProvStoreTests
 {
     private readonly List<string> _databases = [];

@@ -1,4 +1,5 @@
 using Microsoft.SqlServer.TransactSql.ScriptDom;
+using Provisioning.Server.Store;
 
 namespace Provisioning.Server.Tests.Store;
 
@@ -35,6 +36,82 @@ internal static class SqlServerTSql
             .Where(t => t.TokenType == TSqlTokenType.Identifier &&
                         t.Text.ToUpperInvariant() is "LIMIT" or "AUTO_INCREMENT" or "AUTOINCREMENT" or "IFNULL" or "SUBSTR" or "RETURNING" or "IGNORE" or "UNSIGNED")
             .Select(t => t.Text);
+
+    /// <summary>Tables and their columns as the shipped SQL Server schema scripts leave them.</summary>
+    public static Dictionary<string, SortedSet<string>> SchemaTables()
+    {
+        var visitor = new SchemaVisitor();
+        foreach (var script in SchemaScripts.For("sqlserver").Scripts)
+            Parse(script.Sql, script.Name).Accept(visitor);
+        return visitor.Tables;
+    }
+
+    /// <summary>The tables a statement names (FROM, JOIN, INSERT INTO, UPDATE, DELETE) and the columns it names, unqualified.</summary>
+    public static (SortedSet<string> Tables, SortedSet<string> Columns) NamesUsed(TSqlFragment fragment)
+    {
+        var visitor = new NameVisitor();
+        fragment.Accept(visitor);
+        return (visitor.Tables, visitor.Columns);
+    }
+
+    private sealed class NameVisitor : TSqlFragmentVisitor
+    {
+        public SortedSet<string> Tables { get; } = new(StringComparer.OrdinalIgnoreCase);
+        public SortedSet<string> Columns { get; } = new(StringComparer.OrdinalIgnoreCase);
+
+        public override void Visit(NamedTableReference node) => Tables.Add(node.SchemaObject.BaseIdentifier.Value);
+
+        public override void Visit(ColumnReferenceExpression node)
+        {
+            if (node.ColumnType == ColumnType.Regular && node.MultiPartIdentifier is { } name)
+                Columns.Add(name.Identifiers[^1].Value);
+        }
+    }
+
+    /// <summary>Tables and their columns as the T-SQL scripts leave them (created, altered, dropped, renamed with sp_rename).</summary>
+    private sealed class SchemaVisitor : TSqlFragmentVisitor
+    {
+        public Dictionary<string, SortedSet<string>> Tables { get; } = new(StringComparer.OrdinalIgnoreCase);
+
+        public override void Visit(CreateTableStatement node) =>
+            Tables[node.SchemaObjectName.BaseIdentifier.Value] = new(node.Definition.ColumnDefinitions.Select(c => c.ColumnIdentifier.Value), StringComparer.OrdinalIgnoreCase);
+
+        public override void Visit(AlterTableAddTableElementStatement node)
+        {
+            foreach (var column in node.Definition.ColumnDefinitions)
+                Tables[node.SchemaObjectName.BaseIdentifier.Value].Add(column.ColumnIdentifier.Value);
+        }
+
+        public override void Visit(AlterTableDropTableElementStatement node)
+        {
+            foreach (var element in node.AlterTableDropTableElements.Where(e => e.TableElementType == TableElementType.Column))
+                Tables[node.SchemaObjectName.BaseIdentifier.Value].Remove(element.Name.Value);
+        }
+
+        public override void Visit(DropTableStatement node)
+        {
+            foreach (var name in node.Objects)
+                Tables.Remove(name.BaseIdentifier.Value);
+        }
+
+        // EXEC sp_rename N'dbo.old', N'new'  /  EXEC sp_rename N'dbo.table.old', N'new', N'COLUMN'
+        public override void Visit(ExecuteSpecification node)
+        {
+            if (node.ExecutableEntity is not ExecutableProcedureReference { ProcedureReference.ProcedureReference.Name.BaseIdentifier.Value: var proc } call ||
+                !proc.Equals("sp_rename", StringComparison.OrdinalIgnoreCase))
+                return;
+            var args = call.Parameters.Select(p => (p.ParameterValue as StringLiteral)?.Value ?? "").ToList();
+            var from = args[0].Split('.');
+            if (args.Count > 2 && args[2].Equals("COLUMN", StringComparison.OrdinalIgnoreCase))
+            {
+                var table = Tables[from[^2]];
+                table.Remove(from[^1]);
+                table.Add(args[1]);
+            }
+            else if (Tables.Remove(from[^1], out var columns))
+                Tables[args[1]] = columns;
+        }
+    }
 
     private sealed class VariableVisitor : TSqlFragmentVisitor
     {

@@ -29,10 +29,6 @@ internal static class SqlServerTestServer
         $"SQL Server is required ({RequireVariable}=1) but {ConnectionVariable} is not set.");
 }
 
-/// <summary>Marks a test class whose tests run against SQL Server, so <see cref="StoreFactAttribute"/> skips them without a server.</summary>
-[AttributeUsage(AttributeTargets.Class)]
-public sealed class NeedsSqlServerAttribute : Attribute;
-
 /// <summary>A test that runs against SQL Server only; skipped (reason set here) when no server is configured.</summary>
 [AttributeUsage(AttributeTargets.Method)]
 public sealed class SqlServerFactAttribute : FactAttribute

@@ -50,7 +50,7 @@ CREATE TABLE dbo.packages (
     creator             NVARCHAR(255)  NOT NULL,
     format_version      INT            NOT NULL,
     replaced_at         BIGINT         NULL,
-    package_sha256      CHAR(64)       COLLATE Latin1_General_100_BIN2 NOT NULL,
+    package_sha256      NVARCHAR(64)   COLLATE Latin1_General_100_BIN2 NOT NULL,
     kms_public_key_pem  NVARCHAR(MAX)  NOT NULL,
     kms_fingerprint     NVARCHAR(128)  COLLATE Latin1_General_100_BIN2 NOT NULL,
     -- gateway and CDLD keys encrypted under the server master key, never plaintext
@@ -87,8 +87,8 @@ CREATE TABLE dbo.package_files (
     role       NVARCHAR(32)   NOT NULL,
     app        NVARCHAR(128)  NULL,
     size       BIGINT         NOT NULL,
-    md5        CHAR(32)       COLLATE Latin1_General_100_BIN2 NOT NULL,
-    sha256     CHAR(64)       COLLATE Latin1_General_100_BIN2 NOT NULL,
+    md5        NVARCHAR(32)   COLLATE Latin1_General_100_BIN2 NOT NULL,
+    sha256     NVARCHAR(64)   COLLATE Latin1_General_100_BIN2 NOT NULL,
     CONSTRAINT package_files_pk PRIMARY KEY (package_id, ordinal)
 );
 IF NOT EXISTS (SELECT 1 FROM sys.indexes WHERE object_id = OBJECT_ID(N'dbo.package_files') AND name = N'package_files_sha256')
@@ -150,7 +150,7 @@ CREATE TABLE dbo.exports (
     status          NVARCHAR(16)  COLLATE Latin1_General_100_BIN2 NOT NULL,
     count           BIGINT        NOT NULL CONSTRAINT exports_count DEFAULT 0,
     size            BIGINT        NOT NULL CONSTRAINT exports_size DEFAULT 0,
-    sha256          CHAR(64)      NULL,
+    sha256          NVARCHAR(64)  NULL,
     started         BIGINT        NOT NULL,
     completed       BIGINT        NULL,
     requested_by    NVARCHAR(255) NULL

@@ -17,7 +17,7 @@ SET XACT_ABORT ON;
 GO
 
 IF COL_LENGTH(N'dbo.device_records', N'kcv') IS NULL
-    ALTER TABLE dbo.device_records ADD kcv CHAR(6) COLLATE Latin1_General_100_BIN2 NULL;
+    ALTER TABLE dbo.device_records ADD kcv NVARCHAR(6) COLLATE Latin1_General_100_BIN2 NULL;
 IF COL_LENGTH(N'dbo.exports', N'unresolved') IS NULL
     ALTER TABLE dbo.exports ADD unresolved BIGINT NOT NULL CONSTRAINT exports_unresolved DEFAULT 0;
 

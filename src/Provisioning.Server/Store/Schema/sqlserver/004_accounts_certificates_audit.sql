@@ -33,7 +33,7 @@ CREATE TABLE dbo.station_certificates (
     id         BIGINT        NOT NULL IDENTITY(1, 1) CONSTRAINT station_certificates_pk PRIMARY KEY,
     name       NVARCHAR(255) NOT NULL,
     serial     NVARCHAR(64)  COLLATE Latin1_General_100_BIN2 NOT NULL CONSTRAINT station_certificates_serial UNIQUE,
-    thumbprint CHAR(64)      COLLATE Latin1_General_100_BIN2 NOT NULL CONSTRAINT station_certificates_thumbprint UNIQUE,
+    thumbprint NVARCHAR(64)  COLLATE Latin1_General_100_BIN2 NOT NULL CONSTRAINT station_certificates_thumbprint UNIQUE,
     not_before BIGINT        NOT NULL,
     not_after  BIGINT        NOT NULL,
     issued     BIGINT        NOT NULL,
