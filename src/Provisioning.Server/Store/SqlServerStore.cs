@@ -51,9 +51,11 @@ public sealed class SqlServerStore : SqlProvStore
     /// <inheritdoc/>
     protected override async ValueTask<DbConnection> OpenReadAsync(CancellationToken ct) => await OpenAsync(ct);
 
-    private async Task<SqlConnection> OpenAsync(CancellationToken ct)
+    private Task<SqlConnection> OpenAsync(CancellationToken ct) => OpenAsync(_connectionString, ct);
+
+    private async Task<SqlConnection> OpenAsync(string connectionString, CancellationToken ct)
     {
-        var connection = new SqlConnection(_connectionString);
+        var connection = new SqlConnection(connectionString);
         try
         {
             await connection.OpenAsync(ct);
@@ -97,7 +99,8 @@ public sealed class SqlServerStore : SqlProvStore
     public override async Task MigrateAsync(CancellationToken ct = default)
     {
         var scripts = SchemaScripts.For(Engine);
-        await using var connection = await OpenAsync(ct);
+        // Its own connection, not pooled: the scripts' SET options stay with it instead of reaching the store's later work.
+        await using var connection = await OpenAsync(new SqlConnectionStringBuilder(_connectionString) { Pooling = false }.ConnectionString, ct);
         foreach (var script in scripts.Scripts)
         {
             var batches = SqlServerScript.Batches(script.Sql);
