@@ -64,7 +64,7 @@ Describe 'Start-ProvServer' {
             $e = $null
             try { Start-ProvServer -Port (Get-FreeTcpPort) -DataPath "$TestDrive/bad-spec" -Database $spec } catch { $e = $_ }
             $e.FullyQualifiedErrorId | Should -Match '^InvalidDatabaseSpec'
-            "$e" | Should -Be "The database '$spec' is not understood: -Database takes sqlite (the default, a file in the data folder), sqlite:<file> or mysql:Server=<host>;Database=<name>;User ID=<user>."
+            "$e" | Should -Be "The database '$spec' is not understood: -Database takes sqlite (the default, a file in the data folder), sqlite:<file>, mysql:Server=<host>;Database=<name>;User ID=<user> or sqlserver:Server=<host>;Database=<name>."
         }
         "$TestDrive/bad-spec" | Should -Not -Exist
     }

@@ -66,6 +66,13 @@ public sealed class SqlServerStore : SqlProvStore
             await connection.DisposeAsync();
             throw new SqlServerUnavailableException(Server, Database, e);
         }
+        catch (NotSupportedException e)
+        {
+            await connection.DisposeAsync();
+            throw new NotSupportedException(
+                "The SQL Server client needs the system's culture data (ICU: e.g. the libicu package on Linux), and this process runs without it " +
+                "(DOTNET_SYSTEM_GLOBALIZATION_INVARIANT is set, or ICU is missing): " + e.Message, e);
+        }
         catch
         {
             await connection.DisposeAsync();
