@@ -42,11 +42,14 @@ public sealed class SqlServerDialect : SqlDialect
 
     /// <inheritdoc/>
     /// <remarks>
-    /// UPDLOCK makes the existing row one writer's at a time (readers are not blocked); HOLDLOCK keeps the lock until the
-    /// transaction ends and also covers a row not there yet, so even a node's first two records take turns.
+    /// UPDLOCK makes an existing row one writer's at a time until the transaction ends (readers are not blocked). No
+    /// HOLDLOCK: that would lock the key range a new node falls in, and new nodes mostly come in ascending order, so every
+    /// station's first record of a node would queue on one range. Two stations recording the same new node at once both
+    /// insert; the second waits on the first's key and then fails with a duplicate key, which the store answers by trying
+    /// again, this time finding the row and locking it.
     /// </remarks>
     public override string LockNode =>
-        "IF NOT EXISTS (SELECT 1 FROM nodes WITH (UPDLOCK, HOLDLOCK) WHERE node_id = @node) " +
+        "IF NOT EXISTS (SELECT 1 FROM nodes WITH (UPDLOCK, ROWLOCK) WHERE node_id = @node) " +
         "INSERT INTO nodes (node_id, current_record_id) VALUES (@node, NULL)";
 
     /// <inheritdoc/>

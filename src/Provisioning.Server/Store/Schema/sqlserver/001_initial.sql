@@ -13,6 +13,10 @@
 -- request_id, 2) reads as the GUID's digits). Text that must compare case-sensitively (aliases, hashes) uses a
 -- binary collation, whatever the database's default.
 
+-- The options the schema needs whatever the client (sqlcmd starts with QUOTED_IDENTIFIER OFF); a failing statement
+-- ends the batch and rolls back its transaction.
+SET QUOTED_IDENTIFIER ON;
+SET ANSI_NULLS ON;
 SET XACT_ABORT ON;
 GO
 
@@ -58,7 +62,7 @@ CREATE TABLE dbo.packages (
     CONSTRAINT packages_config_revision UNIQUE (config_id, revision)
 );
 IF NOT EXISTS (SELECT 1 FROM sys.indexes WHERE object_id = OBJECT_ID(N'dbo.packages') AND name = N'packages_current')
-CREATE INDEX packages_current ON dbo.packages (config_id) WHERE is_current = 1;
+CREATE INDEX packages_current ON dbo.packages (config_id, is_current);
 
 IF OBJECT_ID(N'dbo.package_apps', N'U') IS NULL
 CREATE TABLE dbo.package_apps (

@@ -6,6 +6,10 @@
 --     sqlcmd -S dbhost -d orw_prov -b -i 002_hardware_types.sql
 -- Running it again is harmless.
 
+-- The options the schema needs whatever the client (sqlcmd starts with QUOTED_IDENTIFIER OFF); a failing statement
+-- ends the batch and rolls back its transaction.
+SET QUOTED_IDENTIFIER ON;
+SET ANSI_NULLS ON;
 SET XACT_ABORT ON;
 GO
 

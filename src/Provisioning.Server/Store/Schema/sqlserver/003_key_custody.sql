@@ -13,6 +13,10 @@
 -- again is harmless: columns and indexes are added only when missing, and the data repair leaves data already
 -- converted as it is.
 
+-- The options the schema needs whatever the client (sqlcmd starts with QUOTED_IDENTIFIER OFF); a failing statement
+-- ends the batch and rolls back its transaction.
+SET QUOTED_IDENTIFIER ON;
+SET ANSI_NULLS ON;
 SET XACT_ABORT ON;
 GO
 

@@ -5,6 +5,10 @@
 --     sqlcmd -S dbhost -d orw_prov -b -i 004_accounts_certificates_audit.sql
 -- Running it again is harmless. The triggers need ALTER on the audit_log table (CREATE OR ALTER TRIGGER).
 
+-- The options the schema needs whatever the client (sqlcmd starts with QUOTED_IDENTIFIER OFF); a failing statement
+-- ends the batch and rolls back its transaction.
+SET QUOTED_IDENTIFIER ON;
+SET ANSI_NULLS ON;
 SET XACT_ABORT ON;
 GO
 

@@ -10,6 +10,10 @@
 --     sqlcmd -S dbhost -d orw_prov -b -i 005_lean_device_records.sql
 -- Running it again is harmless: the column is added only when missing.
 
+-- The options the schema needs whatever the client (sqlcmd starts with QUOTED_IDENTIFIER OFF); a failing statement
+-- ends the batch and rolls back its transaction.
+SET QUOTED_IDENTIFIER ON;
+SET ANSI_NULLS ON;
 SET XACT_ABORT ON;
 GO
 
