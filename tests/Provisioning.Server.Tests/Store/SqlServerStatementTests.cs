@@ -43,6 +43,31 @@ public sealed class SqlServerStatementTests
         Assert.All(columns, c => Assert.True(known.Contains(c), $"{name} names column {c}, which none of {string.Join(", ", tables)} has"));
     }
 
+    [Theory]
+    [MemberData(nameof(StatementNames))]
+    public void Each_insert_gives_a_value_per_column_and_every_column_that_has_no_default(string name)
+    {
+        var required = SqlServerTSql.RequiredColumns();
+        foreach (var (table, columns, valueCounts) in SqlServerTSql.Inserts(SqlServerTSql.Parse(Sent()[name], name)))
+        {
+            Assert.All(valueCounts, n => Assert.True(n == columns.Count, $"{name}: {columns.Count} columns of {table} but {n} values"));
+            var missing = required[table].Except(columns, StringComparer.OrdinalIgnoreCase).ToList();
+            Assert.True(missing.Count == 0, $"{name}: INSERT INTO {table} leaves out {string.Join(", ", missing)}, which are NOT NULL without a default");
+        }
+    }
+
+    [Fact]
+    public void The_insert_check_knows_which_columns_need_a_value()
+    {
+        var deviceRecords = SqlServerTSql.RequiredColumns()["device_records"];
+        Assert.Contains("request_id", deviceRecords);
+        Assert.Contains("encrypted_root_key", deviceRecords);
+        Assert.DoesNotContain("id", deviceRecords);          // IDENTITY
+        Assert.DoesNotContain("kcv", deviceRecords);         // NULL
+        Assert.DoesNotContain("count", SqlServerTSql.RequiredColumns()["exports"]); // DEFAULT 0
+        Assert.Single(SqlServerTSql.Inserts(SqlServerTSql.Parse(Statements.InsertAudit, "audit")));
+    }
+
     [Fact]
     public void Each_shared_statement_takes_the_parameters_it_takes_on_SQLite_where_the_suite_always_binds_them()
     {

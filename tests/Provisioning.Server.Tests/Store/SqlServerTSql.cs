@@ -38,12 +38,38 @@ internal static class SqlServerTSql
             .Select(t => t.Text);
 
     /// <summary>Tables and their columns as the shipped SQL Server schema scripts leave them.</summary>
-    public static Dictionary<string, SortedSet<string>> SchemaTables()
+    public static Dictionary<string, SortedSet<string>> SchemaTables() => Schema().Tables;
+
+    /// <summary>Per table, the columns every INSERT must give (NOT NULL, no default, not IDENTITY).</summary>
+    public static Dictionary<string, SortedSet<string>> RequiredColumns() => Schema().Required;
+
+    private static SchemaVisitor Schema()
     {
         var visitor = new SchemaVisitor();
         foreach (var script in SchemaScripts.For("sqlserver").Scripts)
             Parse(script.Sql, script.Name).Accept(visitor);
-        return visitor.Tables;
+        return visitor;
+    }
+
+    /// <summary>Each INSERT … VALUES of a statement: its table, its column list and how many values each row gives.</summary>
+    public static List<(string Table, List<string> Columns, List<int> ValueCounts)> Inserts(TSqlFragment fragment)
+    {
+        var visitor = new InsertVisitor();
+        fragment.Accept(visitor);
+        return visitor.Found;
+    }
+
+    private sealed class InsertVisitor : TSqlFragmentVisitor
+    {
+        public List<(string, List<string>, List<int>)> Found { get; } = [];
+
+        public override void Visit(InsertSpecification node)
+        {
+            if (node.Target is not NamedTableReference table || node.InsertSource is not ValuesInsertSource values)
+                return;
+            Found.Add((table.SchemaObject.BaseIdentifier.Value, node.Columns.Select(c => c.MultiPartIdentifier.Identifiers[^1].Value).ToList(),
+                values.RowValues.Select(r => r.ColumnValues.Count).ToList()));
+        }
     }
 
     /// <summary>The tables a statement names (FROM, JOIN, INSERT INTO, UPDATE, DELETE) and the columns it names, unqualified.</summary>
@@ -73,25 +99,47 @@ internal static class SqlServerTSql
     {
         public Dictionary<string, SortedSet<string>> Tables { get; } = new(StringComparer.OrdinalIgnoreCase);
 
-        public override void Visit(CreateTableStatement node) =>
-            Tables[node.SchemaObjectName.BaseIdentifier.Value] = new(node.Definition.ColumnDefinitions.Select(c => c.ColumnIdentifier.Value), StringComparer.OrdinalIgnoreCase);
+        /// <summary>Per table, the columns an INSERT must give: NOT NULL, without a default, not an IDENTITY.</summary>
+        public Dictionary<string, SortedSet<string>> Required { get; } = new(StringComparer.OrdinalIgnoreCase);
+
+        private static bool MustBeGiven(ColumnDefinition c) =>
+            c.IdentityOptions is null && c.DefaultConstraint is null &&
+            c.Constraints.OfType<NullableConstraintDefinition>().Any(n => !n.Nullable);
+
+        public override void Visit(CreateTableStatement node)
+        {
+            var name = node.SchemaObjectName.BaseIdentifier.Value;
+            Tables[name] = new(node.Definition.ColumnDefinitions.Select(c => c.ColumnIdentifier.Value), StringComparer.OrdinalIgnoreCase);
+            Required[name] = new(node.Definition.ColumnDefinitions.Where(MustBeGiven).Select(c => c.ColumnIdentifier.Value), StringComparer.OrdinalIgnoreCase);
+        }
 
         public override void Visit(AlterTableAddTableElementStatement node)
         {
+            var name = node.SchemaObjectName.BaseIdentifier.Value;
             foreach (var column in node.Definition.ColumnDefinitions)
-                Tables[node.SchemaObjectName.BaseIdentifier.Value].Add(column.ColumnIdentifier.Value);
+            {
+                Tables[name].Add(column.ColumnIdentifier.Value);
+                if (MustBeGiven(column))
+                    Required[name].Add(column.ColumnIdentifier.Value);
+            }
         }
 
         public override void Visit(AlterTableDropTableElementStatement node)
         {
             foreach (var element in node.AlterTableDropTableElements.Where(e => e.TableElementType == TableElementType.Column))
+            {
                 Tables[node.SchemaObjectName.BaseIdentifier.Value].Remove(element.Name.Value);
+                Required[node.SchemaObjectName.BaseIdentifier.Value].Remove(element.Name.Value);
+            }
         }
 
         public override void Visit(DropTableStatement node)
         {
             foreach (var name in node.Objects)
+            {
                 Tables.Remove(name.BaseIdentifier.Value);
+                Required.Remove(name.BaseIdentifier.Value);
+            }
         }
 
         // EXEC sp_rename N'dbo.old', N'new'  /  EXEC sp_rename N'dbo.table.old', N'new', N'COLUMN'
@@ -104,12 +152,15 @@ internal static class SqlServerTSql
             var from = args[0].Split('.');
             if (args.Count > 2 && args[2].Equals("COLUMN", StringComparison.OrdinalIgnoreCase))
             {
-                var table = Tables[from[^2]];
-                table.Remove(from[^1]);
-                table.Add(args[1]);
+                foreach (var set in new[] { Tables[from[^2]], Required[from[^2]] })
+                    if (set.Remove(from[^1]))
+                        set.Add(args[1]);
             }
             else if (Tables.Remove(from[^1], out var columns))
+            {
                 Tables[args[1]] = columns;
+                Required[args[1]] = Required.Remove(from[^1], out var required) ? required : [];
+            }
         }
     }
 
