@@ -65,7 +65,7 @@ try {
     foreach ($f in @{ 'node.bin' = 65536; 'field.cfg' = 512; 'emcm.bin' = 16384; 'zigbee.bin' = 8192 }.GetEnumerator()) {
         [System.IO.File]::WriteAllBytes((Join-Path $work $f.Key), [System.Security.Cryptography.RandomNumberGenerator]::GetBytes($f.Value))
     }
-    # The applications the bench's device records name (as in Server.Bench.ps1).
+    # The applications the bench's device records name (as in Store.Bench.ps1).
     $script:package = New-ProvPackage -Path "$work/bench_69.tar.gz" -ConfigId 69 -ConfigAlias bench_69 -AppLabel bench_meter -NodeType UNODE -NodeVersion 1.2.3.4 `
         -NodeFirmware "$work/node.bin" -NodeFieldConfig "$work/field.cfg" -KmsPublicKeyFile $script:kms.PublicKeyPath -GatewayKeyFile $gw.Path `
         -App @{ Name = 'emcm'; Version = '5.6.7.8'; Firmware = "$work/emcm.bin" }, @{ Name = 'zigbee'; Version = '1.2.3.4'; Firmware = "$work/zigbee.bin" }

@@ -15,7 +15,7 @@ namespace Provisioning.Server.Store;
 /// length and its bytes (the decoded bytes for hex, UTF-8 for text). Lengths and the count are unsigned LEB128.
 /// No apps is NULL, as in the JSON form (<see cref="DeviceAppsJson"/>) that rows written before version 5 keep.
 /// </remarks>
-internal static class DeviceAppsCodec
+public static class DeviceAppsCodec
 {
     private const byte Format = 1;
     private const byte Absent = 0, LowerHex = 1, UpperHex = 2, Text = 3;

@@ -75,7 +75,8 @@ public abstract partial class SqlProvStore
             if (stored.Status != DeviceStatus.Pending)
                 return ToRecord(stored);
             await PromoteAsync(tx, nodeId, stored.Id, abandonNewer: false, confirmedAt, ct);
-            return ToRecord((await QueryAsync<DeviceRecordRow>(tx, Sql.RecordById, new { id = stored.Id }, ct))[0]);
+            // What the promotion wrote, without reading the row back (a round trip per confirmation).
+            return ToRecord(stored) with { Status = DeviceStatus.Confirmed, IsCurrent = true, ConfirmedAt = FromMs(ToMs(confirmedAt)) };
         }, ct);
         return record;
     }

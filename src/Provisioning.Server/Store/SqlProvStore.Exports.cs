@@ -28,7 +28,7 @@ public abstract partial class SqlProvStore
         await using var connection = await OpenReadAsync(ct);
         // Streamed row by row from the reader (a million rows to a slow client may take long: no command timeout, the caller cancels instead).
         await using var reader = await connection.ExecuteReaderAsync(Command(sql, args, null, ct, timeoutSeconds: 0));
-        var parse = reader.GetRowParser<ExportDeviceRow>();
+        var parse = reader.GetRowParser<DeviceRecordRow>();
         // One node's rows at a time: its confirmed record and its newest pending one; the node is written when the next begins.
         uint? node = null;
         ExportedDevice? confirmed = null, pending = null;

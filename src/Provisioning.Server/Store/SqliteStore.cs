@@ -5,9 +5,11 @@ using Provisioning.Server.Store.Sql;
 namespace Provisioning.Server.Store;
 
 /// <summary>
-/// The embedded default store: one SQLite file in WAL mode. Writers are serialised in this process on one
-/// long-lived connection (each transaction BEGIN IMMEDIATE, so other processes wait on busy_timeout rather than
-/// failing); readers use pooled connections and see the last committed state without blocking the writer.
+/// The embedded default store: one SQLite file in WAL mode. Writes go through <see cref="GroupCommit"/> on one
+/// long-lived connection: the work of every caller waiting at the time shares one transaction (BEGIN IMMEDIATE, so
+/// other processes wait on busy_timeout rather than failing) and one sync of the log (synchronous = FULL), and no
+/// caller hears of its write before that sync. Readers use pooled connections and see the last committed state
+/// without blocking the writer.
 /// </summary>
 public sealed class SqliteStore : SqlProvStore
 {
@@ -17,8 +19,9 @@ public sealed class SqliteStore : SqlProvStore
     public const int NewDatabasePageSize = 8192;
     private readonly string _connectionString;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private readonly GroupCommit _groupCommit;
     private SqliteConnection? _writer;
-    private bool _disposed;
+    private bool _disposed, _closing;
 
     /// <summary>A store on <paramref name="path"/> (created, with its folder, on first write).</summary>
     public SqliteStore(string path) : base(new SqliteDialect())
@@ -32,7 +35,12 @@ public sealed class SqliteStore : SqlProvStore
             Pooling = true,
             DefaultTimeout = BusyTimeoutMs / 1000,
         }.ToString();
+        // One writer: SQLite takes one write transaction at a time, so one batch at a time.
+        _groupCommit = new GroupCommit(BeginWriteAsync, _ => false, workers: 1);
     }
+
+    /// <summary>Write transactions committed so far and the writes they carried.</summary>
+    internal (long Batches, long Items) Committed => _groupCommit.Committed;
 
     /// <summary>The database file.</summary>
     public string Path { get; }
@@ -55,7 +63,14 @@ public sealed class SqliteStore : SqlProvStore
     }
 
     /// <inheritdoc/>
-    protected override async Task<T> WriteAsync<T>(Func<DbTransaction, Task<T>> work, CancellationToken ct)
+    /// <remarks>Through <see cref="GroupCommit"/>: the writes of every caller waiting at the time share one transaction and one sync.</remarks>
+    protected override Task<T> WriteAsync<T>(Func<DbTransaction, Task<T>> work, CancellationToken ct)
+    {
+        ObjectDisposedException.ThrowIf(_closing, this);
+        return _groupCommit.RunAsync(work, ct);
+    }
+
+    private async Task<(DbTransaction, IAsyncDisposable?)> BeginWriteAsync(CancellationToken ct)
     {
         await _writeLock.WaitAsync(ct);
         try
@@ -63,14 +78,21 @@ public sealed class SqliteStore : SqlProvStore
             var writer = OpenWriter();
             // Microsoft.Data.Sqlite starts a non-deferred transaction with BEGIN IMMEDIATE: the write lock is taken
             // up front, so a second process waits on busy_timeout instead of failing at its first write.
-            await using var tx = writer.BeginTransaction(deferred: false);
-            var result = await work(tx);
-            tx.Commit();
-            return result;
+            return (writer.BeginTransaction(deferred: false), new Release(_writeLock));
         }
-        finally
+        catch
         {
             _writeLock.Release();
+            throw;
+        }
+    }
+
+    private sealed class Release(SemaphoreSlim semaphore) : IAsyncDisposable
+    {
+        public ValueTask DisposeAsync()
+        {
+            semaphore.Release();
+            return ValueTask.CompletedTask;
         }
     }
 
@@ -111,7 +133,7 @@ public sealed class SqliteStore : SqlProvStore
         using (var pragmas = writer.CreateCommand())
         {
             pragmas.CommandText = (isNew ? $"PRAGMA page_size = {NewDatabasePageSize}; " : "") +
-                $"PRAGMA busy_timeout = {BusyTimeoutMs}; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;";
+                $"PRAGMA busy_timeout = {BusyTimeoutMs}; PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;";
             pragmas.ExecuteNonQuery();
         }
         return _writer = writer;
@@ -120,8 +142,10 @@ public sealed class SqliteStore : SqlProvStore
     /// <inheritdoc/>
     public override async ValueTask DisposeAsync()
     {
-        if (_disposed)
+        if (_closing)
             return;
+        _closing = true;
+        await _groupCommit.DisposeAsync(); // what callers were told is being written is written first
         await _writeLock.WaitAsync();
         try
         {

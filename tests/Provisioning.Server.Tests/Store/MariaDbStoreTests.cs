@@ -79,4 +79,27 @@ public sealed class MariaDbStoreTests : ProvStoreTests
         Assert.Equal(SchemaScripts.For("mysql").Newest, await store.GetSchemaVersionAsync());
         Assert.Empty(await store.ListTokensAsync());
     }
+
+    [MariaDbFact]
+    public async Task Every_statement_the_store_sends_prepares_against_the_schema()
+    {
+        var statements = ((SqlProvStore)Store).Sql.All().ToList();
+        await using var connection = new MySqlConnection(Spec["mysql:".Length..]);
+        await connection.OpenAsync();
+        foreach (var (name, sql) in statements)
+            foreach (var statement in sql.Split(";\n").SelectMany(s => s.Split("; SELECT LAST_INSERT_ID()")).Where(s => s.Length > 0))
+            {
+                // A server-side PREPARE checks syntax, tables and columns without running the statement.
+                var text = System.Text.RegularExpressions.Regex.Replace(statement, @"@\w+", "?").Replace("'", "''");
+                await using var command = new MySqlCommand($"PREPARE prov_check FROM '{text}'", connection);
+                try
+                {
+                    await command.ExecuteNonQueryAsync();
+                }
+                catch (MySqlException e)
+                {
+                    Assert.Fail($"{name} does not prepare on MariaDB: {e.Message}\n{statement}");
+                }
+            }
+    }
 }

@@ -4,6 +4,7 @@ using System.Text;
 using System.Threading.Channels;
 using Microsoft.Data.Sqlite;
 using Provisioning.Core.Api;
+using Provisioning.Server.Store;
 
 namespace Provisioning.Bench;
 
@@ -18,9 +19,9 @@ internal sealed class DeviceSeeder(BenchDatabase database, ulong configId, strin
     private const int RowsPerMySqlStatement = 500;
     private const string KeyAlgorithm = "RSA-OAEP-SHA256";
     private const string RecordColumns =
-        "id, request_id, node_id, config_id, batch, ts, status, encrypted_root_key, key_algorithm, kms_fingerprint, apps, station, recorded_at, confirmed_at";
+        "id, request_id, node_id, config_id, batch, ts, status, encrypted_root_key, key_algorithm, kms_fingerprint, app_data, station, recorded_at, confirmed_at";
 
-    private sealed record Row(long Id, byte[] RequestId, uint NodeId, uint Batch, long Timestamp, byte[] RootKey, string Apps, string Station);
+    private sealed record Row(long Id, byte[] RequestId, uint NodeId, uint Batch, long Timestamp, byte[] RootKey, byte[] Apps, string Station);
 
     /// <summary>
     /// Adds devices number <paramref name="first"/> .. first+count-1 (node IDs derive from the numbers); returns the
@@ -76,7 +77,7 @@ internal sealed class DeviceSeeder(BenchDatabase database, ulong configId, strin
                 {
                     var device = new SeedDevice(first + i, random);
                     await channel.Writer.WriteAsync(new Row(nextId + i, SeedDevice.RequestId(), device.NodeId, device.Batch, device.TimestampMs,
-                        device.EncryptedRootKey(), device.AppsJson(), device.Station));
+                        device.EncryptedRootKey(), DeviceAppsCodec.Encode(device.Apps())!, device.Station));
                 }
                 channel.Writer.Complete();
             }
@@ -201,7 +202,7 @@ internal sealed class DeviceSeeder(BenchDatabase database, ulong configId, strin
                         .Append(CultureInfo.InvariantCulture, $"',{row.NodeId},").Append(constants)
                         .Append(CultureInfo.InvariantCulture, $"{row.Batch},{row.Timestamp},").Append(middle)
                         .Append("X'").Append(Convert.ToHexString(row.RootKey)).Append('\'').Append(after)
-                        .Append(Quote(row.Apps)).Append(',').Append(Quote(row.Station))
+                        .Append("X'").Append(Convert.ToHexString(row.Apps)).Append("',").Append(Quote(row.Station))
                         .Append(CultureInfo.InvariantCulture, $",{row.Timestamp + 400},{row.Timestamp + 900})");
                     nodes.Append(CultureInfo.InvariantCulture, $"({row.NodeId},{row.Id})");
                 }

@@ -12,6 +12,7 @@ using Provisioning.Core.Packaging;
 //     build, verify and idle print the operation's own elapsed seconds (without process start-up) on stdout.
 //   Provisioning.Bench seed <db> <configId> <kmsFingerprint> <first index> <count>
 //   Provisioning.Bench select <db> <configId> [unordered]
+//   Provisioning.Bench size <db>      (database bytes, device records and their payload bytes; see DatabaseSize)
 //   Provisioning.Bench export <server url> <data path> <configId> <output file>
 //   Provisioning.Bench stations <server url> <data path> <configId> <kms_key.pub.pem> <kmsFingerprint> <stations> <warm-up> <records> [<database pid>]
 //     (an https:// server is trusted by <data path>/tls/ca.crt, and each station presents its own client certificate;
@@ -51,6 +52,10 @@ try
             var (rows, bytes, selectSeconds, selectCpu) = await DeviceSelect.RunAsync(BenchDatabase.Parse(args[1]), ulong.Parse(args[2], CultureInfo.InvariantCulture),
                 ordered: args.Length == 3);
             Console.WriteLine(JsonSerializer.Serialize(new { rows, bytes, seconds = selectSeconds, cpu = selectCpu }, json));
+            return 0;
+        case "size" when args.Length == 2:
+            var (databaseSize, recordCount, payloadBytes) = await DatabaseSize.MeasureAsync(BenchDatabase.Parse(args[1]));
+            Console.WriteLine(JsonSerializer.Serialize(new { databaseBytes = databaseSize, records = recordCount, payloadBytes }, json));
             return 0;
         case "export" when args.Length == 5:
             var (devices, size, exportSeconds, firstByte, clientCpu) = await ExportDownload.RunAsync(new Uri(args[1]), BenchHttp.AdminToken(args[2]),

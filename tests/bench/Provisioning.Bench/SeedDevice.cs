@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Provisioning.Core.Api;
 
 namespace Provisioning.Bench;
@@ -49,9 +48,6 @@ internal sealed class SeedDevice
         new DeviceApp("emcm", Convert.ToHexStringLower(BitConverter.GetBytes(NodeId)), Hex(256), Hex(8)),
         new DeviceApp("zigbee", Hex(8), Hex(16), null),
     ];
-
-    /// <summary>The apps column as the store writes it (compact JSON, nulls left out).</summary>
-    public string AppsJson() => JsonSerializer.Serialize(Apps(), ApiJson.Options);
 
     private string Hex(int bytes)
     {

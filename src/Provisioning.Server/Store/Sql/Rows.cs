@@ -4,7 +4,7 @@ namespace Provisioning.Server.Store.Sql;
 // NodeId). Times are the stored UTC Unix milliseconds; the store turns rows into its public records.
 #pragma warning disable CS1591 // members are the columns of the same name (docs/database.md)
 
-/// <summary>A <c>device_records</c> row (every column).</summary>
+/// <summary>A <c>device_records</c> row (a query may read only some columns, e.g. the key export; the others keep their defaults).</summary>
 public sealed class DeviceRecordRow
 {
     public long Id { get; init; }
@@ -26,21 +26,6 @@ public sealed class DeviceRecordRow
     public long? ConfirmedAt { get; init; }
     public long? ReplacedAt { get; init; }
     public string? Kcv { get; init; }
-}
-
-/// <summary>The columns of a device record the key export reads.</summary>
-public sealed class ExportDeviceRow
-{
-    public uint NodeId { get; init; }
-    public ulong ConfigId { get; init; }
-    public uint Batch { get; init; }
-    public long Ts { get; init; }
-    public string Status { get; init; } = "";
-    public byte[] EncryptedRootKey { get; init; } = [];
-    public string KeyAlgorithm { get; init; } = "";
-    public string KmsFingerprint { get; init; } = "";
-    public string? Apps { get; init; }
-    public byte[]? AppData { get; init; }
 }
 
 /// <summary>A <c>packages</c> row without its sealed gateway keys.</summary>
