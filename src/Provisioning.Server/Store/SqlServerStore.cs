@@ -23,6 +23,7 @@ public sealed class SqlServerStore : SqlProvStore
     private const int MigrationLockTimeoutMs = 120_000;
     private readonly string _connectionString;
     private readonly SqlServerDialect _dialect;
+    private volatile bool _disposed;
 
     /// <summary>A store on the database <paramref name="connectionString"/> names (not opened until first use).</summary>
     public SqlServerStore(string connectionString) : this(connectionString, new SqlServerDialect())
@@ -55,6 +56,8 @@ public sealed class SqlServerStore : SqlProvStore
 
     private async Task<SqlConnection> OpenAsync(string connectionString, CancellationToken ct)
     {
+        // Work begun before the store was closed finishes (its connection is open); nothing new starts after.
+        ObjectDisposedException.ThrowIf(_disposed, this);
         var connection = new SqlConnection(connectionString);
         try
         {
@@ -137,6 +140,7 @@ public sealed class SqlServerStore : SqlProvStore
     /// <inheritdoc/>
     public override ValueTask DisposeAsync()
     {
+        _disposed = true;
         using var probe = new SqlConnection(_connectionString);
         SqlConnection.ClearPool(probe);
         return ValueTask.CompletedTask;
