@@ -97,4 +97,16 @@ public sealed class SqliteStoreTests : ProvStoreTests
                 }
             }
     }
+
+    [Fact]
+    public async Task Writes_of_stations_recording_at_once_share_transactions()
+    {
+        var store = (SqliteStore)Store;
+        var before = store.Committed;
+        await Task.WhenAll(Enumerable.Range(0, 64).Select(i => Task.Run(() => store.RecordDeviceAsync(0x5000 + (uint)i, Guid.NewGuid(), Device(LayoutConfig), T0))));
+
+        var (batches, items) = (store.Committed.Batches - before.Batches, store.Committed.Items - before.Items);
+        Assert.Equal(64, items);
+        Assert.True(batches < items, $"64 concurrent writes took {batches} transactions; they should share some");
+    }
 }
