@@ -5,7 +5,7 @@ Runs the server published with the module (server/Provisioning.Server.dll beside
 
 On its first start the server creates an admin token and writes it to admin.token in its data folder (readable by its owner only). Start-ProvServer reads it into the returned handle (as a SecureString) and makes the server the session's current server, as Connect-ProvServer does, so the next cmdlets need no -Server.
 
-A MySQL/MariaDB password is never put on the command line: give it with -DatabaseCredential, or inside the -Database connection string, and it is passed to the server in the Provisioning__DatabasePassword environment variable. The handle's Database property shows the spec without it.
+A MySQL/MariaDB or SQL Server password is never put on the command line: give it with -DatabaseCredential (recommended), or inside the -Database connection string, and it is passed to the server in the Provisioning__DatabasePassword environment variable. The handle's Database property shows the spec without it. SQL Server may also use integrated security (Integrated Security=true in the connection string), which needs no password.
 
 With -Tls the server serves HTTPS. Without -CertificatePath it uses its own certificate authority, created on the first TLS start in tls/ under the data folder (ca.crt, and ca.key.sealed: the CA key encrypted with the server's master key): the server certificate is issued at each start, in memory, for localhost, this machine's name, 127.0.0.1, ::1, the listen address and any -HostName and -IpAddress, and renewed before it expires. With -CertificatePath the operator's certificate is served as it is (PFX, or PEM with the key in the file or -CertificateKeyPath); its password (-CertificatePassword) goes to the server through the Provisioning__CertificatePassword environment variable, never the command line. The session is connected trusting the server's CA (or the operator certificate's fingerprint), and the certificate and CA fingerprints are shown for the operator to hand out. Plain HTTP to the HTTPS port is answered with an error saying to use https.
 
@@ -14,8 +14,8 @@ The server keeps running after the cmdlet returns, in its own session (Ctrl+C at
     Parameters  = @{
         Port                      = 'TCP port to listen on. The guide''s default is 8085.'
         DataPath                  = 'The server''s data folder: database (SQLite), file repository, logs/server.log and admin.token. Created when missing. Default: Provisioning/server under the per-user local application data folder (~/.local/share on Linux).'
-        Database                  = 'Database spec: sqlite (the default: a file under the data folder), sqlite:<file> (relative to the current location), or mysql:<MySqlConnector connection string> for MySQL or MariaDB, e.g. mysql:Server=db1;Database=orw_prov;User ID=prov.'
-        DatabaseCredential        = 'MySQL/MariaDB user name and password. The user name is added to the connection string; the password goes to the server through its environment, never its command line.'
+        Database                  = 'Database spec: sqlite (the default: a file under the data folder), sqlite:<file> (relative to the current location), mysql:<MySqlConnector connection string> for MySQL or MariaDB, e.g. mysql:Server=db1;Database=orw_prov;User ID=prov, or sqlserver:<SqlClient connection string> for Microsoft SQL Server, e.g. sqlserver:Server=sql1;Database=orw_prov (docs/database.md, section SQL Server).'
+        DatabaseCredential        = 'User name and password for a MySQL/MariaDB or SQL Server database (SQL Server authentication). The user name is added to the connection string; the password goes to the server through its environment, never its command line. Refused with a SQLite database, which needs none.'
         ListenAddress             = 'Address to listen on. 127.0.0.1 (the default) accepts connections from this machine only; 0.0.0.0 from everywhere (stations on the factory network).'
         AllowInsecureKeyTransport = 'Lets the server send gateway keys and accept package passphrases over plain HTTP from other machines. Without it such requests are refused; from this machine (loopback) they always work.'
         Tls                       = 'Serves HTTPS instead of plain HTTP, with a certificate from the server''s own CA unless -CertificatePath is given.'
@@ -47,6 +47,11 @@ $server | Stop-ProvServer'
         @{
             Code    = 'Start-ProvServer -Port 8085 -ListenAddress 0.0.0.0 -Database "mysql:Server=db1;Database=orw_prov" -DatabaseCredential (Get-Credential prov) -Wait'
             Remarks = 'Runs a server for the factory network on MariaDB in the foreground until Ctrl+C. The password stays off the command line.'
+        }
+        @{
+            Code    = '$server = Start-ProvServer -ListenAddress 0.0.0.0 -Database "sqlserver:Server=sql1.factory.lan;Database=orw_prov;Encrypt=True" -DatabaseCredential (Get-Credential prov)
+$server.Database'
+            Remarks = 'Starts a server on the factory''s SQL Server with a SQL Server login; the server creates or upgrades the schema on start (or a DBA runs the scripts in schema/sqlserver/ with sqlcmd first). The Database property shows the spec with the user name and without the password. If sql1 cannot be reached, the error names it and the server does not start.'
         }
         @{
             Code    = '$server = Start-ProvServer -Port 18085 -DataPath ./line2

@@ -23,12 +23,12 @@ public sealed class StartProvServerCommand : ProvCmdlet
     [ValidateNotNullOrEmpty]
     public string? DataPath { get; set; }
 
-    /// <summary>Database spec: sqlite, sqlite:&lt;file&gt; or mysql:&lt;connection string&gt;.</summary>
+    /// <summary>Database spec: sqlite, sqlite:&lt;file&gt;, mysql:&lt;connection string&gt; or sqlserver:&lt;connection string&gt;.</summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
     public string? Database { get; set; }
 
-    /// <summary>MySQL user and password.</summary>
+    /// <summary>User name and password for a MySQL/MariaDB or SQL Server database (SQL Server authentication); the password reaches the server through its environment, never its command line.</summary>
     [Parameter]
     [Credential]
     public PSCredential? DatabaseCredential { get; set; }
@@ -113,9 +113,10 @@ public sealed class StartProvServerCommand : ProvCmdlet
         if (host is null)
             Fail(new FileNotFoundException("The 'dotnet' host that runs the server was not found (not this process, not DOTNET_HOST_PATH, not on the PATH). Install the .NET 10 runtime."),
                 "DotnetNotFound", ErrorCategory.ObjectNotFound, "dotnet");
-        if (DatabaseCredential is not null && !(Database ?? "").StartsWith("mysql:", StringComparison.OrdinalIgnoreCase))
-            Fail(new ArgumentException("-DatabaseCredential is for a MySQL/MariaDB database: give -Database mysql:Server=host;Database=orw_prov as well."),
-                "CredentialWithoutMySql", ErrorCategory.InvalidArgument, DatabaseCredential.UserName);
+        if (DatabaseCredential is not null && !ServerLaunch.IsServerDatabase(Database))
+            Fail(new ArgumentException("-DatabaseCredential is for a database server: give -Database mysql:Server=host;Database=orw_prov " +
+                "or -Database sqlserver:Server=host;Database=orw_prov as well (SQLite needs no credential)."),
+                "CredentialWithoutDatabaseServer", ErrorCategory.InvalidArgument, DatabaseCredential.UserName);
 
         bool tls = Tls || CertificatePath is not null;
         CheckTlsParameters(tls);

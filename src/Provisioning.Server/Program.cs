@@ -1,3 +1,4 @@
+using System.Globalization;
 using Provisioning.Core;
 using Provisioning.Server.Hosting;
 
@@ -11,6 +12,10 @@ public static class Program
     {
         // Everything the server writes under its data folder is its owner's only, whichever library creates it.
         OwnerOnlyFolder.RestrictNewFiles();
+        // Culture data is loaded (the SQL Server client needs it), but numbers, dates and text rules stay the same on
+        // every machine whatever its locale: the invariant culture, as when the server ran without culture data.
+        CultureInfo.DefaultThreadCurrentCulture = CultureInfo.DefaultThreadCurrentUICulture = CultureInfo.InvariantCulture;
+        CultureInfo.CurrentCulture = CultureInfo.CurrentUICulture = CultureInfo.InvariantCulture;
         if (args.Length > 0 && args[0] == "restore")
             return await Backup.RestoreCommand.RunAsync(args[1..]);
         WebApplication? app = null;

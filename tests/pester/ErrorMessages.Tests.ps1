@@ -27,6 +27,6 @@ Describe 'Error messages' {
         $dotnet = (Get-Command dotnet -CommandType Application | Select-Object -First 1).Source
         $output = & $dotnet $dll "--Provisioning:DataPath=$TestDrive/direct" '--Provisioning:Database=bogus' '--Provisioning:ConsoleLog=false' "--urls=http://127.0.0.1:$(Get-FreeTcpPort)" 2>&1 | Out-String
         $LASTEXITCODE | Should -Be 1
-        $output.Trim() | Should -Be "The provisioning server cannot start: The database spec 'bogus' is not understood; use 'sqlite' (the default), 'sqlite:<file>' or 'mysql:Server=<host>;Database=<name>;User ID=<user>'."
+        $output.Trim() | Should -Be "The provisioning server cannot start: The database spec 'bogus' is not understood; use 'sqlite' (the default), 'sqlite:<file>', 'mysql:Server=<host>;Database=<name>;User ID=<user>' or 'sqlserver:Server=<host>;Database=<name>;User ID=<user>'."
     }
 }

@@ -71,6 +71,7 @@ BeforeAll {
         @{ Topic = 'help/Invoke-NodeProvision'; Pattern = 'COM3'; Reason = 'a server on another host (prov-server) and a device on a Windows serial port (COM3)' }
         @{ Topic = 'help/Invoke-NodeProvision'; Pattern = '10\.0\.0\.21'; Reason = 'devices behind a serial-over-IP device server at 10.0.0.21' }
         @{ Topic = 'help/Start-ProvServer'; Pattern = 'mysql:Server=db1'; Reason = 'a MySQL server db1 of the reader''s network, and -Wait runs the server in the foreground until stopped' }
+        @{ Topic = 'help/Start-ProvServer'; Pattern = 'sqlserver:Server=sql1'; Reason = 'a SQL Server sql1 of the reader''s network (none can be installed on a test machine)' }
         @{ Topic = 'help/Start-ProvServer'; Pattern = 'Set-Clipboard'; Reason = 'Set-Clipboard needs a desktop clipboard' }
         @{ Topic = 'help/Start-ProvServer'; Pattern = '/etc/provisioning/server\.pfx'; Reason = 'the site''s own certificate file, and -Wait runs the server in the foreground until stopped' }
         @{ Topic = 'database.md'; Pattern = 'Server=db1,db2,db3'; Reason = 'a Galera cluster of the reader''s network (db1, db2, db3)' }

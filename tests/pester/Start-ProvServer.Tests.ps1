@@ -64,7 +64,7 @@ Describe 'Start-ProvServer' {
             $e = $null
             try { Start-ProvServer -Port (Get-FreeTcpPort) -DataPath "$TestDrive/bad-spec" -Database $spec } catch { $e = $_ }
             $e.FullyQualifiedErrorId | Should -Match '^InvalidDatabaseSpec'
-            "$e" | Should -Be "The database '$spec' is not understood: -Database takes sqlite (the default, a file in the data folder), sqlite:<file> or mysql:Server=<host>;Database=<name>;User ID=<user>."
+            "$e" | Should -Be "The database '$spec' is not understood: -Database takes sqlite (the default, a file in the data folder), sqlite:<file>, mysql:Server=<host>;Database=<name>;User ID=<user> or sqlserver:Server=<host>;Database=<name>."
         }
         "$TestDrive/bad-spec" | Should -Not -Exist
     }
@@ -87,6 +87,17 @@ Describe 'Start-ProvServer' {
         $credential = [pscredential]::new('prov', (ConvertTo-TestSecret 'pw'))
         Get-ErrorText { Start-ProvServer -Port (Get-FreeTcpPort) -DataPath "$TestDrive/cred" -DatabaseCredential $credential } |
             Should -Match 'MySQL'
+    }
+
+    It 'says which SQL Server it cannot reach, keeps the password out of the message and writes no admin token' {
+        $closed = Get-FreeTcpPort
+        $credential = [pscredential]::new('prov', (ConvertTo-TestSecret 'sql-pw-never-shown'))
+        $spec = "sqlserver:Server=tcp:127.0.0.1,$closed;Database=orw_prov;Connect Timeout=5;Encrypt=False"
+        $text = Get-ErrorText { Start-ProvServer -Port (Get-FreeTcpPort) -DataPath "$TestDrive/sql-down" -Database $spec -DatabaseCredential $credential }
+        $text | Should -Match ([regex]::Escape("tcp:127.0.0.1,$closed"))
+        $text | Should -Match 'cannot be reached'
+        $text | Should -Not -Match 'sql-pw-never-shown'
+        Join-Path "$TestDrive/sql-down" 'admin.token' | Should -Not -Exist
     }
 
     It 'starts again on the same data folder with the same admin token and the same tokens' {

@@ -8,7 +8,7 @@ namespace Provisioning.Core.Client;
 /// <summary>How to start a provisioning server process (the command line of <c>docs/server-api.md</c>).</summary>
 public sealed class ServerLaunch
 {
-    /// <summary>The environment variable that carries a MySQL password, so it never appears on a command line.</summary>
+    /// <summary>The environment variable that carries a MySQL or SQL Server password, so it never appears on a command line.</summary>
     public const string DatabasePasswordVariable = "Provisioning__DatabasePassword";
 
     /// <summary>The environment variable that carries the certificate password (PFX or encrypted key), so it never appears on a command line.</summary>
@@ -29,13 +29,13 @@ public sealed class ServerLaunch
     /// <summary>The server's data folder (database, repository, logs, admin token).</summary>
     public required string DataPath { get; init; }
 
-    /// <summary>Database spec: <c>sqlite</c>, <c>sqlite:&lt;file&gt;</c> or <c>mysql:&lt;connection string&gt;</c>; null for the server's default.</summary>
+    /// <summary>Database spec: <c>sqlite</c>, <c>sqlite:&lt;file&gt;</c>, <c>mysql:&lt;connection string&gt;</c> or <c>sqlserver:&lt;connection string&gt;</c>; null for the server's default.</summary>
     public string? Database { get; init; }
 
-    /// <summary>MySQL user name to add to the connection string (from a credential), or null.</summary>
+    /// <summary>MySQL or SQL Server user name to add to the connection string (from a credential), or null.</summary>
     public string? DatabaseUser { get; init; }
 
-    /// <summary>MySQL password, passed through <see cref="DatabasePasswordVariable"/>; the caller clears the array.</summary>
+    /// <summary>MySQL or SQL Server password, passed through <see cref="DatabasePasswordVariable"/>; the caller clears the array.</summary>
     public char[]? DatabasePassword { get; init; }
 
     /// <summary>Lets the server send gateway keys and accept passphrases over plain HTTP from other machines.</summary>
@@ -109,7 +109,7 @@ public sealed class ServerLaunch
     public string LogPath => Path.Combine(DataPath, "logs", "server.log");
 
     /// <summary>
-    /// The database spec without secrets, for display. A password inside a MySQL connection string is moved out of the
+    /// The database spec without secrets, for display. A password inside a MySQL or SQL Server connection string is moved out of the
     /// command line (see <see cref="StartInfo"/>), so a copied connection string is safe to pass.
     /// </summary>
     /// <remarks>SQLite is shown as its database file's full path (relative files lie under the data folder, as the server takes them).</remarks>
@@ -129,7 +129,20 @@ public sealed class ServerLaunch
     public const string DefaultSqliteFile = "provisioning.db";
 
     /// <summary>The forms -Database takes, for messages.</summary>
-    public const string DatabaseForms = "sqlite (the default, a file in the data folder), sqlite:<file> or mysql:Server=<host>;Database=<name>;User ID=<user>";
+    public const string DatabaseForms = "sqlite (the default, a file in the data folder), sqlite:<file>, mysql:Server=<host>;Database=<name>;User ID=<user> " +
+        "or sqlserver:Server=<host>;Database=<name>";
+
+    /// <summary>Whether <paramref name="spec"/> names a server database (MySQL/MariaDB or SQL Server), which a user name and password can be given for.</summary>
+    public static bool IsServerDatabase(string? spec) => EngineOf(spec) is not null;
+
+    // The engine prefix of a server database spec with its display name, or null for SQLite or a spec not understood.
+    private static (string Prefix, string Name)? EngineOf(string? spec)
+    {
+        string text = spec?.Trim() ?? "";
+        foreach (var engine in new[] { ("mysql:", "MySQL"), ("sqlserver:", "SQL Server") })
+            if (text.StartsWith(engine.Item1, StringComparison.OrdinalIgnoreCase)) return engine;
+        return null;
+    }
 
     /// <summary>The process to start: password in the environment, never in the arguments; its own session so Ctrl+C at the prompt does not reach it.</summary>
     public ProcessStartInfo StartInfo()
@@ -188,9 +201,8 @@ public sealed class ServerLaunch
     private (string? Spec, string? Password) Split()
     {
         if (Database is null) return (null, null);
-        const string mysql = "mysql:";
         string text = Database.Trim();
-        if (!text.StartsWith(mysql, StringComparison.OrdinalIgnoreCase))
+        if (EngineOf(text) is not { } found)
         {
             if (text.Equals("sqlite", StringComparison.OrdinalIgnoreCase) || text.StartsWith("sqlite:", StringComparison.OrdinalIgnoreCase) && text.Length > "sqlite:".Length)
                 return (Database, null);
@@ -198,12 +210,14 @@ public sealed class ServerLaunch
             string shown = text.Contains('=') || text.Contains(';') ? "that connection string (it has no engine prefix)" : $"'{text}'";
             throw new ArgumentException($"The database {shown} is not understood: -Database takes {DatabaseForms}.");
         }
+        var (prefix, engine) = found;
 
         var builder = new DbConnectionStringBuilder();
-        try { builder.ConnectionString = Database[mysql.Length..]; }
+        try { builder.ConnectionString = text[prefix.Length..]; }
         catch (ArgumentException e)
         {
-            throw new ArgumentException($"The MySQL connection string in -Database is not valid ({e.Message.TrimEnd('.')}): write it as mysql:Server=host;Port=3306;Database=orw_prov;User ID=prov.", e);
+            string example = prefix == "mysql:" ? "mysql:Server=host;Port=3306;Database=orw_prov;User ID=prov" : "sqlserver:Server=host,1433;Database=orw_prov;Encrypt=True";
+            throw new ArgumentException($"The {engine} connection string in -Database is not valid ({e.Message.TrimEnd('.')}): write it as {example}.", e);
         }
         string? password = null;
         foreach (string key in new[] { "Password", "Pwd", "password" })
@@ -215,7 +229,7 @@ public sealed class ServerLaunch
             foreach (string key in new[] { "User ID", "UserID", "Uid", "User", "Username", "User name" }) builder.Remove(key);
             builder["User ID"] = DatabaseUser;
         }
-        return (mysql + builder.ConnectionString, password);
+        return (prefix + builder.ConnectionString, password);
     }
 }
 

@@ -12,10 +12,10 @@ public sealed class ServerSettings
     /// <summary>Folder for the SQLite database, the file repository, the master key, the admin token and logs.</summary>
     public string DataPath { get; set; } = DefaultDataPath;
 
-    /// <summary>Database spec: <c>sqlite</c>, <c>sqlite:&lt;file&gt;</c> or <c>mysql:&lt;connection string&gt;</c>.</summary>
+    /// <summary>Database spec: <c>sqlite</c>, <c>sqlite:&lt;file&gt;</c>, <c>mysql:&lt;connection string&gt;</c> or <c>sqlserver:&lt;connection string&gt;</c>.</summary>
     public string Database { get; set; } = "sqlite";
 
-    /// <summary>MySQL password, kept out of the connection string and the command line (set it through the environment).</summary>
+    /// <summary>MySQL or SQL Server password, kept out of the connection string and the command line (set it through the environment, <c>Provisioning__DatabasePassword</c>).</summary>
     public string? DatabasePassword { get; set; }
 
     /// <summary>Serve gateway keys and accept passphrases over plain HTTP from other machines. Off: only HTTPS or loopback.</summary>

@@ -1,3 +1,4 @@
+using Microsoft.Data.SqlClient;
 using MySqlConnector;
 
 namespace Provisioning.Server.Store;
@@ -5,9 +6,10 @@ namespace Provisioning.Server.Store;
 /// <summary>
 /// Opens the store a database spec names:
 /// <c>sqlite</c> (default: <c>provisioning.db</c> under the data path), <c>sqlite:&lt;file&gt;</c>, or
-/// <c>mysql:&lt;MySqlConnector connection string&gt;</c> (MySQL or MariaDB). A password given separately
-/// (settings <c>Provisioning:DatabasePassword</c> or the environment) is added to the MySQL connection string,
-/// so it need not appear on a command line.
+/// <c>mysql:&lt;MySqlConnector connection string&gt;</c> (MySQL or MariaDB), or
+/// <c>sqlserver:&lt;SqlClient connection string&gt;</c> (Microsoft SQL Server). A password given separately
+/// (settings <c>Provisioning:DatabasePassword</c> or the environment) is added to the MySQL or SQL Server connection
+/// string, so it need not appear on a command line.
 /// </summary>
 public static class StoreFactory
 {
@@ -15,7 +17,8 @@ public static class StoreFactory
     public const string DefaultSqliteFile = "provisioning.db";
 
     private const string SpecForms =
-        "use 'sqlite' (the default), 'sqlite:<file>' or 'mysql:Server=<host>;Database=<name>;User ID=<user>'";
+        "use 'sqlite' (the default), 'sqlite:<file>', 'mysql:Server=<host>;Database=<name>;User ID=<user>' or " +
+        "'sqlserver:Server=<host>;Database=<name>;User ID=<user>'";
 
     /// <summary>Creates the store (not yet migrated). Throws <see cref="ArgumentException"/> naming a bad spec (its message is for an operator, with no parameter name appended).</summary>
     /// <remarks>A relative <c>sqlite:&lt;file&gt;</c> is taken relative to <paramref name="dataPath"/>.</remarks>
@@ -32,6 +35,8 @@ public static class StoreFactory
                 return new SqliteStore(Path.GetFullPath(rest.Trim(), Path.GetFullPath(dataPath)));
             case "mysql":
                 return new MySqlStore(MySqlConnectionString(rest ?? "", password));
+            case "sqlserver":
+                return new SqlServerStore(SqlServerConnectionString(rest ?? "", password));
             default:
                 throw new ArgumentException($"The database spec {Quote(spec!)} is not understood; {SpecForms}.");
         }
@@ -60,6 +65,17 @@ public static class StoreFactory
                 catch (ArgumentException)
                 {
                     return "mysql:(connection string not readable)";
+                }
+            case "sqlserver":
+                try
+                {
+                    var builder = new SqlConnectionStringBuilder(rest ?? "");
+                    builder.Remove("Password");
+                    return "sqlserver:" + builder.ConnectionString;
+                }
+                catch (Exception e) when (e is ArgumentException or FormatException)
+                {
+                    return "sqlserver:(connection string not readable)";
                 }
             default:
                 return "(database spec not understood)";
@@ -94,6 +110,36 @@ public static class StoreFactory
             throw new ArgumentException($"The MySQL connection string in the database spec names no database; {SpecForms}.");
         if (password is not null)
             builder.Password = password;
+        return builder.ConnectionString;
+    }
+
+    /// <summary>
+    /// The SqlClient connection string of a <c>sqlserver:</c> spec, checked for a server and a database, with a separately
+    /// given password added (SQL Server authentication). Integrated security (Windows or Kerberos) needs no password,
+    /// and one given with it is refused rather than silently ignored.
+    /// </summary>
+    private static string SqlServerConnectionString(string text, string? password)
+    {
+        SqlConnectionStringBuilder builder;
+        try
+        {
+            builder = new SqlConnectionStringBuilder(text);
+        }
+        catch (Exception e) when (e is ArgumentException or FormatException)
+        {
+            throw new ArgumentException($"The SQL Server connection string in the database spec is not valid ({e.Message.TrimEnd('.')}); {SpecForms}.");
+        }
+        if (string.IsNullOrWhiteSpace(builder.DataSource))
+            throw new ArgumentException($"The SQL Server connection string in the database spec names no server; {SpecForms}.");
+        if (string.IsNullOrWhiteSpace(builder.InitialCatalog))
+            throw new ArgumentException($"The SQL Server connection string in the database spec names no database; {SpecForms}.");
+        if (password is not null)
+        {
+            if (builder.IntegratedSecurity)
+                throw new ArgumentException(
+                    "The SQL Server connection string asks for Integrated Security, yet a database password was given as well; use one or the other.");
+            builder.Password = password;
+        }
         return builder.ConnectionString;
     }
 
