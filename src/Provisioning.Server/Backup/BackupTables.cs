@@ -42,6 +42,13 @@ public static class BackupTables
         Table("audit_log", "id", "id:int at:int actor_kind:text actor_id:int actor_name:text address:text action:text target:text detail:text succeeded:int"),
     ];
 
+    /// <summary>
+    /// Tables backups leave out: what running server instances agree on through the database (schema 6: the change count
+    /// and import claims), not data. A restored database gets them fresh from its schema scripts; a forced restore drops
+    /// them with the rest.
+    /// </summary>
+    public static readonly IReadOnlyList<string> NotCarried = ["change_counter", "import_claims"];
+
     /// <summary>The tables as a database has them: each with only the columns it has (names from <see cref="IBackupStore.DescribeTablesAsync"/>).</summary>
     public static IReadOnlyList<BackupTable> In(IReadOnlyDictionary<string, IReadOnlyList<string>> database) =>
         All.Select(t => t with

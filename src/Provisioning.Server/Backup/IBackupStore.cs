@@ -17,7 +17,7 @@ public interface IBackupStore
     Task RestoreAsync(Func<IBackupRowSink, Task> work, CancellationToken ct = default);
 
     /// <summary>Drops the tables (children first) and the schema version, so that the next migration starts from nothing.</summary>
-    Task DropTablesAsync(IEnumerable<BackupTable> tablesChildrenFirst, CancellationToken ct = default);
+    Task DropTablesAsync(IEnumerable<BackupTable> tablesChildrenFirst, IEnumerable<string> alsoDrop, CancellationToken ct = default);
 
     /// <summary>Table and column names of the database as it is (lower case), for checks that the backup covers all of them.</summary>
     Task<IReadOnlyDictionary<string, IReadOnlyList<string>>> DescribeTablesAsync(CancellationToken ct = default);

@@ -160,7 +160,7 @@ public sealed class ServerRestore(IProvStore store, ServerSettings settings)
     /// </summary>
     private async Task WipeAsync(IBackupStore target, CancellationToken ct)
     {
-        await target.DropTablesAsync(BackupTables.All.Reverse(), ct);
+        await target.DropTablesAsync(BackupTables.All.Reverse(), BackupTables.NotCarried, ct);
         await store.MigrateAsync(ct);
         foreach (string name in ServerBackup.DataFiles)
             File.Delete(ServerBackup.PathOf(settings, name));

@@ -1,8 +1,8 @@
 using System.Data;
 using System.Data.Common;
 using System.Runtime.CompilerServices;
-using System.Text;
 using Microsoft.Data.Sqlite;
+using Provisioning.Server.Store.Sql;
 using Provisioning.Server.Backup;
 
 namespace Provisioning.Server.Store;
@@ -38,7 +38,7 @@ public abstract partial class SqlProvStore : IBackupStore
     public async Task<long> CountRowsAsync(BackupTable table, CancellationToken ct = default)
     {
         await using var connection = await OpenReadAsync(ct);
-        await using var command = NewCommand(connection, null, $"SELECT COUNT(*) FROM {table.Name}");
+        await using var command = NewCommand(connection, null, StoreStatements.BackupCount(table.Name));
         return Convert.ToInt64(await command.ExecuteScalarAsync(ct), System.Globalization.CultureInfo.InvariantCulture);
     }
 
@@ -53,12 +53,12 @@ public abstract partial class SqlProvStore : IBackupStore
         }, ct);
 
     /// <inheritdoc/>
-    public Task DropTablesAsync(IEnumerable<BackupTable> tablesChildrenFirst, CancellationToken ct = default) =>
+    public Task DropTablesAsync(IEnumerable<BackupTable> tablesChildrenFirst, IEnumerable<string> alsoDrop, CancellationToken ct = default) =>
         WriteAsync(async tx =>
         {
-            foreach (string name in tablesChildrenFirst.Select(t => t.Name).Append("schema_version"))
+            foreach (string name in tablesChildrenFirst.Select(t => t.Name).Concat(alsoDrop).Append("schema_version"))
             {
-                await using var drop = NewCommand(tx.Connection!, tx, $"DROP TABLE IF EXISTS {name}");
+                await using var drop = NewCommand(tx.Connection!, tx, StoreStatements.DropTable(name));
                 await drop.ExecuteNonQueryAsync(ct);
             }
             return true;
@@ -69,26 +69,9 @@ public abstract partial class SqlProvStore : IBackupStore
     {
         await using var connection = await OpenReadAsync(ct);
         var columns = new List<(string Table, string Column)>();
-        if (connection is SqliteConnection)
-        {
-            var tables = new List<string>();
-            await using (var list = NewCommand(connection, null, "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"))
-            await using (var reader = await list.ExecuteReaderAsync(ct))
-                while (await reader.ReadAsync(ct)) tables.Add(reader.GetString(0));
-            foreach (var table in tables)
-            {
-                await using var info = NewCommand(connection, null, $"SELECT name FROM pragma_table_info('{table}')");
-                await using var reader = await info.ExecuteReaderAsync(ct);
-                while (await reader.ReadAsync(ct)) columns.Add((table, reader.GetString(0)));
-            }
-        }
-        else
-        {
-            string filter = Engine == "mysql" ? "WHERE table_schema = DATABASE()" : "";
-            await using var command = NewCommand(connection, null, $"SELECT table_name, column_name FROM information_schema.columns {filter}");
-            await using var reader = await command.ExecuteReaderAsync(ct);
+        await using (var command = NewCommand(connection, null, Sql.ListColumns))
+        await using (var reader = await command.ExecuteReaderAsync(ct))
             while (await reader.ReadAsync(ct)) columns.Add((reader.GetString(0), reader.GetString(1)));
-        }
         return columns.GroupBy(c => c.Table.ToLowerInvariant())
             .ToDictionary(g => g.Key, g => (IReadOnlyList<string>)g.Select(c => c.Column.ToLowerInvariant()).ToList());
     }
@@ -137,7 +120,7 @@ public abstract partial class SqlProvStore : IBackupStore
     {
         public async IAsyncEnumerable<object?[]> ReadTableAsync(BackupTable table, [EnumeratorCancellation] CancellationToken ct = default)
         {
-            await using var command = NewCommand(tx.Connection!, tx, $"SELECT {table.ColumnList} FROM {table.Name} ORDER BY {table.OrderBy}");
+            await using var command = NewCommand(tx.Connection!, tx, StoreStatements.BackupRead(table));
             command.CommandTimeout = 0;
             await using var reader = await command.ExecuteReaderAsync(CommandBehavior.SequentialAccess, ct);
             while (await reader.ReadAsync(ct))
@@ -188,24 +171,17 @@ public abstract partial class SqlProvStore : IBackupStore
 
         private DbCommand NewInsert(BackupTable table, int rows)
         {
-            var sql = new StringBuilder($"INSERT INTO {table.Name} ({table.ColumnList}) VALUES ");
             var command = tx.Connection!.CreateCommand();
             command.Transaction = tx;
             command.CommandTimeout = 0;
             for (int r = 0; r < rows; r++)
-            {
-                sql.Append(r == 0 ? "(" : ", (");
                 for (int c = 0; c < table.Columns.Count; c++)
                 {
-                    string name = $"@p{r}_{c}";
-                    sql.Append(c == 0 ? name : ", " + name);
                     var parameter = command.CreateParameter();
-                    parameter.ParameterName = name;
+                    parameter.ParameterName = $"@p{r}_{c}";
                     command.Parameters.Add(parameter);
                 }
-                sql.Append(')');
-            }
-            command.CommandText = sql.ToString();
+            command.CommandText = store.Sql.RestoreInsert(table, rows);
             return command;
         }
     }

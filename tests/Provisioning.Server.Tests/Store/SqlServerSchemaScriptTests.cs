@@ -153,6 +153,9 @@ public sealed class SqlServerSchemaScriptTests
 
         private void Record(TriggerStatementBody node)
         {
+            // Only the audit log's triggers refuse; the change-count triggers of schema 6 count and let the change stand.
+            if (node.TriggerObject.Name.BaseIdentifier.Value != "audit_log")
+                return;
             var refuses = new ThrowFinder();
             node.StatementList.Accept(refuses);
             Assert.True(refuses.Found, $"trigger {node.Name.BaseIdentifier.Value} should THROW");

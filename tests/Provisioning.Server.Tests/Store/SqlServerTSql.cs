@@ -77,7 +77,8 @@ internal static class SqlServerTSql
     {
         var visitor = new NameVisitor();
         fragment.Accept(visitor);
-        return (visitor.Tables, visitor.Columns);
+        // A statement over SQL Server's own catalog views (INFORMATION_SCHEMA, sys) names their columns, not the schema's.
+        return (visitor.Tables, visitor.ReadsCatalog ? new(StringComparer.OrdinalIgnoreCase) : visitor.Columns);
     }
 
     private sealed class NameVisitor : TSqlFragmentVisitor
@@ -85,7 +86,16 @@ internal static class SqlServerTSql
         public SortedSet<string> Tables { get; } = new(StringComparer.OrdinalIgnoreCase);
         public SortedSet<string> Columns { get; } = new(StringComparer.OrdinalIgnoreCase);
 
-        public override void Visit(NamedTableReference node) => Tables.Add(node.SchemaObject.BaseIdentifier.Value);
+        public bool ReadsCatalog { get; private set; }
+
+        public override void Visit(NamedTableReference node)
+        {
+            if (node.SchemaObject.SchemaIdentifier?.Value is { } schema &&
+                (schema.Equals("information_schema", StringComparison.OrdinalIgnoreCase) || schema.Equals("sys", StringComparison.OrdinalIgnoreCase)))
+                ReadsCatalog = true;
+            else
+                Tables.Add(node.SchemaObject.BaseIdentifier.Value);
+        }
 
         public override void Visit(ColumnReferenceExpression node)
         {

@@ -19,6 +19,9 @@ public sealed class MySqlDialect : SqlDialect
     public static string CausalRead(string select) => "SET STATEMENT wsrep_sync_wait = 1 FOR " + select;
 
     /// <inheritdoc/>
+    public override string ListColumns => "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = DATABASE()";
+
+    /// <inheritdoc/>
     public override object ConfigId(ulong configId) => configId;
 
     /// <inheritdoc/>

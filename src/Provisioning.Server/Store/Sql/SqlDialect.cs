@@ -51,6 +51,15 @@ public abstract class SqlDialect
     /// <summary>A query answering 1 when <paramref name="fromWhere"/> (<c>FROM … WHERE …</c>) matches a row, else 0.</summary>
     public virtual string Exists(string fromWhere) => $"SELECT CASE WHEN EXISTS (SELECT 1 {fromWhere}) THEN 1 ELSE 0 END";
 
+    /// <summary>A query listing every column of the database's tables as <c>table_name, column_name</c> (backup and restore check the schema).</summary>
+    public virtual string ListColumns => "SELECT table_name, column_name FROM information_schema.columns";
+
+    /// <summary>
+    /// <paramref name="insert"/>, an INSERT into <paramref name="table"/> that gives every column including its <c>id</c> (a
+    /// restore keeps the backup's IDs), as this engine runs it: SQL Server must be told to take explicit identity values.
+    /// </summary>
+    public virtual string InsertKeepingIds(string table, string insert) => insert;
+
     /// <summary>Whether the failure is a UNIQUE or PRIMARY KEY violation.</summary>
     public abstract bool IsUniqueViolation(DbException exception);
 

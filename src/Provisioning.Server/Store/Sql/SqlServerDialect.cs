@@ -64,6 +64,15 @@ public sealed class SqlServerDialect : SqlDialect
         $"INSERT INTO {table} ({columns}) VALUES ({values});\nSELECT CAST(SCOPE_IDENTITY() AS BIGINT)";
 
     /// <inheritdoc/>
+    public override string ListColumns => "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = N'dbo'";
+
+    /// <inheritdoc/>
+    // IDENTITY_INSERT holds for the session, so it is switched on and off within the one batch the INSERT is sent in.
+    public override string InsertKeepingIds(string table, string insert) =>
+        $"IF OBJECTPROPERTY(OBJECT_ID(N'dbo.{table}'), 'TableHasIdentity') = 1 SET IDENTITY_INSERT dbo.{table} ON; " + insert +
+        $"; IF OBJECTPROPERTY(OBJECT_ID(N'dbo.{table}'), 'TableHasIdentity') = 1 SET IDENTITY_INSERT dbo.{table} OFF";
+
+    /// <inheritdoc/>
     public override string Limit(string limitParameter) => $"OFFSET 0 ROWS FETCH NEXT {limitParameter} ROWS ONLY";
 
     /// <summary>The application lock schema migration holds (application locks belong to one database).</summary>

@@ -7,6 +7,11 @@ namespace Provisioning.Server.Store.Sql;
 public sealed class SqliteDialect : SqlDialect
 {
     /// <inheritdoc/>
+    public override string ListColumns =>
+        "SELECT m.name AS table_name, p.name AS column_name FROM sqlite_master AS m JOIN pragma_table_info(m.name) AS p " +
+        "WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%'";
+
+    /// <inheritdoc/>
     public override string Engine => "sqlite";
 
     /// <inheritdoc/>

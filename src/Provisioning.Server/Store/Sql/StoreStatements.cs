@@ -284,6 +284,32 @@ public sealed class StoreStatements
     }
 
     /// <summary>Every statement, by name; composed ones in a representative form (every option on, two ranges, three nodes).</summary>
+    /// <summary>Backup: the rows of a table.</summary>
+    public static string BackupCount(string table) => $"SELECT COUNT(*) FROM {table}";
+
+    /// <summary>Backup: every row of <paramref name="table"/>, in its backup order.</summary>
+    public static string BackupRead(Backup.BackupTable table) => $"SELECT {table.ColumnList} FROM {table.Name} ORDER BY {table.OrderBy}";
+
+    /// <summary>Restore: drops a table (children first), so a forced restore starts from an empty schema.</summary>
+    public static string DropTable(string table) => $"DROP TABLE IF EXISTS {table}";
+
+    /// <summary>Restore: <paramref name="rows"/> rows into <paramref name="table"/>, parameters <c>@p{row}_{column}</c>, IDs kept.</summary>
+    public string RestoreInsert(Backup.BackupTable table, int rows)
+    {
+        var sql = new StringBuilder($"INSERT INTO {table.Name} ({table.ColumnList}) VALUES ");
+        for (int r = 0; r < rows; r++)
+        {
+            sql.Append(r == 0 ? "(" : ", (");
+            for (int c = 0; c < table.Columns.Count; c++)
+                sql.Append(c == 0 ? "" : ", ").Append("@p").Append(r).Append('_').Append(c);
+            sql.Append(')');
+        }
+        return _d.InsertKeepingIds(table.Name, sql.ToString());
+    }
+
+    /// <summary>Backup and restore: every column of the database's tables.</summary>
+    public string ListColumns => _d.ListColumns;
+
     public IEnumerable<(string Name, string Sql)> All()
     {
         foreach (var property in typeof(StoreStatements).GetProperties())
@@ -299,5 +325,14 @@ public sealed class StoreStatements
         yield return (nameof(ReadAudit) + " action", ReadAudit(false, false, false, false, true, false));
         yield return (nameof(UpdateUser), UpdateUser(true, true, true));
         yield return (nameof(UpdateUser) + " enable", UpdateUser(false, false, false));
+        foreach (var table in Backup.BackupTables.All)
+        {
+            yield return (nameof(BackupCount) + " " + table.Name, BackupCount(table.Name));
+            yield return (nameof(BackupRead) + " " + table.Name, BackupRead(table));
+            yield return (nameof(RestoreInsert) + " " + table.Name, RestoreInsert(table, 2));
+            yield return (nameof(DropTable) + " " + table.Name, DropTable(table.Name));
+        }
+        foreach (var table in Backup.BackupTables.NotCarried.Append("schema_version"))
+            yield return (nameof(DropTable) + " " + table, DropTable(table));
     }
 }
