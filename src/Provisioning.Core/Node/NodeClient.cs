@@ -268,7 +268,7 @@ public sealed class NodeClient : IAsyncDisposable
     {
         uint size = (uint)image.Length, start = confirmed;
         uint next = confirmed;
-        var sizer = new ChunkSizer(chunk, ChunkOverhead);
+        var sizer = new ChunkSizer(chunk, ChunkOverhead, clean: _inOrder);
         var inFlight = new List<Chunk>(window + 1);
         int timeouts = 0, fruitless = 0, smallestTried = int.MaxValue;
         while (confirmed < size)

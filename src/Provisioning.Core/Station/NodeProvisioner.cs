@@ -164,14 +164,19 @@ public sealed class NodeProvisioner
         job.Doing = $"opening the {wrapper.Name} session";
         var options = new LinkOptions
         {
+            // The request's response timeout is the node's; the link's timers follow the wrapper's own rules and the baud rate.
             BaudRate = job.Request.BaudRate,
-            ResponseTimeout = job.Request.ResponseTimeout,
             Resends = job.Request.Resends,
             MaxMessageSize = job.Request.MaxMessageSize,
         };
         try
         {
             return await wrapper.OpenAsync(transport, LinkRole.Station, options, ct).ConfigureAwait(false);
+        }
+        catch (ArgumentException e)
+        {
+            await transport.DisposeAsync().ConfigureAwait(false);
+            throw new StationFailureException(ProvExitCode.InvalidArguments, e.Message, e);
         }
         catch
         {
