@@ -246,12 +246,23 @@ public sealed class NodeSimulator : IAsyncDisposable
             {
                 // The host's session sits above the line's pacing, noise and faults, so they hit the wrapper's own frames.
                 var received = Channel.CreateUnbounded<byte[]>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
-                var line = new SimulatedLine(Endpoint, Options.BaudRate, received.Reader, outgoing.Writer);
-                var session = await active.OpenAsync(line, LinkRole.Host, HostLinkOptions(), link.Token).ConfigureAwait(false);
-                serving = Task.Run(() => ServeSessionAsync(session, link.Token));
+                serving = StartHostAsync(active, received.Reader, outgoing.Writer, link.Token);
                 try
                 {
-                    await ReceiveLoopAsync(stream, bytes => received.Writer.TryWrite(bytes.ToArray()), pullCable, link.Token).ConfigureAwait(false);
+                    await ReceiveLoopAsync(stream, bytes =>
+                    {
+                        if (Options.Faults.RestartHostAfterBytes is { } restartAt && Interlocked.Read(ref _received) >= restartAt
+                            && Interlocked.Exchange(ref _hostRestarted, 1) == 0)
+                        {
+                            // The host restarts: its session and what it had half received are gone; a fresh one takes the line.
+                            received.Writer.TryComplete();
+                            received = Channel.CreateUnbounded<byte[]>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+                            var previous = serving;
+                            serving = Task.WhenAll(previous, StartHostAsync(TransportWrappers.Create(Options.Wrapper) as LinkWrapper ?? active, received.Reader, outgoing.Writer, link.Token));
+                            Volatile.Write(ref _lastError, $"the host restarted after {restartAt} received bytes (RestartHostAfterBytes fault)");
+                        }
+                        received.Writer.TryWrite(bytes.ToArray());
+                    }, pullCable, link.Token).ConfigureAwait(false);
                 }
                 finally { received.Writer.TryComplete(); }
             }
@@ -276,6 +287,16 @@ public sealed class NodeSimulator : IAsyncDisposable
             // An interrupted transfer stays in flash for the next connection to resume.
             _node.Save();
         }
+    }
+
+    private int _hostRestarted;
+
+    /// <summary>Opens a host-role session over the simulated line (what <paramref name="received"/> delivers) and serves the node through it.</summary>
+    private async Task StartHostAsync(LinkWrapper wrapper, ChannelReader<byte[]> received, ChannelWriter<byte[]> outgoing, CancellationToken cancellationToken)
+    {
+        var line = new SimulatedLine(Endpoint, Options.BaudRate, received, outgoing);
+        var session = await wrapper.OpenAsync(line, LinkRole.Host, HostLinkOptions(), cancellationToken).ConfigureAwait(false);
+        await ServeSessionAsync(session, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>What the host's link session is told: the line rate, and the host buffer when one is given.</summary>
@@ -370,7 +391,14 @@ public sealed class NodeSimulator : IAsyncDisposable
         async Task Consume(Memory<byte> bytes, double? arrivedAt)
         {
             if (pacer is not null) await pacer.PaceAsync(bytes.Length, arrivedAt, cancellationToken).ConfigureAwait(false);
-            Interlocked.Add(ref _received, bytes.Length);
+            long total = Interlocked.Add(ref _received, bytes.Length);
+            // A line that stopped carrying: the bytes took their time and vanished.
+            if (Options.Faults.LoseAfterBytes is { } loseAt && total > loseAt)
+            {
+                int keep = (int)Math.Max(0, loseAt - (total - bytes.Length));
+                if (keep == 0) return;
+                bytes = bytes[..keep];
+            }
             int kept = _noiseIn?.Apply(bytes.Span) ?? bytes.Length;
             deliver(bytes.Span[..kept]);
         }

@@ -74,6 +74,19 @@ public sealed record NodeFaults
     /// <summary>Drop the link (close it, like a pulled cable) once this many bytes have been received; null: never.</summary>
     public long? DropLinkAfterBytes { get; init; }
 
+    /// <summary>
+    /// Lose every byte received once this many have arrived (counted over the simulator's life), while the link stays up:
+    /// a line that stops carrying, so every frame of a window is lost; null: never.
+    /// </summary>
+    public long? LoseAfterBytes { get; init; }
+
+    /// <summary>
+    /// For wrappers with a session of their own (reliable, opt_psem): the host restarts once this many bytes have been
+    /// received (once over the simulator's life). Its session is forgotten and a new one waits for the station's handshake;
+    /// the node keeps what it holds. Null: never.
+    /// </summary>
+    public long? RestartHostAfterBytes { get; init; }
+
     /// <summary>Flip one bit in every Nth byte the node sends; null: never.</summary>
     public int? CorruptEveryNthByte { get; init; }
 
