@@ -88,6 +88,7 @@ internal sealed class ReliableSession : LinkSession
         public byte[] Frame { get; } = frame;
         public int Transmissions { get; set; }
         public long TxOrder { get; set; }
+        public long FirstTxOrder { get; set; }
         public TimeSpan LineEnd { get; set; }
         public TimeSpan Deadline { get; set; }
         public TimeSpan FirstSent { get; set; }
@@ -436,7 +437,8 @@ internal sealed class ReliableSession : LinkSession
         int seen = payload.Length < 1 ? 0 : Math.Min((int)payload[0], (byte)(_sendNext - _sendBase) - 1);
         if (seen <= 0) return;
         var bitmap = payload[1..];
-        // Frames sent before the last one the peer saw, and neither delivered nor held, were lost on the way.
+        // Frames sent before the last one the peer saw, and neither delivered nor held, were lost on the way. Which copy of
+        // that one the peer saw is not known: only frames last sent before its first copy are surely lost.
         var last = _out[(byte)(_sendBase + seen)];
         bool hole = false;
         for (int i = 0; i < seen; i++)
@@ -445,13 +447,21 @@ internal sealed class ReliableSession : LinkSession
             if (f is null) continue;
             bool held = i > 0 && (i - 1) / 8 < bitmap.Length && (bitmap[(i - 1) / 8] & (1 << ((i - 1) % 8))) != 0;
             if (held) f.Held = true;
-            else if (last is not null && f.TxOrder < last.TxOrder && !f.ResendNow)
+            else if (last is not null && f.TxOrder < last.FirstTxOrder && !f.ResendNow)
             {
                 f.ResendNow = true;
                 hole = true;
             }
         }
-        if (last is not null) last.Held = last.Held || seen - 1 < 8 * bitmap.Length && (bitmap[(seen - 1) / 8] & (1 << ((seen - 1) % 8))) != 0;
+        bool lastHeld = seen - 1 < 8 * bitmap.Length && (bitmap[(seen - 1) / 8] & (1 << ((seen - 1) % 8))) != 0;
+        if (last is not null) last.Held = last.Held || lastHeld;
+        if (hole && !lastHeld)
+        {
+            // A peer that keeps only what arrives in order dropped the last frame it saw, and will drop every frame now in
+            // flight that arrives before the resend fills the gap: they all go again, behind it, in order.
+            for (int i = seen; i < (byte)(_sendNext - _sendBase); i++)
+                if (_out[(byte)(_sendBase + i)] is { Held: false } f) f.ResendNow = true;
+        }
         if (hole) _naks++;
     }
 
@@ -595,6 +605,7 @@ internal sealed class ReliableSession : LinkSession
         f.Held = false;
         f.Transmissions++;
         f.TxOrder = ++_txOrder;
+        if (f.Transmissions == 1) f.FirstTxOrder = f.TxOrder;
         Put(writes, f.Frame);
         f.LineEnd = _lineFreeAt;
         f.Deadline = _lineFreeAt + RetransmitTimeout();
@@ -705,7 +716,12 @@ internal sealed class ReliableSession : LinkSession
         _wake.Release();
     }
 
-    private void Log(string line) => Options.Log?.Invoke($"reliable {Role.ToString().ToLowerInvariant()} {Name}: {line}");
+    /// <summary>A debug line for the caller's log. A log that fails must not take the session with it (it runs under the lock).</summary>
+    private void Log(string line)
+    {
+        try { Options.Log?.Invoke($"reliable {Role.ToString().ToLowerInvariant()} {Name}: {line}"); }
+        catch (Exception e) when (e is not OutOfMemoryException) { }
+    }
 
     private TimeSpan LineTime(int bytes) => TimeSpan.FromSeconds(bytes * _byteSeconds);
 

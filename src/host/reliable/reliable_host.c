@@ -61,7 +61,8 @@ struct slot {
     uint8_t transmissions;
     uint8_t held;       /* the station holds it out of order: no resend */
     uint8_t resend_now; /* an acknowledgement showed it lost */
-    uint32_t tx_order;
+    uint32_t tx_order;       /* of the latest copy */
+    uint32_t first_tx_order; /* of the first copy */
     uint32_t deadline;
     uint8_t frame[RELIABLE_TX_FRAME];
 };
@@ -172,6 +173,7 @@ static void transmit(struct slot *s, uint32_t now)
 {
     s->transmissions++;
     s->tx_order = ++tx_order;
+    if (s->transmissions == 1) s->first_tx_order = s->tx_order;
     s->held = 0;
     s->resend_now = 0;
     s->deadline = now + timeout_ms(s->len);
@@ -208,15 +210,23 @@ static void on_ack(uint8_t next, const uint8_t *payload, size_t len, uint32_t no
     int seen = len >= 1 ? payload[0] : 0;
     if (seen > in_flight - 1) seen = in_flight - 1;
     if (seen > 0) {
-        /* Frames sent before the last one the station saw, and neither delivered nor held, were lost. */
+        /* Frames sent before the last one the station saw, and neither delivered nor held, were lost. Which copy of that
+           one it saw is not known: only frames last sent before its first copy are surely lost. */
         struct slot *last = &slots[(uint8_t)(send_base + seen) % RELIABLE_TX_SLOTS];
         for (int i = 0; i < seen; i++) {
             struct slot *s = &slots[(uint8_t)(send_base + i) % RELIABLE_TX_SLOTS];
             int held = i > 0 && (size_t)((i - 1) / 8) < len - 1 && (payload[1 + (i - 1) / 8] >> ((i - 1) % 8) & 1);
             if (held) s->held = 1;
-            else if (s->tx_order < last->tx_order) s->resend_now = 1;
+            else if (s->tx_order < last->first_tx_order) s->resend_now = 1;
         }
-        if ((size_t)((seen - 1) / 8) < len - 1 && (payload[1 + (seen - 1) / 8] >> ((seen - 1) % 8) & 1)) last->held = 1;
+        int last_held = (size_t)((seen - 1) / 8) < len - 1 && (payload[1 + (seen - 1) / 8] >> ((seen - 1) % 8) & 1);
+        if (last_held) last->held = 1;
+        else
+            /* The station kept only what came in order: what is in flight behind the gap goes again, behind it. */
+            for (int i = 0; i < in_flight; i++) {
+                struct slot *s = &slots[(uint8_t)(send_base + i) % RELIABLE_TX_SLOTS];
+                if (i >= seen && !s->held && slots[send_base % RELIABLE_TX_SLOTS].resend_now) s->resend_now = 1;
+            }
     }
     for (uint8_t i = 0; i < in_flight; i++) {
         struct slot *s = &slots[(uint8_t)(send_base + i) % RELIABLE_TX_SLOTS];
