@@ -36,7 +36,7 @@ foreach ($wrapper in 'orw', 'none') {
 }
 if (Get-Command socat -ErrorAction Ignore) { foreach ($wrapper in 'orw', 'none') { $rows.Add((Measure-LinkTransfer serial $wrapper @common)) } }
 else { Write-Warning 'socat is not installed: the serial-pair rows are left out (apt-get install socat).' }
-$rows | Select-Object -Property * -ExcludeProperty Failure | Format-Table -AutoSize | Out-String -Width 250 | Out-Host
+$rows | Select-Object -Property * -ExcludeProperty Failure | Format-Table -Property * -AutoSize | Out-String -Width 250 | Out-Host
 $rows | Where-Object Failure | ForEach-Object { Write-Host "FAILED $($_.Wrapper) BER $($_.BER) seed $($_.Seed): $($_.Failure)" }
 
 Write-LinkSummary $rows 'orw', 'none' $BitErrorRates { param($ber) if ($ber -eq 0) { 0.95 } elseif ($ber -le 1e-5) { 0.85 } else { 0.5 } }

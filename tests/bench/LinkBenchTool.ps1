@@ -12,7 +12,7 @@ function Measure-LineTime([int] $Bytes, [int] $BaudRate) {
         try {
             $blob = [byte[]]::new($Bytes)
             $clock = [Diagnostics.Stopwatch]::StartNew()
-            $transport.WriteAsync($blob, $none).AsTask().GetAwaiter().GetResult()
+            $null = $transport.WriteAsync($blob, $none).AsTask().GetAwaiter().GetResult()
             $deadline = [DateTime]::UtcNow.AddSeconds($Bytes * 20.0 / $BaudRate + 10)
             while ($sim.BytesReceived -lt $Bytes) {
                 if ([DateTime]::UtcNow -gt $deadline) { throw "The simulator took in only $($sim.BytesReceived) of $Bytes bytes." }
@@ -68,7 +68,7 @@ function Measure-LinkTransfer {
             [pscustomobject]@{
                 Link                  = $Link
                 Wrapper               = $Wrapper
-                'Max msg'             = if ($Simulator.MaxMessageSize) { $Simulator.MaxMessageSize } else { $client.MaxMessageSize }
+                'Max msg'             = if ($Simulator.ContainsKey('MaxMessageSize')) { $Simulator['MaxMessageSize'] } else { $wrap.MaxMessageSize }
                 BER                   = $BitErrorRate.ToString('0e0', [cultureinfo]::InvariantCulture)
                 Seed                  = $Seed
                 'Transfer s'          = [math]::Round($seconds, 2)
@@ -97,10 +97,10 @@ function Write-LinkSummary($Rows, [string[]] $Wrappers, [double[]] $BitErrorRate
             if (-not $set) { continue }
             $worst = ($set | Measure-Object Efficiency -Minimum).Minimum
             $mean = ($set | Measure-Object Efficiency -Average).Average
-            $goal = & $Goal $ber
+            $target = & $Goal $ber
             $intact = -not ($set | Where-Object { -not $_.Intact })
-            $met = $worst -ge $goal -and $intact
-            Write-Host ("{0,-8} BER {1,-6:0e0}: efficiency worst {2:0.000}, mean {3:0.000} (goal >= {4}), intact {5}: {6}" -f $wrapper, $ber, $worst, $mean, $goal, $intact, $(if ($met) { 'met' } else { 'NOT met' }))
+            $met = $worst -ge $target -and $intact
+            Write-Host ("{0,-8} BER {1,-6:0e0}: efficiency worst {2:0.000}, mean {3:0.000} (goal >= {4}), intact {5}: {6}" -f $wrapper, $ber, $worst, $mean, $target, $intact, $(if ($met) { 'met' } else { 'NOT met' }))
         }
     }
 }

@@ -37,7 +37,7 @@ if (-not $SkipSmallHost) {
 }
 if (Get-Command socat -ErrorAction Ignore) { $rows.Add((Measure-LinkTransfer serial reliable @common)) }
 else { Write-Warning 'socat is not installed: the serial-pair row is left out (apt-get install socat).' }
-$rows | Select-Object -Property * -ExcludeProperty Failure | Format-Table -AutoSize | Out-String -Width 250 | Out-Host
+$rows | Select-Object -Property * -ExcludeProperty Failure | Format-Table -Property * -AutoSize | Out-String -Width 250 | Out-Host
 $rows | Where-Object Failure | ForEach-Object { Write-Host "FAILED $($_.Link) BER $($_.BER) seed $($_.Seed): $($_.Failure)" }
 
 Write-LinkSummary $rows 'reliable' $BitErrorRates { param($ber) if ($ber -eq 0) { 0.95 } elseif ($ber -le 1e-5) { 0.90 } else { 0.75 } }

@@ -172,7 +172,9 @@ public sealed class ReliableFrameDecoder(int maxFrame)
             onFrame(new ReliableFrame((ReliableFrameType)rest[1], rest[2], rest[ReliableFrame.HeaderLength..(length - 2)].ToArray()));
             at += length;
         }
+        // What is left moves to the front and the rest is zeroed: frames can carry keys.
         _buffer.AsSpan(at, _count - at).CopyTo(_buffer);
+        _buffer.AsSpan(_count - at, at).Clear();
         _count -= at;
     }
 

@@ -237,6 +237,7 @@ internal sealed class ReliableSession : LinkSession
         }
         int n = Math.Min(buffer.Length, _pending.Length - _pendingAt);
         _pending.AsMemory(_pendingAt, n).CopyTo(buffer);
+        _pending.AsSpan(_pendingAt, n).Clear();
         _pendingAt += n;
         return n;
     }
@@ -468,6 +469,8 @@ internal sealed class ReliableSession : LinkSession
     private void Acknowledged(Outgoing done, TimeSpan now)
     {
         int bytes = done.Frame.Length;
+        // Frames carry node messages, key writes among them: nothing stays behind once delivered.
+        done.Frame.AsSpan().Clear();
         // Frame loss per byte sent, decaying so the estimate follows the line.
         _lossEvents = _lossEvents * 0.98 + (done.Transmissions - 1);
         _lossBytes = _lossBytes * 0.98 + bytes * done.Transmissions;
@@ -649,7 +652,11 @@ internal sealed class ReliableSession : LinkSession
             bytes.AsSpan(at, n).CopyTo(payload.AsSpan(filled));
             filled += n;
             _queuedBytes -= n;
-            if (at + n == bytes.Length) _queue.RemoveFirst();
+            if (at + n == bytes.Length)
+            {
+                _queue.RemoveFirst();
+                bytes.AsSpan().Clear();
+            }
             else node.Value = (type, bytes, at + n);
         }
         return new Outgoing(ReliableFrameType.NodeData, ReliableFrame.Encode(ReliableFrameType.NodeData, _sendNext, payload));
@@ -693,7 +700,13 @@ internal sealed class ReliableSession : LinkSession
 
     private void ResetState()
     {
-        for (int i = 0; i < 256; i++) (_out[i], _held[i]) = (null, null);
+        for (int i = 0; i < 256; i++)
+        {
+            _out[i]?.Frame.AsSpan().Clear();
+            _held[i]?.AsSpan().Clear();
+            (_out[i], _held[i]) = (null, null);
+        }
+        foreach (var (_, bytes, _) in _queue) bytes.AsSpan().Clear();
         _sendBase = _sendNext = _rxNext = 0;
         _highestSeen = -1;
         _queue.Clear();

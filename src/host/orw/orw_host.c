@@ -59,6 +59,7 @@ static int FOOBAR_SendMsgToPc(uint8_t type, const uint8_t *msgPtr, size_t msgLen
 static void drop_front(uint16_t n)
 {
     memmove(foobar_rxBuf, &foobar_rxBuf[n], (size_t)(foobar_rxBufLen - n));
+    memset(&foobar_rxBuf[foobar_rxBufLen - n], 0, n); /* messages can carry keys: nothing stays behind */
     foobar_rxBufLen = (uint16_t)(foobar_rxBufLen - n);
 }
 

@@ -204,7 +204,11 @@ static void on_ack(uint8_t next, const uint8_t *payload, size_t len, uint32_t no
     uint8_t in_flight = (uint8_t)(send_next - send_base);
     uint8_t acked = (uint8_t)(next - send_base);
     if (acked > in_flight) return; /* stale */
-    for (uint8_t i = 0; i < acked; i++) slots[(uint8_t)(send_base + i) % RELIABLE_TX_SLOTS].len = 0;
+    for (uint8_t i = 0; i < acked; i++) {
+        struct slot *done = &slots[(uint8_t)(send_base + i) % RELIABLE_TX_SLOTS];
+        memset(done->frame, 0, done->len);
+        done->len = 0;
+    }
     send_base = next;
     in_flight = (uint8_t)(in_flight - acked);
     int seen = len >= 1 ? payload[0] : 0;
@@ -304,6 +308,7 @@ static void decode(uint32_t now)
         at += len;
     }
     memmove(rx, rx + at, rx_len - at);
+    memset(rx + (rx_len - at), 0, at); /* frames can carry keys: nothing stays behind */
     rx_len -= at;
 }
 

@@ -11,24 +11,20 @@ namespace Provisioning.Core.Tests.Wrappers;
 /// <summary>The reliable wrapper end to end: a station-role session to a simulated node behind a host-role one, over TCP.</summary>
 public sealed class ReliableLinkTests
 {
-    private static async Task<(NodeClient Client, LinkSession Session)> ConnectAsync(SimulatorLink link, NodeSimulator simulator, LinkOptions? options = null)
+    private static async Task<LinkSession> OpenAsync(NodeSimulator simulator, LinkOptions? options = null)
     {
         var line = await NodeTransport.OpenAsync(simulator.Endpoint, simulator.Options.BaudRate, CancellationToken.None);
-        var session = await new ReliableWrapper().OpenAsync(line, LinkRole.Station, options ?? new LinkOptions(), CancellationToken.None);
-        var client = new NodeClient(session, session.NodeWrapper, SimulatorLink.FastOptions with
-        {
-            ResponseTimeout = SimulatorLink.FastOptions.ResponseTimeout + session.ExtraLatency,
-            FirstContactTimeout = SimulatorLink.FastOptions.FirstContactTimeout + session.ExtraLatency,
-        });
-        await using var _ = link;
-        return (client, session);
+        return await new ReliableWrapper().OpenAsync(line, LinkRole.Station, options ?? new LinkOptions(), CancellationToken.None);
     }
+
+    private static NodeClient Client(LinkSession session)
+        => new(session, session.NodeWrapper, SimulatorLink.FastOptions with { ResponseTimeout = TimeSpan.FromSeconds(1) + session.ExtraLatency });
 
     [Theory]
     [InlineData(0.0, null)]
     [InlineData(1e-4, null)]
     [InlineData(1e-4, 256)]
-    public async Task An_image_arrives_intact_over_a_noisy_line(double bitErrorRate, int? hostBuffer)
+    public async Task An_image_arrives_intact_over_a_paced_line_with_bit_errors(double bitErrorRate, int? hostBuffer)
     {
         await using var link = new SimulatorLink();
         var simulator = await link.StartTcpAsync(new NodeSimulatorOptions
@@ -36,18 +32,64 @@ public sealed class ReliableLinkTests
             Wrapper = "reliable", MaxMessageSize = hostBuffer, Pace = true,
             Noise = new LineNoise { BitErrorRate = bitErrorRate, Seed = 7 },
         });
-        var line = await NodeTransport.OpenAsync(simulator.Endpoint, simulator.Options.BaudRate, CancellationToken.None);
-        var log = new List<string>();
-        await using var session = await new ReliableWrapper().OpenAsync(line, LinkRole.Station, new LinkOptions { Log = l => { lock (log) log.Add(l); } }, CancellationToken.None);
-        await using var client = new NodeClient(session, session.NodeWrapper, SimulatorLink.FastOptions with { ResponseTimeout = TimeSpan.FromSeconds(1) + session.ExtraLatency });
-        byte[] image = SimulatorLink.Image(64 * 1024);
-        var clock = System.Diagnostics.Stopwatch.StartNew();
+        await using var session = await OpenAsync(simulator);
+        await using var client = Client(session);
+        byte[] image = SimulatorLink.Image(48 * 1024);
+
         await client.WriteImageAsync(NodeImageTarget.Firmware, image, "2.0.0", null, CancellationToken.None);
-        var elapsed = clock.Elapsed;
         await session.CloseAsync(CancellationToken.None);
 
         Assert.Equal(Convert.ToHexString(SHA256.HashData(image)), simulator.State.FirmwareSha256, ignoreCase: true);
-        if (Environment.GetEnvironmentVariable("REL_DEBUG") == "1") foreach (var l in log) Console.WriteLine(l);
-        Console.WriteLine($"BER {bitErrorRate} host {hostBuffer}: {elapsed.TotalSeconds:0.00} s, line {image.Length * 10.0 / 115200:0.00} s, {session.Statistics}, client {client.LinkStatistics}");
+        // The node protocol saw a perfect line: the session repaired every loss below it.
+        Assert.Equal((0, 0), client.LinkStatistics);
+        Assert.Equal(bitErrorRate > 0, session.Statistics.Resends > 0);
+    }
+
+    [Fact]
+    public async Task Host_messages_travel_beside_node_messages_both_ways()
+    {
+        await using var link = new SimulatorLink();
+        var simulator = await link.StartTcpAsync(new NodeSimulatorOptions { Wrapper = "reliable" });
+        await using var session = await OpenAsync(simulator);
+        var echoed = new TaskCompletionSource<byte[]>(TaskCreationOptions.RunContinuationsAsynchronously);
+        session.HostMessageReceived += (_, e) => echoed.TrySetResult(e.Message.ToArray());
+        await using var client = Client(session);
+
+        await session.SendHostMessageAsync("meter time?"u8.ToArray(), CancellationToken.None);
+        var info = await client.GetInfoAsync(CancellationToken.None);
+
+        Assert.Equal(simulator.Options.NodeId, info.NodeId);
+        Assert.Equal("meter time?"u8.ToArray(), await echoed.Task.WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Equal(1, simulator.HostMessagesReceived);
+    }
+
+    [Fact]
+    public async Task A_host_that_restarts_ends_the_session_with_code_36_and_what_to_check()
+    {
+        await using var link = new SimulatorLink();
+        var simulator = await link.StartTcpAsync(new NodeSimulatorOptions { Wrapper = "reliable", Faults = new NodeFaults { RestartHostAfterBytes = 10_000 } });
+        await using var session = await OpenAsync(simulator);
+        await using var client = Client(session);
+
+        var e = await Assert.ThrowsAsync<NodeLinkException>(() => client.WriteImageAsync(NodeImageTarget.Firmware, SimulatorLink.Image(64 * 1024), "2.0.0", null, CancellationToken.None));
+
+        var failure = LinkException.Find(e);
+        Assert.NotNull(failure);
+        Assert.Equal(ProvExitCode.NodeMessageFailed, failure.Code);
+        Assert.Contains("restarted during the reliable session", failure.Message);
+        Assert.Contains("resumes where it stopped", failure.Advice);
+    }
+
+    [Fact]
+    public async Task Nothing_answering_the_reset_is_code_4()
+    {
+        await using var link = new SimulatorLink();
+        var simulator = await link.StartTcpAsync(new NodeSimulatorOptions { Wrapper = "none", Faults = new NodeFaults { Silent = true } });
+
+        var e = await Assert.ThrowsAsync<LinkException>(() => OpenAsync(simulator, new LinkOptions { ResponseTimeout = TimeSpan.FromMilliseconds(100), Resends = 1 }));
+
+        Assert.Equal(ProvExitCode.NoDevice, e.Code);
+        Assert.Contains("No host answered the reliable reset", e.Message);
+        Assert.Contains("nothing came back", e.Message);
     }
 }
