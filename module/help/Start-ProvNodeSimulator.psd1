@@ -73,6 +73,12 @@ $sim.MaxMessageSize
 $sim | Stop-ProvNodeSimulator'
             Remarks = 'A node whose host receives into 512 bytes: a station sending larger messages sees them go unanswered.'
         }
+        @{
+            Code    = '$sim = Start-ProvNodeSimulator -Listen tcp://127.0.0.1:0 -Wrapper reliable -MaxMessageSize 256 -BitErrorRate 1e-4 -RestartHostAfterBytes 30000 -StatePath ./reliable-node.json
+$sim.LastError
+$sim | Stop-ProvNodeSimulator'
+            Remarks = 'A host speaking the reliable wrapper with a 256-byte buffer on a noisy line, which restarts once after 30000 bytes: the station''s first attempt ends with code 36 naming the restart, the next resumes the firmware (docs/wrappers.md).'
+        }
     )
     Links       = @('Stop-ProvNodeSimulator', 'New-ProvVirtualSerialPair', 'about_Provisioning')
 }
