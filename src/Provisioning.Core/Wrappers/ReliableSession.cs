@@ -67,6 +67,9 @@ internal sealed class ReliableSession : LinkSession
     // A clean line until shown otherwise, weighed as 4 KiB: one loss in the first frames already shrinks them.
     private double _lossEvents, _lossBytes = 4 * 1024;
     private double _srtt, _rttvar;
+    // Doubles with each resend by timer, back to 1 when a frame sent once is acknowledged: a stalled peer or a busy PC
+    // costs one resend per timeout, not a window of them.
+    private int _backoff = 1;
     private TimeSpan _lineFreeAt;
     private TimeSpan _lastProgress;
 
@@ -476,6 +479,7 @@ internal sealed class ReliableSession : LinkSession
         _lossBytes = _lossBytes * 0.98 + bytes * done.Transmissions;
         if (done.Transmissions == 1)
         {
+            _backoff = 1;
             // Karn: only frames sent once give a clean round-trip sample.
             double sample = Math.Max(0, (now - done.LineEnd).TotalSeconds);
             _rttvar = 0.75 * _rttvar + 0.25 * Math.Abs(_srtt - sample);
@@ -569,8 +573,16 @@ internal sealed class ReliableSession : LinkSession
             }
             if (_lineFreeAt - now > AheadTime) return Min(wakeAt, _lineFreeAt - AheadTime);
             _resent++;
-            if (!f.ResendNow) _timerResends++;
+            bool byTimer = !f.ResendNow;
             Transmit(writes, f);
+            if (byTimer)
+            {
+                // A timeout says little about the frames behind this one: their timers start again, backed off.
+                _timerResends++;
+                _backoff = Math.Min(_backoff * 2, 8);
+                for (int j = i + 1; j < inFlight; j++)
+                    if (_out[(byte)(_sendBase + j)] is { ResendNow: false } later && later.Deadline < f.Deadline) later.Deadline = f.Deadline;
+            }
         }
 
         // New frames, while the peer's window and the line allow.
@@ -621,7 +633,7 @@ internal sealed class ReliableSession : LinkSession
         double rto = _srtt + 4 * _rttvar;
         // The acknowledgement may wait behind a frame of the peer's own, and the peer's scheduling.
         double min = LineTime(AckLength + Math.Min(_peerMaxFrame, 256)).TotalSeconds + 0.02;
-        return TimeSpan.FromSeconds(Math.Clamp(rto, min, 2.0));
+        return TimeSpan.FromSeconds(Math.Min(Math.Max(rto, min) * _backoff, 2.0));
     }
 
     private void Put(List<byte[]> writes, byte[] bytes)
