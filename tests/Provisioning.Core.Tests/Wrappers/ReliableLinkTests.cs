@@ -42,7 +42,8 @@ public sealed class ReliableLinkTests
         Assert.Equal(Convert.ToHexString(SHA256.HashData(image)), simulator.State.FirmwareSha256, ignoreCase: true);
         // The node protocol saw a perfect line: the session repaired every loss below it.
         Assert.Equal((0, 0), client.LinkStatistics);
-        Assert.Equal(bitErrorRate > 0, session.Statistics.Resends > 0);
+        // The noise hit the frames (a clean line may still see a resend by timer on a busy machine).
+        if (bitErrorRate > 0) Assert.True(session.Statistics.Resends > 0, session.Statistics.ToString());
     }
 
     [Fact]
