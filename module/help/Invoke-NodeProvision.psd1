@@ -22,7 +22,7 @@ Pipeline input binds by property name, so Import-Csv stations.csv | Invoke-NodeP
         Batch         = 'Batch number (guide 7.2.4): decimal, 0x hex or leading-0 octal, an unsigned 32-bit number. Saved with each device record; Export-ProvKey selects by it.'
         ConfigId      = 'The provisioning configuration ID, decimal or 0x hex (unsigned 64-bit). Give this or -ConfigAlias, never both.'
         ConfigAlias   = 'A config alias the server maps to its configuration ID, instead of -ConfigId.'
-        Wrapper       = 'Transport wrapper on the line (guide Appendix B): none (node messages as they are), orw (the guide''s Figure 5 example), or the name of a user wrapper whose assembly is loaded. Tab completion lists them.'
+        Wrapper       = 'Transport wrapper on the line (guide Appendix B): none (node messages as they are), orw (the guide''s Figure 5 example), reliable (an ARQ for noisy UART lines, run with a host that speaks it, docs/wrappers.md), opt_psem, or the name of a user wrapper whose assembly is loaded. Tab completion lists them.'
         FactoryConfig = 'Writes the node''s factory configuration instead of the field configuration; code 44 when the package has none.'
         SkipKeys      = 'Writes firmware and configuration only: no root key is generated, nothing is recorded on the server and no key is written or verified.'
         SkipLock      = 'Leaves the host port and flash/JTAG unlocked (guide --skip_lock), e.g. for devices that go on to host provisioning.'

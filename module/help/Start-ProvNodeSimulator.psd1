@@ -9,7 +9,7 @@ What is written to the node is kept in the state file (-StatePath, JSON, readabl
 
 With -Pace both directions run no faster than -BaudRate (10 bits per byte), so firmware upload times are realistic; without it the simulator answers as fast as it can.
 
-Faults for rehearsing what the line meets: -RejectFirmware, -FailKeyVerification, -DropLinkAfterBytes (the link is closed like a pulled cable once that many bytes have arrived: on TCP the connection closes and the next one is served; a serial port stays closed, so the station sees silence), -CorruptEveryNthByte (flips a bit in every Nth byte the node sends), -Silent (answers nothing), -HoldAt (stops at a step boundary: the first request of that type, e.g. KeyWrite, is not processed, the simulator's Held property turns true and the node answers nothing until its Release() method is called; a test then kills the station there). Line noise, as a noisy UART meets it: -BitErrorRate (chance that a bit is flipped) and -ByteDropRate (chance that a byte is lost), on both directions, from a random stream seeded with -Seed, so a run can be replayed (the handle's NoiseSeed shows the seed used). A host with a small receive buffer: -MaxMessageSize drops every message longer than that, unanswered, as the guide's host code (Appendix B.2.2, a 512-byte buffer) would; MessagesTooLarge counts them. Behind orw the simulator takes 512 bytes by default, like that host. A wrong hardware type or node type is rehearsed with -HardwareType and -NodeType, missing or corrupt calibration with -Calibration, a node speaking another protocol version with -ProtocolVersion.
+Faults for rehearsing what the line meets: -RejectFirmware, -FailKeyVerification, -DropLinkAfterBytes (the link is closed like a pulled cable once that many bytes have arrived: on TCP the connection closes and the next one is served; a serial port stays closed, so the station sees silence), -CorruptEveryNthByte (flips a bit in every Nth byte the node sends), -LoseAfterBytes (a line that stops carrying but stays connected), -RestartHostAfterBytes (the host in front of the node restarts and forgets its reliable or opt_psem session), -Silent (answers nothing), -HoldAt (stops at a step boundary: the first request of that type, e.g. KeyWrite, is not processed, the simulator's Held property turns true and the node answers nothing until its Release() method is called; a test then kills the station there). Line noise, as a noisy UART meets it: -BitErrorRate (chance that a bit is flipped) and -ByteDropRate (chance that a byte is lost), on both directions, from a random stream seeded with -Seed, so a run can be replayed (the handle's NoiseSeed shows the seed used). A host with a small receive buffer: -MaxMessageSize drops every message longer than that, unanswered, as the guide's host code (Appendix B.2.2, a 512-byte buffer) would; MessagesTooLarge counts them. Behind orw the simulator takes 512 bytes by default, like that host. A wrong hardware type or node type is rehearsed with -HardwareType and -NodeType, missing or corrupt calibration with -Calibration, a node speaking another protocol version with -ProtocolVersion.
 
 The simulator runs on background tasks in this PowerShell process until Stop-ProvNodeSimulator or until PowerShell exits.
 '@
@@ -20,7 +20,7 @@ The simulator runs on background tasks in this PowerShell process until Stop-Pro
         NodeType            = 'Node type the node reports; compared by stations with the configuration''s node type.'
         HardwareType        = 'Hardware type (board revision) the node reports; stations check it against the configuration''s hardware types.'
         FirmwareVersion     = 'Firmware version the node starts with when it has no state file yet. An empty string means no firmware.'
-        Wrapper             = 'Transport wrapper on the line: none, orw (guide Appendix B, Figure 5), or the name of a loaded user wrapper. Must match the station''s -Wrapper.'
+        Wrapper             = 'Transport wrapper on the line: none, orw (guide Appendix B, Figure 5), reliable (an ARQ with CRC-16 frames, docs/wrappers.md: the node is served behind a host-role session, under the line noise), opt_psem, or the name of a loaded user wrapper. Must match the station''s -Wrapper.'
         StatePath           = 'JSON state file: the node''s flash, kept across restarts. Without it the node forgets everything when stopped.'
         BaudRate            = 'Line rate in bits per second, for the serial port and for pacing.'
         Pace                = 'Runs the line no faster than -BaudRate in both directions (10 bits per byte), so link times are realistic.'
@@ -30,10 +30,12 @@ The simulator runs on background tasks in this PowerShell process until Stop-Pro
         RejectFirmware      = 'Fault: refuses every firmware image at commit (ImageRejected); nothing is activated.'
         FailKeyVerification = 'Fault: reports wrong key check values (in KeyCheck and in GetInfo), so key verification fails and a later contact cannot settle the record.'
         DropLinkAfterBytes  = 'Fault: closes the link like a pulled cable once this many bytes have been received (counted over the simulator''s life, so it happens once).'
+        LoseAfterBytes      = 'Fault: every byte received after this many is lost while the link stays up (a line that stops carrying): a wrapper with a session of its own sees a whole window go unacknowledged.'
+        RestartHostAfterBytes = 'Fault, for wrappers with a session of their own (reliable, opt_psem): the host restarts once this many bytes have been received (once). Its session is forgotten; the node keeps what it holds, so the next provisioning resumes a firmware transfer.'
         CorruptEveryNthByte = 'Fault: flips one bit in every Nth byte the node sends.'
         Silent              = 'Fault: reads everything and answers nothing, like a dead device on the port.'
         HoldAt              = 'Fault: stop at a step boundary. The first request of this type (GetInfo, ImageBegin, ImageChunk, ImageCommit, KeyWrite, KeyCheck, Lock, Reset) is not processed; Held turns true and the node answers nothing until Release() is called on the simulator.'
-        MaxMessageSize      = 'Largest message, wrapping included, the node''s host takes; longer ones are dropped unanswered (counted in MessagesTooLarge). Default: what the wrapper declares, 512 bytes for orw, no limit for none.'
+        MaxMessageSize      = 'Largest message, wrapping included, the node''s host takes; longer ones are dropped unanswered (counted in MessagesTooLarge). Default: what the wrapper declares, 512 bytes for orw, no limit for none. With reliable it is the host''s receive buffer for whole frames (32 to 4104, default 1032), announced to the station in the handshake.'
         BitErrorRate        = 'Line noise: the chance (0 to 1) that any one bit is flipped, on both directions. 1e-5 is a poor cable; 1e-4 a very noisy line.'
         ByteDropRate        = 'Line noise: the chance (0 to 1) that any one byte is lost, on both directions.'
         Seed                = 'Seed of the line noise: the same seed gives the same noise on the same bytes. Default: a random seed, shown by the NoiseSeed property.'
@@ -70,6 +72,12 @@ $sim | Stop-ProvNodeSimulator'
 $sim.MaxMessageSize
 $sim | Stop-ProvNodeSimulator'
             Remarks = 'A node whose host receives into 512 bytes: a station sending larger messages sees them go unanswered.'
+        }
+        @{
+            Code    = '$sim = Start-ProvNodeSimulator -Listen tcp://127.0.0.1:0 -Wrapper reliable -MaxMessageSize 256 -BitErrorRate 1e-4 -RestartHostAfterBytes 30000 -StatePath ./reliable-node.json
+$sim.LastError
+$sim | Stop-ProvNodeSimulator'
+            Remarks = 'A host speaking the reliable wrapper with a 256-byte buffer on a noisy line, which restarts once after 30000 bytes: the station''s first attempt ends with code 36 naming the restart, the next resumes the firmware (docs/wrappers.md).'
         }
     )
     Links       = @('Stop-ProvNodeSimulator', 'New-ProvVirtualSerialPair', 'about_Provisioning')

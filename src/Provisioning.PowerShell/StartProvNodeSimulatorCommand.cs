@@ -93,6 +93,16 @@ public sealed class StartProvNodeSimulatorCommand : ProvCmdlet
     [ValidateRange(0, long.MaxValue)]
     public long DropLinkAfterBytes { get; set; }
 
+    /// <summary>Fault: lose every byte received after this many, while the link stays up.</summary>
+    [Parameter]
+    [ValidateRange(0, long.MaxValue)]
+    public long LoseAfterBytes { get; set; }
+
+    /// <summary>Fault (wrappers with a session, such as reliable): the host restarts after this many received bytes and forgets its session.</summary>
+    [Parameter]
+    [ValidateRange(0, long.MaxValue)]
+    public long RestartHostAfterBytes { get; set; }
+
     /// <summary>Fault: flip a bit in every Nth byte sent.</summary>
     [Parameter]
     [ValidateRange(1, int.MaxValue)]
@@ -157,6 +167,8 @@ public sealed class StartProvNodeSimulatorCommand : ProvCmdlet
                 FailKeyVerification = FailKeyVerification,
                 DropLinkAfterBytes = MyInvocation.BoundParameters.ContainsKey(nameof(DropLinkAfterBytes)) ? DropLinkAfterBytes : null,
                 CorruptEveryNthByte = MyInvocation.BoundParameters.ContainsKey(nameof(CorruptEveryNthByte)) ? CorruptEveryNthByte : null,
+                LoseAfterBytes = MyInvocation.BoundParameters.ContainsKey(nameof(LoseAfterBytes)) ? LoseAfterBytes : null,
+                RestartHostAfterBytes = MyInvocation.BoundParameters.ContainsKey(nameof(RestartHostAfterBytes)) ? RestartHostAfterBytes : null,
                 Silent = Silent,
                 HoldAt = MyInvocation.BoundParameters.ContainsKey(nameof(HoldAt)) ? HoldAt : null,
             },

@@ -658,16 +658,17 @@ Describe 'Invoke-NodeProvision on real lines: host buffers, noise and slow devic
     }
 
     It 'provisions through the guide''s B.2.2 host code, receiving into 512 bytes, in front of the node' -Skip:(-not ((Get-Command gcc -ErrorAction Ignore) -and (Get-Command socat -ErrorAction Ignore))) {
-        # src/host/orw/orw_host.c, compiled as a device maker would, relays between the station's line (orw) and the node.
-        $exe = Join-Path $TestDrive 'orw_host'
-        & gcc -std=c99 -Wall -Wextra -Werror -O2 -o $exe "$RepoRoot/src/host/orw/orw_host.c"
+        # src/host/orw/orw_host.c, compiled as a device maker would, relays between the station's line (orw) and the node
+        # in the relay program (src/host/relay), here on socat's stdin/stdout.
+        $exe = Join-Path $TestDrive 'relay_orw'
+        & gcc -std=c99 -Wall -Wextra -Werror -pedantic -O2 -DRELAY_WRAPPER=host_wrapper_orw -o $exe "$RepoRoot/src/host/relay/relay.c" "$RepoRoot/src/host/orw/orw_host.c"
         $LASTEXITCODE | Should -Be 0
         $node = Start-LineNode @{ NodeId = 0x9030 }
         $nodePort = ([uri]$node.Endpoint).Port
         $port = Get-FreeTcpPort
         # socat says when it listens (-d -d); the test waits for that line rather than probing the port.
         $start = [System.Diagnostics.ProcessStartInfo]::new('socat')
-        foreach ($a in '-d', '-d', "TCP-LISTEN:$port,bind=127.0.0.1,reuseaddr,fork", "EXEC:$exe 127.0.0.1 $nodePort") { $start.ArgumentList.Add($a) }
+        foreach ($a in '-d', '-d', "TCP-LISTEN:$port,bind=127.0.0.1,reuseaddr,fork", "EXEC:$exe - 127.0.0.1 $nodePort") { $start.ArgumentList.Add($a) }
         $start.RedirectStandardError = $true
         $socat = [System.Diagnostics.Process]::Start($start)
         try {

@@ -24,12 +24,18 @@ internal sealed class ChunkSizer
     private const double PriorLosses = 0.25;
     private const double PriorLossRate = 8e-5;
 
+    /// <summary>A sizer for chunks of at most <paramref name="largest"/> bytes.</summary>
     /// <param name="largest">Largest chunk (what fits the message size and the node).</param>
     /// <param name="overhead">Line bytes every chunk message adds to its data: chunk header, frame and wrapper.</param>
-    public ChunkSizer(int largest, int overhead)
+    /// <param name="clean">
+    /// True for a link that delivers intact or not at all by itself (a link session): no loss is assumed until one is seen,
+    /// so the largest chunk goes first.
+    /// </param>
+    public ChunkSizer(int largest, int overhead, bool clean = false)
     {
         _largest = largest;
         _overhead = overhead;
+        if (clean) (_lost, _bytes) = (0, Memory);
         _floor = Math.Min(Floor, largest);
         _size = Best();
     }

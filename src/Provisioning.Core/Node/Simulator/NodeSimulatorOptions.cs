@@ -54,6 +54,12 @@ public sealed record NodeSimulatorOptions
 
     /// <summary>Bit errors and lost bytes on both directions of the line.</summary>
     public LineNoise Noise { get; init; } = new();
+
+    /// <summary>Password the host's link session expects (wrappers with link security, such as opt_psem); null: none.</summary>
+    public System.Security.SecureString? LinkPassword { get; init; }
+
+    /// <summary>Receives the host link session's debug lines (handshakes, resends); null: none.</summary>
+    public Action<string>? LinkLog { get; init; }
 }
 
 /// <summary>Faults a simulated node injects, to rehearse what the line meets.</summary>
@@ -67,6 +73,19 @@ public sealed record NodeFaults
 
     /// <summary>Drop the link (close it, like a pulled cable) once this many bytes have been received; null: never.</summary>
     public long? DropLinkAfterBytes { get; init; }
+
+    /// <summary>
+    /// Lose every byte received once this many have arrived (counted over the simulator's life), while the link stays up:
+    /// a line that stops carrying, so every frame of a window is lost; null: never.
+    /// </summary>
+    public long? LoseAfterBytes { get; init; }
+
+    /// <summary>
+    /// For wrappers with a session of their own (reliable, opt_psem): the host restarts once this many bytes have been
+    /// received (once over the simulator's life). Its session is forgotten and a new one waits for the station's handshake;
+    /// the node keeps what it holds. Null: never.
+    /// </summary>
+    public long? RestartHostAfterBytes { get; init; }
 
     /// <summary>Flip one bit in every Nth byte the node sends; null: never.</summary>
     public int? CorruptEveryNthByte { get; init; }
