@@ -77,6 +77,8 @@ public sealed class NodeClient : IAsyncDisposable
     // Set when an answer is overdue: whatever partial message the wrapper or decoder holds will not complete (e.g. a
     // damaged orw length that announces more bytes than will ever come), so it is dropped before the next bytes.
     private volatile bool _resyncOnNextBytes;
+    // A link session delivers the node's bytes in order and intact: a partly received frame there is late, never stale.
+    private readonly bool _inOrder;
     private byte _seq;
 
     /// <summary>Speaks to a node over <paramref name="transport"/>, wrapping messages with <paramref name="wrapper"/>. Takes ownership of the transport.</summary>
@@ -88,6 +90,7 @@ public sealed class NodeClient : IAsyncDisposable
         if (_options.Retries < 0) throw new ArgumentOutOfRangeException(nameof(options), "Retries cannot be negative.");
         if (_options.ChunkSize < 1 || _options.Window < 1) throw new ArgumentOutOfRangeException(nameof(options), "ChunkSize and Window must be at least 1.");
         if (_options.MaxMessageSize is < 1) throw new ArgumentOutOfRangeException(nameof(options), "MaxMessageSize must be at least 1.");
+        _inOrder = LinkSession.IsSessionWrapper(wrapper);
         _receiving = Task.Run(ReceiveAsync);
     }
 
@@ -513,7 +516,7 @@ public sealed class NodeClient : IAsyncDisposable
                 }
                 Interlocked.Add(ref _lineBytesReceived, n);
                 Interlocked.Exchange(ref _lastBytesAt, _clock.Elapsed.Ticks);
-                if (_resyncOnNextBytes)
+                if (_resyncOnNextBytes && !_inOrder)
                 {
                     _resyncOnNextBytes = false;
                     _wrapper.Reset();

@@ -100,6 +100,19 @@ public sealed class NodeProvisioner
         }
 
         var nodeOptions = job.Request.MaxMessageSize is { } max ? _nodeOptions with { MaxMessageSize = max } : _nodeOptions;
+        // An active wrapper (reliable, opt_psem) runs its own session on the line; the node protocol runs inside it.
+        LinkSession? link = null;
+        if (wrapper is LinkWrapper linkWrapper)
+        {
+            link = await OpenLinkAsync(job, linkWrapper, transport, ct).ConfigureAwait(false);
+            (transport, wrapper) = (link, link.NodeWrapper);
+            nodeOptions = nodeOptions with
+            {
+                MaxMessageSize = null,
+                FirstContactTimeout = nodeOptions.FirstContactTimeout + link.ExtraLatency,
+                ResponseTimeout = nodeOptions.ResponseTimeout + link.ExtraLatency,
+            };
+        }
         await using var node = new NodeClient(transport, wrapper, nodeOptions);
         job.Doing = "reading the node's info";
         var info = await node.GetInfoAsync(ct).ConfigureAwait(false);
@@ -138,6 +151,33 @@ public sealed class NodeProvisioner
         job.Report(ProvisionStep.Resetting, "Restarting the node");
         job.Doing = "restarting the node";
         await node.ResetAsync(ct).ConfigureAwait(false);
+        if (link is not null)
+        {
+            job.Doing = $"closing the {link.Wrapper.Name} session";
+            await link.CloseAsync(ct).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Opens the wrapper's session over the port (its handshake); on failure the port is closed again.</summary>
+    private static async Task<LinkSession> OpenLinkAsync(DeviceJob job, LinkWrapper wrapper, INodeTransport transport, CancellationToken ct)
+    {
+        job.Doing = $"opening the {wrapper.Name} session";
+        var options = new LinkOptions
+        {
+            BaudRate = job.Request.BaudRate,
+            ResponseTimeout = job.Request.ResponseTimeout,
+            Resends = job.Request.Resends,
+            MaxMessageSize = job.Request.MaxMessageSize,
+        };
+        try
+        {
+            return await wrapper.OpenAsync(transport, LinkRole.Station, options, ct).ConfigureAwait(false);
+        }
+        catch
+        {
+            await transport.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
     }
 
     private static async Task<(NodeImageTarget Target, ReadOnlyMemory<byte>? Image)> ConfigImageAsync(ProvisionRequest request, StationSession session, CancellationToken ct)
@@ -304,9 +344,12 @@ public sealed class NodeProvisioner
     }
 
     /// <summary>The code and detail for a failure at the job's current step.</summary>
-    private static (ProvExitCode Code, string Detail) Classify(Exception e, DeviceJob job) => e switch
+    private static (ProvExitCode Code, string Detail) Classify(Exception e, DeviceJob job) => (LinkException.Find(e) ?? e) switch
     {
         StationFailureException f => (f.Code, f.Message),
+        LinkException link => (link.Code,
+            $"{link.Message.TrimEnd('.')}, while {job.Doing}{job.Position()}{job.LineDescription()}. " +
+            (link.Advice ?? (job.Image == NodeImageTarget.Firmware ? "Provision the device again: the firmware transfer resumes where it stopped." : ProvExitCodes.CorrectiveAction(link.Code)))),
         NodeLinkException { NeverAnswered: true } link => (ProvExitCode.NoDevice,
             $"{link.Message.TrimEnd('.')}{job.LineDescription()}. {ProvExitCodes.CorrectiveAction(ProvExitCode.NoDevice)}"),
         NodeLinkException { Advice: { } advice } link => (ProvExitCode.NodeMessageFailed,

@@ -2,7 +2,7 @@ using System.Reflection;
 
 namespace Provisioning.Core.Wrappers;
 
-/// <summary>Finds transport wrappers by name: the built-in <c>none</c> and <c>orw</c>, then user wrappers in loaded assemblies.</summary>
+/// <summary>Finds transport wrappers by name: the built-in ones (<c>none</c>, <c>orw</c>, <c>reliable</c>, <c>opt_psem</c>), then user wrappers in loaded assemblies.</summary>
 /// <remarks>
 /// A user wrapper is a public class deriving from <see cref="TransportWrapper"/> with a public parameterless constructor,
 /// found by its <see cref="TransportWrapperNameAttribute"/> name or its full type name in any assembly loaded into the
@@ -22,13 +22,21 @@ public static class TransportWrappers
     /// <summary>ANSI C12.18 PSEM over a meter's optical port (guide D.3 <c>--wrapper=opt_psem</c>; docs/wrappers.md).</summary>
     public const string OptPsem = "opt_psem";
 
+    /// <summary>The built-in wrappers, in the order they are listed.</summary>
+    private static readonly (string Name, Func<TransportWrapper> Create)[] BuiltIn =
+    [
+        (None, static () => new NoneWrapper()),
+        (Orw, static () => new OrwWrapper()),
+        (Reliable, static () => new ReliableWrapper()),
+    ];
+
     private static readonly Dictionary<Assembly, (string Name, Type Type)[]> Scanned = new();
     private static readonly AssemblyName CoreName = typeof(TransportWrapper).Assembly.GetName();
 
     /// <summary>Names of every wrapper that can be created now (built-in and loaded), for tab completion and errors.</summary>
     public static IReadOnlyList<string> Available()
     {
-        var names = new List<string> { None, Orw };
+        var names = BuiltIn.Select(b => b.Name).ToList();
         foreach (var (name, _) in LoadedWrappers())
             if (!names.Contains(name, StringComparer.OrdinalIgnoreCase)) names.Add(name);
         return names;
@@ -38,8 +46,8 @@ public static class TransportWrappers
     public static TransportWrapper Create(string name)
     {
         ArgumentNullException.ThrowIfNull(name);
-        if (name.Equals(None, StringComparison.OrdinalIgnoreCase)) return new NoneWrapper();
-        if (name.Equals(Orw, StringComparison.OrdinalIgnoreCase)) return new OrwWrapper();
+        foreach (var (builtIn, create) in BuiltIn)
+            if (name.Equals(builtIn, StringComparison.OrdinalIgnoreCase)) return create();
         var wrappers = LoadedWrappers();
         var type = wrappers.FirstOrDefault(w => w.Name.Equals(name, StringComparison.OrdinalIgnoreCase)).Type
             ?? wrappers.FirstOrDefault(w => string.Equals(w.Type.FullName, name, StringComparison.OrdinalIgnoreCase)).Type;
@@ -87,7 +95,7 @@ public static class TransportWrappers
         return types.OfType<Type>()
             .Where(t => t is { IsAbstract: false, IsPublic: true } && t.IsSubclassOf(typeof(TransportWrapper)))
             .Select(t => (t.GetCustomAttribute<TransportWrapperNameAttribute>()?.Name ?? t.FullName!, t))
-            .Where(w => !w.Item1.Equals(None, StringComparison.OrdinalIgnoreCase) && !w.Item1.Equals(Orw, StringComparison.OrdinalIgnoreCase))
+            .Where(w => !BuiltIn.Any(b => b.Name.Equals(w.Item1, StringComparison.OrdinalIgnoreCase)))
             .ToArray();
     }
 }

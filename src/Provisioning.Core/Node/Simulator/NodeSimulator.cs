@@ -239,9 +239,27 @@ public sealed class NodeSimulator : IAsyncDisposable
         var outgoing = Channel.CreateUnbounded<byte[]>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
         using var link = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
         var sending = Task.Run(() => SendLoopAsync(stream, outgoing.Reader, link.Token));
+        var serving = Task.CompletedTask;
         try
         {
-            await ReceiveLoopAsync(stream, wrapper, outgoing.Writer, pullCable, link.Token).ConfigureAwait(false);
+            if (wrapper is LinkWrapper active)
+            {
+                // The host's session sits above the line's pacing, noise and faults, so they hit the wrapper's own frames.
+                var received = Channel.CreateUnbounded<byte[]>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+                var line = new SimulatedLine(Endpoint, Options.BaudRate, received.Reader, outgoing.Writer);
+                var session = await active.OpenAsync(line, LinkRole.Host, HostLinkOptions(), link.Token).ConfigureAwait(false);
+                serving = Task.Run(() => ServeSessionAsync(session, link.Token));
+                try
+                {
+                    await ReceiveLoopAsync(stream, bytes => received.Writer.TryWrite(bytes.ToArray()), pullCable, link.Token).ConfigureAwait(false);
+                }
+                finally { received.Writer.TryComplete(); }
+            }
+            else
+            {
+                var sink = new Sink(this, wrapper, outgoing.Writer);
+                await ReceiveLoopAsync(stream, bytes => wrapper.Ingress(bytes, sink), pullCable, link.Token).ConfigureAwait(false);
+            }
         }
         catch (Exception e) when (e is IOException or ObjectDisposedException or OperationCanceledException or InvalidOperationException)
         {
@@ -251,6 +269,8 @@ public sealed class NodeSimulator : IAsyncDisposable
         {
             outgoing.Writer.TryComplete();
             link.Cancel();
+            try { await serving.ConfigureAwait(false); }
+            catch (Exception e) when (e is IOException or ObjectDisposedException or OperationCanceledException or InvalidOperationException) { }
             try { await sending.ConfigureAwait(false); }
             catch (Exception e) when (e is IOException or ObjectDisposedException or OperationCanceledException or InvalidOperationException) { }
             // An interrupted transfer stays in flash for the next connection to resume.
@@ -258,10 +278,64 @@ public sealed class NodeSimulator : IAsyncDisposable
         }
     }
 
-    private async Task ReceiveLoopAsync(Stream stream, TransportWrapper wrapper, ChannelWriter<byte[]> outgoing, Action pullCable, CancellationToken cancellationToken)
+    /// <summary>What the host's link session is told: the line rate, and the host buffer when one is given.</summary>
+    private LinkOptions HostLinkOptions() => new()
+    {
+        BaudRate = Options.BaudRate,
+        MaxMessageSize = Options.MaxMessageSize,
+        Password = Options.LinkPassword,
+        Log = Options.LinkLog,
+    };
+
+    /// <summary>
+    /// Serves the node over a host-role link session: node bytes the session delivers go to the node, its answers back
+    /// through the session. The simulated host platform echoes each host message back, so host traffic is seen both ways.
+    /// </summary>
+    private async Task ServeSessionAsync(LinkSession session, CancellationToken cancellationToken)
+    {
+        await using var owned = session.ConfigureAwait(false);
+        var answers = Channel.CreateUnbounded<byte[]>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+        var sink = new Sink(this, session.NodeWrapper, answers.Writer);
+        session.HostMessageReceived += (_, e) =>
+        {
+            Interlocked.Increment(ref _hostMessages);
+            _ = session.SendHostMessageAsync(e.Message, cancellationToken).ContinueWith(static t => t.Exception, TaskScheduler.Default);
+        };
+        var answering = Task.Run(async () =>
+        {
+            await foreach (var answer in answers.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+                await session.WriteAsync(answer, cancellationToken).ConfigureAwait(false);
+        }, cancellationToken);
+        var buffer = new byte[NodeFrame.MaxLength];
+        try
+        {
+            while (true)
+            {
+                int n = await session.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+                if (n == 0) break;
+                sink.OnNodeBytes(buffer.AsSpan(0, n));
+            }
+        }
+        catch (LinkException e)
+        {
+            Volatile.Write(ref _lastError, $"the {session.Wrapper.Name} session ended: {e.Message}");
+        }
+        finally
+        {
+            answers.Writer.TryComplete();
+            try { await answering.ConfigureAwait(false); }
+            catch (Exception e) when (e is IOException or OperationCanceledException or InvalidOperationException) { }
+        }
+    }
+
+    private int _hostMessages;
+
+    /// <summary>Host-platform messages received through an active wrapper's session (each is echoed back).</summary>
+    public int HostMessagesReceived => Volatile.Read(ref _hostMessages);
+
+    private async Task ReceiveLoopAsync(Stream stream, SpanAction deliver, Action pullCable, CancellationToken cancellationToken)
     {
         var pacer = Options.Pace ? new LinePacer(Options.BaudRate) : null;
-        var sink = new Sink(this, wrapper, outgoing);
         var buffer = new byte[8192];
         var clock = Stopwatch.StartNew();
         while (true)
@@ -298,9 +372,11 @@ public sealed class NodeSimulator : IAsyncDisposable
             if (pacer is not null) await pacer.PaceAsync(bytes.Length, arrivedAt, cancellationToken).ConfigureAwait(false);
             Interlocked.Add(ref _received, bytes.Length);
             int kept = _noiseIn?.Apply(bytes.Span) ?? bytes.Length;
-            wrapper.Ingress(bytes.Span[..kept], sink);
+            deliver(bytes.Span[..kept]);
         }
     }
+
+    private delegate void SpanAction(ReadOnlySpan<byte> bytes);
 
     private async Task SendLoopAsync(Stream stream, ChannelReader<byte[]> outgoing, CancellationToken cancellationToken)
     {
@@ -351,7 +427,9 @@ public sealed class NodeSimulator : IAsyncDisposable
                 // Only requests are answered; a silent node reads everything and says nothing.
                 if ((request.Type & 0x80) != 0 || simulator.Options.Faults.Silent || simulator.Holds(request.Type)) continue;
                 // A host with a small receive buffer (guide B.2.2) loses what does not fit: no answer, no error.
-                if (request.Payload.Length + NodeFrame.Overhead + wrapper.Overhead > simulator.MaxMessageSize)
+                // Through a link session the session's own agreed size applies (it may carry a message in several frames).
+                int limit = LinkSession.IsSessionWrapper(wrapper) ? wrapper.MaxMessageSize : simulator.MaxMessageSize;
+                if (request.Payload.Length + NodeFrame.Overhead + wrapper.Overhead > limit)
                 {
                     Interlocked.Increment(ref simulator._tooLarge);
                     continue;

@@ -54,6 +54,12 @@ public sealed record NodeSimulatorOptions
 
     /// <summary>Bit errors and lost bytes on both directions of the line.</summary>
     public LineNoise Noise { get; init; } = new();
+
+    /// <summary>Password the host's link session expects (wrappers with link security, such as opt_psem); null: none.</summary>
+    public System.Security.SecureString? LinkPassword { get; init; }
+
+    /// <summary>Receives the host link session's debug lines (handshakes, resends); null: none.</summary>
+    public Action<string>? LinkLog { get; init; }
 }
 
 /// <summary>Faults a simulated node injects, to rehearse what the line meets.</summary>
