@@ -132,6 +132,22 @@ public sealed class PsemDataLink
     public (long Sent, long Received) LineBytes => (_sentBytes, _receivedBytes);
     private long _sentBytes, _receivedBytes;
 
+    /// <summary>Fault for simulated meters: answer NAK even to intact packets.</summary>
+    public bool NakEverything { get; set; }
+
+    /// <summary>
+    /// Fault for simulated meters: once this many intact packets have arrived, hear nothing (no ACK, no delivery) until the
+    /// line has been quiet for the channel traffic timeout; then the fault is spent. Null: never.
+    /// </summary>
+    public int? DeafAfterPackets { get; set; }
+
+    private int _packetsHeard;
+    private bool _deaf;
+    private long _deafSince;
+
+    /// <summary>True while the <see cref="DeafAfterPackets"/> fault holds.</summary>
+    public bool IsDeaf => _deaf;
+
     /// <summary>The next time <see cref="Tick"/> has something to do (an ACK overdue, a packet stalled), or null.</summary>
     public long? NextDeadline
     {
@@ -215,6 +231,16 @@ public sealed class PsemDataLink
     public void Receive(ReadOnlySpan<byte> bytes, long now)
     {
         _receivedBytes += bytes.Length;
+        if (_deaf)
+        {
+            if (now - _deafSince <= _timing.ChannelTrafficTimeoutMs)
+            {
+                _deafSince = now;
+                return;
+            }
+            _deaf = false;
+            DeafAfterPackets = null;
+        }
         _events.Clear();
         _decoder.Feed(bytes, now, _events);
         Handle(now);
@@ -273,6 +299,20 @@ public sealed class PsemDataLink
                     break;
                 case PsemLineEventKind.Packet:
                     HeardAnything = true;
+                    if (NakEverything)
+                    {
+                        Array.Clear(e.Data!);
+                        Nak();
+                        break;
+                    }
+                    if (DeafAfterPackets is { } deafAfter && ++_packetsHeard > deafAfter)
+                    {
+                        Array.Clear(e.Data!);
+                        _deaf = true;
+                        _deafSince = now;
+                        _decoder.Clear();
+                        return;
+                    }
                     _lastTrafficAt = now;
                     _output.Write([PsemPacket.Ack]);
                     _sentBytes++;

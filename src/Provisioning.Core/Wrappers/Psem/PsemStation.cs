@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Threading.Channels;
-using Provisioning.Core.Node;
 using Provisioning.Core.Station;
 using Provisioning.Core.Transport;
 
@@ -88,8 +87,9 @@ public sealed class PsemStation : IAsyncDisposable
     }
 
     /// <summary>
-    /// Opens a session on <paramref name="line"/>. Throws <see cref="NodeLinkException"/> (nothing answered) or
-    /// <see cref="StationFailureException"/> (the meter refused the session) saying what to check.
+    /// Opens a session on <paramref name="line"/>. Throws <see cref="LinkException"/> with the station's code and what to
+    /// check: <see cref="ProvExitCode.NoDevice"/> when nothing answered, <see cref="ProvExitCode.NoDeviceHost"/> when the
+    /// meter answered but refused the session, <see cref="ProvExitCode.InvalidArguments"/> for a refused password.
     /// </summary>
     public static async Task<PsemStation> OpenAsync(INodeTransport line, PsemStationOptions options, CancellationToken cancellationToken)
     {
@@ -227,9 +227,11 @@ public sealed class PsemStation : IAsyncDisposable
                 Array.Clear(password);
             }
             if (security[0] != (byte)PsemResponseCode.Ok)
-                throw new StationFailureException(ProvExitCode.InvalidArguments,
-                    $"The meter on {_line.Name} refused the optical port password (Security answered {PsemCodec.Describe(security[0])}). " +
-                    "Check -OpticalPassword against the meter's C12.18 password (at most 20 characters); nothing was written to the node.");
+                throw new LinkException(ProvExitCode.InvalidArguments,
+                    $"The meter on {_line.Name} refused the optical port password (Security answered {PsemCodec.Describe(security[0])})")
+                {
+                    Advice = "Check -OpticalPassword against the meter's C12.18 password (at most 20 characters); nothing was written to the node.",
+                };
             Log("security accepted");
         }
         _lastActivity = _driver.Now;
@@ -238,8 +240,8 @@ public sealed class PsemStation : IAsyncDisposable
     private async Task NegotiateAsync(CancellationToken ct)
     {
         byte[] offered = _options.SessionBaudRate is { } rate && _options.SwitchBaudRate is not null && rate != BaudRate
-            ? PsemBaudRates.Code(rate) is { } code ? [code] : throw new StationFailureException(ProvExitCode.InvalidArguments,
-                $"C12.18 has no baud rate code for {rate}; choose 300, 600, 1200, 2400, 4800, 9600, 14400, 19200, 28800 or 57600.")
+            ? PsemBaudRates.Code(rate) is { } code ? [code] : throw new LinkException(ProvExitCode.InvalidArguments,
+                $"C12.18 has no baud rate code for {rate}") { Advice = "Choose 300, 600, 1200, 2400, 4800, 9600, 14400, 19200, 28800 or 57600." }
             : [];
         int size = Math.Clamp(_options.RequestedPacketSize, PsemPacket.DefaultPacketSize, PsemPacket.MaxPacketSize);
         int packets = Math.Clamp(_options.RequestedPackets, 1, 255);
@@ -254,9 +256,11 @@ public sealed class PsemStation : IAsyncDisposable
         if (negotiated is null)
             throw Refused("Negotiate", answer, $"the meter refused packets of up to {size} bytes, {packets} per message; check that it supports C12.18 Negotiate, or that no other tool holds a session with it");
         if (negotiated.PacketSize < PsemPacket.DefaultPacketSize || negotiated.PacketSize > size || negotiated.MaxPackets < 1 || negotiated.MaxPackets > packets)
-            throw new StationFailureException(ProvExitCode.NoDeviceHost,
-                $"The meter on {_line.Name} answered Negotiate with {negotiated.PacketSize}-byte packets, {negotiated.MaxPackets} per message, outside what was asked ({PsemPacket.DefaultPacketSize}..{size} bytes, 1..{packets}); it does not follow ANSI C12.18. " +
-                ProvExitCodes.CorrectiveAction(ProvExitCode.NoDeviceHost));
+            throw new LinkException(ProvExitCode.NoDeviceHost,
+                $"The meter on {_line.Name} answered Negotiate with {negotiated.PacketSize}-byte packets, {negotiated.MaxPackets} per message, outside what was asked ({PsemPacket.DefaultPacketSize}..{size} bytes, 1..{packets})")
+            {
+                Advice = "The meter does not follow ANSI C12.18 Negotiate; keep the station log and report the meter to the line's engineer.",
+            };
         _driver.WithLink(l =>
         {
             l.PacketSize = negotiated.PacketSize;
@@ -284,11 +288,19 @@ public sealed class PsemStation : IAsyncDisposable
         catch (PsemLinkException e)
         {
             if (!e.HeardAnything)
-                throw new NodeLinkException($"Nothing answered the C12.18 {what} request on {_line.Name} ({e.Message})", neverAnswered: true, e);
-            string detail = e.RefusedByNak
-                ? $"The meter on {_line.Name} answers but refused the C12.18 {what} request with NAK on every try ({e.Message}). Check that the optical probe sits square and clean on the meter's port and that the line runs at the meter's rate ({BaudRate} baud, 8N1)."
-                : $"The meter on {_line.Name} stopped answering during the C12.18 {what} request ({e.Message}). Check the optical probe and the meter's power.";
-            throw new StationFailureException(ProvExitCode.NoDeviceHost, detail, e);
+                throw new LinkException(ProvExitCode.NoDevice, $"Nothing answered the C12.18 {what} request on {_line.Name} ({e.Message})", e)
+                {
+                    Advice = "Check that the optical probe is on the meter's port, its cable is plugged in, the port is the right one and the meter is powered.",
+                };
+            if (e.RefusedByNak)
+                throw new LinkException(ProvExitCode.NoDeviceHost, $"The meter on {_line.Name} answers but refused the C12.18 {what} request with NAK on every try ({e.Message})", e)
+                {
+                    Advice = $"Check that the optical probe sits square and clean on the meter's port and that the line runs at the meter's rate ({BaudRate} baud, 8N1).",
+                };
+            throw new LinkException(ProvExitCode.NoDeviceHost, $"The meter on {_line.Name} stopped answering during the C12.18 {what} request ({e.Message})", e)
+            {
+                Advice = "Check the optical probe and the meter's power.",
+            };
         }
         finally
         {
@@ -296,9 +308,11 @@ public sealed class PsemStation : IAsyncDisposable
         }
     }
 
-    private StationFailureException Refused(string what, byte[] answer, string check)
-        => new(ProvExitCode.NoDeviceHost,
-            $"The meter on {_line.Name} refused the C12.18 {what} request (answered {PsemCodec.Describe(answer[0])}): {check}.");
+    private LinkException Refused(string what, byte[] answer, string check)
+        => new(ProvExitCode.NoDeviceHost, $"The meter on {_line.Name} refused the C12.18 {what} request (answered {PsemCodec.Describe(answer[0])})")
+        {
+            Advice = char.ToUpperInvariant(check[0]) + check[1..] + ".",
+        };
 
     /// <summary>
     /// One request and its response, sent again as a new message (a new toggle) when the data link gives up or the response
@@ -384,7 +398,7 @@ public sealed class PsemStation : IAsyncDisposable
         {
             Fault(LinkFailure(e));
         }
-        catch (Exception e) when (e is IOException or StationFailureException)
+        catch (IOException e)
         {
             Fault(e);
         }
@@ -395,11 +409,14 @@ public sealed class PsemStation : IAsyncDisposable
         var (requests, resends, packets, _, _) = Statistics;
         string counts = $"{requests} requests, {resends} sent again, {packets} packets sent again";
         if (e.RefusedByNak)
-            return new NodeLinkException($"The meter on {_line.Name} refused a C12.18 request with NAK on every try ({e.Message}; {counts})", neverAnswered: false, e)
+            return new LinkException(ProvExitCode.NodeMessageFailed, $"The meter on {_line.Name} refused a C12.18 request with NAK on every try ({e.Message}; {counts})", e)
             {
-                Advice = "Check that the optical probe sits square and clean on the meter's port, then provision it again (the firmware transfer resumes where it stopped).",
+                Advice = "Check that the optical probe sits square and clean on the meter's port, then provision the device again: the firmware transfer resumes where it stopped.",
             };
-        return new NodeLinkException($"The meter on {_line.Name} stopped answering C12.18 requests ({e.Message}; {counts})", neverAnswered: false, e);
+        return new LinkException(ProvExitCode.NodeMessageFailed, $"The meter on {_line.Name} stopped answering C12.18 requests ({e.Message}; {counts})", e)
+        {
+            Advice = "Check the optical probe and the meter's power, then provision the device again: the firmware transfer resumes where it stopped.",
+        };
     }
 
     private bool HasNodeBytesToWrite()
@@ -433,8 +450,11 @@ public sealed class PsemStation : IAsyncDisposable
         try { answer = await ExchangeAsync(request, ct).ConfigureAwait(false); }
         finally { Array.Clear(request); }
         if (answer[0] == (byte)PsemResponseCode.Isc)
-            throw new StationFailureException(ProvExitCode.InvalidArguments,
-                $"The meter on {_line.Name} refused to pass node messages without a security password (Write answered {PsemCodec.Describe(answer[0])}). Give the meter's C12.18 password with -OpticalPassword.");
+            throw new LinkException(ProvExitCode.InvalidArguments,
+                $"The meter on {_line.Name} refused to pass node messages without a security password (Write answered {PsemCodec.Describe(answer[0])})")
+            {
+                Advice = "Give the meter's C12.18 password with -OpticalPassword; nothing was written to the node.",
+            };
         if (answer[0] != (byte)PsemResponseCode.Ok)
             throw new PsemLinkException($"the meter refused a Write of table {PsemMailbox.NodeTable} at position {_outPosition} (answered {PsemCodec.Describe(answer[0])})", true, false);
         _outPosition = PsemMailbox.Advance(_outPosition, n);
@@ -516,8 +536,7 @@ public sealed class PsemStation : IAsyncDisposable
 
     private static Exception Rethrowable(Exception e) => e switch
     {
-        NodeLinkException link => new NodeLinkException(link.Message, link.NeverAnswered, link) { Advice = link.Advice },
-        StationFailureException f => new StationFailureException(f.Code, f.Message, f),
+        LinkException link => new LinkException(link.Code, link.Message, link) { Advice = link.Advice },
         ObjectDisposedException => new ObjectDisposedException(nameof(PsemStation), e.Message),
         _ => new IOException(e.Message, e),
     };
