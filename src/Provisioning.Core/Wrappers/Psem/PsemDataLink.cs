@@ -57,8 +57,7 @@ public sealed class PsemDataLink
     private readonly List<byte[]> _packets = new();
     private readonly List<byte> _assembly = new();
     private int _packetIndex, _tries;
-    private long _ackDeadline, _sentAt, _lastTrafficAt;
-    private double _packetLineMs;
+    private long _ackDeadline, _lastTrafficAt;
     private bool _toggle;
     private (byte Toggle, ushort Crc)? _lastAccepted;
     private int _expectSequence = -1;
@@ -282,9 +281,7 @@ public sealed class PsemDataLink
                     break;
                 case PsemLineEventKind.Nak:
                     HeardAnything = true;
-                    // A NAK faster than the packet could have crossed the line answers something older (e.g. the tail of a
-                    // damaged packet read as one more): the packet now on its way still gets its own answer.
-                    if (SendState == PsemSendState.Sending && now >= _sentAt + _packetLineMs * 0.9)
+                    if (SendState == PsemSendState.Sending)
                     {
                         _naksThisMessage++;
                         Retry(now, "NAK");
@@ -426,8 +423,6 @@ public sealed class PsemDataLink
         var packet = _packets[_packetIndex];
         _output.Write(packet);
         _sentBytes += packet.Length;
-        _sentAt = now;
-        _packetLineMs = PsemPacket.LineMilliseconds(packet.Length, _timing.BaudRate);
         // The 2 s start once the packet has left: bytes queued before it leave first.
         _ackDeadline = now + (long)Math.Ceiling(PsemPacket.LineMilliseconds(_output.WrittenCount, _timing.BaudRate)) + _timing.ResponseTimeoutMs;
         _lastTrafficAt = now;
