@@ -42,6 +42,14 @@ public sealed record PsemStationOptions
     public Action<string>? Log { get; init; }
 }
 
+/// <summary>Counters of a station's C12.18 session.</summary>
+/// <param name="Requests">Requests made.</param>
+/// <param name="RequestResends">Requests sent again as new messages (the data link gave up, or the response did not come).</param>
+/// <param name="PacketResends">Packets sent again after NAK or a missing ACK.</param>
+/// <param name="NaksSent">NAKs sent for damaged or stalled packets from the meter.</param>
+/// <param name="Duplicates">Duplicate packets from the meter acknowledged and dropped.</param>
+public readonly record struct PsemStationStatistics(int Requests, int RequestResends, int PacketResends, int NaksSent, int Duplicates);
+
 /// <summary>
 /// The station side of opt_psem: the C12.18 client. It opens a session (Identification, Negotiate, Logon, Security),
 /// then carries the node's byte streams through the node mailbox table with Write (offset) and Read (offset), polls for
@@ -122,9 +130,8 @@ public sealed class PsemStation : IAsyncDisposable
     /// <summary>The meter's identification (standard, version, revision).</summary>
     public PsemIdentity? Identity { get; private set; }
 
-    /// <summary>Requests sent, requests sent again, packets sent again, NAKs sent, duplicates dropped.</summary>
-    public (int Requests, int RequestResends, int PacketResends, int NaksSent, int Duplicates) Statistics
-        => (_requests, _requestResends, _link.Resends, _link.NaksSent, _link.Duplicates);
+    /// <summary>Counters of the session so far.</summary>
+    public PsemStationStatistics Statistics => new(_requests, _requestResends, _link.Resends, _link.NaksSent, _link.Duplicates);
 
     /// <summary>Bytes on the line each way.</summary>
     public (long Sent, long Received) LineBytes => _link.LineBytes;
@@ -406,8 +413,8 @@ public sealed class PsemStation : IAsyncDisposable
 
     private Exception LinkFailure(PsemLinkException e)
     {
-        var (requests, resends, packets, _, _) = Statistics;
-        string counts = $"{requests} requests, {resends} sent again, {packets} packets sent again";
+        var stats = Statistics;
+        string counts = $"{stats.Requests} requests, {stats.RequestResends} sent again, {stats.PacketResends} packets sent again";
         if (e.RefusedByNak)
             return new LinkException(ProvExitCode.NodeMessageFailed, $"The meter on {_line.Name} refused a C12.18 request with NAK on every try ({e.Message}; {counts})", e)
             {
