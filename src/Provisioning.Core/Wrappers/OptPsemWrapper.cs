@@ -71,6 +71,8 @@ public sealed class OptPsemWrapper : LinkWrapper
             RequestedPacketSize = options.MaxMessageSize is { } max ? Math.Min(max, station.RequestedPacketSize) : station.RequestedPacketSize,
             Password = options.Password is { } p ? PasswordField(p) : station.Password,
             Log = options.Log ?? station.Log,
+            // Only a serial port the station owns can change its rate; over TCP the device server's line is fixed.
+            SwitchBaudRate = station.SwitchBaudRate ?? (line is SerialNodeTransport serial ? rate => { serial.ChangeBaudRate(rate); return Task.CompletedTask; } : null),
         };
     }
 

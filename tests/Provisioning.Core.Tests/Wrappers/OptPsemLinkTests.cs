@@ -144,4 +144,65 @@ public sealed class OptPsemLinkTests
         var e = await Assert.ThrowsAsync<LinkException>(() => OpenAsync(silent, new LinkOptions { BaudRate = 9600, Resends = 0, ResponseTimeout = TimeSpan.FromMilliseconds(200) }));
         Assert.Equal(ProvExitCode.NoDevice, e.Code);
     }
+
+    [Fact]
+    public async Task A_meter_that_stops_answering_mid_transfer_ends_with_code_36_and_the_next_session_resumes()
+    {
+        string state = Path.Combine(Directory.CreateTempSubdirectory("prov-psem-").FullName, "node.json");
+        byte[] image = SimulatorLink.Image(40000);
+        await using var link = new SimulatorLink();
+        var hanging = await link.StartTcpAsync(new NodeSimulatorOptions
+        {
+            Wrapper = "opt_psem", BaudRate = 9600, StatePath = state,
+            OptPsemMeter = new PsemMeterSettings { Faults = new() { StopAnsweringAfterPackets = 40 } },
+        });
+        var quick = new LinkOptions { BaudRate = 9600, ResponseTimeout = TimeSpan.FromMilliseconds(300), Resends = 1 };
+        var session = await OpenAsync(hanging, quick);
+        await using (var node = new NodeClient(session, session.NodeWrapper, Through(session)))
+        {
+            var e = await Assert.ThrowsAnyAsync<IOException>(() => node.WriteImageAsync(NodeImageTarget.Firmware, image, "2.0.0", null, CancellationToken.None));
+            var failure = Assert.IsType<LinkException>(LinkException.Find(e));
+            Assert.Equal(ProvExitCode.NodeMessageFailed, failure.Code);
+            Assert.Contains("stopped answering", failure.Message);
+            Assert.Contains("resumes where it stopped", failure.Advice);
+        }
+        await hanging.StopAsync();
+
+        var back = await link.StartTcpAsync(new NodeSimulatorOptions { Wrapper = "opt_psem", BaudRate = 9600, StatePath = state });
+        var again = await OpenAsync(back);
+        await using (var node = new NodeClient(again, again.NodeWrapper, Through(again)))
+        {
+            var progress = new ProgressLog();
+            await node.WriteImageAsync(NodeImageTarget.Firmware, image, "2.0.0", progress, CancellationToken.None);
+            Assert.True(progress.Reports[0] > 0, "the second session resumed from what the node already held");
+        }
+        Assert.Equal(Convert.ToHexString(SHA256.HashData(image)), back.State.FirmwareSha256, ignoreCase: true);
+    }
+
+    [ToolFact("socat")]
+    public async Task On_serial_ports_Negotiate_switches_both_ends_to_the_agreed_baud_rate()
+    {
+        using var pair = await VirtualSerialPair.CreateAsync(null, TimeSpan.FromSeconds(10), CancellationToken.None);
+        var meterLine = SerialNodeTransport.Open(pair.PortB, 9600);
+        var meter = new OptPsemWrapper { Meter = new PsemMeterSettings { BaudRates = [19200] } };
+        await using var host = await meter.OpenAsync(meterLine, LinkRole.Host, new LinkOptions { BaudRate = 9600 }, CancellationToken.None);
+        var served = Task.Run(async () =>
+        {
+            // The node behind this meter answers nothing; the test only needs the bytes to arrive.
+            var buffer = new byte[256];
+            var got = new List<byte>();
+            while (got.Count < 3 && await host.ReadAsync(buffer, CancellationToken.None) is > 0 and var n) got.AddRange(buffer.AsSpan(0, n).ToArray());
+            return got.ToArray();
+        });
+
+        var stationLine = SerialNodeTransport.Open(pair.PortA, 9600);
+        var station = new OptPsemWrapper { Station = new PsemStationOptions { SessionBaudRate = 19200 } };
+        await using var session = await station.OpenAsync(stationLine, LinkRole.Station, new LinkOptions { BaudRate = 9600 }, CancellationToken.None);
+        await session.WriteAsync(new byte[] { 1, 2, 3 }, CancellationToken.None);
+
+        Assert.Equal(19200, stationLine.BaudRate);
+        Assert.Equal(19200, meterLine.BaudRate);
+        Assert.Equal(19200, session.BaudRate);
+        Assert.Equal(new byte[] { 1, 2, 3 }, await served.WaitAsync(TimeSpan.FromSeconds(10)));
+    }
 }

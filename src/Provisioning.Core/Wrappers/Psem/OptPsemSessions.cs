@@ -29,8 +29,28 @@ internal sealed class OptPsemStationSession : LinkSession
 
     public override int MaxMessageSize => NodeFrame.MaxLength;
 
-    // A node answer waits for the next poll, and a lost packet costs the response timeout before it is sent again.
-    public override TimeSpan ExtraLatency => TimeSpan.FromMilliseconds(2000 + PsemPacket.LineMilliseconds(2 * _station.PacketSize, _station.BaudRate));
+    /// <summary>Image chunks the station sends are at most 4 KiB, 4110 bytes as node messages.</summary>
+    private const int LargestNodeMessage = 4096 + 14;
+
+    /// <summary>
+    /// What C12.18 adds to a node message on top of its line time: per request its packet headers, the write's own fields,
+    /// ACKs, the response and a poll for the answer, and two turnarounds; plus one response timeout, the cost of a lost packet.
+    /// With the default 64-byte packets a 4 KiB chunk takes 88 requests, so this is seconds, not milliseconds.
+    /// </summary>
+    public override TimeSpan ExtraLatency
+    {
+        get
+        {
+            int perPacket = _station.PacketSize - PsemPacket.Overhead;
+            int perRequest = Math.Max(1, perPacket * _station.MaxPackets - PsemCodec.WriteOffsetOverhead);
+            int requests = (LargestNodeMessage + perRequest - 1) / perRequest;
+            int packets = (Math.Min(LargestNodeMessage, perRequest) + PsemCodec.WriteOffsetOverhead + perPacket - 1) / perPacket;
+            int overheadBytes = packets * (PsemPacket.Overhead + 1) + PsemCodec.WriteOffsetOverhead + 10 + 30;
+            double ms = Options.ResponseTimeout?.TotalMilliseconds ?? 2000;
+            ms += requests * (PsemPacket.LineMilliseconds(overheadBytes, _station.BaudRate) + 20);
+            return TimeSpan.FromMilliseconds(ms);
+        }
+    }
 
     public override LinkStatistics Statistics
     {
@@ -201,6 +221,12 @@ internal sealed class OptPsemHostSession : LinkSession
                     Array.Clear(response);
                 }
                 if (after.PacketSize is { } size) _driver.WithLink(l => { l.PacketSize = size; l.MaxPackets = after.MaxPackets ?? 1; });
+                if (after.BaudRate is { } rate && Line is SerialNodeTransport serial)
+                {
+                    // The station's ACK of the answer came at the old rate; from here both ends run at the new one.
+                    serial.ChangeBaudRate(rate);
+                    Log($"line switched to {rate} baud");
+                }
                 if (after.EndSession) _driver.WithLink(l => l.Reset());
             }
         }

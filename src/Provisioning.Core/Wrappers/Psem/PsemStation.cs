@@ -465,6 +465,7 @@ public sealed class PsemStation : IAsyncDisposable
         if (answer[0] != (byte)PsemResponseCode.Ok)
             throw new PsemLinkException($"the meter refused a Write of table {PsemMailbox.NodeTable} at position {_outPosition} (answered {PsemCodec.Describe(answer[0])})", true, false);
         _outPosition = PsemMailbox.Advance(_outPosition, n);
+        bool completed = false;
         lock (_gate)
         {
             int left = n;
@@ -479,11 +480,14 @@ public sealed class PsemStation : IAsyncDisposable
                     Array.Clear(w.Data);
                     _writes.RemoveFirst();
                     w.Done.TrySetResult();
+                    completed = true;
                 }
             }
         }
-        _wroteSinceRead = true;
+        // Only a whole node message can have an answer: after part of one, the next part goes first.
+        if (completed) _wroteSinceRead = true;
         _backoff = 0;
+        _lastActivity = _driver.Now;
     }
 
     private async Task ReadNodeBytesAsync(CancellationToken ct)
