@@ -63,11 +63,11 @@ public sealed class OptPsemWrapper : LinkWrapper
         var station = Station ?? new PsemStationOptions();
         var timing = station.Timing;
         if (options.ResponseTimeout is { } response) timing = timing with { ResponseTimeoutMs = (long)response.TotalMilliseconds };
+        if (options.Resends is { } resends) timing = timing with { Retries = resends };
         return station with
         {
             BaudRate = line.BaudRate ?? options.BaudRate,
             Timing = timing,
-            Resends = options.Resends ?? station.Resends,
             RequestedPacketSize = options.MaxMessageSize is { } max ? Math.Min(max, station.RequestedPacketSize) : station.RequestedPacketSize,
             Password = options.Password is { } p ? PasswordField(p) : station.Password,
             Log = options.Log ?? station.Log,

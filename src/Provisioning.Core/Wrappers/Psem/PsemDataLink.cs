@@ -72,6 +72,7 @@ public sealed class PsemDataLink
         Identity = identity;
         _decoder.InterCharacterTimeoutMs = _timing.InterCharacterTimeoutMs;
         _sendSize = _packetSize;
+        _decoder.MaxPacketSize = _packetSize;
     }
 
     /// <summary>The identity byte sent (0 for C12.18).</summary>
@@ -90,6 +91,8 @@ public sealed class PsemDataLink
             ArgumentOutOfRangeException.ThrowIfGreaterThan(value, PsemPacket.MaxPacketSize);
             _packetSize = value;
             _sendSize = value;
+            // A length beyond what was agreed is damage, seen as soon as the header is in.
+            _decoder.MaxPacketSize = Math.Max(value, PsemPacket.DefaultPacketSize);
             _clean = 0;
         }
     }
@@ -254,7 +257,7 @@ public sealed class PsemDataLink
         if (SendState == PsemSendState.Sending && now >= _ackDeadline) Retry(now, "no ACK within the response timeout");
     }
 
-    /// <summary>Forgets partial packets, duplicate memory and the message being sent (a new session starts).</summary>
+    /// <summary>Forgets partial packets, duplicate memory, the message being sent and the negotiated sizes (a new session starts).</summary>
     public void Reset()
     {
         _decoder.Clear();
@@ -265,6 +268,9 @@ public sealed class PsemDataLink
         _toggle = false;
         SendState = PsemSendState.Idle;
         while (_messages.TryDequeue(out var m)) Array.Clear(m);
+        // A new session starts at the standard's defaults until it negotiates again.
+        PacketSize = PsemPacket.DefaultPacketSize;
+        MaxPackets = PsemPacket.DefaultPackets;
     }
 
     private int _naksThisMessage;

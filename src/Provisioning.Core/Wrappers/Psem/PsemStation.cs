@@ -48,7 +48,11 @@ public sealed record PsemStationOptions
 /// <param name="PacketResends">Packets sent again after NAK or a missing ACK.</param>
 /// <param name="NaksSent">NAKs sent for damaged or stalled packets from the meter.</param>
 /// <param name="Duplicates">Duplicate packets from the meter acknowledged and dropped.</param>
-public readonly record struct PsemStationStatistics(int Requests, int RequestResends, int PacketResends, int NaksSent, int Duplicates);
+/// <param name="NodeWrites">Writes of node bytes.</param>
+/// <param name="NodeReads">Reads of the node's bytes.</param>
+/// <param name="EmptyReads">Reads that found nothing yet (polls).</param>
+public readonly record struct PsemStationStatistics(int Requests, int RequestResends, int PacketResends, int NaksSent, int Duplicates,
+    int NodeWrites, int NodeReads, int EmptyReads);
 
 /// <summary>
 /// The station side of opt_psem: the C12.18 client. It opens a session (Identification, Negotiate, Logon, Security),
@@ -131,7 +135,8 @@ public sealed class PsemStation : IAsyncDisposable
     public PsemIdentity? Identity { get; private set; }
 
     /// <summary>Counters of the session so far.</summary>
-    public PsemStationStatistics Statistics => new(_requests, _requestResends, _link.Resends, _link.NaksSent, _link.Duplicates);
+    public PsemStationStatistics Statistics => new(_requests, _requestResends, _link.Resends, _link.NaksSent, _link.Duplicates, _writesDone, _reads, _emptyReads);
+    private int _writesDone, _reads, _emptyReads;
 
     /// <summary>Bytes on the line each way.</summary>
     public (long Sent, long Received) LineBytes => _link.LineBytes;
@@ -339,6 +344,8 @@ public sealed class PsemStation : IAsyncDisposable
             }
             catch (PsemLinkException e)
             {
+                // A line on which nothing has ever answered stays silent however often the request is made new.
+                if (!e.HeardAnything) throw;
                 last = e;
                 Log($"{PsemService.Name(request[0])}: {e.Message}; sending it again");
                 continue;
@@ -357,7 +364,6 @@ public sealed class PsemStation : IAsyncDisposable
                 await Task.Delay(100 * (attempt + 1), ct).ConfigureAwait(false);
                 continue;
             }
-            _lastActivity = _driver.Now;
             return response;
         }
         throw last ?? new PsemLinkException("the meter stayed busy", true, false);
@@ -484,6 +490,7 @@ public sealed class PsemStation : IAsyncDisposable
                 }
             }
         }
+        _writesDone++;
         // Only a whole node message can have an answer: after part of one, the next part goes first.
         if (completed) _wroteSinceRead = true;
         _backoff = 0;
@@ -498,8 +505,10 @@ public sealed class PsemStation : IAsyncDisposable
         var data = PsemCodec.ReadTableData(answer)
             ?? throw new PsemLinkException($"the meter refused a Read of table {PsemMailbox.NodeTable} at position {_inPosition} (answered {PsemCodec.Describe(answer[0])})", true, false);
         Array.Clear(answer);
+        _reads++;
         if (data.Length == 0)
         {
+            _emptyReads++;
             _backoff = Math.Min(_backoff + 1, PollBackoffMs.Length - 1);
             return;
         }
