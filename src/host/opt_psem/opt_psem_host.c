@@ -224,10 +224,13 @@ static void handle_read(const uint8_t *r, size_t n)
     size_t room = packet_size - OVERHEAD;
     room = room * (size_t)packets - 4;
     if (table == HOST_TABLE && !offset) {
+        /* a message longer than this session's packets can carry waits for a session that negotiates larger ones */
         size_t len = host_out_full && host_out_len <= room ? host_out_len : 0;
         read_response(host_out, len);
-        host_out_full = 0;
-        memset(host_out, 0, sizeof host_out);
+        if (len > 0) {
+            host_out_full = 0;
+            memset(host_out, 0, sizeof host_out);
+        }
         return;
     }
     if (table != NODE_TABLE) { code(IAR); return; }

@@ -196,8 +196,12 @@ internal sealed class OptPsemHostSession : LinkSession
                     {
                         Log($"no request for {timeout / 1000.0:0.#} s: back to the base state");
                         Interlocked.Increment(ref _resets);
-                        lock (_gate) _meter.Expire();
                         _driver.WithLink(l => l.Reset());
+                        lock (_gate)
+                        {
+                            _meter.Expire();
+                            _meter.ResponseRoom = _link.MaxMessageLength;
+                        }
                     }
                     continue;
                 }
@@ -221,6 +225,7 @@ internal sealed class OptPsemHostSession : LinkSession
                     Array.Clear(response);
                 }
                 if (after.PacketSize is { } size) _driver.WithLink(l => { l.PacketSize = size; l.MaxPackets = after.MaxPackets ?? 1; });
+                if (after.PacketSize is not null || after.EndSession) lock (_gate) _meter.ResponseRoom = after.EndSession ? PsemPacket.DefaultPacketSize - PsemPacket.Overhead : _link.MaxMessageLength;
                 if (after.BaudRate is { } rate && Line is SerialNodeTransport serial)
                 {
                     // The station's ACK of the answer came at the old rate; from here both ends run at the new one.

@@ -100,6 +100,9 @@ public sealed class PsemMeter
     /// <summary>Seconds the last Wait asked the channel to stay open, or null.</summary>
     public int? WaitSeconds { get; private set; }
 
+    /// <summary>The longest response the session's packets carry now (packets × (packet size − 8)); reads are cut to fit.</summary>
+    public int ResponseRoom { get; set; } = PsemPacket.DefaultPacketSize - PsemPacket.Overhead;
+
     /// <summary>Node bytes waiting for the station.</summary>
     public int NodeBytesWaiting => _nodeOutCount;
 
@@ -217,14 +220,21 @@ public sealed class PsemMeter
         bool offset = request[0] == PsemService.ReadOffset;
         if (request.Length != (offset ? 8 : 3)) return Code(PsemResponseCode.Err);
         ushort table = BinaryPrimitives.ReadUInt16BigEndian(request[1..]);
+        int room = ResponseRoom - PsemCodec.ReadResponseOverhead;
         if (table == PsemMailbox.HostTable && !offset)
-            return PsemCodec.ReadResponse(_hostOut.TryDequeue(out var message) ? message : []);
+        {
+            // A message longer than this session's packets carry waits for a session that negotiates larger ones.
+            if (_hostOut.TryPeek(out var next) && next.Length <= room)
+                return PsemCodec.ReadResponse(_hostOut.Dequeue());
+            return PsemCodec.ReadResponse([]);
+        }
         if (table != PsemMailbox.NodeTable) return Code(PsemResponseCode.Iar);
         if (!offset)
         {
             // A plain read takes everything waiting, with no way to ask for it again.
-            var all = PsemCodec.ReadResponse(_nodeOut.AsSpan(0, Math.Min(_nodeOutCount, ushort.MaxValue)));
-            Drop(Math.Min(_nodeOutCount, ushort.MaxValue));
+            int taken = Math.Min(_nodeOutCount, room);
+            var all = PsemCodec.ReadResponse(_nodeOut.AsSpan(0, taken));
+            Drop(taken);
             return all;
         }
         int position = PsemCodec.ReadOffset24(request[3..]);
@@ -233,7 +243,7 @@ public sealed class PsemMeter
         int ahead = PsemMailbox.Distance(_outBase, position);
         if (ahead < 0 || ahead > _nodeOutCount) return Code(PsemResponseCode.Onp);
         Drop(ahead);
-        return PsemCodec.ReadResponse(_nodeOut.AsSpan(0, Math.Min(count, _nodeOutCount)));
+        return PsemCodec.ReadResponse(_nodeOut.AsSpan(0, Math.Min(Math.Min(count, _nodeOutCount), room)));
     }
 
     private byte[] Write(ReadOnlySpan<byte> request)
