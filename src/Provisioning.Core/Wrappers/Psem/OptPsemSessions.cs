@@ -10,8 +10,7 @@ internal sealed class OptPsemStationSession : LinkSession
 {
     private readonly PsemStation _station;
     private readonly Task _hostMessages;
-    private byte[] _pending = [];
-    private int _pendingAt;
+    private readonly PendingBytes _pending = new();
     private int _disposed;
 
     public OptPsemStationSession(LinkWrapper wrapper, INodeTransport line, LinkOptions options, PsemStation station)
@@ -70,21 +69,13 @@ internal sealed class OptPsemStationSession : LinkSession
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken)
     {
-        if (_pendingAt >= _pending.Length)
+        if (_pending.IsEmpty)
         {
-            try
-            {
-                _pending = await _station.ReadNodeAsync(cancellationToken).ConfigureAwait(false);
-                _pendingAt = 0;
-            }
+            try { _pending.Set(await _station.ReadNodeAsync(cancellationToken).ConfigureAwait(false)); }
             catch (ObjectDisposedException) { return 0; }
             catch (ChannelClosedException) { return 0; }
         }
-        int n = Math.Min(buffer.Length, _pending.Length - _pendingAt);
-        _pending.AsMemory(_pendingAt, n).CopyTo(buffer);
-        _pending.AsSpan(_pendingAt, n).Clear();
-        _pendingAt += n;
-        return n;
+        return _pending.CopyTo(buffer.Span);
     }
 
     public override Task SendHostMessageAsync(ReadOnlyMemory<byte> message, CancellationToken cancellationToken)
@@ -115,8 +106,7 @@ internal sealed class OptPsemHostSession : LinkSession
     private readonly Channel<byte[]> _toNode = Channel.CreateUnbounded<byte[]>(new UnboundedChannelOptions { SingleReader = true });
     private readonly CancellationTokenSource _closing = new();
     private readonly Task _serving;
-    private byte[] _pending = [];
-    private int _pendingAt;
+    private readonly PendingBytes _pending = new();
     private int _disposed;
 
     public OptPsemHostSession(LinkWrapper wrapper, INodeTransport line, LinkOptions options, PsemMeterSettings settings)
@@ -159,17 +149,13 @@ internal sealed class OptPsemHostSession : LinkSession
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken)
     {
-        if (_pendingAt >= _pending.Length)
+        if (_pending.IsEmpty)
         {
             if (!await _toNode.Reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false)) return 0;
             if (!_toNode.Reader.TryRead(out var next)) return 0;
-            (_pending, _pendingAt) = (next, 0);
+            _pending.Set(next);
         }
-        int n = Math.Min(buffer.Length, _pending.Length - _pendingAt);
-        _pending.AsMemory(_pendingAt, n).CopyTo(buffer);
-        _pending.AsSpan(_pendingAt, n).Clear();
-        _pendingAt += n;
-        return n;
+        return _pending.CopyTo(buffer.Span);
     }
 
     public override Task SendHostMessageAsync(ReadOnlyMemory<byte> message, CancellationToken cancellationToken)
@@ -256,5 +242,25 @@ internal sealed class OptPsemHostSession : LinkSession
         await _driver.DisposeAsync().ConfigureAwait(false);
         if (_settings.Password is { } p) Array.Clear(p);
         await Line.DisposeAsync().ConfigureAwait(false);
+    }
+}
+
+/// <summary>Node bytes received and not yet read, handed out in pieces of the reader's size and zeroed as they go.</summary>
+internal sealed class PendingBytes
+{
+    private byte[] _bytes = [];
+    private int _at;
+
+    public bool IsEmpty => _at >= _bytes.Length;
+
+    public void Set(byte[] bytes) => (_bytes, _at) = (bytes, 0);
+
+    public int CopyTo(Span<byte> buffer)
+    {
+        int n = Math.Min(buffer.Length, _bytes.Length - _at);
+        _bytes.AsSpan(_at, n).CopyTo(buffer);
+        _bytes.AsSpan(_at, n).Clear();
+        _at += n;
+        return n;
     }
 }
