@@ -177,13 +177,16 @@ public sealed class OptPsemWireTests
     [Fact]
     public void A_length_beyond_the_negotiated_packet_is_damage_at_once()
     {
-        var receiver = new PsemDataLink { PacketSize = 64 };
         var decoder = new PsemPacketDecoder { MaxPacketSize = 64 };
         var events = new List<PsemLineEvent>();
         decoder.Feed(Hex("EE 00 00 00 10 00"), 0, events);
         Assert.Equal(PsemLineEventKind.Damaged, Assert.Single(events).Kind);
         Assert.False(decoder.InPacket);
-        _ = receiver;
+
+        // The data link takes the negotiated size as its receiving limit too.
+        var receiver = new PsemDataLink { PacketSize = 128 };
+        receiver.Receive(Hex("EE 00 00 00 00 79"), 0);
+        Assert.Equal(Hex("15"), receiver.TakeOutput());
     }
 
     [Fact]

@@ -163,8 +163,7 @@ public static class PsemCodec
         request[0] = PsemService.Logon;
         BinaryPrimitives.WriteUInt16BigEndian(request.AsSpan(1), userId);
         request.AsSpan(3).Fill((byte)' ');
-        int n = System.Text.Encoding.ASCII.GetBytes(user.Length > UserLength ? user[..UserLength] : user, request.AsSpan(3));
-        _ = n;
+        System.Text.Encoding.ASCII.GetBytes(user.Length > UserLength ? user[..UserLength] : user, request.AsSpan(3));
         return request;
     }
 
