@@ -38,11 +38,24 @@ The simulator runs on background tasks in this PowerShell process until Stop-Pro
         MaxMessageSize      = 'Largest message, wrapping included, the node''s host takes; longer ones are dropped unanswered (counted in MessagesTooLarge). Default: what the wrapper declares, 512 bytes for orw, no limit for none. With reliable it is the host''s receive buffer for whole frames (32 to 4104, default 1032), announced to the station in the handshake.'
         BitErrorRate        = 'Line noise: the chance (0 to 1) that any one bit is flipped, on both directions. 1e-5 is a poor cable; 1e-4 a very noisy line.'
         ByteDropRate        = 'Line noise: the chance (0 to 1) that any one byte is lost, on both directions.'
+        OpticalPassword     = 'With -Wrapper opt_psem: the C12.18 security password the simulated meter expects (SecureString, at most 20 printable ASCII characters); without it the meter passes node messages to anyone logged on.'
+        OpticalPacketSize   = 'With -Wrapper opt_psem: the largest packet the simulated meter negotiates, 64 to 8192 bytes (default 1024; with -MaxMessageSize, that size and one packet per message, as a meter with that receive buffer).'
+        OpticalPackets      = 'With -Wrapper opt_psem: the most packets per message the simulated meter negotiates (default 8).'
+        OpticalNakEveryPacket = 'opt_psem fault: the meter answers NAK to every packet, as an optical head that receives only damage. The station ends with code 68 (when opening) or 36.'
+        OpticalRefuseNegotiate = 'opt_psem fault: the meter answers Negotiate with this C12.18 code: Err, Bsy or Isss end the session with code 68; Sns (service not supported) makes the station go on with the standard''s 64-byte single packets.'
+        OpticalStopAfterPackets = 'opt_psem fault: the meter stops answering once this many packets have arrived, until the line has been quiet for 6 s, once (a meter that hung and restarted). The station ends with code 36; provisioning again resumes the firmware where it stopped.'
         Seed                = 'Seed of the line noise: the same seed gives the same noise on the same bytes. Default: a random seed, shown by the NoiseSeed property.'
     }
     Defaults    = @{ MaxMessageSize = 'the wrapper''s (orw: 512)'; BitErrorRate = '0'; ByteDropRate = '0'; NodeId = '1'; NodeType = 'UNODE'; HardwareType = 'rev-b'; FirmwareVersion = '1.0.0'; Wrapper = 'none'; BaudRate = '115200'; ConfigCapacity = '65536'; Calibration = 'Valid'; ProtocolVersion = '1' }
     Outputs     = @{ 'Provisioning.Core.Node.Simulator.NodeSimulator' = 'The running simulator: Endpoint (the port a station uses), Options, State (what the node holds), ByteCounts, LastError, and ReadKey(slot) for rehearsal checks. Pipe it to Stop-ProvNodeSimulator.' }
     Examples    = @(
+        @{
+            Code    = '$pass = Read-Host -AsSecureString ''Meter optical port password''
+$meter = Start-ProvNodeSimulator -Listen tcp://127.0.0.1:0 -Wrapper opt_psem -BaudRate 9600 -OpticalPassword $pass
+Invoke-NodeProvision -Port $meter.Endpoint -BaudRate 9600 -Wrapper opt_psem -OpticalPassword $pass -ConfigAlias meter_69 -Batch 1000
+$meter | Stop-ProvNodeSimulator'
+            Remarks = 'A kv2c-style meter reached only through its ANSI C12.18 optical port (guide D.3): the station opens a C12.18 session with the password and provisions the node inside the meter through it.'
+        }
         @{
             Code    = '$sim = Start-ProvNodeSimulator -Listen tcp://127.0.0.1:0 -NodeId 0x1234 -NodeType UNODE
 $sim.Endpoint

@@ -49,6 +49,15 @@ public sealed class InvokeNodeProvisionCommand : ProvServerCmdlet
     [ValidateRange(MinMessageSize, 65535)]
     public int? MaxMessageSize { get; set; }
 
+    /// <summary>
+    /// The meter's ANSI C12.18 security password for <c>-Wrapper opt_psem</c> (at most 20 printable ASCII characters),
+    /// sent once in the Security request and cleared after use; never logged.
+    /// </summary>
+    [Parameter]
+    [ValidateNotNull]
+    [Alias("SecurityPassword")]
+    public System.Security.SecureString? OpticalPassword { get; set; }
+
     /// <summary>Batch number (guide §7.2.4): decimal, 0x hex or leading-0 octal, unsigned 32-bit.</summary>
     [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true)]
     public string Batch { get; set; } = "";
@@ -126,7 +135,10 @@ public sealed class InvokeNodeProvisionCommand : ProvServerCmdlet
         if (!ShouldProcess(Port, $"Provision the node with {selector}, batch {batch}{Describe(wrapper)}")) return;
 
         _run ??= new StationRun(Client, ThrottleLimit);
-        var request = new ProvisionRequest(Port, BaudRate, batch, wrapper, FactoryConfig, SkipKeys, SkipLock, Force) { MaxMessageSize = MaxMessageSize, PathTranslateFrom = PathTranslateFrom, PathTranslateTo = PathTranslateTo };
+        var request = new ProvisionRequest(Port, BaudRate, batch, wrapper, FactoryConfig, SkipKeys, SkipLock, Force)
+        {
+            MaxMessageSize = MaxMessageSize, PathTranslateFrom = PathTranslateFrom, PathTranslateTo = PathTranslateTo, LinkPassword = OpticalPassword,
+        };
         if (!_portActivities.ContainsKey(Port)) _portActivities[Port] = new PortProgress(OverallActivityId + 1 + _portActivities.Count);
         _started++;
         _devices.Add(RunDeviceAsync(_run, request, selector!));

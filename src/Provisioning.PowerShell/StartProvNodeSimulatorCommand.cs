@@ -135,6 +135,55 @@ public sealed class StartProvNodeSimulatorCommand : ProvCmdlet
     [Parameter]
     public int Seed { get; set; }
 
+    /// <summary>opt_psem: the C12.18 security password the simulated meter expects before it passes node messages.</summary>
+    [Parameter]
+    [ValidateNotNull]
+    public System.Security.SecureString? OpticalPassword { get; set; }
+
+    /// <summary>opt_psem: largest packet the simulated meter negotiates (default 1024; with -MaxMessageSize, that buffer with one packet per message).</summary>
+    [Parameter]
+    [ValidateRange(Core.Wrappers.Psem.PsemPacket.DefaultPacketSize, Core.Wrappers.Psem.PsemPacket.MaxPacketSize)]
+    public int OpticalPacketSize { get; set; }
+
+    /// <summary>opt_psem: most packets per message the simulated meter negotiates (default 8).</summary>
+    [Parameter]
+    [ValidateRange(1, 255)]
+    public int OpticalPackets { get; set; }
+
+    /// <summary>opt_psem fault: the meter answers NAK to every packet.</summary>
+    [Parameter]
+    public SwitchParameter OpticalNakEveryPacket { get; set; }
+
+    /// <summary>opt_psem fault: the meter refuses Negotiate with this C12.18 response code (Sns: the meter lacks the service, and the station keeps the defaults).</summary>
+    [Parameter]
+    [ValidateSet("Err", "Sns", "Bsy", "Isss", IgnoreCase = true)]
+    public Core.Wrappers.Psem.PsemResponseCode OpticalRefuseNegotiate { get; set; }
+
+    /// <summary>opt_psem fault: the meter stops answering once this many packets arrived, until the line has been quiet for 6 s (once).</summary>
+    [Parameter]
+    [ValidateRange(1, int.MaxValue)]
+    public int OpticalStopAfterPackets { get; set; }
+
+    private Core.Wrappers.Psem.PsemMeterSettings? OpticalMeter()
+    {
+        var bound = MyInvocation.BoundParameters;
+        if (!bound.ContainsKey(nameof(OpticalPacketSize)) && !bound.ContainsKey(nameof(OpticalPackets)) && !OpticalNakEveryPacket
+            && !bound.ContainsKey(nameof(OpticalRefuseNegotiate)) && !bound.ContainsKey(nameof(OpticalStopAfterPackets)))
+            return null;
+        var meter = new Core.Wrappers.Psem.PsemMeterSettings();
+        return meter with
+        {
+            MaxPacketSize = bound.ContainsKey(nameof(OpticalPacketSize)) ? OpticalPacketSize : meter.MaxPacketSize,
+            MaxPackets = bound.ContainsKey(nameof(OpticalPackets)) ? OpticalPackets : meter.MaxPackets,
+            Faults = new Core.Wrappers.Psem.PsemMeterFaults
+            {
+                NakEveryPacket = OpticalNakEveryPacket,
+                RefuseNegotiate = bound.ContainsKey(nameof(OpticalRefuseNegotiate)) ? OpticalRefuseNegotiate : null,
+                StopAnsweringAfterPackets = bound.ContainsKey(nameof(OpticalStopAfterPackets)) ? OpticalStopAfterPackets : null,
+            },
+        };
+    }
+
     /// <inheritdoc/>
     protected override void ProcessRecord()
     {
@@ -155,6 +204,8 @@ public sealed class StartProvNodeSimulatorCommand : ProvCmdlet
             Calibration = Calibration,
             ProtocolVersion = ProtocolVersion,
             MaxMessageSize = MyInvocation.BoundParameters.ContainsKey(nameof(MaxMessageSize)) ? MaxMessageSize : null,
+            LinkPassword = OpticalPassword ?? defaults.LinkPassword,
+            OptPsemMeter = OpticalMeter(),
             Noise = new LineNoise
             {
                 BitErrorRate = BitErrorRate,

@@ -168,6 +168,7 @@ public sealed class NodeProvisioner
             BaudRate = job.Request.BaudRate,
             Resends = job.Request.Resends,
             MaxMessageSize = job.Request.MaxMessageSize,
+            Password = job.Request.LinkPassword,
         };
         try
         {

@@ -35,4 +35,10 @@ public sealed record ProvisionRequest(
 
     /// <summary>Folder or file for this device's timestamped log (port, node ID, step timings, resends, codes); null: none.</summary>
     public string? LogPath { get; init; }
+
+    /// <summary>
+    /// The password the wrapper's session presents (opt_psem: the meter's C12.18 security password, sent in the Security
+    /// request and cleared after use); null: none. Never logged.
+    /// </summary>
+    public System.Security.SecureString? LinkPassword { get; init; }
 }

@@ -71,6 +71,18 @@ public sealed class SerialNodeTransport : INodeTransport
     /// <inheritdoc/>
     public int? BaudRate => _port.BaudRate;
 
+    /// <summary>
+    /// Switches the open port to <paramref name="baudRate"/> (a rate both ends agreed on, e.g. by C12.18 Negotiate), after
+    /// what was written so far has left at the old rate.
+    /// </summary>
+    public void ChangeBaudRate(int baudRate)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(baudRate);
+        try { _stream.Flush(); }
+        catch (IOException) { /* a pseudo-terminal has nothing to drain */ }
+        _port.BaudRate = baudRate;
+    }
+
     /// <inheritdoc/>
     public ValueTask WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken) => _stream.WriteAsync(data, cancellationToken);
 

@@ -28,6 +28,7 @@ public static class TransportWrappers
         (None, static () => new NoneWrapper()),
         (Orw, static () => new OrwWrapper()),
         (Reliable, static () => new ReliableWrapper()),
+        (OptPsem, static () => new OptPsemWrapper()),
     ];
 
     private static readonly Dictionary<Assembly, (string Name, Type Type)[]> Scanned = new();

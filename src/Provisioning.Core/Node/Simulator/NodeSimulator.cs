@@ -236,6 +236,7 @@ public sealed class NodeSimulator : IAsyncDisposable
     {
         Interlocked.Increment(ref _connections);
         var wrapper = TransportWrappers.Create(Options.Wrapper);
+        if (wrapper is OptPsemWrapper psem && Options.OptPsemMeter is { } meter) psem.Meter = meter;
         var outgoing = Channel.CreateUnbounded<byte[]>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
         using var link = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
         var sending = Task.Run(() => SendLoopAsync(stream, outgoing.Reader, link.Token));

@@ -58,6 +58,9 @@ public sealed record NodeSimulatorOptions
     /// <summary>Password the host's link session expects (wrappers with link security, such as opt_psem); null: none.</summary>
     public System.Security.SecureString? LinkPassword { get; init; }
 
+    /// <summary>opt_psem only: how the simulated meter negotiates (packet size, packets per message) and which optical-port faults it injects; null: the defaults.</summary>
+    public Wrappers.Psem.PsemMeterSettings? OptPsemMeter { get; init; }
+
     /// <summary>Receives the host link session's debug lines (handshakes, resends); null: none.</summary>
     public Action<string>? LinkLog { get; init; }
 }
