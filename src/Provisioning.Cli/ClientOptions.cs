@@ -157,18 +157,9 @@ internal sealed class ClientOptions
 
     public ClientOptions()
     {
-        Verbosity.Validators.Add(r =>
-        {
-            if (r.GetValueOrDefault<int>() is < 0 or > 2) r.AddError("--verbosity takes 0, 1 or 2.");
-        });
-        Baud.Validators.Add(r =>
-        {
-            if (r.GetValueOrDefault<int>() is < 50 or > 4_000_000) r.AddError("--baud takes a rate from 50 to 4000000.");
-        });
-        MaxMessageSize.Validators.Add(r =>
-        {
-            if (r.GetValueOrDefault<int?>() is < 64 or > 65535) r.AddError("--max-message-size takes 64 to 65535 bytes.");
-        });
+        Check(Verbosity, v => v is >= 0 and <= 2, "--verbosity takes 0, 1 or 2.");
+        Check(Baud, b => b is >= 50 and <= 4_000_000, "--baud takes a rate from 50 to 4000000.");
+        Check(MaxMessageSize, m => m is null or (>= 64 and <= 65535), "--max-message-size takes 64 to 65535 bytes.");
         Command = new RootCommand(
             "Provisions the node on one port with a configuration of the provisioning server: firmware, configuration, a fresh root key " +
             "(recorded on the server, encrypted for the KMS, before the node gets it), gateway keys, verification and lock. " +
@@ -179,6 +170,15 @@ internal sealed class ClientOptions
             FirstContactTimeout, ResponseTimeout, Resends, MaxMessageSize, Force,
         };
     }
+
+    /// <summary>A range check on a value that parsed; one that did not is already an error of its own.</summary>
+    private static void Check<T>(Option<T> option, Func<T?, bool> ok, string message) => option.Validators.Add(result =>
+    {
+        T? value;
+        try { value = result.GetValueOrDefault<T>(); }
+        catch (InvalidOperationException) { return; }
+        if (!ok(value)) result.AddError(message);
+    });
 
     /// <summary>Seconds as a TimeSpan, or null when not given.</summary>
     public static TimeSpan? Seconds(double? value) => value is { } s ? (double.IsFinite(s) && Math.Abs(s) < 1e9 ? TimeSpan.FromSeconds(s) : TimeSpan.MaxValue) : null;

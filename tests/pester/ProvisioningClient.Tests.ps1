@@ -36,7 +36,8 @@ BeforeAll {
 
     function script:Start-TestNode {
         param([uint32] $NodeId, [hashtable] $With = @{})
-        $o = @{ Listen = 'tcp://127.0.0.1:0'; NodeId = $NodeId; NodeType = 'UNODE'; FirmwareVersion = '1.0.0' } + $With
+        $o = @{ Listen = 'tcp://127.0.0.1:0'; NodeId = $NodeId; NodeType = 'UNODE'; FirmwareVersion = '1.0.0' }
+        foreach ($key in $With.Keys) { $o[$key] = $With[$key] }
         if ($o.PortName) { $o.Remove('Listen') }
         $sim = Start-ProvNodeSimulator @o
         $nodes.Add($sim)
@@ -105,7 +106,7 @@ Describe 'provisioning_client against simulated nodes' {
         $r.Output | Should -Match '^INFO  Result 0 \(Success\), node 0x00009001'
         $sim.State.FirmwareVersion | Should -Be $config.NodeVersion
         $sim.State.Locks | Should -Not -Be 'None'
-        $device = Get-ProvDevice -NodeId 0x9001
+        $device = Get-ProvDevice -NodeId 0x9001 -Server $server
         $device.Status | Should -Be 'confirmed'
         $device.Batch | Should -Be 9000
         $device.Kcv | Should -Be (Get-TestKeyCheckValue $sim.ReadKey('Root'))
@@ -117,7 +118,7 @@ Describe 'provisioning_client against simulated nodes' {
         $sim = Start-TestNode 0x9002 -With @{ PortName = $pair.PortB; Wrapper = 'orw' }
         $r = Invoke-Client @('-d', $pair.PortA, '-b', '115200', '-wrapper=orw', '-B', '9000', '--config-alias=kite_170')
         $r.ExitCode | Should -Be 0 -Because $r.Output
-        (Get-ProvDevice -NodeId 0x9002).Status | Should -Be 'confirmed'
+        (Get-ProvDevice -NodeId 0x9002 -Server $server).Status | Should -Be 'confirmed'
     }
 
     It 'with --factory-config --skip-keys --skip_lock writes the factory configuration, no key, and leaves the node unlocked' {
@@ -334,7 +335,7 @@ Describe 'examples/factory-line.sh' -Skip:($IsWindows) {
         $rows[2].meaning | Should -Match 'check the cable'
         @(Get-ChildItem "$work/logs" -Filter *.log).Count | Should -Be 4
         # The device whose cable dropped resumed its firmware on the second attempt and was confirmed.
-        (Get-ProvDevice -NodeId 0x9303).Status | Should -Be 'confirmed'
+        (Get-ProvDevice -NodeId 0x9303 -Server $server).Status | Should -Be 'confirmed'
         (Get-Content (Get-ChildItem "$work/logs" -Filter '*tcp___127.0.0.1_*' | Where-Object { (Get-Content $_ -Raw) -match '0x00009303' }).FullName) -join "`n" |
             Should -Match '(?s)Result 36.*Result 0'
     }
