@@ -83,7 +83,9 @@ Describe 'Invoke-NodeProvision timeouts' {
         @{ Wrapper = 'opt_psem'; Baud = 9600; Text = 'first contact 8 s, response 6 s, 2 resends' }
     ) {
         $port = "tcp://127.0.0.1:$(Get-FreeTcpPort)"
-        $r = Invoke-NodeProvision -Port $port -ConfigId 69 -Batch 10 -Wrapper $Wrapper -BaudRate $Baud -Debug -ErrorAction SilentlyContinue 5>&1
+        # The preference rather than -Debug: with -Debug PowerShell asks before it writes the device's error.
+        $DebugPreference = 'Continue'
+        $r = Invoke-NodeProvision -Port $port -ConfigId 69 -Batch 10 -Wrapper $Wrapper -BaudRate $Baud -ErrorAction SilentlyContinue 5>&1
         $debug = @($r | Where-Object { $_ -is [System.Management.Automation.DebugRecord] }).Message -join "`n"
         $debug | Should -Match ([regex]::Escape($Text))
     }
