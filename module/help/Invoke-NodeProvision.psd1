@@ -58,11 +58,11 @@ Pipeline input binds by property name, so Import-Csv stations.csv | Invoke-NodeP
             Remarks = 'A 2400 baud device behind a device server, whose host receives into a 256-byte buffer: timeouts follow 2400 baud and no message is larger than 256 bytes.'
         }
         @{
-            Code    = "Invoke-NodeProvision -Port `$sim.Endpoint -Batch 1000 -ConfigAlias kite_170 -LogPath ./station-logs/ -Verbose`nGet-ChildItem ./station-logs | Get-Content"
+            Code    = "Invoke-NodeProvision -Port `$pair.PortA -Batch 1000 -ConfigAlias kite_170 -LogPath ./station-logs/ -Verbose`nGet-ChildItem ./station-logs | Get-Content"
             Remarks = 'Provisions a node with a log for support: one timestamped file per device in ./station-logs with its port, node ID, step timings, resends and code; -Verbose shows the same lines as it goes, -Debug also every step.'
         }
         @{
-            Code    = "Invoke-NodeProvision -Port `$sim.Endpoint -Batch 1000 -ConfigId 69 -FirstContactTimeout 5 -ResponseTimeout 3 -Resends 5 -Force"
+            Code    = "Invoke-NodeProvision -Port `$pair.PortA -Batch 1000 -ConfigId 69 -FirstContactTimeout 5 -ResponseTimeout 3 -Resends 5 -Force"
             Remarks = 'A slow host: it may take 5 s to answer first and 3 s (plus line time) for each answer after, and every message is sent up to 5 more times before the device fails with code 36.'
         }
         @{
