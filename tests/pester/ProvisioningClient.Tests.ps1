@@ -355,7 +355,9 @@ Describe 'provisioning_client as a dotnet tool' {
         $LASTEXITCODE | Should -Be 0
         $nupkg = @(Get-ChildItem $feed -Filter 'provisioning_client.*.nupkg')
         $nupkg.Count | Should -Be 1
-        & dotnet tool install provisioning_client --tool-path $tools --add-source $feed --ignore-failed-sources 2>&1 | Out-Null
+        # Only the local feed: a package of the same name elsewhere must not stand in for the one just packed.
+        Set-Content "$TestDrive/nuget.config" "<configuration><packageSources><clear /><add key=`"local`" value=`"$feed`" /></packageSources></configuration>"
+        & dotnet tool install provisioning_client --tool-path $tools --configfile "$TestDrive/nuget.config" 2>&1 | Out-Null
         $LASTEXITCODE | Should -Be 0
         $help = & (Join-Path $tools "provisioning_client$(if ($IsWindows) { '.exe' })") --help | Out-String
         $LASTEXITCODE | Should -Be 0
