@@ -11,7 +11,9 @@
         Demo    Build, run examples/Demo.ps1 (the whole chain on the embedded default)
         Bench   Build, run every tests/bench/*.Bench.ps1 and print figures as ratios to same-run baselines
         Clean   remove build output
-        Package Build, then write out/dist/Provisioning-<version>.zip (a module folder users can copy to their module path)
+        Package Build, then write out/dist/Provisioning-<version>.zip (a module folder users can copy to their module path),
+                the provisioning_client dotnet tool (out/dist/provisioning_client.<version>.nupkg) and one self-contained
+                single-file provisioning_client per OS (out/dist/provisioning_client-<version>-<rid>, -Runtime to choose)
 .EXAMPLE
     dotnet pwsh ./build.ps1 Test
 .EXAMPLE
@@ -27,7 +29,10 @@ param(
     [string] $Configuration = 'Release',
 
     # Runs only tests whose full name contains this text (both suites).
-    [string] $Filter
+    [string] $Filter,
+
+    # Package: the operating systems (runtime identifiers) to publish the single-file provisioning_client for.
+    [string[]] $Runtime = @('linux-x64', 'win-x64', 'osx-arm64')
 )
 
 $ErrorActionPreference = 'Stop'
@@ -49,6 +54,9 @@ function Invoke-Build {
     # The server runs in its own process; Start-ProvServer finds it in server/ beside the module assembly.
     Invoke-Native dotnet @('publish', "$Root/src/Provisioning.Server/Provisioning.Server.csproj", '-c', $Configuration,
         '--no-build', '--nologo', '-v', 'quiet', '-o', (Join-Path $ModuleOut 'server'))
+    # provisioning_client, framework-dependent, for the tests and benchmarks (Package writes the self-contained files).
+    Invoke-Native dotnet @('publish', "$Root/src/Provisioning.Cli/Provisioning.Cli.csproj", '-c', $Configuration,
+        '--no-build', '--nologo', '-v', 'quiet', '-o', (Join-Path $Out 'cli'))
     & "$Root/build/New-CmdletHelp.ps1" -HelpSource "$Root/module/help" -OutputPath (Join-Path $ModuleOut 'en-US')
     # Get-Help looks in the manifest's folder; the generated help and about_ topics go there too (ignored by git).
     $rootHelp = Join-Path $Root 'en-US'
@@ -56,6 +64,25 @@ function Invoke-Build {
     Copy-Item (Join-Path $ModuleOut 'en-US/*') $rootHelp -Force
     Copy-Item "$Root/module/en-US/*" $rootHelp -Force
     Write-Host "Module built: Import-Module $Root/Provisioning.psd1"
+}
+
+# provisioning_client as a dotnet tool and as one file per OS. Self-contained: a station PC needs no .NET installed, as
+# it needed nothing for the guide's client; ReadyToRun, so a factory tool that starts it per device does not wait for the JIT.
+function Publish-Client {
+    param([string] $Version)
+    $dist = Join-Path $Out 'dist'
+    $project = "$Root/src/Provisioning.Cli/Provisioning.Cli.csproj"
+    Invoke-Native dotnet @('pack', $project, '-c', $Configuration, '--no-build', '--nologo', '-v', 'quiet', '-o', $dist)
+    Write-Host "Wrote $(Get-ChildItem $dist -Filter 'provisioning_client.*.nupkg' | Select-Object -First 1 -ExpandProperty FullName)"
+    foreach ($rid in $Runtime) {
+        $folder = Join-Path $dist "provisioning_client-$Version-$rid"
+        Invoke-Native dotnet @('publish', $project, '-c', $Configuration, '-r', $rid, '--self-contained', 'true', '--nologo', '-v', 'quiet',
+            '-p:PublishSingleFile=true', '-p:PublishReadyToRun=true', '-p:IncludeNativeLibrariesForSelfExtract=true', '-p:DebugType=none',
+            '-o', $folder)
+        # One file is the deliverable; the XML docs of the libraries are for IDEs.
+        Get-ChildItem $folder -File | Where-Object Extension -in '.xml', '.pdb' | Remove-Item
+        Write-Host "Wrote $folder"
+    }
 }
 
 function Get-PesterModulePath {
@@ -150,5 +177,6 @@ switch ($Task) {
         $zip = Join-Path $Out "dist/Provisioning-$version.zip"
         Compress-Archive -Path (Join-Path $Out 'dist/Provisioning') -DestinationPath $zip
         Write-Host "Wrote $zip"
+        Publish-Client -Version $version
     }
 }

@@ -32,8 +32,12 @@ Pipeline input binds by property name, so Import-Csv stations.csv | Invoke-NodeP
         PathTranslateFrom = 'The guide''s --path_trans_from: with a server in shared file system mode, the start of the file paths it gives (e.g. /workspace) that this station sees elsewhere. Only a whole leading folder matches; Windows paths compare without case.'
         PathTranslateTo   = 'The guide''s --path_trans_to: what -PathTranslateFrom becomes on this station (e.g. Z: or /mnt/prov). Both are needed together (code 3 otherwise).'
         Server        = 'The server: a handle from Start-ProvServer, a connection from Connect-ProvServer (a station token is enough), or an address. Default: the current server.'
+        FirstContactTimeout = 'How long the node may take to answer at all before the port counts as empty (code 4), in seconds (5, 0.5) or as a TimeSpan. Default: from -Wrapper and -BaudRate: 2 s for none and orw, 3 s for reliable, 8 s for opt_psem, multiplied by 9600/baud below 9600 baud.'
+        ResponseTimeout = 'Base wait for each later answer, on top of the line time of the bytes in flight, in seconds or as a TimeSpan. Default: 2 s for none and orw, 4 s for reliable, 6 s for opt_psem (the C12.18 channel traffic timeout), multiplied by 9600/baud below 9600 baud.'
+        Resends       = 'How many times a message is sent again before the device fails with code 36 (0 to 100). Default: 3 for none and orw, 2 for reliable and opt_psem (they retransmit themselves).'
+        LogPath       = 'A timestamped log per device for a support engineer (guide corrective action 11): port, node ID, timeouts in use, each step with its time, resends and damaged frames, and the code with its message; never a key. A folder (existing, or ending in /) gets one file per device named by time and port; a file is appended to, each line naming its port. The same lines go to the Verbose stream, steps and timings to the Debug stream (with $DebugPreference = ''Continue'' rather than -Debug, which makes PowerShell ask before writing a failed device''s error).'
     }
-    Defaults    = @{ BaudRate = '115200'; Wrapper = 'none'; ThrottleLimit = '4'; MaxMessageSize = 'the wrapper''s (orw: 512)' }
+    Defaults    = @{ BaudRate = '115200'; Wrapper = 'none'; ThrottleLimit = '4'; MaxMessageSize = 'the wrapper''s (orw: 512)'; FirstContactTimeout = 'from -Wrapper and -BaudRate (none, orw: 2 s)'; ResponseTimeout = 'from -Wrapper and -BaudRate (none, orw: 2 s)'; Resends = 'from -Wrapper (none, orw: 3)' }
     Inputs      = @{ 'System.String' = 'Port names.'; 'System.Management.Automation.PSObject' = 'Objects with Port (or Device, PortName), Batch, ConfigId or ConfigAlias, BaudRate and Wrapper properties, e.g. rows of Import-Csv.' }
     Outputs     = @{ 'Provisioning.Core.Station.NodeProvisionResult' = 'One per device: Port, NodeId, ConfigId, Batch, FirmwareUpdated, ExitCode (number), Result (name), Message, Duration, Succeeded; Code is kept as the former name of ExitCode. The table shows Port, NodeId, ExitCode, Duration and Message; Format-List shows all.' }
     Notes       = 'Return codes (guide Table 4): 0 success; 3 invalid arguments; 4 no device on the port; 36 a message to the node failed; 37 the node answered an error; 38 key verification failed; 39-42 node incompatible (protocol version, hardware type, calibration, configuration capacity); 43 firmware rejected or for another node type; 44 configuration unavailable or rejected; 100 server unreachable; 101 server error (e.g. config not imported); 102 invalid answer or file hash mismatch; 108 file unavailable from the server.'
@@ -57,6 +61,14 @@ Pipeline input binds by property name, so Import-Csv stations.csv | Invoke-NodeP
         @{
             Code    = "Invoke-NodeProvision -Port tcp://10.0.0.21:4003 -BaudRate 2400 -Wrapper orw -MaxMessageSize 256 -Batch 1002 -ConfigAlias kite_170"
             Remarks = 'A 2400 baud device behind a device server, whose host receives into a 256-byte buffer: timeouts follow 2400 baud and no message is larger than 256 bytes.'
+        }
+        @{
+            Code    = "Invoke-NodeProvision -Port `$pair.PortA -Batch 1000 -ConfigAlias kite_170 -LogPath ./station-logs/ -Verbose`nGet-ChildItem ./station-logs | Get-Content"
+            Remarks = 'Provisions a node with a log for support: one timestamped file per device in ./station-logs with its port, node ID, step timings, resends and code; -Verbose shows the same lines as it goes, -Debug also every step.'
+        }
+        @{
+            Code    = "Invoke-NodeProvision -Port `$pair.PortA -Batch 1000 -ConfigId 69 -FirstContactTimeout 5 -ResponseTimeout 3 -Resends 5 -Force"
+            Remarks = 'A slow host: it may take 5 s to answer first and 3 s (plus line time) for each answer after, and every message is sent up to 5 more times before the device fails with code 36.'
         }
         @{
             Code    = 'Invoke-NodeProvision -Port /dev/ttyUSB0 -Batch 1000 -ConfigId 69 -SkipKeys -Force -WhatIf'

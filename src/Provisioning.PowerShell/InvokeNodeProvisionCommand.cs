@@ -26,6 +26,7 @@ public sealed class InvokeNodeProvisionCommand : ProvServerCmdlet
 
     private readonly ConcurrentQueue<NodeProvisionResult> _results = new();
     private readonly ConcurrentDictionary<string, ProvisionProgress> _progress = new(StringComparer.Ordinal);
+    private readonly ConcurrentQueue<StationLogEntry> _log = new();
     private readonly AutoResetEvent _signal = new(false);
     private readonly List<Task> _devices = new();
     private readonly Dictionary<string, PortProgress> _portActivities = new(StringComparer.Ordinal);
@@ -89,6 +90,32 @@ public sealed class InvokeNodeProvisionCommand : ProvServerCmdlet
     [Parameter]
     public SwitchParameter SkipLock { get; set; }
 
+    /// <summary>
+    /// How long the node may take to answer at all before the port counts as empty (code 4); seconds or a TimeSpan.
+    /// Default: from -BaudRate and -Wrapper (2 s for none and orw at 9600 baud and above; docs/node-protocol.md, "Timeouts").
+    /// </summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [SecondsTransformation]
+    public TimeSpan? FirstContactTimeout { get; set; }
+
+    /// <summary>Base wait for each later answer, on top of the line time of what is in flight; seconds or a TimeSpan. Default: from -BaudRate and -Wrapper.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [SecondsTransformation]
+    public TimeSpan? ResponseTimeout { get; set; }
+
+    /// <summary>How many times a message is sent again before the device fails (code 36). Default: from -Wrapper (3 for none and orw).</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ValidateRange(0, StationTimeouts.MaxResends)]
+    public int? Resends { get; set; }
+
+    /// <summary>
+    /// A timestamped log per device for a support engineer (port, node ID, step timings, resends, codes; never a key): a folder
+    /// (one file per device, named by time and port) or a file (appended; lines carry the port).
+    /// </summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNullOrEmpty]
+    public string? LogPath { get; set; }
+
     /// <summary>Ports provisioned at once.</summary>
     [Parameter]
     [ValidateRange(1, StationRun.MaxThrottleLimit)]
@@ -130,14 +157,26 @@ public sealed class InvokeNodeProvisionCommand : ProvServerCmdlet
             Reject(batch, NoServerMessage);
             return;
         }
+        if (StationTimeouts.Validate(FirstContactTimeout, ResponseTimeout, Resends, "-FirstContactTimeout", "-ResponseTimeout", "-Resends") is { } timeoutError)
+        {
+            Reject(batch, timeoutError);
+            return;
+        }
 
         string wrapper = string.IsNullOrWhiteSpace(Wrapper) ? TransportWrappers.None : Wrapper.Trim();
         if (!ShouldProcess(Port, $"Provision the node with {selector}, batch {batch}{Describe(wrapper)}")) return;
 
-        _run ??= new StationRun(Client, ThrottleLimit);
+        _run ??= new StationRun(Client, ThrottleLimit) { LogSink = entry => { _log.Enqueue(entry); _signal.Set(); } };
         var request = new ProvisionRequest(Port, BaudRate, batch, wrapper, FactoryConfig, SkipKeys, SkipLock, Force)
         {
-            MaxMessageSize = MaxMessageSize, PathTranslateFrom = PathTranslateFrom, PathTranslateTo = PathTranslateTo, LinkPassword = OpticalPassword,
+            MaxMessageSize = MaxMessageSize,
+            PathTranslateFrom = PathTranslateFrom,
+            PathTranslateTo = PathTranslateTo,
+            LinkPassword = OpticalPassword,
+            FirstContactTimeout = FirstContactTimeout,
+            ResponseTimeout = ResponseTimeout,
+            Resends = Resends,
+            LogPath = LogPath is null ? null : LogFolderOrFile(LogPath),
         };
         if (!_portActivities.ContainsKey(Port)) _portActivities[Port] = new PortProgress(OverallActivityId + 1 + _portActivities.Count);
         _started++;
@@ -213,9 +252,23 @@ public sealed class InvokeNodeProvisionCommand : ProvServerCmdlet
         Write(new NodeProvisionResult(Port, null, null, batch, false, code, $"{ProvExitCodes.Interpretation(code)}: {detail}", TimeSpan.Zero));
     }
 
-    /// <summary>Writes what the devices queued: results (and errors for failed ones) and progress. Pipeline thread only.</summary>
+    /// <summary>The provider path of -LogPath, keeping a trailing separator (it asks for a folder).</summary>
+    private string LogFolderOrFile(string path)
+    {
+        string resolved = ResolvePath(path);
+        bool folder = path.EndsWith('/') || path.EndsWith('\\');
+        return folder && !resolved.EndsWith(Path.DirectorySeparatorChar) ? resolved + Path.DirectorySeparatorChar : resolved;
+    }
+
+    /// <summary>Writes what the devices queued: log lines (Verbose, Debug), results (and errors for failed ones) and progress. Pipeline thread only.</summary>
     private void Drain()
     {
+        while (_log.TryDequeue(out var entry))
+        {
+            string line = $"{entry.Port}: {entry.Message}";
+            if (entry.Level == StationLogLevel.Debug) WriteDebug(line);
+            else WriteVerbose(line);
+        }
         while (_results.TryDequeue(out var result))
         {
             _finished++;

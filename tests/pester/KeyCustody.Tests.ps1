@@ -18,10 +18,10 @@ BeforeAll {
     # The station process: what an operator's script does on a line PC. The token comes in the environment, not the command line.
     $script:stationScript = Join-Path $TestDrive 'station.ps1'
     Set-Content $stationScript @'
-param([string] $Repo, [string] $Uri, [string] $Port, [string] $Batch)
+param([string] $Repo, [string] $Uri, [string] $Port, [string] $Batch, [string] $LogPath)
 Import-Module "$Repo/Provisioning.psd1"
 $station = Connect-ProvServer -Uri $Uri -Token (ConvertTo-SecureString $env:PROV_CUSTODY_TOKEN -AsPlainText -Force) -PassThru
-Invoke-NodeProvision -Port $Port -ConfigId 69 -Batch $Batch -Server $station | Format-List | Out-String -Width 200
+Invoke-NodeProvision -Port $Port -ConfigId 69 -Batch $Batch -Server $station -LogPath $LogPath | Format-List | Out-String -Width 200
 '@
     $exe = [Environment]::ProcessPath
     $script:pwshPrefix = @(if ([IO.Path]::GetFileNameWithoutExtension($exe) -eq 'dotnet') { Join-Path $PSHOME 'pwsh.dll' })
@@ -33,7 +33,7 @@ Invoke-NodeProvision -Port $Port -ConfigId 69 -Batch $Batch -Server $station | F
         $env:DOTNET_EnableDiagnostics = '0'
         try {
             Start-Process -FilePath $pwshExe -PassThru -RedirectStandardOutput "$Log.out" -RedirectStandardError "$Log.err" -ArgumentList (
-                @($pwshPrefix) + @('-NoProfile', '-NonInteractive', '-File', $stationScript, '-Repo', $RepoRoot, '-Uri', $Uri, '-Port', $Port, '-Batch', $Batch))
+                @($pwshPrefix) + @('-NoProfile', '-NonInteractive', '-File', $stationScript, '-Repo', $RepoRoot, '-Uri', $Uri, '-Port', $Port, '-Batch', $Batch, '-LogPath', "$Log.device.log"))
         }
         finally { Remove-Item Env:PROV_CUSTODY_TOKEN, Env:DOTNET_EnableDiagnostics }
     }
@@ -103,6 +103,12 @@ Describe 'Key custody on <Engine> when the station is killed' -ForEach $engines 
             Stop-StationAtHold $process $sim $log
 
             $held = Get-HeldKey $sim
+            # The killed station's log says how far the device got, and holds no key.
+            $deviceLog = Get-Content "$log.device.log" -Raw
+            $deviceLog | Should -Match ('Node 0x{0:X8}: type' -f $node)
+            $lastStep = @{ KeyWrite = 'WritingKeys: '; KeyCheck = 'VerifyingKeys: '; Lock = 'Locking: '; Reset = 'Resetting: ' }[$HoldAt]
+            (($deviceLog.Trim() -split '\r?\n')[-1]) | Should -Match $lastStep
+            if ($held) { $deviceLog.ToUpperInvariant() | Should -Not -Match $held }
             $default = Get-ExportedKey $node
             $pending = Get-ExportedKey $node -IncludePending
             switch ($HoldAt) {

@@ -31,7 +31,7 @@ BeforeAll {
         Import-Module "$root/Provisioning.psd1"
         Start-Transcript -Path "$work/transcript.txt" | Out-Null
         $station = Connect-ProvServer -Uri $uri -Token $token -PassThru
-        $ports | Invoke-NodeProvision -ConfigId 69 -Batch 0x7 -Server $station -ThrottleLimit 4 -Verbose -ErrorAction Continue |
+        $ports | Invoke-NodeProvision -ConfigId 69 -Batch 0x7 -Server $station -ThrottleLimit 4 -Verbose -Debug -LogPath "$work/station-logs/" -ErrorAction Continue |
             Format-List * | Out-Host
         $Error | ForEach-Object { $_ | Format-List * -Force | Out-Host; $_.Exception | Format-List * -Force | Out-Host }
         Stop-Transcript | Out-Null
@@ -40,8 +40,18 @@ BeforeAll {
     $script:output = $ps.Invoke()
     $script:streams = [pscustomobject]@{
         Error = @($ps.Streams.Error); Verbose = @($ps.Streams.Verbose); Warning = @($ps.Streams.Warning); Information = @($ps.Streams.Information)
+        Debug = @($ps.Streams.Debug)
     }
     $ps.Dispose()
+
+    # provisioning_client too, at its most talkative, with a log file: one good node and one that fails verification.
+    $cli = Join-Path $RepoRoot "out/cli/provisioning_client$(if ($IsWindows) { '.exe' })"
+    Set-Content "$work/station.token" (ConvertFrom-SecureString $token.Token -AsPlainText)
+    $script:cliOutput = foreach ($id in 0x505, 0x506) {
+        $sim = if ($id -eq 0x505) { Start-ProvNodeSimulator @common -NodeId $id } else { Start-ProvNodeSimulator @common -NodeId $id -FailKeyVerification }
+        $script:simulators += $sim
+        & $cli -d $sim.Endpoint -s $server.Uri.Authority --disable-ssl --token-file "$work/station.token" -B 8 -p 69 --verbosity=2 --logfile="$work/cli.log" 2>&1 | Out-String
+    }
 
     # The keys the nodes now hold: the secrets to look for.
     $script:rootKeys = @(foreach ($sim in $simulators) { $key = $sim.ReadKey('Root'); if ($key) { [Convert]::ToHexString($key); [Array]::Clear($key) } })
@@ -75,8 +85,9 @@ Describe 'Key handling on the station' {
         $text = ($output | Out-String) + (Get-Content "$work/transcript.txt" -Raw)
         $text | Should -Match 'VerifyFailed|Verification of node provisioning failed'
         $text | Should -Match 'Message to node failed'
-        # Three nodes got keys written: the two good ones and the one whose verification fails.
-        $rootKeys.Count | Should -Be 3
+        # Five nodes got keys written: the two good ones and the one whose verification fails, from the cmdlet and the client.
+        $rootKeys.Count | Should -Be 5
+        ($cliOutput -join "`n") | Should -Match 'Result 38'
     }
 
     It 'would see a root key in any of the forms it looks for' {
@@ -100,8 +111,19 @@ Describe 'Key handling on the station' {
         }
     }
 
-    It 'shows no key in output, verbose, warning or error streams, or in exception text' {
-        $all = @($output) + @($streams.Error) + @($streams.Verbose) + @($streams.Warning) + @($streams.Information)
+    It 'leaves no key in the per-device logs of Invoke-NodeProvision -LogPath or provisioning_client --logfile, or in the client''s output' {
+        $logs = @(Get-ChildItem "$work/station-logs" -File) + @(Get-Item "$work/cli.log")
+        $logs.Count | Should -Be 5
+        foreach ($file in $logs) {
+            $bytes = [System.IO.File]::ReadAllBytes($file.FullName)
+            Find-Secret ([System.Text.Encoding]::UTF8.GetString($bytes)) $bytes | Should -BeNullOrEmpty -Because $file.FullName
+        }
+        Find-Secret ($cliOutput -join "`n") $null | Should -BeNullOrEmpty
+        (Get-Content "$work/cli.log" -Raw) | Should -Not -Match ([regex]::Escape((Get-Content "$work/station.token")))
+    }
+
+    It 'shows no key in output, verbose, debug, warning or error streams, or in exception text' {
+        $all = @($output) + @($streams.Error) + @($streams.Verbose) + @($streams.Debug) + @($streams.Warning) + @($streams.Information)
         $text = ($all | ForEach-Object { $_ | Format-List * -Force | Out-String }) -join "`n"
         $text += ($streams.Error | ForEach-Object { $_.Exception.ToString() }) -join "`n"
         Find-Secret $text $null | Should -BeNullOrEmpty

@@ -30,6 +30,8 @@ public sealed class NodeProvisioner
 
     private readonly StationSessions _sessions;
     private readonly NodeClientOptions _nodeOptions;
+    // Given options (tests, tools) keep their waits unless a request names its own; otherwise they follow baud and wrapper.
+    private readonly bool _givenOptions;
     private readonly string _stationName;
 
     /// <summary>A provisioner that takes configurations from <paramref name="sessions"/>.</summary>
@@ -37,8 +39,12 @@ public sealed class NodeProvisioner
     {
         _sessions = sessions;
         _nodeOptions = nodeOptions ?? new NodeClientOptions();
+        _givenOptions = nodeOptions is not null;
         _stationName = stationName ?? Environment.MachineName;
     }
+
+    /// <summary>Where each device's log lines go besides its <see cref="ProvisionRequest.LogPath"/> file (a cmdlet's streams, a console); null: nowhere.</summary>
+    public Action<StationLogEntry>? LogSink { get; set; }
 
     /// <summary>
     /// Provisions the device on <paramref name="request"/>'s port with <paramref name="config"/>. Never throws for the device's
@@ -50,24 +56,28 @@ public sealed class NodeProvisioner
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(config);
-        var job = new DeviceJob(request, progress) { ConfigId = config.ConfigId };
+        var job = new DeviceJob(request, progress) { ConfigId = config.ConfigId, Log = DeviceLog.Open(request, LogSink) };
+        job.Log?.Write(StationLogLevel.Debug, $"Provisioning {request.Port} with {config}, batch {request.Batch}, {request.BaudRate} baud, wrapper {request.Wrapper}; {Timeouts(request)}");
+        NodeProvisionResult? result = null;
         try
         {
             await RunAsync(job, config, cancellationToken).ConfigureAwait(false);
-            return job.Result(ProvExitCode.Success, job.Summary());
+            return result = job.Result(ProvExitCode.Success, job.Summary());
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
+            job.Log?.Write(StationLogLevel.Critical, $"Stopped by the operator while {job.Doing}; nothing was confirmed on the server.");
             throw;
         }
         catch (Exception e)
         {
             if (e is StationFailureException { ConfigId: { } resolved }) job.ConfigId = resolved;
             var (code, detail) = Classify(e, job);
-            return job.Result(code, detail);
+            return result = job.Result(code, detail);
         }
         finally
         {
+            if (result is not null) job.Log?.Finish(result, job.LinkStatistics());
             job.Report(ProvisionStep.Done, "Done");
         }
     }
@@ -99,7 +109,7 @@ public sealed class NodeProvisioner
             throw new StationFailureException(ProvExitCode.InvalidArguments, $"Port '{job.Request.Port}' is not usable: {e.Message}", e);
         }
 
-        var nodeOptions = job.Request.MaxMessageSize is { } max ? _nodeOptions with { MaxMessageSize = max } : _nodeOptions;
+        var nodeOptions = NodeOptions(job.Request);
         // An active wrapper (reliable, opt_psem) runs its own session on the line; the node protocol runs inside it.
         LinkSession? link = null;
         if (wrapper is LinkWrapper linkWrapper)
@@ -114,9 +124,12 @@ public sealed class NodeProvisioner
             };
         }
         await using var node = new NodeClient(transport, wrapper, nodeOptions);
+        job.Node = node;
         job.Doing = "reading the node's info";
         var info = await node.GetInfoAsync(ct).ConfigureAwait(false);
         job.NodeId = info.NodeId;
+        job.Log?.Write(StationLogLevel.Debug, $"Node 0x{info.NodeId:X8}: type {info.NodeType}, hardware {info.HardwareType}, firmware {info.FirmwareVersion}, " +
+            $"protocol {info.ProtocolVersion}, calibration {info.Calibration}; messages of at most {node.MaxMessageSize} bytes");
         await ResolveAsync(job, info, ct).ConfigureAwait(false);
         CheckCompatible(info, config, configImage);
 
@@ -184,6 +197,25 @@ public sealed class NodeProvisioner
             await transport.DisposeAsync().ConfigureAwait(false);
             throw;
         }
+    }
+
+    /// <summary>The node link's tuning for a request: its message size, and its waits (explicit, or from baud and wrapper).</summary>
+    private NodeClientOptions NodeOptions(ProvisionRequest request)
+    {
+        var options = request.MaxMessageSize is { } max ? _nodeOptions with { MaxMessageSize = max } : _nodeOptions;
+        if (!_givenOptions) return StationTimeouts.For(request).ApplyTo(options);
+        return options with
+        {
+            FirstContactTimeout = request.FirstContactTimeout ?? options.FirstContactTimeout,
+            ResponseTimeout = request.ResponseTimeout ?? options.ResponseTimeout,
+            Retries = request.Resends ?? options.Retries,
+        };
+    }
+
+    private string Timeouts(ProvisionRequest request)
+    {
+        var o = NodeOptions(request);
+        return new StationTimeouts(o.FirstContactTimeout, o.ResponseTimeout, o.Retries).ToString();
     }
 
     private static async Task<(NodeImageTarget Target, ReadOnlyMemory<byte>? Image)> ConfigImageAsync(ProvisionRequest request, StationSession session, CancellationToken ct)
@@ -405,9 +437,17 @@ public sealed class NodeProvisioner
         public NodeImageTarget? Image { get; set; }
         public long ImageSize { get; set; }
         public long ImageConfirmed { get; set; }
+        public DeviceLog? Log { get; init; }
+        public NodeClient? Node { get; set; }
 
         public void Report(ProvisionStep step, string status, int percent = -1)
-            => progress?.Report(new ProvisionProgress(Request.Port, step, percent, status));
+        {
+            Log?.Step(step, status, LinkStatistics());
+            progress?.Report(new ProvisionProgress(Request.Port, step, percent, status));
+        }
+
+        public (int Damaged, int Resends, int ChunksLost)? LinkStatistics()
+            => Node is { } node ? (node.LinkStatistics.DamagedFrames, node.LinkStatistics.Resends, node.ChunksLost) : null;
 
         public string Position() => Image is null ? "" : $" at {ImageConfirmed.ToString(CultureInfo.InvariantCulture)} of {ImageSize.ToString(CultureInfo.InvariantCulture)} bytes";
 

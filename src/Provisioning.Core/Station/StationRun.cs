@@ -29,6 +29,16 @@ public sealed class StationRun : IDisposable
     }
 
     /// <summary>
+    /// Where every device's log lines go besides its <see cref="ProvisionRequest.LogPath"/> file: a cmdlet's Verbose and
+    /// Debug streams, a console. Called on the devices' threads; null: nowhere.
+    /// </summary>
+    public Action<StationLogEntry>? LogSink
+    {
+        get => _provisioner.LogSink;
+        set => _provisioner.LogSink = value;
+    }
+
+    /// <summary>
     /// Provisions one device when a slot and its port are free; see <see cref="NodeProvisioner.ProvisionAsync"/>.
     /// The result's duration counts from when the device's turn came, not the wait before it.
     /// </summary>
