@@ -20,6 +20,9 @@ internal sealed class ClientRun(ClientOptions options, ParseResult parsed, TextW
     /// <summary>The password of --certificate (else it is asked for on the terminal).</summary>
     public const string CertificatePasswordVariable = "PROV_CERTIFICATE_PASSWORD";
 
+    /// <summary>The meter's C12.18 security password for --wrapper=opt_psem (Invoke-NodeProvision -OpticalPassword); none when unset.</summary>
+    public const string OpticalPasswordVariable = "PROV_OPTICAL_PASSWORD";
+
     private StationLogLevel Threshold => parsed.GetValue(options.Verbosity) switch
     {
         0 => StationLogLevel.Critical,
@@ -44,6 +47,7 @@ internal sealed class ClientRun(ClientOptions options, ParseResult parsed, TextW
             ResponseTimeout = ClientOptions.Seconds(parsed.GetValue(options.ResponseTimeout)),
             Resends = parsed.GetValue(options.Resends),
             LogPath = parsed.GetValue(options.LogFile) is { Length: > 0 } log ? log : null,
+            LinkPassword = OpticalPassword(),
         };
 
         if (Problem(port, batchText, out var selector) is { } problem)
@@ -242,5 +246,15 @@ internal sealed class ClientRun(ClientOptions options, ParseResult parsed, TextW
     {
         if (entry.Level > Threshold) return;
         output.WriteLine($"{StationLogEntry.LevelName(entry.Level),-5} {entry.Message}");
+    }
+
+    /// <summary>The optical port password from the environment (never argv, which every user of the PC can read), as a SecureString.</summary>
+    private static System.Security.SecureString? OpticalPassword()
+    {
+        if (Environment.GetEnvironmentVariable(OpticalPasswordVariable) is not { Length: > 0 } text) return null;
+        var password = new System.Security.SecureString();
+        foreach (char c in text) password.AppendChar(c);
+        password.MakeReadOnly();
+        return password;
     }
 }

@@ -112,6 +112,22 @@ Describe 'provisioning_client against simulated nodes' {
         $device.Kcv | Should -Be (Get-TestKeyCheckValue $sim.ReadKey('Root'))
     }
 
+    It 'speaks opt_psem at 9600 baud with the meter''s password from PROV_OPTICAL_PASSWORD, and exits 3 naming the password when it is wrong' {
+        $secure = ConvertTo-SecureString 'optical-2026' -AsPlainText -Force
+        # The node already runs the package's firmware, so only configuration and keys cross the slow optical line.
+        $sim = Start-TestNode 0x9005 @{ Wrapper = 'opt_psem'; BaudRate = 9600; OpticalPassword = $secure; FirmwareVersion = $config.NodeVersion }
+        $r = Invoke-Client @('-d', $sim.Endpoint, '-b', '9600', '--wrapper=opt_psem', '-B', '9000', '-p', '69') -Environment @{ PROV_OPTICAL_PASSWORD = 'optical-2026' }
+        $r.ExitCode | Should -Be 0 -Because $r.Output
+        (Get-ProvDevice -NodeId 0x9005 -Server $server).Status | Should -Be 'confirmed'
+        $r.Output | Should -Not -Match 'optical-2026'
+
+        $wrong = Start-TestNode 0x9006 @{ Wrapper = 'opt_psem'; BaudRate = 9600; OpticalPassword = $secure; FirmwareVersion = $config.NodeVersion }
+        $r = Invoke-Client @('-d', $wrong.Endpoint, '-b', '9600', '--wrapper=opt_psem', '-B', '9000', '-p', '69') -Environment @{ PROV_OPTICAL_PASSWORD = 'not-the-one' }
+        $r.ExitCode | Should -Be 3 -Because $r.Output
+        $r.Output | Should -Match 'password'
+        $r.Output | Should -Not -Match 'not-the-one'
+    }
+
     It 'provisions over a socat serial pair with -wrapper=orw and -b, as the guide writes them' -Skip:(-not (Get-Command socat -ErrorAction Ignore)) {
         $pair = New-ProvVirtualSerialPair
         $pairs.Add($pair)
