@@ -37,24 +37,8 @@ public sealed class MySqlStore(string connectionString) : SqlProvStore(new MySql
     }
 
     /// <inheritdoc/>
-    protected override async Task<T> WriteAsync<T>(Func<DbTransaction, Task<T>> work, CancellationToken ct)
-    {
-        for (var attempt = 1; ; attempt++)
-        {
-            await using var connection = await OpenAsync(ct);
-            await using var tx = await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, ct);
-            try
-            {
-                var result = await work(tx);
-                await tx.CommitAsync(ct);
-                return result;
-            }
-            catch (MySqlException e) when (attempt < Attempts && Dialect.IsTransient(e))
-            {
-                // InnoDB chose this transaction as the deadlock victim (or it waited too long): run it again.
-            }
-        }
-    }
+    protected override Task<T> WriteAsync<T>(Func<DbTransaction, Task<T>> work, CancellationToken ct) =>
+        WriteRetryingAsync(async c => await OpenAsync(c), Attempts, work, ct);
 
     /// <inheritdoc/>
     public override async Task MigrateAsync(CancellationToken ct = default)

@@ -94,6 +94,32 @@ public abstract partial class SqlProvStore : IProvStore
     protected static CommandDefinition Command(string sql, object? parameters, DbTransaction? tx, CancellationToken ct, int? timeoutSeconds = null) =>
         new(sql, parameters, tx, timeoutSeconds, cancellationToken: ct);
 
+    /// <summary>
+    /// Runs <paramref name="work"/> in a READ COMMITTED transaction on a new connection from <paramref name="open"/> and
+    /// commits it; when the engine ended the transaction as a deadlock victim, a lock wait timeout or a Galera
+    /// certification failure (<see cref="SqlDialect.IsTransient"/>), runs it again from the start, a little later each
+    /// time so the two sides do not meet again at once, at most <paramref name="attempts"/> times in all.
+    /// </summary>
+    protected async Task<T> WriteRetryingAsync<T>(Func<CancellationToken, Task<DbConnection>> open, int attempts,
+        Func<DbTransaction, Task<T>> work, CancellationToken ct)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            await using var connection = await open(ct);
+            await using var tx = await connection.BeginTransactionAsync(System.Data.IsolationLevel.ReadCommitted, ct);
+            try
+            {
+                var result = await work(tx);
+                await tx.CommitAsync(ct);
+                return result;
+            }
+            catch (DbException e) when (attempt < attempts && Dialect.IsTransient(e))
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(10 * attempt * attempt), ct);
+            }
+        }
+    }
+
     /// <summary>All rows of a query, on a pooled read connection.</summary>
     protected async Task<List<T>> QueryAsync<T>(string sql, object? parameters, CancellationToken ct)
     {

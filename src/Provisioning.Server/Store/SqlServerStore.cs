@@ -84,26 +84,8 @@ public sealed class SqlServerStore : SqlProvStore
     }
 
     /// <inheritdoc/>
-    protected override async Task<T> WriteAsync<T>(Func<DbTransaction, Task<T>> work, CancellationToken ct)
-    {
-        for (var attempt = 1; ; attempt++)
-        {
-            await using var connection = await OpenAsync(ct);
-            await using var tx = await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, ct);
-            try
-            {
-                var result = await work(tx);
-                await tx.CommitAsync(ct);
-                return result;
-            }
-            catch (SqlException e) when (attempt < Attempts && Dialect.IsTransient(e))
-            {
-                // A deadlock victim's transaction is rolled back by the server already; run the work again from the
-                // start on a fresh connection, a little later each time so the two sides do not meet again at once.
-                await Task.Delay(TimeSpan.FromMilliseconds(10 * attempt * attempt), ct);
-            }
-        }
-    }
+    protected override Task<T> WriteAsync<T>(Func<DbTransaction, Task<T>> work, CancellationToken ct) =>
+        WriteRetryingAsync(async c => await OpenAsync(c), Attempts, work, ct);
 
     /// <inheritdoc/>
     public override async Task MigrateAsync(CancellationToken ct = default)
