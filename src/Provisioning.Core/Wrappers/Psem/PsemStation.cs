@@ -78,6 +78,11 @@ public sealed class PsemStation : IAsyncDisposable
     private Task _pump = Task.CompletedTask;
     private Exception? _fault;
     private int _outPosition, _inPosition;
+    // The longest node-byte Write for now (null: as long as the negotiated packets allow) and the clean writes since it
+    // was last shortened.
+    private int? _writeLimit;
+    private int _cleanWrites, _writeErrors;
+    private const int MinWriteLength = 64, CleanWritesToGrow = 8;
     private long _lastActivity, _lastWait = long.MinValue / 2, _lastHostPoll;
     private int _backoff;
     private bool _wroteSinceRead;
@@ -330,11 +335,12 @@ public sealed class PsemStation : IAsyncDisposable
     /// One request and its response, sent again as a new message (a new toggle) when the data link gives up or the response
     /// does not come within the channel traffic timeout; busy answers are waited out.
     /// </summary>
-    private async Task<byte[]> ExchangeAsync(byte[] request, CancellationToken ct)
+    private async Task<byte[]> ExchangeAsync(byte[] request, CancellationToken ct, int? tries = null)
     {
         PsemLinkException? last = null;
         Interlocked.Increment(ref _requests);
-        for (int attempt = 0; attempt <= _options.Resends; attempt++)
+        int resends = tries is { } t ? t - 1 : _options.Resends;
+        for (int attempt = 0; attempt <= resends; attempt++)
         {
             if (attempt > 0) Interlocked.Increment(ref _requestResends);
             _driver.DiscardReceived();
@@ -444,7 +450,10 @@ public sealed class PsemStation : IAsyncDisposable
 
     private async Task WriteNodeBytesAsync(CancellationToken ct)
     {
-        int room = _link.MaxMessageLength - PsemCodec.WriteOffsetOverhead;
+        // On a line that damages long messages, writes get shorter (the stream is addressed by position, so a shorter
+        // write of the same bytes is safe even when the meter had the longer one), and longer again as they pass.
+        int limit = _writeLimit is { } shorter ? Math.Min(shorter, _link.MaxMessageLength) : _link.MaxMessageLength;
+        int room = limit - PsemCodec.WriteOffsetOverhead;
         var chunk = new byte[room];
         int n = 0;
         lock (_gate)
@@ -460,7 +469,15 @@ public sealed class PsemStation : IAsyncDisposable
         byte[] request = PsemCodec.WriteOffset(PsemMailbox.NodeTable, _outPosition, chunk.AsSpan(0, n));
         Array.Clear(chunk);
         byte[] answer;
-        try { answer = await ExchangeAsync(request, ct).ConfigureAwait(false); }
+        bool canShorten = limit / 2 >= MinWriteLength;
+        try { answer = await ExchangeAsync(request, ct, canShorten ? 1 : null).ConfigureAwait(false); }
+        catch (PsemLinkException e) when (canShorten && e.HeardAnything)
+        {
+            _writeLimit = limit / 2;
+            _cleanWrites = 0;
+            Log($"Write of {n} node bytes failed ({e.Message}); writing at most {_writeLimit - PsemCodec.WriteOffsetOverhead} bytes per request for now");
+            return;
+        }
         finally { Array.Clear(request); }
         if (answer[0] == (byte)PsemResponseCode.Isc)
             throw new LinkException(ProvExitCode.InvalidArguments,
@@ -468,8 +485,18 @@ public sealed class PsemStation : IAsyncDisposable
             {
                 Advice = "Give the meter's C12.18 password with -OpticalPassword; nothing was written to the node.",
             };
+        if (answer[0] == (byte)PsemResponseCode.Err && _writeErrors < _options.Resends)
+        {
+            // The station's request is well formed, so err means the meter assembled a damaged one (packets of two tries
+            // mixed on a noisy line): the same bytes again, shorter where possible, are safe at the same position.
+            _writeErrors++;
+            if (limit / 2 >= MinWriteLength) _writeLimit = limit / 2;
+            Log($"the meter answered err to a Write of {n} node bytes at position {_outPosition}; writing it again");
+            return;
+        }
         if (answer[0] != (byte)PsemResponseCode.Ok)
             throw new PsemLinkException($"the meter refused a Write of table {PsemMailbox.NodeTable} at position {_outPosition} (answered {PsemCodec.Describe(answer[0])})", true, false);
+        _writeErrors = 0;
         _outPosition = PsemMailbox.Advance(_outPosition, n);
         bool completed = false;
         lock (_gate)
@@ -491,6 +518,11 @@ public sealed class PsemStation : IAsyncDisposable
             }
         }
         _writesDone++;
+        if (_writeLimit is { } current && ++_cleanWrites >= CleanWritesToGrow)
+        {
+            _writeLimit = current * 2 >= _link.MaxMessageLength ? null : current * 2;
+            _cleanWrites = 0;
+        }
         // Only a whole node message can have an answer: after part of one, the next part goes first.
         if (completed) _wroteSinceRead = true;
         _backoff = 0;
