@@ -15,7 +15,9 @@ namespace Provisioning.Server.Store;
 public sealed class MySqlStore(string connectionString) : SqlProvStore(new MySqlDialect())
 {
     private readonly string connectionString = WithoutReset(connectionString);
-    private const int Attempts = 5;
+    // Galera refuses the loser of a commit conflict between two nodes (1213); under a burst on the same nodes a
+    // transaction can lose several times in a row, so MariaDB gets more tries than a single server would need.
+    private const int Attempts = 10;
     private const int MigrationLockTimeoutSeconds = 120;
 
     /// <inheritdoc/>

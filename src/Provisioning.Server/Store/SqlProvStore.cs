@@ -97,7 +97,7 @@ public abstract partial class SqlProvStore : IProvStore
     /// <summary>
     /// Runs <paramref name="work"/> in a READ COMMITTED transaction on a new connection from <paramref name="open"/> and
     /// commits it; when the engine ended the transaction as a deadlock victim, a lock wait timeout or a Galera
-    /// certification failure (<see cref="SqlDialect.IsTransient"/>), runs it again from the start, a little later each
+    /// certification failure (<see cref="SqlDialect.IsTransient"/>), runs it again from the start, a little later (and at a random point) each
     /// time so the two sides do not meet again at once, at most <paramref name="attempts"/> times in all.
     /// </summary>
     protected async Task<T> WriteRetryingAsync<T>(Func<CancellationToken, Task<DbConnection>> open, int attempts,
@@ -115,7 +115,9 @@ public abstract partial class SqlProvStore : IProvStore
             }
             catch (DbException e) when (attempt < attempts && Dialect.IsTransient(e))
             {
-                await Task.Delay(TimeSpan.FromMilliseconds(10 * attempt * attempt), ct);
+                // Jittered, so transactions refused together (a Galera certification conflict between two nodes) do not
+                // come back in step and meet again.
+                await Task.Delay(TimeSpan.FromMilliseconds(5 + Random.Shared.Next(10 * attempt * attempt)), ct);
             }
         }
     }
