@@ -106,8 +106,9 @@ function Invoke-XunitSuite {
         $counters = ([xml](Get-Content -LiteralPath $trx.FullName -Raw)).TestRun.ResultSummary.Counters
         $passed += [int]$counters.passed
         $failed += [int]$counters.failed + [int]$counters.error + [int]$counters.timeout + [int]$counters.aborted
-        # xunit's skipped tests ([Fact(Skip = ...)], or a missing peer) are counted as not executed.
-        $skipped += [int]$counters.notExecuted
+        # xunit's skipped tests ([Fact(Skip = ...)], or a missing peer such as PROV_TEST_SQLSERVER) are in the total but
+        # were not executed; the trx "notExecuted" counter stays 0 for them.
+        $skipped += [Math]::Max([int]$counters.notExecuted, [int]$counters.total - [int]$counters.executed)
     }
     # A crashed test host writes no counts: count it as a failure rather than a silent pass.
     if ($exit -ne 0 -and $failed -eq 0) { $failed = 1 }
