@@ -20,6 +20,7 @@ public sealed class StationSession : IDisposable
     private readonly CancellationTokenSource _disposed = new();
 
     private readonly PathTranslation? _translation;
+    private readonly Dictionary<(string App, AppFileRole Role), OnceAsync<byte[]>> _appFiles = new();
 
     private StationSession(ProvServerClient server, ConfigInfo config, RSA kms, byte[] firmware, byte[]? fieldConfig, PathTranslation? translation)
     {
@@ -89,6 +90,60 @@ public sealed class StationSession : IDisposable
 
     /// <summary>The gateway and CDLD keys (fetched on first use, then shared; the session owns and zeroes them).</summary>
     public Task<GatewayKeys> GetGatewayKeysAsync() => _gatewayKeys.GetAsync(_disposed.Token);
+
+    /// <summary>
+    /// A file of the configuration's app bundle <paramref name="appName"/> (guide C.2/C.4), fetched on first use, checked
+    /// against size, SHA-256 and MD5, then shared. Throws <see cref="StationFailureException"/>: 75 (firmware) or 76 (a
+    /// configuration) when the config has no such bundle or the bundle lacks that file; 102 or 108 as for node files.
+    /// </summary>
+    public Task<byte[]> GetAppFileAsync(string appName, AppFileRole role)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(appName);
+        OnceAsync<byte[]> once;
+        lock (_appFiles)
+        {
+            if (!_appFiles.TryGetValue((appName, role), out once!))
+                _appFiles[(appName, role)] = once = new OnceAsync<byte[]>(ct => FetchAppFileAsync(appName, role, ct));
+        }
+        return once.GetAsync(_disposed.Token);
+    }
+
+    /// <summary>The app bundle <paramref name="appName"/> of the configuration; 75 when the config has none of that name.</summary>
+    public AppBundle GetApp(string appName)
+    {
+        var app = Config.Apps?.FirstOrDefault(a => string.Equals(a.Name, appName, StringComparison.Ordinal));
+        if (app is null)
+        {
+            string known = Config.Apps is { Count: > 0 } apps ? $"it has {string.Join(", ", apps.Select(a => $"'{a.Name}'"))}" : "it has none";
+            throw new StationFailureException(ProvExitCode.HostFirmwareUnavailable,
+                $"Config {Config.ConfigId} has no app bundle '{appName}' ({known}). Import a package that carries the '{appName}' bundle (New-ProvPackage -App), or check the config ID or alias.")
+            { ConfigId = Config.ConfigId };
+        }
+        return app;
+    }
+
+    private async Task<byte[]> FetchAppFileAsync(string appName, AppFileRole role, CancellationToken cancellationToken)
+    {
+        var app = GetApp(appName);
+        var (link, code, what) = role switch
+        {
+            AppFileRole.Firmware => (app.Firmware, ProvExitCode.HostFirmwareUnavailable, "firmware"),
+            AppFileRole.FactoryConfig => (app.FactoryConfig, ProvExitCode.HostConfigUnavailable, "factory configuration"),
+            _ => (app.FieldConfig, ProvExitCode.HostConfigUnavailable, "field configuration"),
+        };
+        if (link is null)
+            throw new StationFailureException(code,
+                $"The app bundle '{appName}' of config {Config.ConfigId} has no {what}. Import a package whose '{appName}' bundle carries one, or check the config ID or alias.")
+            { ConfigId = Config.ConfigId };
+        try
+        {
+            return await NodeFileDownload.FetchAsync(_server, link, cancellationToken, _translation).ConfigureAwait(false);
+        }
+        catch (StationFailureException e) when (e.ConfigId is null)
+        {
+            throw new StationFailureException(e.Code, e.Message, e.InnerException) { ConfigId = Config.ConfigId };
+        }
+    }
 
     /// <summary>Encrypts a node root key with the configuration's KMS public key (<see cref="RootKeyEncryption"/>), base64 as the server stores it.</summary>
     public string EncryptRootKey(ReadOnlySpan<byte> rootKey)
@@ -175,4 +230,17 @@ public sealed class StationSession : IDisposable
         new(ProvExitCode.ServerResponseInvalid,
             $"The server's description of config {config.ConfigId} is not usable: {problem}. Check that the server runs the same version as this module and import the package again.")
         { ConfigId = config.ConfigId };
+}
+
+/// <summary>Which file of an app bundle (guide C.4 <c>app_files[i]</c>).</summary>
+public enum AppFileRole
+{
+    /// <summary><c>firmware_path</c>: the host's firmware image.</summary>
+    Firmware,
+
+    /// <summary><c>field_config_path</c>: the configuration for customer operation.</summary>
+    FieldConfig,
+
+    /// <summary><c>factory_config_path</c>: the configuration used during manufacturing.</summary>
+    FactoryConfig,
 }

@@ -63,6 +63,12 @@ public sealed record NodeSimulatorOptions
 
     /// <summary>Receives the host link session's debug lines (handshakes, resends); null: none.</summary>
     public Action<string>? LinkLog { get; init; }
+
+    /// <summary>
+    /// The factory gateway's radio endpoint (<c>host:port</c>) in range of this node, for the over-the-air test: a node whose
+    /// active factory configuration names that gateway's network joins it (see docs/gateway-protocol.md). Null: no gateway in range.
+    /// </summary>
+    public string? Gateway { get; init; }
 }
 
 /// <summary>Faults a simulated node injects, to rehearse what the line meets.</summary>
