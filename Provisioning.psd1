@@ -29,6 +29,8 @@
         'Get-ProvConfig'
         'Export-ProvKey'
         'Invoke-NodeProvision'
+        'Invoke-EmcmProvision'
+        'Invoke-EmcmFactoryStage'
         'Read-ProvKeyFile'
         'Start-ProvNodeSimulator'
         'Stop-ProvNodeSimulator'

@@ -523,3 +523,14 @@ public sealed class EmcmProvisioner
 
     private static string Shown(object? value) => value is null || value is string { Length: 0 } ? "(none)" : value.ToString()!;
 }
+
+/// <summary>A failed eMCM operation, for error records: its result rides along so scripts can read the code.</summary>
+public sealed class EmcmProvisionException : Exception
+{
+    /// <summary>Creates the exception from a failed result.</summary>
+    public EmcmProvisionException(EmcmProvisionResult result)
+        : base($"{result.Port}: {result.Message} (code {result.ExitCode})") => Result = result;
+
+    /// <summary>The meter's result.</summary>
+    public EmcmProvisionResult Result { get; }
+}
