@@ -21,7 +21,14 @@ namespace Provisioning.Core.Node.Simulator;
 /// <param name="FirmwareWrites">Firmware images activated since the state was created.</param>
 public sealed record NodeStateSnapshot(
     uint NodeId, string FirmwareVersion, string FirmwareSha256, string FieldConfigSha256, string FactoryConfigSha256,
-    IReadOnlyDictionary<NodeKeySlot, string> KeyCheckValues, NodeLockFlags Locks, int Resets, int FirmwareWrites);
+    IReadOnlyDictionary<NodeKeySlot, string> KeyCheckValues, NodeLockFlags Locks, int Resets, int FirmwareWrites)
+{
+    /// <summary>The configuration the node runs: the one committed last (field or factory); null when none.</summary>
+    public NodeImageTarget? ActiveConfig { get; init; }
+
+    /// <summary>The factory network its factory configuration names (<c>network_id=</c>); null when none.</summary>
+    public string? FactoryNetworkId { get; init; }
+}
 
 /// <summary>
 /// A node that speaks the node protocol on a serial port or a TCP port, for rehearsal and tests.
@@ -81,6 +88,7 @@ public sealed class NodeSimulator : IAsyncDisposable
         if (options.MaxMessageSize is < MinMessageSize)
             throw new ArgumentException($"MaxMessageSize must be at least {MinMessageSize} bytes, not {options.MaxMessageSize}.", nameof(options));
         options.Noise.Validate();
+        if (options.Gateway is { } gateway) NodeRadio.ParseEndpoint(gateway);
         var node = new SimulatedNode(options);
 
         NodeSimulator simulator;
@@ -107,8 +115,14 @@ public sealed class NodeSimulator : IAsyncDisposable
             var stream = serial.BaseStream;
             simulator._serving = Task.Run(() => simulator.SerialLoopAsync(stream));
         }
+        if (options.Gateway is { } radioEndpoint) simulator._radio = NodeRadio.Start(node, radioEndpoint);
         return Task.FromResult(simulator);
     }
+
+    private NodeRadio? _radio;
+
+    /// <summary>What the node's radio is doing: Off without a gateway in range (see docs/gateway-protocol.md).</summary>
+    public NodeRadioState RadioState => _radio?.State ?? NodeRadioState.Off;
 
     /// <summary>Smallest host buffer a simulator takes: a node frame with an empty payload and room for a wrapper.</summary>
     public const int MinMessageSize = 16;
@@ -189,6 +203,7 @@ public sealed class NodeSimulator : IAsyncDisposable
         }
         try { await _serving.ConfigureAwait(false); }
         catch (OperationCanceledException) { }
+        if (_radio is not null) await _radio.DisposeAsync().ConfigureAwait(false);
         _node.Save();
     }
 

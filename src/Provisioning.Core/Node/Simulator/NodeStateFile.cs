@@ -16,6 +16,10 @@ internal sealed class NodeFlash
     public int Resets { get; set; }
     public int FirmwareWrites { get; set; }
     public PartialImage? Partial { get; set; }
+    /// <summary>The configuration committed last, which the node runs (null: none committed since this was recorded).</summary>
+    public NodeImageTarget? ActiveConfig { get; set; }
+    /// <summary>The network the factory configuration names (its <c>network_id=</c> line); null when it names none.</summary>
+    public string? FactoryNetworkId { get; set; }
 }
 
 /// <summary>An image transfer that has not been committed yet, kept so a new connection can resume it.</summary>
