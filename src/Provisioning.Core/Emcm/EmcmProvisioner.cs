@@ -182,7 +182,7 @@ public sealed class EmcmProvisioner
         await using var device = await OpenAsync(job, session, nodeConfig, ct).ConfigureAwait(false);
         job.NodeFirmwareUpdated = await NodeSteps.WriteFirmwareIfNeededAsync(job, device.Node, device.NodeInfo, session, line.Force, ct).ConfigureAwait(false);
         await WriteEmcmFirmwareIfNeededAsync(job, device, app, emcmFirmware, ct).ConfigureAwait(false);
-        job.Did(await NodeSteps.WriteConfigIfNeededAsync(job, device.Node, device.NodeInfo, nodeTarget, nodeConfig, session.Config.NodeVersion, line.Force, ct).ConfigureAwait(false));
+        job.Did(await WriteNodeConfigAsync(job, device, nodeTarget, nodeConfig, session, ct).ConfigureAwait(false));
         await WriteEmcmConfigIfNeededAsync(job, device, factory ? EmcmConfigSlot.Factory : EmcmConfigSlot.Field, emcmConfig, app.Version, ct).ConfigureAwait(false);
 
         if (headEnd is not null)
@@ -221,7 +221,7 @@ public sealed class EmcmProvisioner
 
         job.NodeFirmwareUpdated = await NodeSteps.WriteFirmwareIfNeededAsync(job, device.Node, device.NodeInfo, session, line.Force, ct).ConfigureAwait(false);
         await WriteEmcmFirmwareIfNeededAsync(job, device, app, emcmFirmware, ct).ConfigureAwait(false);
-        job.Did(await NodeSteps.WriteConfigIfNeededAsync(job, device.Node, device.NodeInfo, nodeTarget, nodeConfig, session.Config.NodeVersion, line.Force, ct).ConfigureAwait(false));
+        job.Did(await WriteNodeConfigAsync(job, device, nodeTarget, nodeConfig, session, ct).ConfigureAwait(false));
         await WriteEmcmConfigIfNeededAsync(job, device, EmcmConfigSlot.Factory, emcmConfig, app.Version, ct).ConfigureAwait(false);
         // Meter calibration and test follow: the eMCM keeps quiet until POSTTEST.
         await SetQuietAsync(job, device, true, ct).ConfigureAwait(false);
@@ -288,7 +288,7 @@ public sealed class EmcmProvisioner
         var joined = await gateway.WaitForJoinAsync(nodeId, job.Request.OtaTimeout, ct).ConfigureAwait(false);
         job.Did($"joined the factory network{(joined.NetworkId is { } network ? $" '{network}'" : "")}");
 
-        job.Did(await NodeSteps.WriteConfigIfNeededAsync(job, device.Node, device.NodeInfo, nodeTarget, nodeConfig, session.Config.NodeVersion, line.Force, ct).ConfigureAwait(false));
+        job.Did(await WriteNodeConfigAsync(job, device, nodeTarget, nodeConfig, session, ct).ConfigureAwait(false));
         await WriteEmcmConfigIfNeededAsync(job, device, EmcmConfigSlot.Field, emcmConfig, app.Version, ct).ConfigureAwait(false);
 
         // Before any key is made: a meter that its eMCM cannot reach is set aside without a record for it.
@@ -349,6 +349,14 @@ public sealed class EmcmProvisioner
             throw;
         }
     }
+
+    /// <summary>
+    /// Writes the node's configuration for this stage even when the node already holds the same bytes: a node runs the
+    /// configuration committed last, and its info tells which bytes each slot holds but not which one runs, so after a
+    /// PRETEST (factory config committed last) an unchanged field config must be committed again to run, and vice versa.
+    /// </summary>
+    private static Task<string> WriteNodeConfigAsync(EmcmJob job, EmcmDevice device, NodeImageTarget target, ReadOnlyMemory<byte>? image, StationSession session, CancellationToken ct)
+        => NodeSteps.WriteConfigIfNeededAsync(job, device.Node, device.NodeInfo, target, image, session.Config.NodeVersion, force: true, ct);
 
     private static async Task WriteEmcmFirmwareIfNeededAsync(EmcmJob job, EmcmDevice device, AppBundle app, byte[] image, CancellationToken ct)
     {
