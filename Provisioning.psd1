@@ -32,6 +32,8 @@
         'Read-ProvKeyFile'
         'Start-ProvNodeSimulator'
         'Stop-ProvNodeSimulator'
+        'Start-ProvGatewaySimulator'
+        'Stop-ProvGatewaySimulator'
         'New-ProvVirtualSerialPair'
         'Remove-ProvVirtualSerialPair'
         'New-ProvUser'

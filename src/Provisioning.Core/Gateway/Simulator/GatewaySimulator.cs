@@ -146,7 +146,25 @@ public sealed class GatewaySimulator : IAsyncDisposable
     /// <inheritdoc/>
     public override string ToString() => $"gateway {Version} for '{NetworkId}' on control port {ControlPort}, radio {RadioEndpoint}";
 
-    private void Log(string line) => Options.Log?.Invoke(line);
+    /// <summary>The last events (connections, joins, clears, refusals), oldest first, each with its UTC time: what a gateway's own log shows.</summary>
+    public IReadOnlyList<string> Events
+    {
+        get { lock (_events) return _events.ToList(); }
+    }
+
+    private const int EventsKept = 200;
+    private readonly Queue<string> _events = new();
+
+    private void Log(string line)
+    {
+        string stamped = $"{DateTimeOffset.UtcNow:yyyy-MM-dd'T'HH:mm:ss.fff'Z'} {line}";
+        lock (_events)
+        {
+            _events.Enqueue(stamped);
+            while (_events.Count > EventsKept) _events.Dequeue();
+        }
+        Options.Log?.Invoke(line);
+    }
 
     private static TcpListener Listen(IPAddress address, int port, string what, int backlog)
     {
