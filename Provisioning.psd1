@@ -34,6 +34,8 @@
         'Read-ProvKeyFile'
         'Start-ProvNodeSimulator'
         'Stop-ProvNodeSimulator'
+        'Start-ProvGatewaySimulator'
+        'Stop-ProvGatewaySimulator'
         'New-ProvVirtualSerialPair'
         'Remove-ProvVirtualSerialPair'
         'New-ProvUser'

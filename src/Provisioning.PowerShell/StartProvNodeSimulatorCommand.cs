@@ -164,6 +164,12 @@ public sealed class StartProvNodeSimulatorCommand : ProvCmdlet
     [ValidateRange(1, int.MaxValue)]
     public int OpticalStopAfterPackets { get; set; }
 
+    /// <summary>The factory gateway in radio range: its RadioEndpoint (host:port) or the object Start-ProvGatewaySimulator returned.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    [GatewayEndpointTransformation]
+    public string? Gateway { get; set; }
+
     private Core.Wrappers.Psem.PsemMeterSettings? OpticalMeter()
     {
         var bound = MyInvocation.BoundParameters;
@@ -206,6 +212,7 @@ public sealed class StartProvNodeSimulatorCommand : ProvCmdlet
             MaxMessageSize = MyInvocation.BoundParameters.ContainsKey(nameof(MaxMessageSize)) ? MaxMessageSize : null,
             LinkPassword = OpticalPassword ?? defaults.LinkPassword,
             OptPsemMeter = OpticalMeter(),
+            Gateway = Gateway,
             Noise = new LineNoise
             {
                 BitErrorRate = BitErrorRate,

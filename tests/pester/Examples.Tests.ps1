@@ -216,6 +216,7 @@ Describe 'Example <Topic>' -ForEach $topics {
             foreach ($v in Get-Variable -Scope Global) {
                 foreach ($o in @($v.Value)) {
                     if ($o -is [Provisioning.Core.Node.Simulator.NodeSimulator]) { $o | Stop-ProvNodeSimulator -ErrorAction Ignore }
+                    elseif ($o -is [Provisioning.Core.Gateway.Simulator.GatewaySimulator]) { $o | Stop-ProvGatewaySimulator }
                     elseif ($o -is [Provisioning.PowerShell.ProvServerHandle] -and (Get-Process -Id $o.ProcessId -ErrorAction Ignore)) { $o | Stop-ProvServer -ErrorAction Ignore }
                 }
             }

@@ -55,12 +55,15 @@ BeforeAll {
         'Provisioning.Core.Station.NodeProvisionResult' = { $results }
         'Provisioning.PowerShell.ProvDeviceKey'        = { Read-ProvKeyFile "$TestDrive/device_keys.xml" -KmsPrivateKeyPath $pkg.Network.Kms.PrivateKeyPath }
         'Provisioning.Core.Node.Simulator.NodeSimulator' = { $sim }
+        'Provisioning.Core.Gateway.Simulator.GatewaySimulator' = { $script:gateway = Start-ProvGatewaySimulator -ControlPort 0; $gateway }
+        'Provisioning.Core.Gateway.GatewayNodeStatus'  = { $g = Start-ProvGatewaySimulator -ControlPort 0; try { $g.GetNodeStatus(0x10) } finally { $g | Stop-ProvGatewaySimulator } }
         'Provisioning.Core.Transport.VirtualSerialPair' = { if ($socat) { $script:pair = New-ProvVirtualSerialPair -Path "$TestDrive/ports"; $pair } }
     }
 }
 AfterAll {
     if ($pair) { $pair | Remove-ProvVirtualSerialPair }
     $sim | Stop-ProvNodeSimulator
+    if ($gateway) { $gateway | Stop-ProvGatewaySimulator }
     Stop-TestServer $server
 }
 

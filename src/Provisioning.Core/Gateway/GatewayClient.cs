@@ -341,35 +341,20 @@ public sealed class GatewayClient : IAsyncDisposable
             if (options.CaCertificatePath is { } ca)
             {
                 Require(ca, "CA certificate");
-                try
-                {
-                    var trust = new X509Certificate2Collection();
-                    trust.ImportFromPemFile(ca);
-                    if (trust.Count == 0) throw new CryptographicException("the file holds no PEM certificate");
-                    state._trust = trust;
-                }
+                try { state._trust = GatewayCertificates.LoadCa(ca); }
                 catch (CryptographicException e)
                 {
-                    throw new GatewayException(ProvExitCode.GatewayCertificatesMissing, $"The gateway CA certificate '{ca}' cannot be read: {e.Message}.", e);
+                    throw new GatewayException(ProvExitCode.GatewayCertificatesMissing, $"The gateway CA certificate '{ca}' cannot be read: {e.Message}", e);
                 }
             }
             if (options.CertificatePath is { } path)
             {
                 Require(path, "client certificate");
-                try
-                {
-                    string extension = Path.GetExtension(path).ToLowerInvariant();
-                    using var loaded = extension is ".pfx" or ".p12"
-                        ? X509CertificateLoader.LoadPkcs12FromFile(path, null)
-                        : X509Certificate2.CreateFromPemFile(path);
-                    if (!loaded.HasPrivateKey) throw new CryptographicException("the file holds no private key");
-                    // Through PKCS#12 so the key is usable by the TLS stack on every OS (an ephemeral PEM key is not on Windows).
-                    state._certificate = X509CertificateLoader.LoadPkcs12(loaded.Export(X509ContentType.Pkcs12), null);
-                }
+                try { state._certificate = GatewayCertificates.LoadWithKey(path); }
                 catch (CryptographicException e)
                 {
                     throw new GatewayException(ProvExitCode.GatewayCertificatesMissing,
-                        $"The client certificate '{path}' for the gateway cannot be read (give a PEM file with the certificate and its key, or a PFX): {e.Message}.", e);
+                        $"The client certificate '{path}' for the gateway cannot be read (give a PEM file with the certificate and its key, or a PFX): {e.Message}", e);
                 }
             }
             return state;
@@ -435,13 +420,8 @@ public sealed class GatewayClient : IAsyncDisposable
                 _rejected = errors.ToString();
                 return false;
             }
-            using var custom = new X509Chain();
-            custom.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-            custom.ChainPolicy.CustomTrustStore.AddRange(_trust);
-            custom.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-            using var leaf = X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
-            if (custom.Build(leaf)) return true;
-            _rejected = string.Join(", ", custom.ChainStatus.Select(s => s.Status)) + " against the given CA";
+            if (GatewayCertificates.ChainsTo(certificate, _trust, out string problem)) return true;
+            _rejected = problem + " against the given CA";
             return false;
         }
     }

@@ -109,6 +109,14 @@ public sealed class GatewayClientTests
     }
 
     [Fact]
+    public async Task The_guide_s_default_host_localhost_reaches_a_gateway_on_the_loopback_address()
+    {
+        await using var gateway = await Wait.GatewayAsync();
+        await using var client = await GatewayClient.ConnectAsync(new GatewayOptions { ControlPort = gateway.ControlPort }, None);
+        Assert.Equal("2.4", client.GatewayVersion);
+    }
+
+    [Fact]
     public async Task Nothing_listening_is_132()
     {
         using var probe = new TcpListener(IPAddress.Loopback, 0);

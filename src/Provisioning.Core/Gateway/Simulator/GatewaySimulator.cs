@@ -146,7 +146,25 @@ public sealed class GatewaySimulator : IAsyncDisposable
     /// <inheritdoc/>
     public override string ToString() => $"gateway {Version} for '{NetworkId}' on control port {ControlPort}, radio {RadioEndpoint}";
 
-    private void Log(string line) => Options.Log?.Invoke(line);
+    /// <summary>The last events (connections, joins, clears, refusals), oldest first, each with its UTC time: what a gateway's own log shows.</summary>
+    public IReadOnlyList<string> Events
+    {
+        get { lock (_events) return _events.ToList(); }
+    }
+
+    private const int EventsKept = 200;
+    private readonly Queue<string> _events = new();
+
+    private void Log(string line)
+    {
+        string stamped = $"{DateTimeOffset.UtcNow:yyyy-MM-dd'T'HH:mm:ss.fff'Z'} {line}";
+        lock (_events)
+        {
+            _events.Enqueue(stamped);
+            while (_events.Count > EventsKept) _events.Dequeue();
+        }
+        Options.Log?.Invoke(line);
+    }
 
     private static TcpListener Listen(IPAddress address, int port, string what, int backlog)
     {
@@ -244,13 +262,7 @@ public sealed class GatewaySimulator : IAsyncDisposable
     private bool ValidateClient(object sender, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors)
     {
         if (_clientCa is null) return true;
-        if (certificate is null) return false;
-        using var custom = new X509Chain();
-        custom.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        custom.ChainPolicy.CustomTrustStore.AddRange(_clientCa);
-        custom.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        using var leaf = X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
-        return custom.Build(leaf);
+        return certificate is not null && GatewayCertificates.ChainsTo(certificate, _clientCa, out _);
     }
 
     /// <summary>One 2.x request's answer, and whether the connection closes after it.</summary>
@@ -412,15 +424,7 @@ public sealed class GatewaySimulator : IAsyncDisposable
     {
         if (!File.Exists(path)) throw new IOException($"The gateway certificate file '{path}' is not there.");
         if (keyPath is not null && !File.Exists(keyPath)) throw new IOException($"The gateway certificate key file '{keyPath}' is not there.");
-        try
-        {
-            string extension = Path.GetExtension(path).ToLowerInvariant();
-            using var loaded = extension is ".pfx" or ".p12" ? X509CertificateLoader.LoadPkcs12FromFile(path, null)
-                : X509Certificate2.CreateFromPemFile(path, keyPath);
-            if (!loaded.HasPrivateKey) throw new CryptographicException("no private key goes with the certificate");
-            // Through PKCS#12 so the key is usable by the TLS stack on every OS.
-            return X509CertificateLoader.LoadPkcs12(loaded.Export(X509ContentType.Pkcs12), null);
-        }
+        try { return GatewayCertificates.LoadWithKey(path, keyPath); }
         catch (CryptographicException e)
         {
             throw new IOException($"The gateway certificate '{path}' cannot be used (give a PEM certificate with its key, or a PFX): {e.Message}", e);
@@ -430,13 +434,7 @@ public sealed class GatewaySimulator : IAsyncDisposable
     private static X509Certificate2Collection LoadCa(string path)
     {
         if (!File.Exists(path)) throw new IOException($"The client CA certificate file '{path}' is not there.");
-        try
-        {
-            var collection = new X509Certificate2Collection();
-            collection.ImportFromPemFile(path);
-            if (collection.Count == 0) throw new CryptographicException("it holds no PEM certificate");
-            return collection;
-        }
+        try { return GatewayCertificates.LoadCa(path); }
         catch (CryptographicException e)
         {
             throw new IOException($"The client CA certificate '{path}' cannot be read: {e.Message}", e);

@@ -71,9 +71,8 @@ internal sealed class NodeRadio : IAsyncDisposable
 
     private void Restart()
     {
-        var previous = Interlocked.Exchange(ref _changed, new CancellationTokenSource());
-        previous.Cancel();
-        previous.Dispose();
+        // Not disposed: the radio's loop may be reading the old one's token right now (a source without a timer needs no disposal).
+        Interlocked.Exchange(ref _changed, new CancellationTokenSource()).Cancel();
     }
 
     private void Set(NodeRadioState state, string? network)
