@@ -205,3 +205,35 @@ Describe 'Invoke-EmcmProvision over a serial pair' -Skip:(-not (Get-Command soca
         finally { $pair | Remove-ProvVirtualSerialPair }
     }
 }
+
+Describe 'Invoke-EmcmProvision keeps keys out of what it writes' {
+    It 'writes no node, eMCM, gateway or CDLD key to the log, the results, the errors or the verbose and debug streams' {
+        $good = Start-TestMeter
+        $bad = Start-TestMeter @{ Fault = 'KeyVerificationFails' }
+        $ps = [powershell]::Create()
+        $null = $ps.AddScript({
+            param($root, $uri, $token, $ports, $logs)
+            Import-Module "$root/Provisioning.psd1"
+            $DebugPreference = 'Continue'
+            $station = Connect-ProvServer -Uri $uri -Token $token -PassThru
+            $ports | Invoke-EmcmProvision -ConfigId 69 -Batch 1700 -Server $station -LogPath $logs -Verbose -ErrorAction Continue | Format-List * | Out-String
+            $Error | ForEach-Object { $_ | Format-List * -Force | Out-String; $_.Exception | Format-List * -Force | Out-String }
+        }).AddArgument($RepoRoot).AddArgument($server.Uri.AbsoluteUri).AddArgument($token.Token).AddArgument(@($good.Endpoint, $bad.Endpoint)).AddArgument("$TestDrive/emcm-logs/")
+        $text = ($ps.Invoke() | Out-String) + ($ps.Streams.Verbose + $ps.Streams.Debug + $ps.Streams.Error | Out-String)
+        $ps.Dispose()
+        $text += Get-ChildItem "$TestDrive/emcm-logs" -File | Get-Content -Raw | Out-String
+        $text | Should -Match 'Result 0 \(Success\)'
+        $text | Should -Match 'Result 70 \(HostVerifyFailed\)'
+
+        $secrets = @(
+            foreach ($m in $good, $bad) { $m.ReadKey('Root'); $m.ReadEmcmKey(); $m.ReadKey('Gateway'); $m.ReadKey('Cdld') }
+        ) | Where-Object { $_ }
+        $secrets.Count | Should -BeGreaterOrEqual 5
+        foreach ($key in $secrets) {
+            $hex = [Convert]::ToHexString($key)
+            $text | Should -Not -Match $hex
+            $text | Should -Not -Match $hex.ToLowerInvariant()
+            $text.Contains([Convert]::ToBase64String($key)) | Should -BeFalse
+        }
+    }
+}
