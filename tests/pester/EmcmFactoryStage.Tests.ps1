@@ -271,3 +271,29 @@ Invoke-EmcmFactoryStage -Stage $Stage -Port '$Port' -Batch $Batch -ConfigId 69 -
         Assert-ExportHoldsKeys $m 2500 'killed-pretest'
     }
 }
+
+Describe 'Invoke-EmcmFactoryStage on several meters and through the optical port' {
+    It 'runs three meters in parallel from CSV rows, one result each, and exports every key' {
+        $meters = @(1..3 | ForEach-Object { Start-TestMeter })
+        $csv = "$TestDrive/line.csv"
+        $meters | ForEach-Object { [pscustomobject]@{ Port = $_.Endpoint; Batch = '2600'; ConfigAlias = 'kite_170'; PartialMcmId = $_.EmcmState.EmcmId.Substring(8) } } |
+            Export-Csv $csv
+        foreach ($stage in 'PreTest', 'CheckConfig', 'PostTest') {
+            $run = Import-Csv $csv | Invoke-TestEmcm -Command Invoke-EmcmFactoryStage -With @{ Stage = $stage; Gateway = '127.0.0.1'; ControlPort = $gateway.ControlPort; Timeout = 30; ThrottleLimit = 3 }
+            $run.Errors | Should -BeNullOrEmpty -Because "$stage"
+            $run.Results.Count | Should -Be 3
+            @($run.Results | Sort-Object Port).Port | Should -Be @($meters.Endpoint | Sort-Object)
+            $run.Results.Operation | ForEach-Object { $_ | Should -Be $stage }
+        }
+        foreach ($m in $meters) { Assert-ExportHoldsKeys $m 2600 "line-$($m.State.NodeId)" }
+    }
+
+    It 'runs PreTest, CheckConfig and PostTest at 9600 baud through opt_psem (a kv2c''s optical port)' {
+        $m = Start-TestMeter @{ Wrapper = 'opt_psem'; BaudRate = 9600 }
+        foreach ($stage in 'PreTest', 'CheckConfig', 'PostTest') {
+            $run = Invoke-Stage $stage @{ Port = $m.Endpoint; BaudRate = 9600; Wrapper = 'opt_psem'; Batch = '2700' }
+            Assert-Passed $run
+        }
+        Assert-ExportHoldsKeys $m 2700 'optical'
+    }
+}

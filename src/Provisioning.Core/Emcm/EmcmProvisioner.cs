@@ -218,6 +218,8 @@ public sealed class EmcmProvisioner
         job.Doing = $"clearing node 0x{nodeId:X8} on the gateway {GatewayName(job)}";
         await gateway.ClearNodeAsync(nodeId, ct).ConfigureAwait(false);
         job.Did("node cleared on the gateway");
+        // Not needed again: closed now rather than left idle through the firmware transfers.
+        await gateway.DisposeAsync().ConfigureAwait(false);
 
         job.NodeFirmwareUpdated = await NodeSteps.WriteFirmwareIfNeededAsync(job, device.Node, device.NodeInfo, session, line.Force, ct).ConfigureAwait(false);
         await WriteEmcmFirmwareIfNeededAsync(job, device, app, emcmFirmware, ct).ConfigureAwait(false);
@@ -287,6 +289,7 @@ public sealed class EmcmProvisioner
         job.Doing = $"waiting for node 0x{nodeId:X8} to join the gateway {GatewayName(job)} (timeout {Seconds(job.Request.OtaTimeout)})";
         var joined = await gateway.WaitForJoinAsync(nodeId, job.Request.OtaTimeout, ct).ConfigureAwait(false);
         job.Did($"joined the factory network{(joined.NetworkId is { } network ? $" '{network}'" : "")}");
+        await gateway.DisposeAsync().ConfigureAwait(false);
 
         job.Did(await WriteNodeConfigAsync(job, device, nodeTarget, nodeConfig, session, ct).ConfigureAwait(false));
         await WriteEmcmConfigIfNeededAsync(job, device, EmcmConfigSlot.Field, emcmConfig, app.Version, ct).ConfigureAwait(false);
