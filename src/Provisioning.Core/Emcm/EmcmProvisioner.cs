@@ -120,32 +120,19 @@ public sealed class EmcmProvisioner
         var job = new EmcmJob(request, operation, progress) { ConfigId = config.ConfigId, Log = DeviceLog.Open(line, LogSink) };
         job.Log?.Write(StationLogLevel.Debug, $"{EmcmJob.OperationName(operation)} on {line.Port} with {config}, batch {line.Batch}, {line.BaudRate} baud, " +
             $"wrapper {line.Wrapper}, app '{request.AppName}'{(request.PartialMcmId is { } p ? $", partial MCM ID {p}" : "")}; {_steps.Timeouts(line)}");
-        EmcmProvisionResult? result = null;
-        try
+        return await job.RunAsync(async () =>
         {
             CheckArguments(request, operation);
             job.Report(ProvisionStep.FetchingConfig, $"Fetching {config}");
             var session = await _steps.Sessions.GetAsync(config, PathTranslation.Of(line), cancellationToken).ConfigureAwait(false);
             job.ConfigId = session.Config.ConfigId;
             await flow(job, session, cancellationToken).ConfigureAwait(false);
-            return result = job.Result(ProvExitCode.Success, job.Summary());
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            return job.Result(ProvExitCode.Success, job.Summary());
+        }, e =>
         {
-            job.Log?.Write(StationLogLevel.Critical, $"Stopped by the operator while {job.Doing}; nothing was confirmed on the server.");
-            throw;
-        }
-        catch (Exception e)
-        {
-            if (e is StationFailureException { ConfigId: { } resolved }) job.ConfigId = resolved;
             var (code, detail) = Classify(e, job);
-            return result = job.Result(code, detail);
-        }
-        finally
-        {
-            if (result is not null) job.Log?.Finish(result.Result, job.Device(), result.Duration, result.Message, job.LinkStatistics());
-            job.Report(ProvisionStep.Done, "Done");
-        }
+            return job.Result(code, detail);
+        }, result => job.Log?.Finish(result.Result, job.Device(), result.Duration, result.Message, job.LinkStatistics()), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Code 3 for what the request itself gets wrong, before the server or the port is asked anything.</summary>
@@ -404,12 +391,7 @@ public sealed class EmcmProvisioner
         job.ImageConfirmed = 0;
         job.Doing = $"writing {what}";
         job.Report(step, $"Writing {what}", 0);
-        await emcm.WriteImageAsync(target, image, version, new InlineProgress(confirmed =>
-        {
-            job.ImageConfirmed = confirmed;
-            int percent = image.Length == 0 ? 100 : (int)(confirmed * 100 / image.Length);
-            job.Report(step, $"Writing {what}: {confirmed:N0} of {image.Length:N0} bytes", percent);
-        }), ct).ConfigureAwait(false);
+        await emcm.WriteImageAsync(target, image, version, job.TransferProgress(step, what, image.Length), ct).ConfigureAwait(false);
         job.EmcmImage = null;
     }
 

@@ -39,28 +39,15 @@ public sealed class NodeProvisioner
         ArgumentNullException.ThrowIfNull(config);
         var job = new DeviceJob(request, progress) { ConfigId = config.ConfigId, Log = DeviceLog.Open(request, LogSink) };
         job.Log?.Write(StationLogLevel.Debug, $"Provisioning {request.Port} with {config}, batch {request.Batch}, {request.BaudRate} baud, wrapper {request.Wrapper}; {_steps.Timeouts(request)}");
-        NodeProvisionResult? result = null;
-        try
+        return await job.RunAsync(async () =>
         {
             await RunAsync(job, config, cancellationToken).ConfigureAwait(false);
-            return result = job.Result(ProvExitCode.Success, job.Summary());
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            return job.Result(ProvExitCode.Success, job.Summary());
+        }, e =>
         {
-            job.Log?.Write(StationLogLevel.Critical, $"Stopped by the operator while {job.Doing}; nothing was confirmed on the server.");
-            throw;
-        }
-        catch (Exception e)
-        {
-            if (e is StationFailureException { ConfigId: { } resolved }) job.ConfigId = resolved;
             var (code, detail) = NodeSteps.Classify(e, job);
-            return result = job.Result(code, detail);
-        }
-        finally
-        {
-            if (result is not null) job.Log?.Finish(result, job.LinkStatistics());
-            job.Report(ProvisionStep.Done, "Done");
-        }
+            return job.Result(code, detail);
+        }, result => job.Log?.Finish(result, job.LinkStatistics()), cancellationToken).ConfigureAwait(false);
     }
 
     private async Task RunAsync(DeviceJob job, ConfigSelector selector, CancellationToken ct)

@@ -221,12 +221,7 @@ internal sealed class NodeSteps
         var step = target == NodeImageTarget.Firmware ? ProvisionStep.Firmware : ProvisionStep.Configuration;
         job.Doing = $"writing {what}";
         job.Report(step, $"Writing {what}", 0);
-        await node.WriteImageAsync(target, image, version, new InlineProgress(confirmed =>
-        {
-            job.ImageConfirmed = confirmed;
-            int percent = image.Length == 0 ? 100 : (int)(confirmed * 100 / image.Length);
-            job.Report(step, $"Writing {what}: {confirmed:N0} of {image.Length:N0} bytes", percent);
-        }), ct).ConfigureAwait(false);
+        await node.WriteImageAsync(target, image, version, job.TransferProgress(step, what, image.Length), ct).ConfigureAwait(false);
         job.ImageConfirmed = image.Length;
         job.Image = null;
     }

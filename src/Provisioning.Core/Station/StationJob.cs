@@ -30,6 +30,43 @@ internal class StationJob(ProvisionRequest request, IProgress<ProvisionProgress>
     public NodeClient? Node { get; set; }
     public TimeSpan Elapsed => _clock.Elapsed;
 
+    /// <summary>
+    /// Runs the device's flow to its result: <paramref name="failed"/> turns a failure into one; a cancellation is logged and
+    /// thrown. <paramref name="finish"/> logs the result; the progress bar ends either way.
+    /// </summary>
+    public async Task<TResult> RunAsync<TResult>(Func<Task<TResult>> flow, Func<Exception, TResult> failed, Action<TResult> finish,
+        CancellationToken cancellationToken) where TResult : class
+    {
+        TResult? result = null;
+        try
+        {
+            return result = await flow().ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            Log?.Write(StationLogLevel.Critical, $"Stopped by the operator while {Doing}; nothing was confirmed on the server.");
+            throw;
+        }
+        catch (Exception e)
+        {
+            if (e is StationFailureException { ConfigId: { } resolved }) ConfigId = resolved;
+            return result = failed(e);
+        }
+        finally
+        {
+            if (result is not null) finish(result);
+            Report(ProvisionStep.Done, "Done");
+        }
+    }
+
+    /// <summary>Progress of an image transfer: how far it got (for a failure's message) and a report per confirmed chunk.</summary>
+    public IProgress<long> TransferProgress(ProvisionStep step, string what, long length) => new InlineProgress(confirmed =>
+    {
+        ImageConfirmed = confirmed;
+        int percent = length == 0 ? 100 : (int)(confirmed * 100 / length);
+        Report(step, $"Writing {what}: {confirmed:N0} of {length:N0} bytes", percent);
+    });
+
     public void Report(ProvisionStep step, string status, int percent = -1)
     {
         Log?.Step(step, status, LinkStatistics());
