@@ -53,6 +53,10 @@ BeforeAll {
         'Provisioning.PowerShell.ProvBackup'           = { Backup-ProvServer -Path "$TestDrive/sample.provbak" -Passphrase (ConvertTo-TestSecret 'backup') -Server $server }
         'Provisioning.PowerShell.ProvRestore'          = { $null = Backup-ProvServer -Path "$TestDrive/sample2.provbak" -Passphrase (ConvertTo-TestSecret 'backup') -Server $server; Restore-ProvServer -Path "$TestDrive/sample2.provbak" -DataPath "$TestDrive/restored" -Passphrase (ConvertTo-TestSecret 'backup') }
         'Provisioning.Core.Station.NodeProvisionResult' = { $results }
+        'Provisioning.Core.Emcm.EmcmProvisionResult'   = {
+            Invoke-EmcmProvision -Port "tcp://127.0.0.1:$(Get-FreeTcpPort)" -ConfigId 69 -Batch 1000 -Server $server -ErrorAction SilentlyContinue
+            Invoke-EmcmFactoryStage -Stage PostTest -Port 'tcp://127.0.0.1:1' -ConfigId 69 -Batch 1000 -PartialMcmId 'zz' -Server $server -ErrorAction SilentlyContinue
+        }
         'Provisioning.PowerShell.ProvDeviceKey'        = { Read-ProvKeyFile "$TestDrive/device_keys.xml" -KmsPrivateKeyPath $pkg.Network.Kms.PrivateKeyPath }
         'Provisioning.Core.Node.Simulator.NodeSimulator' = { $sim }
         'Provisioning.Core.Gateway.Simulator.GatewaySimulator' = { $script:gateway = Start-ProvGatewaySimulator -ControlPort 0; $gateway }
