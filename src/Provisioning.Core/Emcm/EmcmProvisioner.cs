@@ -326,7 +326,7 @@ public sealed class EmcmProvisioner
             if (job.Request.PartialMcmId is { } partial && !string.Equals(info.PartialMcmId, partial, StringComparison.OrdinalIgnoreCase))
                 throw new StationFailureException(ProvExitCode.InvalidArguments,
                     $"The eMCM on {job.Request.Line.Port} reports ID {info.EmcmId}, which does not end in the partial MCM ID {partial.ToUpperInvariant()} given (-PartialMcmId); " +
-                    $"nothing was written. Check that the meter on this port is the one whose label was scanned, and the port. {ProvExitCodes.CorrectiveAction(ProvExitCode.InvalidArguments)}");
+                    $"nothing was written. Check that the meter on this port is the one whose label was scanned, and the -PartialMcmId and -Port given for it.");
             if (!info.SelfTestPassed)
                 throw new StationFailureException(ProvExitCode.HostHardwareFailed,
                     $"eMCM {info.EmcmId} reports failing hardware in its self-test ({info.SelfTestDetail ?? "no detail given"}); nothing was written. " +
