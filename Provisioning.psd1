@@ -32,6 +32,7 @@
         'Read-ProvKeyFile'
         'Start-ProvNodeSimulator'
         'Stop-ProvNodeSimulator'
+        'Start-ProvEmcmSimulator'
         'New-ProvVirtualSerialPair'
         'Remove-ProvVirtualSerialPair'
         'New-ProvUser'

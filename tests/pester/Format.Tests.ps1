@@ -55,12 +55,14 @@ BeforeAll {
         'Provisioning.Core.Station.NodeProvisionResult' = { $results }
         'Provisioning.PowerShell.ProvDeviceKey'        = { Read-ProvKeyFile "$TestDrive/device_keys.xml" -KmsPrivateKeyPath $pkg.Network.Kms.PrivateKeyPath }
         'Provisioning.Core.Node.Simulator.NodeSimulator' = { $sim }
+        'Provisioning.Core.Emcm.Simulator.EmcmSimulator' = { $script:emcm = Start-ProvEmcmSimulator -Listen tcp://127.0.0.1:0 -Wrapper opt_psem -NodeId 0x11; $emcm }
         'Provisioning.Core.Transport.VirtualSerialPair' = { if ($socat) { $script:pair = New-ProvVirtualSerialPair -Path "$TestDrive/ports"; $pair } }
     }
 }
 AfterAll {
     if ($pair) { $pair | Remove-ProvVirtualSerialPair }
     $sim | Stop-ProvNodeSimulator
+    if ($emcm) { $emcm | Stop-ProvNodeSimulator }
     Stop-TestServer $server
 }
 
