@@ -36,6 +36,7 @@
         'Stop-ProvNodeSimulator'
         'Start-ProvGatewaySimulator'
         'Stop-ProvGatewaySimulator'
+        'Start-ProvEmcmSimulator'
         'New-ProvVirtualSerialPair'
         'Remove-ProvVirtualSerialPair'
         'New-ProvUser'

@@ -3,7 +3,7 @@
 # gateway simulator on its control port with simulated nodes joining it over the radio, and meters simulated by
 # Start-ProvEmcmSimulator. A stage killed midway runs in a child PowerShell process that is killed for real.
 BeforeAll {
-    . "$PSScriptRoot/EmcmTestHelpers.ps1"
+    . "$PSScriptRoot/EmcmStationTestHelpers.ps1"
     $script:server = Start-TestServer -Engine SQLite -Root "$TestDrive/server"
     $script:pkg = New-EmcmTestPackage -Root "$TestDrive/pkg" -NetworkId 'factory'
     $null = Import-ProvPackage $pkg.Path -Passphrase $pkg.Passphrase
@@ -36,7 +36,7 @@ BeforeAll {
     function script:Invoke-Stage([string] $Stage, [hashtable] $With, $Gateway = $script:gateway) {
         $arguments = @{ Stage = $Stage; Batch = '2000'; ConfigId = '69'; Gateway = '127.0.0.1'; ControlPort = $Gateway.ControlPort; Timeout = 30 }
         foreach ($k in $With.Keys) { $arguments[$k] = $With[$k] }
-        Invoke-TestEmcm -Command Invoke-EmcmFactoryStage -With $arguments
+        Invoke-TestEmcmStation -Command Invoke-EmcmFactoryStage -With $arguments
     }
 
     function script:Assert-Passed($Run) {
@@ -154,7 +154,7 @@ Describe 'Invoke-EmcmFactoryStage stage order' {
 
 Describe 'Invoke-EmcmFactoryStage gateway codes' {
     It 'gives 132 before the port is touched when nothing answers on the control port' {
-        $run = Invoke-TestEmcm -Command Invoke-EmcmFactoryStage -With @{ Stage = 'PreTest'; Port = $unusedPort; Batch = '1'; ConfigId = '69'; Gateway = '127.0.0.1'; ControlPort = (Get-FreeTcpPort) }
+        $run = Invoke-TestEmcmStation -Command Invoke-EmcmFactoryStage -With @{ Stage = 'PreTest'; Port = $unusedPort; Batch = '1'; ConfigId = '69'; Gateway = '127.0.0.1'; ControlPort = (Get-FreeTcpPort) }
         [int]$run.Results[0].ExitCode | Should -Be 132
         $run.Results[0].Message | Should -Match '^Gateway unreachable: '
         $run.Results[0].Message | Should -Match 'Check that the gateway is running and reachable'
@@ -237,11 +237,11 @@ Invoke-EmcmFactoryStage -Stage $Stage -Port '$Port' -Batch $Batch -ConfigId 69 -
         $m = Start-TestMeter @{ HoldAt = 'KeyWrite' }
         Assert-Passed (Invoke-Stage PreTest @{ Port = $m.Endpoint })
         $child = Start-ChildStage PostTest $m.Endpoint 2400
-        try { Wait-TestCondition { $m.Held -or $child.HasExited } -TimeoutSeconds 120 -Because 'the POSTTEST to reach the node key write' }
+        try { Wait-TestCondition { $m.Node.Held -or $child.HasExited } -TimeoutSeconds 120 -Because 'the POSTTEST to reach the node key write' }
         finally { $child | Stop-Process -Force -ErrorAction Ignore }
         $child.WaitForExit(10000) | Should -BeTrue
-        $m.Held | Should -BeTrue -Because (Get-ChildOutput $child)
-        $m.Release()
+        $m.Node.Held | Should -BeTrue -Because (Get-ChildOutput $child)
+        $m.Node.Release()
         # Killed with the eMCM key written and verified: the pending record holds exactly that key; the node has no root key.
         $m.ReadKey('Root') | Should -BeNullOrEmpty
         $pending = @(Read-TestEmcmExport -Server $server -Package $pkg -ConfigId 69 -Batch 2400 -Path "$TestDrive/pending.xml" -IncludePending |
@@ -258,11 +258,11 @@ Invoke-EmcmFactoryStage -Stage $Stage -Port '$Port' -Batch $Batch -ConfigId 69 -
     It 'PRETEST killed during the firmware transfer: PRETEST again passes' {
         $m = Start-TestMeter @{ HoldAt = 'ImageChunk' }
         $child = Start-ChildStage PreTest $m.Endpoint 2500
-        try { Wait-TestCondition { $m.Held -or $child.HasExited } -TimeoutSeconds 120 -Because 'the PRETEST to reach the firmware transfer' }
+        try { Wait-TestCondition { $m.Node.Held -or $child.HasExited } -TimeoutSeconds 120 -Because 'the PRETEST to reach the firmware transfer' }
         finally { $child | Stop-Process -Force -ErrorAction Ignore }
         $child.WaitForExit(10000) | Should -BeTrue
-        $m.Held | Should -BeTrue -Because (Get-ChildOutput $child)
-        $m.Release()
+        $m.Node.Held | Should -BeTrue -Because (Get-ChildOutput $child)
+        $m.Node.Release()
         "$($m.EmcmState.Stage)" | Should -Be 'None'
         $again = Invoke-Stage PreTest @{ Port = $m.Endpoint; Batch = '2500' }
         Assert-Passed $again
@@ -279,7 +279,7 @@ Describe 'Invoke-EmcmFactoryStage on several meters and through the optical port
         $meters | ForEach-Object { [pscustomobject]@{ Port = $_.Endpoint; Batch = '2600'; ConfigAlias = 'kite_170'; PartialMcmId = $_.EmcmState.EmcmId.Substring(8) } } |
             Export-Csv $csv
         foreach ($stage in 'PreTest', 'CheckConfig', 'PostTest') {
-            $run = Import-Csv $csv | Invoke-TestEmcm -Command Invoke-EmcmFactoryStage -With @{ Stage = $stage; Gateway = '127.0.0.1'; ControlPort = $gateway.ControlPort; Timeout = 30; ThrottleLimit = 3 }
+            $run = Import-Csv $csv | Invoke-TestEmcmStation -Command Invoke-EmcmFactoryStage -With @{ Stage = $stage; Gateway = '127.0.0.1'; ControlPort = $gateway.ControlPort; Timeout = 30; ThrottleLimit = 3 }
             $run.Errors | Should -BeNullOrEmpty -Because "$stage"
             $run.Results.Count | Should -Be 3
             @($run.Results | Sort-Object Port).Port | Should -Be @($meters.Endpoint | Sort-Object)

@@ -2,7 +2,7 @@
 # packages with an eMCM app bundle imported through the cmdlets, and meters simulated by Start-ProvEmcmSimulator (a node
 # behind an eMCM on one line) over TCP and over socat serial pairs.
 BeforeAll {
-    . "$PSScriptRoot/EmcmTestHelpers.ps1"
+    . "$PSScriptRoot/EmcmStationTestHelpers.ps1"
     . "$PSScriptRoot/NodeSimulatorHelpers.ps1"
     $script:server = Start-TestServer -Engine SQLite -Root "$TestDrive/server"
     $script:pkg = New-EmcmTestPackage -Root "$TestDrive/pkg"
@@ -28,7 +28,7 @@ BeforeAll {
     function script:Invoke-Provision([hashtable] $With) {
         $arguments = @{ Batch = '1000'; ConfigId = '69' }
         foreach ($k in $With.Keys) { $arguments[$k] = $With[$k] }
-        Invoke-TestEmcm -Command Invoke-EmcmProvision -With $arguments
+        Invoke-TestEmcmStation -Command Invoke-EmcmProvision -With $arguments
     }
 }
 AfterAll {
@@ -91,7 +91,7 @@ Describe 'Invoke-EmcmProvision with bad input' {
             [pscustomobject]@{ Port = 'tcp://127.0.0.1:1'; Batch = '1'; ConfigId = '69'; PartialMcmId = 'nothex!!' }
             [pscustomobject]@{ Port = 'tcp://127.0.0.1:2'; Batch = '0x1_'; ConfigId = '69'; PartialMcmId = '0000ABCD' }
         )
-        $r = $rows | Invoke-TestEmcm -Command Invoke-EmcmProvision
+        $r = $rows | Invoke-TestEmcmStation -Command Invoke-EmcmProvision
         $r.Results.Count | Should -Be 2
         $r.Results.ExitCode | ForEach-Object { [int]$_ | Should -Be 3 }
         $r.Errors.Count | Should -Be 2

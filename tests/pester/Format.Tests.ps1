@@ -61,6 +61,7 @@ BeforeAll {
         'Provisioning.Core.Node.Simulator.NodeSimulator' = { $sim }
         'Provisioning.Core.Gateway.Simulator.GatewaySimulator' = { $script:gateway = Start-ProvGatewaySimulator -ControlPort 0; $gateway }
         'Provisioning.Core.Gateway.GatewayNodeStatus'  = { $g = Start-ProvGatewaySimulator -ControlPort 0; try { $g.GetNodeStatus(0x10) } finally { $g | Stop-ProvGatewaySimulator } }
+        'Provisioning.Core.Emcm.Simulator.EmcmSimulator' = { $script:emcm = Start-ProvEmcmSimulator -Listen tcp://127.0.0.1:0 -Wrapper opt_psem -NodeId 0x11; $emcm }
         'Provisioning.Core.Transport.VirtualSerialPair' = { if ($socat) { $script:pair = New-ProvVirtualSerialPair -Path "$TestDrive/ports"; $pair } }
     }
 }
@@ -68,6 +69,7 @@ AfterAll {
     if ($pair) { $pair | Remove-ProvVirtualSerialPair }
     $sim | Stop-ProvNodeSimulator
     if ($gateway) { $gateway | Stop-ProvGatewaySimulator }
+    if ($emcm) { $emcm | Stop-ProvNodeSimulator }
     Stop-TestServer $server
 }
 

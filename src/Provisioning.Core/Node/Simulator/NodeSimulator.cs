@@ -252,6 +252,7 @@ public sealed class NodeSimulator : IAsyncDisposable
         Interlocked.Increment(ref _connections);
         var wrapper = TransportWrappers.Create(Options.Wrapper);
         if (wrapper is OptPsemWrapper psem && Options.OptPsemMeter is { } meter) psem.Meter = meter;
+        wrapper.HostMessageCheck = Options.HostPlatform?.MessageCheck;
         var outgoing = Channel.CreateUnbounded<byte[]>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
         using var link = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
         var sending = Task.Run(() => SendLoopAsync(stream, outgoing.Reader, link.Token));
@@ -326,7 +327,8 @@ public sealed class NodeSimulator : IAsyncDisposable
 
     /// <summary>
     /// Serves the node over a host-role link session: node bytes the session delivers go to the node, its answers back
-    /// through the session. The simulated host platform echoes each host message back, so host traffic is seen both ways.
+    /// through the session. Host messages go to the host platform (<see cref="NodeSimulatorOptions.HostPlatform"/>); without
+    /// one each is echoed back, so host traffic is seen both ways.
     /// </summary>
     private async Task ServeSessionAsync(LinkSession session, CancellationToken cancellationToken)
     {
@@ -336,7 +338,13 @@ public sealed class NodeSimulator : IAsyncDisposable
         session.HostMessageReceived += (_, e) =>
         {
             Interlocked.Increment(ref _hostMessages);
-            _ = session.SendHostMessageAsync(e.Message, cancellationToken).ContinueWith(static t => t.Exception, TaskScheduler.Default);
+            var answer = Options.HostPlatform is { } host ? host.Answer(e.Message.Span) : e.Message.ToArray();
+            if (answer is null) return;
+            _ = session.SendHostMessageAsync(answer, cancellationToken).ContinueWith(t =>
+            {
+                Array.Clear(answer);
+                return t.Exception;
+            }, TaskScheduler.Default);
         };
         var answering = Task.Run(async () =>
         {
@@ -367,7 +375,7 @@ public sealed class NodeSimulator : IAsyncDisposable
 
     private int _hostMessages;
 
-    /// <summary>Host-platform messages received through an active wrapper's session (each is echoed back).</summary>
+    /// <summary>Host-platform messages received (through an active wrapper's session, or, with a host platform, behind orw).</summary>
     public int HostMessagesReceived => Volatile.Read(ref _hostMessages);
 
     private async Task ReceiveLoopAsync(Stream stream, SpanAction deliver, Action pullCable, CancellationToken cancellationToken)
@@ -486,8 +494,24 @@ public sealed class NodeSimulator : IAsyncDisposable
             }
         }
 
-        // The host platform's own traffic: a node never sees it.
-        public void OnHostMessage(ReadOnlySpan<byte> message) { }
+        // The host platform's own traffic: a node never sees it; the host platform, when there is one, answers it.
+        public void OnHostMessage(ReadOnlySpan<byte> message)
+        {
+            if (simulator.Options.HostPlatform is not { } host || simulator.Options.Faults.Silent) return;
+            // The host's receive buffer (guide B.2.2) holds host messages too.
+            if (message.Length + OrwWrapper.HostOverhead > simulator.MaxMessageSize)
+            {
+                Interlocked.Increment(ref simulator._tooLarge);
+                return;
+            }
+            Interlocked.Increment(ref simulator._hostMessages);
+            if (host.Answer(message) is not { } answer) return;
+            _line.ResetWrittenCount();
+            wrapper.EgressHost(answer, _line);
+            Array.Clear(answer);
+            outgoing.TryWrite(_line.WrittenSpan.ToArray());
+            _line.Clear();
+        }
 
         public void OnDamaged(string reason) { }
     }
