@@ -225,10 +225,13 @@ Describe 'Invoke-EmcmProvision keeps keys out of what it writes' {
         $text | Should -Match 'Result 0 \(Success\)'
         $text | Should -Match 'Result 70 \(HostVerifyFailed\)'
 
-        $secrets = @(
-            foreach ($m in $good, $bad) { $m.ReadKey('Root'); $m.ReadEmcmKey(); $m.ReadKey('Gateway'); $m.ReadKey('Cdld') }
-        ) | Where-Object { $_ }
-        $secrets.Count | Should -BeGreaterOrEqual 5
+        # Kept as whole arrays (a pipeline would unroll them into bytes).
+        $secrets = [System.Collections.Generic.List[byte[]]]::new()
+        foreach ($m in $good, $bad) {
+            foreach ($key in $m.ReadKey('Root'), $m.ReadEmcmKey(), $m.ReadKey('Gateway'), $m.ReadKey('Cdld')) { if ($key) { $secrets.Add($key) } }
+        }
+        # The good meter holds all four; the one whose eMCM key did not verify holds only that key.
+        $secrets.Count | Should -Be 5
         foreach ($key in $secrets) {
             $hex = [Convert]::ToHexString($key)
             $text | Should -Not -Match $hex
