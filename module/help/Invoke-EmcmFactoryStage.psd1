@@ -49,6 +49,24 @@ One result object per meter: Port, Operation (the stage), NodeId, EmcmId, Config
     Notes       = 'Return codes (guide Table 4) beyond those of Invoke-NodeProvision: 3 for an eMCM ID not ending in -PartialMcmId; 68 the eMCM does not answer; 69 it answered an error; 70 its key check value does not match, or the PRETEST this stage needs has not run; 72 failing eMCM hardware; 75/76 eMCM firmware or configuration unavailable from the server; 132 gateway unreachable; 133 gateway error answer; 134 the node did not join within -Timeout; 140 no message set for the gateway''s version; 141 gateway TLS certificate files not found; 164 the eMCM cannot reach its meter.'
     Examples    = @(
         @{
+            Code    = @'
+Set-Content ./cfg/factory.cfg "network_id=factory`nchannel=17"
+$null = New-ProvPackage -Path ./kv2c_482.tar.gz -ConfigId 482 -ConfigAlias kv2c_line -AppLabel kv2c_emcm -NodeType UNODE -NodeVersion 1.2.3.4 `
+    -NodeFirmware ./fw/node.bin -NodeFieldConfig ./cfg/field.cfg -NodeFactoryConfig ./cfg/factory.cfg `
+    -KmsPublicKeyPath ./kms/kms_key.pub.pem -GatewayKeyFile ./network/gw_keys.csv.aes `
+    -App @{ Name = 'emcm'; Version = '5.6.7.8'; Firmware = './fw/emcm.bin'; FieldConfig = './cfg/emcm.cfg'; FactoryConfig = './cfg/factory.cfg'; PublicKeyFile = './keys/hes.pub.pem' }
+$null = Import-ProvPackage ./kv2c_482.tar.gz -Passphrase (Read-Host -AsSecureString 'Gateway key file passphrase')
+$gateway = Start-ProvGatewaySimulator -NetworkId factory -JoinDelay 1
+$meter = Start-ProvEmcmSimulator -Listen tcp://127.0.0.1:0 -NodeId 0x302 -Gateway $gateway
+'PreTest', 'CheckConfig', 'PostTest' | ForEach-Object {
+    Invoke-EmcmFactoryStage -Stage $_ -Port $meter.Endpoint -Batch 1000 -ConfigAlias kv2c_line -Timeout 60
+}
+$meter | Stop-ProvNodeSimulator
+$gateway | Stop-ProvGatewaySimulator
+'@
+            Remarks = 'Rehearses the three stages without hardware: the factory configurations name the factory network (the line network_id=factory), a simulated gateway serves it on localhost:4021 (the defaults of -Gateway and -ControlPort), and a simulated meter in its range joins it after PRETEST; POSTTEST finds the join, applies the field configurations and keys.'
+        }
+        @{
             Code    = "Invoke-EmcmFactoryStage -Stage PreTest -Port COM3 -Gateway 192.168.6.77 -Batch 1000 -ConfigAlias 82JX570141 -LogPath ./emcm_factory_s1.log`n# <WECO calibration and test>`nInvoke-EmcmFactoryStage -Stage PostTest -Port COM3 -Gateway 192.168.6.77 -Batch 1000 -ConfigAlias 82JX570141 -LogPath ./emcm_factory_s2.log"
             Remarks = 'An i210+-style meter on one station (guide D.3): PRETEST before calibration, POSTTEST after it, each with its own log, the over-the-air test against the gateway at 192.168.6.77.'
         }

@@ -41,6 +41,18 @@ One result object is written per meter: Port, Operation (Provision), NodeId, Emc
     Notes       = 'Return codes (guide Table 4) beyond those of Invoke-NodeProvision: 3 also for an eMCM ID that does not end in -PartialMcmId and for the none wrapper; 68 the eMCM does not answer; 69 the eMCM answered an error; 70 the eMCM key check value does not match; 72 the eMCM reports failing hardware; 75 the eMCM firmware is unavailable from the server or does not fit the eMCM; 76 an eMCM configuration or the app''s public key is unavailable.'
     Examples    = @(
         @{
+            Code    = @'
+$null = New-ProvPackage -Path ./i210_481.tar.gz -ConfigId 481 -ConfigAlias i210_single -AppLabel i210_emcm -NodeType UNODE -NodeVersion 1.2.3.4 `
+    -NodeFirmware ./fw/node.bin -NodeFieldConfig ./cfg/field.cfg -KmsPublicKeyPath ./kms/kms_key.pub.pem -GatewayKeyFile ./network/gw_keys.csv.aes `
+    -App @{ Name = 'emcm'; Version = '5.6.7.8'; Firmware = './fw/emcm.bin'; FieldConfig = './cfg/emcm.cfg'; PublicKeyFile = './keys/hes.pub.pem' }
+$null = Import-ProvPackage ./i210_481.tar.gz -Passphrase (Read-Host -AsSecureString 'Gateway key file passphrase')
+$meter = Start-ProvEmcmSimulator -Listen tcp://127.0.0.1:0 -NodeId 0x301 -EmcmId 00A1B2C38A41C7F2
+Invoke-EmcmProvision -Port $meter.Endpoint -Batch 1000 -ConfigAlias i210_single -PartialMcmId 8A41C7F2
+$meter | Stop-ProvNodeSimulator
+'@
+            Remarks = 'Rehearses a line without hardware: a package whose app bundle emcm carries the eMCM firmware, its field configuration and the head end''s public key, then one simulated meter provisioned with it. The result shows both devices'' IDs; Export-ProvKey then carries the node key for the KMS and the eMCM key for the head end.'
+        }
+        @{
             Code    = 'Invoke-EmcmProvision -Port COM3 -Batch 1000 -ConfigAlias kite_170_node_637_dev_net'
             Remarks = 'The guide''s sample command line (emcm_provision.exe -d COM3 -B 1000 --config-alias=...): provisions the node and eMCM of the meter on COM3 through the orw wrapper, with the current server.'
         }

@@ -345,8 +345,8 @@ public sealed class EmcmProvisioner
     /// configuration committed last, and its info tells which bytes each slot holds but not which one runs, so after a
     /// PRETEST (factory config committed last) an unchanged field config must be committed again to run, and vice versa.
     /// </summary>
-    private static Task<string> WriteNodeConfigAsync(EmcmJob job, EmcmDevice device, NodeImageTarget target, ReadOnlyMemory<byte>? image, StationSession session, CancellationToken ct)
-        => NodeSteps.WriteConfigIfNeededAsync(job, device.Node, device.NodeInfo, target, image, session.Config.NodeVersion, force: true, ct);
+    private static async Task<string> WriteNodeConfigAsync(EmcmJob job, EmcmDevice device, NodeImageTarget target, ReadOnlyMemory<byte>? image, StationSession session, CancellationToken ct)
+        => "node " + await NodeSteps.WriteConfigIfNeededAsync(job, device.Node, device.NodeInfo, target, image, session.Config.NodeVersion, force: true, ct).ConfigureAwait(false);
 
     private static async Task WriteEmcmFirmwareIfNeededAsync(EmcmJob job, EmcmDevice device, AppBundle app, byte[] image, CancellationToken ct)
     {
@@ -494,7 +494,9 @@ public sealed class EmcmProvisioner
     /// <summary>The code and detail for a failure: eMCM and gateway codes as their clients give them, with Table 5's action; the rest as the node flow's.</summary>
     private static (ProvExitCode Code, string Detail) Classify(Exception e, EmcmJob job) => e switch
     {
-        EmcmException emcm => (emcm.Code, WithAction(emcm.Code, $"{emcm.Message.TrimEnd('.')}, while {job.Doing}{job.Position()}{job.LineDescription()}.")),
+        // The line's timing matters to an eMCM that never answered, not to one that answered an error.
+        EmcmException emcm => (emcm.Code, WithAction(emcm.Code,
+            $"{emcm.Message.TrimEnd('.')}, while {job.Doing}{job.Position()}{(emcm.Code == ProvExitCode.NoDeviceHost ? job.LineDescription() : "")}.")),
         GatewayException gateway => (gateway.Code, WithAction(gateway.Code, $"{gateway.Message.TrimEnd('.')}, while {job.Doing}.")),
         StationFailureException { Code: ProvExitCode.HostFirmwareUnavailable or ProvExitCode.HostConfigUnavailable } f => (f.Code, WithAction(f.Code, f.Message)),
         _ => NodeSteps.Classify(e, job),
