@@ -57,7 +57,7 @@ $null = New-ProvPackage -Path ./kv2c_482.tar.gz -ConfigId 482 -ConfigAlias kv2c_
     -App @{ Name = 'emcm'; Version = '5.6.7.8'; Firmware = './fw/emcm.bin'; FieldConfig = './cfg/emcm.cfg'; FactoryConfig = './cfg/factory.cfg'; PublicKeyFile = './keys/hes.pub.pem' }
 $null = Import-ProvPackage ./kv2c_482.tar.gz -Passphrase (Read-Host -AsSecureString 'Gateway key file passphrase')
 $gateway = Start-ProvGatewaySimulator -NetworkId factory -JoinDelay 1
-$meter = Start-ProvEmcmSimulator -Listen tcp://127.0.0.1:0 -NodeId 0x302 -Gateway $gateway
+$meter = Start-ProvEmcmSimulator -Listen tcp://127.0.0.1:0 -NodeId 0x302 -Wrapper orw -Gateway $gateway
 'PreTest', 'CheckConfig', 'PostTest' | ForEach-Object {
     Invoke-EmcmFactoryStage -Stage $_ -Port $meter.Endpoint -Batch 1000 -ConfigAlias kv2c_line -Timeout 60
 }
