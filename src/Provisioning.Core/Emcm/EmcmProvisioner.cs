@@ -270,6 +270,10 @@ public sealed class EmcmProvisioner
                 $"eMCM {device.EmcmInfo.EmcmId} passed a PRETEST, but not the one of config {session.Config.ConfigId}: {string.Join("; ", stale)}. " +
                 "Run Invoke-EmcmFactoryStage -Stage PreTest with this config first (POSTTEST writes no firmware), or check the config ID or alias.");
 
+        // Calibration is over: the eMCM leaves quiet mode first, since a quiet eMCM may keep its node off the air, and the
+        // join the over-the-air test looks for can then happen within the timeout.
+        await SetQuietAsync(job, device, false, ct).ConfigureAwait(false);
+
         // The over-the-air test: the node, still on its factory configuration, must have joined the factory network.
         uint nodeId = device.NodeInfo.NodeId;
         job.Report(ProvisionStep.Gateway, $"Waiting up to {Seconds(job.Request.OtaTimeout)} for node 0x{nodeId:X8} to join the factory network");
@@ -289,7 +293,6 @@ public sealed class EmcmProvisioner
         job.Did($"meter {meter.MeterId} answers");
 
         await ProvisionKeysAsync(job, session, device, headEnd, ct).ConfigureAwait(false);
-        await SetQuietAsync(job, device, false, ct).ConfigureAwait(false);
         await LockAsync(job, device, ct).ConfigureAwait(false);
         await _steps.ConfirmAsync(job, ct).ConfigureAwait(false);
         await SetStageAsync(job, device, EmcmStagePassed.PostTest, ct).ConfigureAwait(false);
