@@ -198,6 +198,18 @@ Describe 'Invoke-EmcmFactoryStage on <Engine>' -ForEach $engines {
             "$($m.EmcmState.ActiveConfig)" | Should -Be 'Factory'
         }
 
+        It 'gives 140 when -Csys1x does not match the gateway''s version, and passes the stages against a 1.x gateway with it' {
+            $old = Start-TestGateway @{ Csys1x = $true }
+            $m = Start-TestMeter -Gateway $old
+            $wrong = Invoke-Stage PreTest @{ Port = $m.Endpoint } -Gateway $old
+            [int]$wrong.Results[0].ExitCode | Should -Be 140
+            $wrong.Results[0].Message | Should -Match 'Csys1x'
+            $m.EmcmState.FirmwareVersion | Should -Be '5.0.0.0'
+            Assert-Passed (Invoke-Stage PreTest @{ Port = $m.Endpoint; Csys1x = $true } -Gateway $old)
+            Assert-Passed (Invoke-Stage PostTest @{ Port = $m.Endpoint; Csys1x = $true; Batch = '2350' } -Gateway $old)
+            Assert-ExportHoldsKeys $m 2350 'csys1x'
+        }
+
         It 'gives 164 when the eMCM cannot reach its meter, before any key is made' {
             $m = Start-TestMeter @{ Fault = 'MeterNotAnswering' }
             Assert-Passed (Invoke-Stage PreTest @{ Port = $m.Endpoint })
