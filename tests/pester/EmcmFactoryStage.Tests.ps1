@@ -235,22 +235,9 @@ Describe 'Invoke-EmcmFactoryStage on <Engine>' -ForEach $engines {
         BeforeAll {
             # A stage in a child PowerShell process, as a station PC runs it; killed for real by the test.
             function script:Start-ChildStage([string] $Stage, [string] $Port, [string] $Batch) {
-                $script = Join-Path $TestDrive "child-$([guid]::NewGuid().ToString('N')).ps1"
-                @"
-Import-Module '$RepoRoot/Provisioning.psd1'
-`$null = Connect-ProvServer -Uri '$($server.Uri)' -Token (ConvertTo-SecureString `$env:PROV_TEST_STATION_TOKEN -AsPlainText -Force)
-Invoke-EmcmFactoryStage -Stage $Stage -Port '$Port' -Batch $Batch -ConfigId 69 -Gateway 127.0.0.1 -ControlPort $($gateway.ControlPort) -Timeout 30
-"@ | Set-Content $script
-                $exe = [Environment]::ProcessPath
-                $arguments = @(if ([IO.Path]::GetFileNameWithoutExtension($exe) -eq 'dotnet') { Join-Path $PSHOME 'pwsh.dll' }) + @('-NoProfile', '-NonInteractive', '-File', $script)
-                $env:PROV_TEST_STATION_TOKEN = ConvertFrom-SecureString $token.Token -AsPlainText
-                try { $process = Start-Process -FilePath $exe -ArgumentList $arguments -PassThru -RedirectStandardOutput "$script.out" -RedirectStandardError "$script.err" }
-                finally { Remove-Item Env:PROV_TEST_STATION_TOKEN }
-                $process | Add-Member -NotePropertyName Output -NotePropertyValue "$script.out" -PassThru
+                Start-TestStationProcess -Server $server -Token $token.Token `
+                    -Command "Invoke-EmcmFactoryStage -Stage $Stage -Port '$Port' -Batch $Batch -ConfigId 69 -Gateway 127.0.0.1 -ControlPort $($gateway.ControlPort) -Timeout 30"
             }
-
-            # What the child printed, for a failure message.
-            function script:Get-ChildOutput($Child) { (Get-Content $Child.Output -Raw -ErrorAction Ignore) + (Get-Content "$($Child.Output -replace '\.out$', '.err')" -Raw -ErrorAction Ignore) }
         }
 
         It 'POSTTEST killed after the eMCM key and before the node keys: the server holds the key the eMCM holds, and POSTTEST again passes' {
@@ -260,7 +247,7 @@ Invoke-EmcmFactoryStage -Stage $Stage -Port '$Port' -Batch $Batch -ConfigId 69 -
             try { Wait-TestCondition { $m.Node.Held -or $child.HasExited } -TimeoutSeconds 120 -Because 'the POSTTEST to reach the node key write' }
             finally { $child | Stop-Process -Force -ErrorAction Ignore }
             $child.WaitForExit(10000) | Should -BeTrue
-            $m.Node.Held | Should -BeTrue -Because (Get-ChildOutput $child)
+            $m.Node.Held | Should -BeTrue -Because (Get-TestStationOutput $child)
             $m.Node.Release()
             # Killed with the eMCM key written and verified: the pending record holds exactly that key; the node has no root key.
             $m.ReadKey('Root') | Should -BeNullOrEmpty
@@ -281,7 +268,7 @@ Invoke-EmcmFactoryStage -Stage $Stage -Port '$Port' -Batch $Batch -ConfigId 69 -
             try { Wait-TestCondition { $m.Node.Held -or $child.HasExited } -TimeoutSeconds 120 -Because 'the PRETEST to reach the firmware transfer' }
             finally { $child | Stop-Process -Force -ErrorAction Ignore }
             $child.WaitForExit(10000) | Should -BeTrue
-            $m.Node.Held | Should -BeTrue -Because (Get-ChildOutput $child)
+            $m.Node.Held | Should -BeTrue -Because (Get-TestStationOutput $child)
             $m.Node.Release()
             "$($m.EmcmState.Stage)" | Should -Be 'None'
             $again = Invoke-Stage PreTest @{ Port = $m.Endpoint; Batch = '2500' }
