@@ -262,6 +262,27 @@ Describe 'Invoke-EmcmFactoryStage on <Engine>' -ForEach $engines {
             Assert-ExportHoldsKeys $m 2400 'killed-posttest'
         }
 
+        It 'POSTTEST killed after the keys and before the confirm: the next contact (a CHECKCONFIG) settles the record, the export holds the keys the devices hold, and POSTTEST again passes' {
+            $m = Start-TestMeter @{ HoldAt = 'KeyCheck' }
+            Assert-Passed (Invoke-Stage PreTest @{ Port = $m.Endpoint })
+            $child = Start-ChildStage PostTest $m.Endpoint 2450
+            try { Wait-TestCondition { $m.Node.Held -or $child.HasExited } -TimeoutSeconds 120 -Because 'the POSTTEST to reach the key check' }
+            finally { $child | Stop-Process -Force -ErrorAction Ignore }
+            $child.WaitForExit(10000) | Should -BeTrue
+            $m.Node.Held | Should -BeTrue -Because (Get-TestStationOutput $child)
+            $m.Node.Release()
+            $m.ReadKey('Root') | Should -Not -BeNullOrEmpty
+            # Nothing confirmed yet: the default export has no key for this new meter.
+            @(Read-TestEmcmExport -Server $server -Package $pkg -ConfigId 69 -Batch 2450 -Path "$TestDrive/$Engine-unsettled.xml" | Where-Object NodeId -eq $m.State.NodeId).Count | Should -Be 0
+            # CHECKCONFIG reads the devices and so settles the record on the server, then says what the meter needs.
+            $check = Invoke-Stage CheckConfig @{ Port = $m.Endpoint }
+            [int]$check.Results[0].ExitCode | Should -Be 70
+            $check.Results[0].Message | Should -Match 'a POSTTEST began on this meter and did not finish'
+            Assert-ExportHoldsKeys $m 2450 'settled'
+            Assert-Passed (Invoke-Stage PostTest @{ Port = $m.Endpoint; Batch = '2450' })
+            Assert-ExportHoldsKeys $m 2450 'settled-again'
+        }
+
         It 'PRETEST killed during the firmware transfer: PRETEST again passes' {
             $m = Start-TestMeter @{ HoldAt = 'ImageChunk' }
             $child = Start-ChildStage PreTest $m.Endpoint 2500
