@@ -244,11 +244,7 @@ Describe 'Invoke-EmcmFactoryStage on <Engine>' -ForEach $engines {
             $m = Start-TestMeter @{ HoldAt = 'KeyWrite' }
             Assert-Passed (Invoke-Stage PreTest @{ Port = $m.Endpoint })
             $child = Start-ChildStage PostTest $m.Endpoint 2400
-            try { Wait-TestCondition { $m.Node.Held -or $child.HasExited } -TimeoutSeconds 120 -Because 'the POSTTEST to reach the node key write' }
-            finally { $child | Stop-Process -Force -ErrorAction Ignore }
-            $child.WaitForExit(10000) | Should -BeTrue
-            $m.Node.Held | Should -BeTrue -Because (Get-TestStationOutput $child)
-            $m.Node.Release()
+            Stop-TestStationWhenHeld $m $child 'the POSTTEST to reach the node key write'
             # Killed with the eMCM key written and verified: the pending record holds exactly that key; the node has no root key.
             $m.ReadKey('Root') | Should -BeNullOrEmpty
             $pending = @(Read-TestEmcmExport -Server $server -Package $pkg -ConfigId 69 -Batch 2400 -Path "$TestDrive/$Engine-pending.xml" -IncludePending |
@@ -266,11 +262,7 @@ Describe 'Invoke-EmcmFactoryStage on <Engine>' -ForEach $engines {
             $m = Start-TestMeter @{ HoldAt = 'KeyCheck' }
             Assert-Passed (Invoke-Stage PreTest @{ Port = $m.Endpoint })
             $child = Start-ChildStage PostTest $m.Endpoint 2450
-            try { Wait-TestCondition { $m.Node.Held -or $child.HasExited } -TimeoutSeconds 120 -Because 'the POSTTEST to reach the key check' }
-            finally { $child | Stop-Process -Force -ErrorAction Ignore }
-            $child.WaitForExit(10000) | Should -BeTrue
-            $m.Node.Held | Should -BeTrue -Because (Get-TestStationOutput $child)
-            $m.Node.Release()
+            Stop-TestStationWhenHeld $m $child 'the POSTTEST to reach the key check'
             $m.ReadKey('Root') | Should -Not -BeNullOrEmpty
             # Nothing confirmed yet: the default export has no key for this new meter.
             @(Read-TestEmcmExport -Server $server -Package $pkg -ConfigId 69 -Batch 2450 -Path "$TestDrive/$Engine-unsettled.xml" | Where-Object NodeId -eq $m.State.NodeId).Count | Should -Be 0
@@ -286,11 +278,7 @@ Describe 'Invoke-EmcmFactoryStage on <Engine>' -ForEach $engines {
         It 'PRETEST killed during the firmware transfer: PRETEST again passes' {
             $m = Start-TestMeter @{ HoldAt = 'ImageChunk' }
             $child = Start-ChildStage PreTest $m.Endpoint 2500
-            try { Wait-TestCondition { $m.Node.Held -or $child.HasExited } -TimeoutSeconds 120 -Because 'the PRETEST to reach the firmware transfer' }
-            finally { $child | Stop-Process -Force -ErrorAction Ignore }
-            $child.WaitForExit(10000) | Should -BeTrue
-            $m.Node.Held | Should -BeTrue -Because (Get-TestStationOutput $child)
-            $m.Node.Release()
+            Stop-TestStationWhenHeld $m $child 'the PRETEST to reach the firmware transfer'
             "$($m.EmcmState.Stage)" | Should -Be 'None'
             $again = Invoke-Stage PreTest @{ Port = $m.Endpoint; Batch = '2500' }
             Assert-Passed $again

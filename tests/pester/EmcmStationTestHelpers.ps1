@@ -108,3 +108,13 @@ $Command
 function Get-TestStationOutput($Process) {
     (Get-Content $Process.Output -Raw -ErrorAction Ignore) + (Get-Content ($Process.Output -replace '\.out$', '.err') -Raw -ErrorAction Ignore)
 }
+
+# Kills a child station process once the meter's node holds at its -HoldAt step (the station stopped exactly there), then
+# lets the meter go on serving the next station.
+function Stop-TestStationWhenHeld($Meter, $Process, [string] $Because) {
+    try { Wait-TestCondition { $Meter.Node.Held -or $Process.HasExited } -TimeoutSeconds 120 -Because $Because }
+    finally { $Process | Stop-Process -Force -ErrorAction Ignore }
+    $Process.WaitForExit(10000) | Should -BeTrue
+    $Meter.Node.Held | Should -BeTrue -Because (Get-TestStationOutput $Process)
+    $Meter.Node.Release()
+}
