@@ -251,6 +251,37 @@ public sealed class GatewayClientTests
     }
 
     [Fact]
+    public async Task The_wait_reports_the_time_waited_after_each_poll()
+    {
+        await using var gateway = await Wait.GatewayAsync(new GatewaySimulatorOptions { Faults = GatewayFaults.NeverJoin });
+        await using var client = await GatewayClient.ConnectAsync(To(gateway), None);
+        var reports = new List<TimeSpan>();
+        var progress = new SyncProgress(reports);
+        await Assert.ThrowsAsync<GatewayException>(() => client.WaitForJoinAsync(5, TimeSpan.FromMilliseconds(700), progress, None));
+        Assert.True(reports.Count >= 3, $"{reports.Count} reports");
+        Assert.Equal(reports.OrderBy(r => r), reports);
+        Assert.True(reports[^1] >= TimeSpan.FromMilliseconds(700));
+    }
+
+    private sealed class SyncProgress(List<TimeSpan> reports) : IProgress<TimeSpan>
+    {
+        public void Report(TimeSpan value) { lock (reports) reports.Add(value); }
+    }
+
+    [Fact]
+    public async Task A_lost_connection_is_opened_again_by_the_next_request()
+    {
+        var gateway = await Wait.GatewayAsync();
+        int port = gateway.ControlPort;
+        await using var client = await GatewayClient.ConnectAsync(To(gateway), None);
+        await gateway.StopAsync();
+        Assert.Equal(ProvExitCode.GatewayUnreachable, (await Assert.ThrowsAsync<GatewayException>(() => client.GetNodeStatusAsync(1, None))).Code);
+        await using var again = await GatewaySimulator.StartAsync(new GatewaySimulatorOptions { ControlPort = port }, None);
+        Assert.Equal(GatewayNodeState.Unknown, (await client.GetNodeStatusAsync(1, None)).State);
+        Assert.Equal(1, again.ControlConnections);
+    }
+
+    [Fact]
     public async Task Cancelling_the_wait_ends_it_at_once()
     {
         await using var gateway = await Wait.GatewayAsync();

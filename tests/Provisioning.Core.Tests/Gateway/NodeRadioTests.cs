@@ -117,6 +117,28 @@ public sealed class NodeRadioTests
     }
 
     [Fact]
+    public async Task Four_meters_join_one_gateway_while_four_stations_wait_on_one_shared_client()
+    {
+        await using var gateway = await Wait.GatewayAsync(new GatewaySimulatorOptions { JoinDelay = TimeSpan.FromMilliseconds(200) });
+        await using var link = new SimulatorLink();
+        await using var control = await ControlAsync(gateway);
+        var ids = new uint[] { 0x101, 0x102, 0x103, 0x104 };
+        var sims = new List<NodeSimulator>();
+        foreach (uint id in ids) sims.Add(await link.StartTcpAsync(new NodeSimulatorOptions { NodeId = id, Gateway = gateway.RadioEndpoint }));
+        var waits = ids.Select(id => control.WaitForJoinAsync(id, Deadline, None)).ToList();
+        await Task.WhenAll(sims.Select(async sim =>
+        {
+            var node = await link.ConnectAsync(sim.Endpoint);
+            await node.WriteImageAsync(NodeImageTarget.FactoryConfig, Config("factory"), "1", null, None);
+        }));
+        var joined = await Task.WhenAll(waits);
+        Assert.Equal(ids, joined.Select(j => j.NodeId));
+        Assert.All(joined, j => Assert.Equal(GatewayNodeState.Joined, j.State));
+        Assert.Equal(4, gateway.Nodes.Count);
+        Assert.Equal(1, gateway.ControlConnections);
+    }
+
+    [Fact]
     public async Task A_bad_gateway_endpoint_is_refused_before_the_node_starts()
     {
         var e = await Assert.ThrowsAsync<ArgumentException>(() =>
