@@ -15,7 +15,7 @@ public sealed class GatewayClientTests
     private static GatewayOptions To(GatewaySimulator gateway, bool csys1x = false) => new()
     {
         Host = "127.0.0.1", ControlPort = gateway.ControlPort, Csys1x = csys1x,
-        ResponseTimeout = TimeSpan.FromSeconds(2), PollInterval = TimeSpan.FromMilliseconds(100),
+        ResponseTimeout = TimeSpan.FromSeconds(10), PollInterval = TimeSpan.FromMilliseconds(100),
     };
 
     private static async Task JoinAsync(GatewaySimulator gateway, uint nodeId, RawLinePeer radio)
