@@ -28,7 +28,7 @@ BeforeAll {
     }
     # The station's side, through the module's own assembly.
     function script:Connect-TestGateway($Gateway, [hashtable] $With = @{}) {
-        $o = @{ Host = '127.0.0.1'; ControlPort = $Gateway.ControlPort; ResponseTimeout = [TimeSpan]::FromSeconds(3); PollInterval = [TimeSpan]::FromMilliseconds(200) }
+        $o = @{ Host = '127.0.0.1'; ControlPort = $Gateway.ControlPort; ResponseTimeout = [TimeSpan]::FromSeconds(10); PollInterval = [TimeSpan]::FromMilliseconds(200) }
         foreach ($k in $With.Keys) { $o[$k] = $With[$k] }
         [Provisioning.Core.Gateway.GatewayClient]::ConnectAsync([Provisioning.Core.Gateway.GatewayOptions]$o, [Threading.CancellationToken]::None).GetAwaiter().GetResult()
     }

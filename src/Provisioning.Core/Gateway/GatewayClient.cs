@@ -35,7 +35,7 @@ public sealed record GatewayOptions
     /// <summary>How long to wait to connect and for each answer.</summary>
     public TimeSpan ResponseTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>How often <see cref="GatewayClient.WaitForJoinAsync"/> asks for the node's status.</summary>
+    /// <summary>How often <see cref="GatewayClient.WaitForJoinAsync(uint, TimeSpan, CancellationToken)"/> asks for the node's status.</summary>
     public TimeSpan PollInterval { get; init; } = TimeSpan.FromSeconds(1);
 }
 
@@ -72,19 +72,24 @@ public sealed class GatewayClient : IAsyncDisposable
     private readonly GatewayDialect _dialect;
     private readonly SemaphoreSlim _turn = new(1, 1);
     private Connection? _connection;
+    private string _version = "";
+    private string? _networkId;
+    private bool _disposed;
 
     private GatewayClient(GatewayOptions options, Connection connection)
     {
         _options = options;
         _dialect = GatewayDialect.For(options.Csys1x);
         _connection = connection;
+        _version = connection.Version;
+        _networkId = connection.NetworkId;
     }
 
     /// <summary>The system version the gateway announced in its greeting (e.g. 2.4).</summary>
-    public string GatewayVersion => _connection?.Version ?? "";
+    public string GatewayVersion => _version;
 
     /// <summary>The factory network the gateway serves, when its message set says (2.x); null otherwise.</summary>
-    public string? NetworkId => _connection?.NetworkId;
+    public string? NetworkId => _networkId;
 
     /// <summary>Connects to the control port; 132 when nothing answers, 141 when TLS certificate files are missing, 140 when the gateway's system version has no message set here.</summary>
     public static async Task<GatewayClient> ConnectAsync(GatewayOptions options, CancellationToken cancellationToken)
@@ -120,7 +125,11 @@ public sealed class GatewayClient : IAsyncDisposable
     /// again at the next poll: the node may still join in the time left, so only the timeout decides (134). An error answer
     /// (133), or a gateway whose version or certificates no longer fit (140, 141), ends the wait at once.
     /// </remarks>
-    public async Task<GatewayNodeStatus> WaitForJoinAsync(uint nodeId, TimeSpan timeout, CancellationToken cancellationToken)
+    public Task<GatewayNodeStatus> WaitForJoinAsync(uint nodeId, TimeSpan timeout, CancellationToken cancellationToken) =>
+        WaitForJoinAsync(nodeId, timeout, null, cancellationToken);
+
+    /// <summary>As <see cref="WaitForJoinAsync(uint, TimeSpan, CancellationToken)"/>, reporting the time waited so far after each poll (for a progress bar).</summary>
+    public async Task<GatewayNodeStatus> WaitForJoinAsync(uint nodeId, TimeSpan timeout, IProgress<TimeSpan>? progress, CancellationToken cancellationToken)
     {
         if (timeout < TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(timeout), "The join timeout cannot be negative.");
         var clock = Stopwatch.StartNew();
@@ -130,8 +139,6 @@ public sealed class GatewayClient : IAsyncDisposable
             cancellationToken.ThrowIfCancellationRequested();
             try
             {
-                if (_connection is null)
-                    _connection = await Connection.OpenAsync(_options, _dialect, cancellationToken).ConfigureAwait(false);
                 var status = await GetNodeStatusAsync(nodeId, cancellationToken).ConfigureAwait(false);
                 if (status.State == GatewayNodeState.Joined) return status;
                 unreachable = null;
@@ -139,8 +146,8 @@ public sealed class GatewayClient : IAsyncDisposable
             catch (GatewayException e) when (e.Code == ProvExitCode.GatewayUnreachable)
             {
                 unreachable = e;
-                await DropConnectionAsync().ConfigureAwait(false);
             }
+            progress?.Report(clock.Elapsed);
             var left = timeout - clock.Elapsed;
             if (left <= TimeSpan.Zero)
             {
@@ -156,29 +163,33 @@ public sealed class GatewayClient : IAsyncDisposable
     /// <summary>Says goodbye (best effort) and closes the connection.</summary>
     public async ValueTask DisposeAsync()
     {
-        if (Interlocked.Exchange(ref _connection, null) is { } connection)
-            await connection.CloseAsync(_dialect.Quit).ConfigureAwait(false);
+        await _turn.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            _disposed = true;
+            if (Interlocked.Exchange(ref _connection, null) is { } connection)
+                await connection.CloseAsync(_dialect.Quit).ConfigureAwait(false);
+        }
+        finally { _turn.Release(); }
     }
 
-    private async Task DropConnectionAsync()
-    {
-        if (Interlocked.Exchange(ref _connection, null) is { } connection) await connection.DisposeAsync().ConfigureAwait(false);
-    }
-
-    /// <summary>Sends one request and reads its one answer line; 132 when the gateway stops answering or closes.</summary>
+    /// <summary>
+    /// Sends one request and reads its one answer line, one request at a time (the client may be shared). A connection
+    /// lost earlier is opened again first; 132 when the gateway stops answering or closes.
+    /// </summary>
     private async Task<string> ExchangeAsync(string request, CancellationToken cancellationToken)
     {
         await _turn.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var connection = _connection ?? throw new GatewayException(ProvExitCode.GatewayUnreachable,
-                $"The connection to the gateway at {_options.Host}:{_options.ControlPort} was lost.");
-            return await connection.ExchangeAsync(request, cancellationToken).ConfigureAwait(false);
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            _connection ??= await Connection.OpenAsync(_options, _dialect, cancellationToken).ConfigureAwait(false);
+            return await _connection.ExchangeAsync(request, cancellationToken).ConfigureAwait(false);
         }
-        catch (GatewayException e) when (e.Code == ProvExitCode.GatewayUnreachable)
+        catch (Exception e) when (e is GatewayException { Code: ProvExitCode.GatewayUnreachable } or OperationCanceledException)
         {
-            // The line is out of step or gone: a later request starts on a new connection.
-            await DropConnectionAsync().ConfigureAwait(false);
+            // The line is out of step (an answer may still come) or gone: a later request starts on a new connection.
+            if (Interlocked.Exchange(ref _connection, null) is { } broken) await broken.DisposeAsync().ConfigureAwait(false);
             throw;
         }
         finally { _turn.Release(); }

@@ -15,7 +15,7 @@ public sealed class GatewayClientTests
     private static GatewayOptions To(GatewaySimulator gateway, bool csys1x = false) => new()
     {
         Host = "127.0.0.1", ControlPort = gateway.ControlPort, Csys1x = csys1x,
-        ResponseTimeout = TimeSpan.FromSeconds(2), PollInterval = TimeSpan.FromMilliseconds(100),
+        ResponseTimeout = TimeSpan.FromSeconds(10), PollInterval = TimeSpan.FromMilliseconds(100),
     };
 
     private static async Task JoinAsync(GatewaySimulator gateway, uint nodeId, RawLinePeer radio)
@@ -143,7 +143,8 @@ public sealed class GatewayClientTests
         var clock = Stopwatch.StartNew();
         var e = await Assert.ThrowsAsync<GatewayException>(() => GatewayClient.ConnectAsync(To(gateway) with { ResponseTimeout = TimeSpan.FromMilliseconds(500) }, None));
         Assert.Equal(ProvExitCode.GatewayUnreachable, e.Code);
-        Assert.True(clock.Elapsed >= TimeSpan.FromMilliseconds(500));
+        // It waited out its response timeout (the timer's own granularity aside) rather than failing at once.
+        Assert.True(clock.Elapsed >= TimeSpan.FromMilliseconds(450), $"failed after {clock.Elapsed.TotalMilliseconds} ms");
         Assert.Contains("greeting", e.Message);
         Assert.Equal(0, gateway.ControlConnections);
     }
@@ -248,6 +249,37 @@ public sealed class GatewayClientTests
         await using var radio = await RawLinePeer.ConnectAsync("127.0.0.1", GatewayControlProtocolTests.RadioPort(again));
         await JoinAsync(again, 5, radio);
         Assert.Equal(GatewayNodeState.Joined, (await waiting).State);
+    }
+
+    [Fact]
+    public async Task The_wait_reports_the_time_waited_after_each_poll()
+    {
+        await using var gateway = await Wait.GatewayAsync(new GatewaySimulatorOptions { Faults = GatewayFaults.NeverJoin });
+        await using var client = await GatewayClient.ConnectAsync(To(gateway), None);
+        var reports = new List<TimeSpan>();
+        var progress = new SyncProgress(reports);
+        await Assert.ThrowsAsync<GatewayException>(() => client.WaitForJoinAsync(5, TimeSpan.FromMilliseconds(700), progress, None));
+        Assert.True(reports.Count >= 3, $"{reports.Count} reports");
+        Assert.Equal(reports.OrderBy(r => r), reports);
+        Assert.True(reports[^1] >= TimeSpan.FromMilliseconds(700));
+    }
+
+    private sealed class SyncProgress(List<TimeSpan> reports) : IProgress<TimeSpan>
+    {
+        public void Report(TimeSpan value) { lock (reports) reports.Add(value); }
+    }
+
+    [Fact]
+    public async Task A_lost_connection_is_opened_again_by_the_next_request()
+    {
+        var gateway = await Wait.GatewayAsync();
+        int port = gateway.ControlPort;
+        await using var client = await GatewayClient.ConnectAsync(To(gateway), None);
+        await gateway.StopAsync();
+        Assert.Equal(ProvExitCode.GatewayUnreachable, (await Assert.ThrowsAsync<GatewayException>(() => client.GetNodeStatusAsync(1, None))).Code);
+        await using var again = await GatewaySimulator.StartAsync(new GatewaySimulatorOptions { ControlPort = port }, None);
+        Assert.Equal(GatewayNodeState.Unknown, (await client.GetNodeStatusAsync(1, None)).State);
+        Assert.Equal(1, again.ControlConnections);
     }
 
     [Fact]

@@ -117,6 +117,60 @@ public sealed class NodeRadioTests
     }
 
     [Fact]
+    public async Task Four_meters_join_one_gateway_while_four_stations_wait_on_one_shared_client()
+    {
+        await using var gateway = await Wait.GatewayAsync(new GatewaySimulatorOptions { JoinDelay = TimeSpan.FromMilliseconds(200) });
+        await using var link = new SimulatorLink();
+        await using var control = await ControlAsync(gateway);
+        var ids = new uint[] { 0x101, 0x102, 0x103, 0x104 };
+        var sims = new List<NodeSimulator>();
+        foreach (uint id in ids) sims.Add(await link.StartTcpAsync(new NodeSimulatorOptions { NodeId = id, Gateway = gateway.RadioEndpoint }));
+        var waits = ids.Select(id => control.WaitForJoinAsync(id, Deadline, None)).ToList();
+        await Task.WhenAll(sims.Select(async sim =>
+        {
+            var node = await link.ConnectAsync(sim.Endpoint);
+            await node.WriteImageAsync(NodeImageTarget.FactoryConfig, Config("factory"), "1", null, None);
+        }));
+        var joined = await Task.WhenAll(waits);
+        Assert.Equal(ids, joined.Select(j => j.NodeId));
+        Assert.All(joined, j => Assert.Equal(GatewayNodeState.Joined, j.State));
+        Assert.Equal(4, gateway.Nodes.Count);
+        Assert.Equal(1, gateway.ControlConnections);
+    }
+
+    [Fact]
+    public async Task The_radio_follows_the_page_s_worked_example_against_a_scripted_gateway()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        int port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        await using var link = new SimulatorLink();
+        var sim = await link.StartTcpAsync(new NodeSimulatorOptions { NodeId = 0x2A, Gateway = $"127.0.0.1:{port}" });
+        var node = await link.ConnectAsync(sim.Endpoint);
+        await node.WriteImageAsync(NodeImageTarget.FactoryConfig, Config("factory"), "1", null, None);
+
+        await using (var first = RawLinePeer.Of(await listener.AcceptTcpClientAsync()))
+        {
+            Assert.Equal("JOIN 0000002A factory\n"u8.ToArray(), await first.ReadRawAsync());
+            await first.SendAsync("JOINED factory");
+            await Wait.UntilAsync(() => sim.RadioState == NodeRadioState.Joined, Deadline, "joined");
+            await first.SendAsync("DROP cleared");
+        }
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        await using (var second = RawLinePeer.Of(await listener.AcceptTcpClientAsync()))
+        {
+            // The node looks again after its rescan interval, and joins afresh.
+            Assert.True(clock.Elapsed >= NodeRadio.RescanInterval - TimeSpan.FromMilliseconds(100), $"came back after {clock.Elapsed.TotalMilliseconds} ms");
+            Assert.Equal("JOIN 0000002A factory", await second.ReadAsync());
+            Assert.Equal(NodeRadioState.Joining, sim.RadioState);
+            await node.WriteImageAsync(NodeImageTarget.FieldConfig, Encoding.ASCII.GetBytes("field\n"), "1", null, None);
+            Assert.Equal("LEAVE", await second.ReadAsync());
+            Assert.Null(await second.ReadAsync());
+        }
+        await Wait.UntilAsync(() => sim.RadioState == NodeRadioState.Idle, Deadline, "idle on the field config");
+    }
+
+    [Fact]
     public async Task A_bad_gateway_endpoint_is_refused_before_the_node_starts()
     {
         var e = await Assert.ThrowsAsync<ArgumentException>(() =>

@@ -108,6 +108,12 @@ internal sealed class NodeRadio : IAsyncDisposable
                 await Task.Delay(RescanInterval, token).ConfigureAwait(false);
             }
             catch (OperationCanceledException) { }
+            catch (Exception e) when (e is IOException or SocketException or InvalidDataException or ObjectDisposedException)
+            {
+                // A session that broke in an unforeseen way: the radio looks for the gateway again, as a real one would.
+                try { await Task.Delay(RescanInterval, stop).ConfigureAwait(false); }
+                catch (OperationCanceledException) { }
+            }
         }
         Set(NodeRadioState.Off, null);
     }
@@ -124,7 +130,8 @@ internal sealed class NodeRadio : IAsyncDisposable
                 await tcp.ConnectAsync(_host, _port, connecting.Token).ConfigureAwait(false);
             }
         }
-        catch (Exception e) when (e is SocketException or OperationCanceledException && !token.IsCancellationRequested) { return false; }
+        catch (SocketException) { return false; } // nothing listens (yet): look again after the rescan interval
+        catch (OperationCanceledException) when (!token.IsCancellationRequested) { return false; } // no answer to the connect
         var lines = new GatewayLineStream(tcp.GetStream());
         try
         {
