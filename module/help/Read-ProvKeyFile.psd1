@@ -50,6 +50,10 @@ Read-ProvKeyFile ./device_keys.xml -KmsPrivateKeyFile ./kms/kms_key.pem | ForEac
             Code    = '(Read-ProvKeyFile ./device_keys.xml -KmsPrivateKeyFile ./kms/kms_key.pem -AsPlainBytes | Where-Object NodeId -eq 0x10).RootKeyBytes'
             Remarks = 'Gets one node''s key as plain bytes, for a spot check. The bytes are printed: do this only where that is acceptable.'
         }
+        @{
+            Code    = 'Read-ProvKeyFile ./emcm_keys.xml -AppName emcm -PrivateKeyPath ./hes_key.pem'
+            Remarks = 'The head end''s read: decrypts every eMCM key in the export (recorded by stations with the nodes, or by host tools) with the private key of the emcm bundle''s public key, and shows a table of node IDs, eMCM IDs, status and key check values.'
+        }
     )
     Links       = @('Export-ProvKey', 'New-ProvKmsKeyPair', 'about_Provisioning')
 }
