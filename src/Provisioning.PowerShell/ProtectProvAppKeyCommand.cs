@@ -96,7 +96,7 @@ public sealed class ProtectProvAppKeyCommand : ProvCmdlet
                 if (v < 0 || digits % 2 != 0)
                 {
                     CryptographicOperations.ZeroMemory(key);
-                    Fail(new ArgumentException("-Key holds text that is not hex of whole bytes (two digits 0-9, A-F per byte); give the key as hex, e.g. 00112233445566778899AABBCCDDEEFF."),
+                    Fail(new ArgumentException("-Key holds text that is not hex of whole bytes (two digits 0-9, A-F per byte); give the key as hex: 32 digits for a 128-bit key."),
                         "InvalidKey", ErrorCategory.InvalidArgument, null);
                 }
                 if (nibble % 2 == 0) key[nibble / 2] = (byte)(v << 4); else key[nibble / 2] |= (byte)v;
