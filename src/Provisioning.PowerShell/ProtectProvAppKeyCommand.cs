@@ -68,6 +68,12 @@ public sealed class ProtectProvAppKeyCommand : ProvCmdlet
                 return copy;
             case SecureString secure:
                 return FromSecureHex(secure);
+            // PowerShell unrolls byte arrays into object[] on the way through a pipeline or an if: take the numbers back as bytes.
+            case object[] items when LanguagePrimitives.TryConvertTo(items, out byte[]? converted) && converted is not null:
+                var pinned = GC.AllocateArray<byte>(converted.Length, pinned: true);
+                converted.CopyTo(pinned, 0);
+                CryptographicOperations.ZeroMemory(converted);
+                return pinned;
             case string:
                 Fail(new ArgumentException("-Key takes a SecureString (the key as hex text, e.g. from Read-Host -AsSecureString) or a byte array, never plain text, which would stay in memory and in the session history."),
                     "PlainTextKey", ErrorCategory.SecurityError, null);

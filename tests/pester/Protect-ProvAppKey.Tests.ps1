@@ -38,6 +38,12 @@ Describe 'Protect-ProvAppKey' {
         [Convert]::ToHexString([IO.File]::ReadAllBytes("$TestDrive/app.key")) | Should -Be $keyHex
     }
 
+    It 'takes bytes that PowerShell unrolled into an object array' {
+        $unrolled = if ($true) { [byte[]]$key }
+        $unrolled.GetType() | Should -Be ([object[]])
+        [Convert]::ToHexString((Decrypt (Protect-ProvAppKey -Key $unrolled -AppName emcm -Config $config))) | Should -Be $keyHex
+    }
+
     It 'takes the configuration from the pipeline, also as Get-ProvConfig -Destination returns it' {
         $files = Get-ProvConfig 69 -Destination "$TestDrive/files"
         [Convert]::ToHexString((Decrypt ($files | Protect-ProvAppKey -Key $key -AppName emcm))) | Should -Be $keyHex
