@@ -178,13 +178,8 @@ public sealed class KeyExportReader : IDisposable
     private ExportedDevice ReadDevice()
     {
         string nodeIdText = Attribute("nodeId");
-        uint nodeId = uint.Parse(nodeIdText.AsSpan(2), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture);
-        ulong configId = ulong.Parse(Attribute("configId"), NumberStyles.Integer, CultureInfo.InvariantCulture);
-        if (configId != Header.ConfigId)
-            throw new FormatException($"{SourceName} is an export of config {Header.ConfigId}, but its device {nodeIdText} belongs to config {configId}: the file was edited or put together from several exports. Export the keys again.");
-        uint batch = uint.Parse(Attribute("batch"), NumberStyles.Integer, CultureInfo.InvariantCulture);
-        var timestamp = ParseTime(Attribute("timestamp"));
-        string status = Attribute("status") == DeviceStatus.Pending ? DeviceStatus.Pending : DeviceStatus.Confirmed;
+        uint nodeId = ParseNodeId(nodeIdText);
+        var (configId, batch, timestamp, status) = ReadRecordAttributes($"device {nodeIdText}");
 
         _xml.Read();
         string algorithm = Attribute("algorithm"), fingerprint = Attribute("kmsKeyFingerprint");
@@ -198,18 +193,27 @@ public sealed class KeyExportReader : IDisposable
     private ExportedHostRecord ReadHostRecord()
     {
         string? nodeIdText = _xml.GetAttribute("nodeId");
-        uint? nodeId = nodeIdText is null ? null : uint.Parse(nodeIdText.AsSpan(2), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture);
-        ulong configId = ulong.Parse(Attribute("configId"), NumberStyles.Integer, CultureInfo.InvariantCulture);
-        if (configId != Header.ConfigId)
-            throw new FormatException($"{SourceName} is an export of config {Header.ConfigId}, but its host record {HostRecordCount + 1} belongs to config {configId}: the file was edited or put together from several exports. Export the keys again.");
-        uint batch = uint.Parse(Attribute("batch"), NumberStyles.Integer, CultureInfo.InvariantCulture);
-        var timestamp = ParseTime(Attribute("timestamp"));
-        string status = Attribute("status") == DeviceStatus.Pending ? DeviceStatus.Pending : DeviceStatus.Confirmed;
+        uint? nodeId = nodeIdText is null ? null : ParseNodeId(nodeIdText);
+        var (configId, batch, timestamp, status) = ReadRecordAttributes($"host record {HostRecordCount + 1}");
         _xml.Read();
         var apps = ReadApps();
         _atDeviceEnd = true;
         return new ExportedHostRecord(nodeId, configId, batch, timestamp, status, apps);
     }
+
+    // What devices and host records both carry; a record of another config means an edited or merged file.
+    private (ulong ConfigId, uint Batch, DateTimeOffset Timestamp, string Status) ReadRecordAttributes(string what)
+    {
+        ulong configId = ulong.Parse(Attribute("configId"), NumberStyles.Integer, CultureInfo.InvariantCulture);
+        if (configId != Header.ConfigId)
+            throw new FormatException($"{SourceName} is an export of config {Header.ConfigId}, but its {what} belongs to config {configId}: the file was edited or put together from several exports. Export the keys again.");
+        uint batch = uint.Parse(Attribute("batch"), NumberStyles.Integer, CultureInfo.InvariantCulture);
+        var timestamp = ParseTime(Attribute("timestamp"));
+        string status = Attribute("status") == DeviceStatus.Pending ? DeviceStatus.Pending : DeviceStatus.Confirmed;
+        return (configId, batch, timestamp, status);
+    }
+
+    private static uint ParseNodeId(string text) => uint.Parse(text.AsSpan(2), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture);
 
     private List<DeviceApp> ReadApps()
     {

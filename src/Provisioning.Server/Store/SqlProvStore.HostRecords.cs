@@ -82,16 +82,7 @@ public abstract partial class SqlProvStore
     /// <inheritdoc/>
     public async IAsyncEnumerable<ExportedHostRecord> ReadHostExportAsync(ExportQuery query, [EnumeratorCancellation] CancellationToken ct = default)
     {
-        var args = new DynamicParameters();
-        args.Add("config", ConfigIdValue(query.ConfigId));
-        args.Add("confirmed", DeviceStatus.Confirmed);
-        args.Add("pending", DeviceStatus.Pending);
-        var batches = AddRanges(args, "b", query.Batches);
-        var nodes = AddRanges(args, "n", query.NodeIds);
-        if (query.From is { } from)
-            args.Add("from", ToMsCeiling(from));
-        if (query.To is { } to)
-            args.Add("to", ToMs(to));
+        var (args, batches, nodes) = ExportArguments(query);
         var sql = StoreStatements.ExportHostRecords(batches, nodes, query.From is not null, query.To is not null);
 
         await using var connection = await OpenReadAsync(ct);

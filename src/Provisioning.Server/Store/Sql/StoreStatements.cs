@@ -253,13 +253,19 @@ public sealed class StoreStatements
         var sql = new StringBuilder(
             "SELECT node_id, config_id, batch, ts, status, encrypted_root_key, key_algorithm, kms_fingerprint, apps, app_data " +
             "FROM device_records WHERE config_id = @config AND status IN (@confirmed, @pending)");
+        AppendExportFilters(sql, batchRanges, nodeRanges, from, to);
+        return sql.Append(" ORDER BY node_id, id").ToString();
+    }
+
+    /// <summary>The export's filters on a record's own batch, node ID and timestamp.</summary>
+    private static void AppendExportFilters(StringBuilder sql, int batchRanges, int nodeRanges, bool from, bool to)
+    {
         AppendRanges(sql, "batch", "@b", batchRanges);
         AppendRanges(sql, "node_id", "@n", nodeRanges);
         if (from)
             sql.Append(" AND ts >= @from");
         if (to)
             sql.Append(" AND ts <= @to");
-        return sql.Append(" ORDER BY node_id, id").ToString();
     }
 
     /// <summary>
@@ -271,12 +277,7 @@ public sealed class StoreStatements
         var sql = new StringBuilder(
             "SELECT id, node_id, device_ref, config_id, batch, ts, status, app_data, confirmed_at " +
             "FROM host_records WHERE config_id = @config AND status IN (@confirmed, @pending)");
-        AppendRanges(sql, "batch", "@b", batchRanges);
-        AppendRanges(sql, "node_id", "@n", nodeRanges);
-        if (from)
-            sql.Append(" AND ts >= @from");
-        if (to)
-            sql.Append(" AND ts <= @to");
+        AppendExportFilters(sql, batchRanges, nodeRanges, from, to);
         return sql.Append(" ORDER BY node_id, device_ref, id").ToString();
     }
 
