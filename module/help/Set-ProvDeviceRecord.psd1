@@ -14,7 +14,7 @@ Each call is one request ID (-RequestId gives it), so repeating a call whose ans
         Config    = 'The configuration: Get-ProvConfig''s output, with or without -Destination.'
         Batch     = 'The batch number (guide section 7.2.4): decimal, 0x hex or leading-0 octal.'
         NodeId    = 'The node''s ID, decimal or 0x hex, when the tool knows it (from the station''s result, a barcode or the node). Leave it out when it does not.'
-        Timestamp = 'When the host was provisioned. Default: now.'
+        Timestamp = 'When the host was provisioned: a DateTime, text such as 2026-11-26T10:00:00Z, or whole seconds since 1970-01-01 UTC as the guide''s timestamp (int(time.time())). Default: now.'
         App       = 'Per application, a hashtable or object: Name (the app bundle''s name) and any of Id, Key (from Protect-ProvAppKey) and Extra, each hex text or a byte array.'
         Pending   = 'Records the data as pending only, before the key reaches the host; Confirm-ProvDeviceRecord confirms it once the host holds it.'
         Station   = 'Names the tool or station in the record''s history. Default: the name of the token or certificate used.'

@@ -37,8 +37,9 @@ public sealed class SetProvDeviceRecordCommand : ProvServerCmdlet
     [NodeIdTransformation]
     public uint? NodeId { get; set; }
 
-    /// <summary>When the host was provisioned; default: now.</summary>
+    /// <summary>When the host was provisioned: a DateTime, or seconds since the Unix epoch as the guide's timestamp; default: now.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
+    [UnixTimeTransformation]
     public DateTimeOffset? Timestamp { get; set; }
 
     /// <summary>Per application: hashtables or objects with Name and any of Id, Key (from Protect-ProvAppKey), Extra, each hex text or bytes.</summary>

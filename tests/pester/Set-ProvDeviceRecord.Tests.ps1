@@ -74,6 +74,12 @@ Describe 'Set-ProvDeviceRecord on <Engine>' -ForEach $engines {
         $one | Confirm-ProvDeviceRecord -Server $station | Out-Null
     }
 
+    It 'takes the guide''s timestamp, seconds since the epoch, as well as a time' {
+        $r = Set-ProvDeviceRecord -ConfigId 69 -Batch 5 -Timestamp 1764583200 -App @{ Name = 'emcm'; Id = 'DD01' } -Server $station
+        $r.Timestamp | Should -Be ([DateTimeOffset]::FromUnixTimeSeconds(1764583200))
+        { Set-ProvDeviceRecord -ConfigId 69 -Batch 5 -Timestamp 'soon' -App @{ Name = 'emcm' } -Server $station } | Should -Throw '*seconds since 1970-01-01 UTC*'
+    }
+
     It 'records nothing with -WhatIf' {
         $count = @(Get-ProvDevice -HostRecord -Server $server).Count
         Set-ProvDeviceRecord -ConfigId 69 -Batch 1000 -NodeId 0x12 -App @{ Name = 'emcm'; Id = 'CC01' } -WhatIf -Server $station | Should -BeNullOrEmpty
@@ -111,9 +117,9 @@ Describe 'Set-ProvDeviceRecord on <Engine>' -ForEach $engines {
             $LASTEXITCODE | Should -Be 0
         }
         $text = Get-Content $file -Raw
-        $text | Should -Match 'hostRecordCount="4"'
+        $text | Should -Match 'hostRecordCount="5"'
         $read = @(Read-ProvKeyFile $file -AppName emcm -PrivateKeyPath $hesPrivate)
-        $read.Count | Should -Be 4
+        $read.Count | Should -Be 5
         ($read | Where-Object AppId -eq '00A1B2C3D4E5F601').NodeId | Should -BeNullOrEmpty
         ($read | Where-Object AppId -eq '00A1B2C3D4E5F610').NodeId | Should -Be 0x10
         foreach ($k in $read | Where-Object { $_.Key }) {
@@ -138,7 +144,7 @@ Describe 'Set-ProvDeviceRecord on <Engine>' -ForEach $engines {
             $hosts = @(Get-ProvDevice -HostRecord -Server $restored)
             $hosts.Count | Should -Be @(Get-ProvDevice -HostRecord -Server $server).Count
             $file = (Export-ProvKey -ConfigId 69 -Path "$TestDrive/$Engine-restored.xml" -Server $restored).Path
-            @(Read-ProvKeyFile $file -AppName emcm -PrivateKeyPath $hesPrivate).Count | Should -Be 4
+            @(Read-ProvKeyFile $file -AppName emcm -PrivateKeyPath $hesPrivate).Count | Should -Be 5
         }
         finally { $restored | Stop-ProvServer }
     }
