@@ -46,6 +46,9 @@
         'Get-ProvAuditLog'
         'Backup-ProvServer'
         'Restore-ProvServer'
+        'Protect-ProvAppKey'
+        'Set-ProvDeviceRecord'
+        'Confirm-ProvDeviceRecord'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

@@ -137,6 +137,24 @@ ConfigId,ConfigAlias,AppLabel,NodeType,NodeVersion,NodeFirmware,NodeFieldConfig,
     $null = Export-ProvKey -ConfigId 69 -Batch 1000 -Path "$template/device_keys.xml" -Server $server
     Copy-Item "$template/device_keys.xml" "$template/exports/batch_1000.xml"
 
+    # Host provisioning (docs/host-provisioning.md): config 70 (alias emcm_70) with an emcm bundle whose head end holds
+    # hes_key.pem, one node provisioned with it and its eMCM key saved by a host tool, exported as emcm_keys.xml.
+    Copy-Item "$template/keys/kms_key.pem" "$template/hes_key.pem"
+    $emcmPackage = New-ProvPackage -Path "$template/emcm_70.tar.gz" -ConfigId 70 -ConfigAlias emcm_70 -AppLabel ge_i210_emcm -NodeType UNODE `
+        -NodeVersion 1.2.3.4 -NodeFirmware "$template/fw/node.bin" -NodeFieldConfig "$template/cfg/field.cfg" -KmsPublicKeyPath "$template/kms/kms_key.pub.pem" `
+        -GatewayKeyFile "$template/network/gw_keys.csv.aes" `
+        -App @{ Name = 'emcm'; Version = '5.6.7.8'; Firmware = "$template/fw/emcm.bin"; FieldConfig = "$template/cfg/emcm.cfg"; PublicKeyFile = "$template/keys/hes.pub.pem" }
+    $null = Import-ProvPackage $emcmPackage.Path -Passphrase $passphrase -Server $server
+    Remove-Item $emcmPackage.Path
+    $emcmNode = Start-ProvNodeSimulator -Listen tcp://127.0.0.1:0 -NodeId 0x11
+    try { $null = Invoke-NodeProvision -Port $emcmNode.Endpoint -ConfigId 70 -Batch 1000 -Server $station -ErrorAction Stop }
+    finally { $emcmNode | Stop-ProvNodeSimulator }
+    $emcmKey = [Security.Cryptography.RandomNumberGenerator]::GetBytes(16)
+    $emcmEncrypted = Protect-ProvAppKey -Key $emcmKey -AppName emcm -Config (Get-ProvConfig 70 -Server $server)
+    [Array]::Clear($emcmKey)
+    $null = Set-ProvDeviceRecord -ConfigId 70 -Batch 1000 -NodeId 0x11 -App @{ Name = 'emcm'; Id = '00A1B2C3D4E5F611'; Key = $emcmEncrypted } -Server $station
+    $null = Export-ProvKey -ConfigId 70 -Path "$template/emcm_keys.xml" -Server $server
+
     # 'Import-Module Provisioning', as for an installed module, finds this one.
     New-Item -ItemType Directory "$work/modules" | Out-Null
     $null = New-Item -ItemType SymbolicLink -Path "$work/modules/Provisioning" -Target $RepoRoot

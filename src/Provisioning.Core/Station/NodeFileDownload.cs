@@ -15,7 +15,8 @@ internal static class NodeFileDownload
     /// <see cref="FileLink.Path"/> (shared file system mode) is read from that path, after <paramref name="translation"/>,
     /// and never downloaded.
     /// </summary>
-    public static async Task<byte[]> FetchAsync(ProvServerClient server, FileLink link, CancellationToken cancellationToken, PathTranslation? translation = null)
+    public static async Task<byte[]> FetchAsync(ProvServerClient server, FileLink link, CancellationToken cancellationToken, PathTranslation? translation = null,
+        IProgress<long>? bytesReceived = null)
     {
         if (link.Size < 0 || link.Size > MaxSize)
             throw new StationFailureException(ProvExitCode.ServerResponseInvalid,
@@ -25,7 +26,7 @@ internal static class NodeFileDownload
         using var buffer = new MemoryStream((int)link.Size);
         try
         {
-            await server.DownloadFileAsync(link.Sha256, buffer, null, cancellationToken).ConfigureAwait(false);
+            await server.DownloadFileAsync(link.Sha256, buffer, bytesReceived, cancellationToken).ConfigureAwait(false);
         }
         catch (ProvServerException e)
         {
@@ -35,6 +36,9 @@ internal static class NodeFileDownload
         Check(link, bytes);
         return bytes;
     }
+
+    /// <summary>The path a shared-mode link names on this machine, after <paramref name="translation"/>.</summary>
+    internal static string SharedPath(FileLink link, PathTranslation? translation) => translation?.Apply(link.Path!) ?? link.Path!;
 
     /// <summary>Reads a file from the shared repository: 108 when it cannot be opened (naming the path), 102 when it does not match.</summary>
     private static async Task<byte[]> ReadSharedAsync(FileLink link, string path, CancellationToken cancellationToken)

@@ -9,14 +9,17 @@ namespace Provisioning.Core.Station;
 public sealed record PathTranslation(string From, string To)
 {
     /// <summary>The request's translation; null when it asks for none. Throws 3 (invalid arguments) when only one side is given.</summary>
-    public static PathTranslation? Of(ProvisionRequest request)
+    public static PathTranslation? Of(ProvisionRequest request) => Of(request.PathTranslateFrom, request.PathTranslateTo);
+
+    /// <summary>The translation of the two sides; null when neither is given. Throws 3 (invalid arguments) when only one is.</summary>
+    public static PathTranslation? Of(string? translateFrom, string? translateTo)
     {
-        bool from = !string.IsNullOrEmpty(request.PathTranslateFrom), to = request.PathTranslateTo is not null;
+        bool from = !string.IsNullOrEmpty(translateFrom), to = translateTo is not null;
         if (!from && !to) return null;
         if (!from || !to)
             throw new StationFailureException(ProvExitCode.InvalidArguments,
                 "Path translation needs both sides: give PathTranslateFrom (the start of the server's paths) and PathTranslateTo (what it is on this station).");
-        return new PathTranslation(request.PathTranslateFrom!, request.PathTranslateTo!);
+        return new PathTranslation(translateFrom!, translateTo!);
     }
 
     /// <summary>

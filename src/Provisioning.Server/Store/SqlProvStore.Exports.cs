@@ -13,16 +13,7 @@ public abstract partial class SqlProvStore
     public async IAsyncEnumerable<ExportedDevice> ReadExportAsync(ExportQuery query, ExportTally? tally = null,
         [EnumeratorCancellation] CancellationToken ct = default)
     {
-        var args = new DynamicParameters();
-        args.Add("config", ConfigIdValue(query.ConfigId));
-        args.Add("confirmed", DeviceStatus.Confirmed);
-        args.Add("pending", DeviceStatus.Pending);
-        var batches = AddRanges(args, "b", query.Batches);
-        var nodes = AddRanges(args, "n", query.NodeIds);
-        if (query.From is { } from)
-            args.Add("from", ToMsCeiling(from));
-        if (query.To is { } to)
-            args.Add("to", ToMs(to));
+        var (args, batches, nodes) = ExportArguments(query);
         var sql = StoreStatements.ExportDevices(batches, nodes, query.From is not null, query.To is not null);
 
         await using var connection = await OpenReadAsync(ct);
@@ -47,6 +38,22 @@ public abstract partial class SqlProvStore
         }
         if (Choose(confirmed, pending, query.IncludePending, tally) is { } last)
             yield return last;
+    }
+
+    /// <summary>The parameters of an export's read (config, live states, filters) and how many batch and node ranges it has.</summary>
+    private (DynamicParameters Args, int BatchRanges, int NodeRanges) ExportArguments(ExportQuery query)
+    {
+        var args = new DynamicParameters();
+        args.Add("config", ConfigIdValue(query.ConfigId));
+        args.Add("confirmed", DeviceStatus.Confirmed);
+        args.Add("pending", DeviceStatus.Pending);
+        var batches = AddRanges(args, "b", query.Batches);
+        var nodes = AddRanges(args, "n", query.NodeIds);
+        if (query.From is { } from)
+            args.Add("from", ToMsCeiling(from));
+        if (query.To is { } to)
+            args.Add("to", ToMs(to));
+        return (args, batches, nodes);
     }
 
     /// <summary>The export rule for one node (docs/export-format.md): its confirmed record, or with IncludePending its newest pending one.</summary>
