@@ -25,6 +25,10 @@ internal abstract class EmcmOptions : LineOptions
 
     protected EmcmOptions()
     {
+        // The eMCM's messages travel as the wrapper's host messages; the none wrapper has no host channel, so the guide's
+        // command lines without -wrapper mean its example wrapper.
+        Wrapper.DefaultValueFactory = _ => Core.Wrappers.TransportWrappers.Orw;
+        Wrapper.Description = "Protocol wrapper on the serial line (guide Appendix B), which carries the eMCM's messages beside the node's: orw (default), reliable, opt_psem (the optical port, with -b 9600).";
         Check(PartialMcmId, id => id is null || IsPartialMcmId(id.Trim()),
             "--partial_mcm_id takes the last 8 hex digits of the eMCM ID, e.g. --partial_mcm_id=0A1B2C3D.");
         Check(AppName, name => !string.IsNullOrWhiteSpace(name), "--app-name takes the name of an app bundle of the configuration, e.g. emcm.");
