@@ -35,6 +35,8 @@ internal sealed class EmcmArguments(EmcmOptions options, ParseResult parsed)
             return $"'{operation.Trim()}' is not an operation of {options.DisplayName}: give PRETEST, CHECKCONFIG or POSTTEST (guide Table 12).";
         if (parsed.GetValue(factory.EnableSsl) && parsed.GetValue(factory.DisableSsl))
             return "--enable-ssl and --disable-ssl ask for opposite things: give one (HTTPS is the default).";
+        if (parsed.GetValue(factory.EnableSsl) && parsed.GetValue(factory.Server)?.Trim().StartsWith("http://", StringComparison.OrdinalIgnoreCase) == true)
+            return $"--enable-ssl asks for HTTPS, but the server is given as {parsed.GetValue(factory.Server)!.Trim()}: give one or the other.";
         string host = Host(parsed.GetValue(factory.Gateway));
         if (host.Length == 0 || Uri.CheckHostName(host) == UriHostNameType.Unknown)
             return $"-g/--gateway takes the gateway's host name or IP address (e.g. -g 192.168.6.77); '{parsed.GetValue(factory.Gateway)}' is neither. Its control port goes in --control_port.";

@@ -173,6 +173,7 @@ Describe 'emcm_provision and emcm_factory: the command lines of guide Tables 8-1
         @{ Command = 'emcm_factory'; Name = 'control port 70000'; Arguments = @('--control_port=70000', 'PRETEST'); Text = '--control_port takes a TCP port from 1 to 65535' }
         @{ Command = 'emcm_factory'; Name = 'a gateway address that is no host'; Arguments = @('-g', 'gate way!', 'PRETEST'); Text = '-g/--gateway takes the gateway''s host name or IP address' }
         @{ Command = 'emcm_factory'; Name = 'both --enable-ssl and --disable-ssl'; Arguments = @('--enable-ssl', '--disable-ssl', 'PRETEST'); Text = '--enable-ssl and --disable-ssl ask for opposite things' }
+        @{ Command = 'emcm_factory'; Name = '--enable-ssl with an http:// server'; Arguments = @('--enable-ssl', '-s', 'http://127.0.0.1:1', 'PRETEST'); Text = '--enable-ssl asks for HTTPS'; Instead = '-s' }
         @{ Command = 'emcm_provision'; Name = '--verbosity=3'; Arguments = @('--verbosity=3'); Text = '--verbosity takes 0, 1 or 2' }
         @{ Command = 'emcm_factory'; Name = 'both --config-id and --config-alias'; Arguments = @('--config-alias=82JX570141', 'PRETEST'); Text = 'not both' }
         @{ Command = 'emcm_provision'; Name = 'an octal batch with the digit 8'; Arguments = @('-B', '05082011'); Text = 'octal'; Instead = '-B' }
