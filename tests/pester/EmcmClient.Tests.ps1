@@ -3,6 +3,7 @@
 # provisioning_client and as executables of their own name (./build.ps1 Build lays them out in out/cli).
 BeforeAll {
     . "$PSScriptRoot/ServerTestHelpers.ps1"
+    . "$PSScriptRoot/CliTestHelpers.ps1"
     $exe = if ($IsWindows) { '.exe' } else { '' }
     $script:client = Join-Path $RepoRoot "out/cli/provisioning_client$exe"
     $script:commands = @{
@@ -16,18 +17,7 @@ BeforeAll {
         param([string] $Command, [string[]] $Arguments, [hashtable] $Environment = @{}, [ValidateSet('Name', 'Client')] [string] $Via = 'Name')
         $file = if ($Via -eq 'Name') { $commands[$Command] } else { $client }
         $all = @(if ($Via -eq 'Client') { $Command }) + $Arguments
-        $saved = @{}
-        foreach ($name in $Environment.Keys) {
-            $saved[$name] = [Environment]::GetEnvironmentVariable($name)
-            [Environment]::SetEnvironmentVariable($name, $Environment[$name])
-        }
-        try {
-            $output = & $file @all 2>&1 | Out-String
-            [pscustomobject]@{ ExitCode = $LASTEXITCODE; Output = $output }
-        }
-        finally {
-            foreach ($name in $saved.Keys) { [Environment]::SetEnvironmentVariable($name, $saved[$name]) }
-        }
+        Invoke-TestProgram $file $all -Environment $Environment
     }
 }
 
