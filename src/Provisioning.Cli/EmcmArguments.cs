@@ -40,6 +40,8 @@ internal sealed class EmcmArguments(EmcmOptions options, ParseResult parsed)
         string host = Host(parsed.GetValue(factory.Gateway));
         if (host.Length == 0 || Uri.CheckHostName(host) == UriHostNameType.Unknown)
             return $"-g/--gateway takes the gateway's host name or IP address (e.g. -g 192.168.6.77); '{parsed.GetValue(factory.Gateway)}' is neither. Its control port goes in --control_port.";
+        if (!parsed.GetValue(factory.GatewayTls) && (parsed.GetValue(factory.GatewayCaCertificate) is not null || parsed.GetValue(factory.GatewayCertificate) is not null))
+            return "--gateway-ca-certificate and --gateway-certificate are for a gateway reached over TLS: add --gateway-tls, or leave them out.";
         return null;
     }
 
@@ -60,8 +62,7 @@ internal sealed class EmcmArguments(EmcmOptions options, ParseResult parsed)
                 Host = Host(parsed.GetValue(factory.Gateway)),
                 ControlPort = parsed.GetValue(factory.ControlPort),
                 Csys1x = parsed.GetValue(factory.Csys1x),
-                // The certificate files only mean something over TLS: naming one asks for it.
-                UseTls = parsed.GetValue(factory.GatewayTls) || ca is not null || certificate is not null,
+                UseTls = parsed.GetValue(factory.GatewayTls),
                 CaCertificatePath = ca is null ? null : Path.GetFullPath(ca),
                 CertificatePath = certificate is null ? null : Path.GetFullPath(certificate),
             },

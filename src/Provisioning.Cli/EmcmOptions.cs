@@ -138,18 +138,18 @@ internal sealed class EmcmFactoryOptions : EmcmOptions
 
     public Option<bool> GatewayTls { get; } = new("--gateway-tls")
     {
-        Description = "TLS on the gateway's control port (implied by --gateway-ca-certificate and --gateway-certificate).",
+        Description = "TLS on the gateway's control port.",
     };
 
     public Option<string> GatewayCaCertificate { get; } = new("--gateway-ca-certificate")
     {
-        Description = "TLS to the gateway: the CA certificate (PEM) the gateway's certificate must chain to. A missing file is code 141.",
+        Description = "With --gateway-tls: the CA certificate (PEM) the gateway's certificate must chain to. A missing file is code 141.",
         HelpName = "path",
     };
 
     public Option<string> GatewayCertificate { get; } = new("--gateway-certificate")
     {
-        Description = "TLS to the gateway: the station's client certificate with its key (PEM, or PFX) for a gateway that asks for one. A missing file is code 141.",
+        Description = "With --gateway-tls: the station's client certificate with its key (PEM, or a PFX without a password) for a gateway that asks for one. A missing file is code 141.",
         HelpName = "path",
     };
 

@@ -125,7 +125,7 @@ Describe 'emcm_provision and emcm_factory: the command lines of guide Tables 8-1
         @{ Option = '--verbosity=2'; Arguments = @('--verbosity=2', 'PRETEST'); Via = 'Name' }
         @{ Option = '--path_trans_from= --path_trans_to='; Arguments = @('--path_trans_from=/workspace', '--path_trans_to=z:', 'PRETEST'); Via = 'Name' }
         @{ Option = '--partial_mcm_id='; Arguments = @('--partial_mcm_id=0A1B2C3D', 'POSTTEST'); Via = 'Name' }
-        @{ Option = 'gateway TLS files (missing files are the gateway''s 141, not 3)'; Arguments = @('--gateway-ca-certificate=NOFILE', '--gateway-certificate=NOFILE', 'POSTTEST'); Via = 'Name' }
+        @{ Option = 'gateway TLS files (missing files are the gateway''s 141, not 3)'; Arguments = @('--gateway-tls', '--gateway-ca-certificate=NOFILE', '--gateway-certificate=NOFILE', 'POSTTEST'); Via = 'Name' }
     ) {
         $extra = @($Arguments | ForEach-Object {
                 $_.Replace('SERVER', $deadServer).Replace('LOG', "$TestDrive/emcm_factory.log").Replace('NOFILE', "$TestDrive/none.pem") })
@@ -164,6 +164,7 @@ Describe 'emcm_provision and emcm_factory: the command lines of guide Tables 8-1
         @{ Command = 'emcm_factory'; Name = 'a gateway address that is no host'; Arguments = @('-g', 'gate way!', 'PRETEST'); Text = '-g/--gateway takes the gateway''s host name or IP address' }
         @{ Command = 'emcm_factory'; Name = 'both --enable-ssl and --disable-ssl'; Arguments = @('--enable-ssl', '--disable-ssl', 'PRETEST'); Text = '--enable-ssl and --disable-ssl ask for opposite things' }
         @{ Command = 'emcm_factory'; Name = '--enable-ssl with an http:// server'; Arguments = @('--enable-ssl', '-s', 'http://127.0.0.1:1', 'PRETEST'); Text = '--enable-ssl asks for HTTPS'; Instead = '-s' }
+        @{ Command = 'emcm_factory'; Name = 'gateway certificate files without --gateway-tls'; Arguments = @('--gateway-ca-certificate=ca.pem', 'POSTTEST'); Text = 'add --gateway-tls' }
         @{ Command = 'emcm_provision'; Name = '--verbosity=3'; Arguments = @('--verbosity=3'); Text = '--verbosity takes 0, 1 or 2' }
         @{ Command = 'emcm_factory'; Name = 'both --config-id and --config-alias'; Arguments = @('--config-alias=82JX570141', 'PRETEST'); Text = 'not both' }
         @{ Command = 'emcm_provision'; Name = 'an octal batch with the digit 8'; Arguments = @('-B', '05082011'); Text = 'octal'; Instead = '-B' }
