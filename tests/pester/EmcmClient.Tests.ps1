@@ -203,3 +203,303 @@ Describe 'emcm_provision and emcm_factory: the command lines of guide Tables 8-1
         @(Get-Content $log)[-1] | Should -Match 'CRIT .* Result 3 \(InvalidArguments\).*CALIBRATE'
     }
 }
+
+# The same meters, the same server, the same gateway: a meter provisioned by the command line and its twin provisioned
+# by the cmdlet end the same way, with the same Table 4 code.
+Describe 'emcm_provision and emcm_factory on simulated meters, against Invoke-EmcmProvision and Invoke-EmcmFactoryStage' {
+    BeforeAll {
+        . "$PSScriptRoot/EmcmTestHelpers.ps1"
+        $script:server = Start-TestServer -Engine SQLite -Root "$TestDrive/server" -Extra @{ Tls = $true; InformationAction = 'Ignore' }
+        $script:pkg = New-EmcmTestPackage -Root "$TestDrive/pkg" -NetworkId 'factory'
+        $null = Import-ProvPackage $pkg.Path -Passphrase $pkg.Passphrase
+        $noBundle = New-EmcmTestPackage -Root "$TestDrive/nobundle" -ConfigId 9075 -ConfigAlias @('no_emcm_bundle') -Network $pkg.Network -Without App
+        $null = Import-ProvPackage $noBundle.Path -Passphrase $noBundle.Passphrase
+        $token = New-ProvStationToken -Name 'emcm command line'
+        $script:tokenFile = "$TestDrive/station.token"
+        Set-Content -LiteralPath $tokenFile -Value (ConvertFrom-SecureString $token.Token -AsPlainText)
+        # The cmdlets as a station PowerShell session runs them; the commands as a batch file does, over HTTPS by default.
+        $null = Connect-ProvServer -Uri $server.Uri -Token $token.Token -CaCertificatePath $server.CaCertificatePath -InformationAction Ignore
+        $script:serverArgs = @('-s', "127.0.0.1:$($server.Uri.Port)", '--ca-certificate', $server.CaCertificatePath, '--token-file', $tokenFile)
+        $script:started = [System.Collections.Generic.List[object]]::new()
+        $script:nextNode = 0xC00
+
+        function script:Start-TestGateway([hashtable] $With = @{}) {
+            $arguments = @{ ControlPort = 0; NetworkId = 'factory'; JoinDelay = 0.3 }
+            foreach ($k in $With.Keys) { $arguments[$k] = $With[$k] }
+            $gw = Start-ProvGatewaySimulator @arguments
+            $started.Add($gw)
+            $gw
+        }
+        $script:gateway = Start-TestGateway
+
+        # A meter in range of -Gateway: a node behind an eMCM on one TCP port, both at old firmware.
+        function script:Start-TestMeter([hashtable] $With = @{}, $Gateway = $script:gateway) {
+            $script:nextNode++
+            $arguments = @{ Listen = 'tcp://127.0.0.1:0'; NodeId = $nextNode; NodeType = 'UNODE'; Wrapper = 'orw'
+                            EmcmId = ('00AB12CD{0:X8}' -f $nextNode); EmcmFirmwareVersion = '5.0.0.0'; Gateway = $Gateway.RadioEndpoint }
+            foreach ($k in $With.Keys) { $arguments[$k] = $With[$k] }
+            if ($arguments.PortName) { $arguments.Remove('Listen') }
+            $meter = Start-ProvEmcmSimulator @arguments
+            $started.Add($meter)
+            $meter
+        }
+
+        # What a user sees of a meter after a run: the eMCM's stage, configuration, quiet mode, lock and firmware, the
+        # node's configuration and firmware, and whether each holds a key.
+        function script:Get-MeterOutcome($Meter) {
+            $e = $Meter.EmcmState
+            [ordered]@{ Stage = "$($e.Stage)"; EmcmConfig = "$($e.ActiveConfig)"; Quiet = $e.Quiet; EmcmLocked = $e.Locked
+                EmcmFirmware = $e.FirmwareVersion; NodeConfig = "$($Meter.State.ActiveConfig)"; NodeFirmware = $Meter.State.FirmwareVersion
+                EmcmKey = $null -ne $Meter.ReadEmcmKey(); NodeKey = $null -ne $Meter.ReadKey('Root') } | ConvertTo-Json -Compress
+        }
+
+        # The command-line option of each cmdlet parameter (docs/cli.md): one set of parameters, given to both.
+        $script:cliNames = [ordered]@{ ConfigId = '--config-id='; ConfigAlias = '--config-alias='; Batch = '-B'; PartialMcmId = '--partial_mcm_id='
+            Wrapper = '-wrapper='; BaudRate = '-b'; FactoryConfig = '--factory-config'; SkipKeys = '--skip-keys'; SkipLock = '--skip_lock'
+            FirstContactTimeout = '--first-contact-timeout='; ResponseTimeout = '--response-timeout='; Resends = '--resends='
+            Gateway = '-g'; ControlPort = '--control_port='; Csys1x = '--csys_1_x'; Timeout = '-t'; GatewayTls = '--gateway-tls'
+            GatewayCaCertificate = '--gateway-ca-certificate='; GatewayCertificate = '--gateway-certificate=' }
+        function script:ConvertTo-CliArgument([hashtable] $Parameters) {
+            foreach ($name in $cliNames.Keys) {
+                if (-not $Parameters.ContainsKey($name)) { continue }
+                $option = $cliNames[$name]; $value = $Parameters[$name]
+                if ($value -is [bool]) { if ($value) { $option } }
+                elseif ($option.EndsWith('=')) { "$option$value" }
+                else { $option; "$value" }
+            }
+        }
+
+        # Runs one operation on two twin meters with the same parameters, by the cmdlet on the first and by the command
+        # on the second; both must give the same code and leave their meters the same way. Returns the cmdlet's result
+        # and the command's run.
+        function script:Invoke-Twins {
+            param([string] $Operation, $CmdletMeter, $CliMeter, [hashtable] $With = @{}, $Gateway = $script:gateway, [switch] $Client)
+            $parameters = if ($Operation -eq 'Provision') { @{ ConfigId = '69'; Batch = '3000' } }
+                else { @{ Stage = $Operation; ConfigId = '69'; Batch = '3000'; Gateway = '127.0.0.1'; ControlPort = $Gateway.ControlPort; Timeout = 30 } }
+            foreach ($k in $With.Keys) { $parameters[$k] = $With[$k] }
+            $cmdlet = if ($Operation -eq 'Provision') { 'Invoke-EmcmProvision' } else { 'Invoke-EmcmFactoryStage' }
+            $result = (Invoke-TestEmcm -Command $cmdlet -With ($parameters + @{ Port = $CmdletMeter.Endpoint })).Results[0]
+            $command = if ($Operation -eq 'Provision') { 'emcm_provision' } else { 'emcm_factory' }
+            $arguments = @('-d', $CliMeter.Endpoint) + $serverArgs + @(ConvertTo-CliArgument $parameters) +
+                @(if ($Operation -ne 'Provision') { $Operation.ToUpperInvariant() })
+            $clock = [Diagnostics.Stopwatch]::StartNew()
+            $run = Invoke-Emcm $command $arguments -Via $(if ($Client) { 'Client' } else { 'Name' })
+            $run | Add-Member -NotePropertyName Elapsed -NotePropertyValue $clock.Elapsed
+            $run.ExitCode | Should -Be $result.ExitCode -Because "the cmdlet gave $($result.ExitCode) ($($result.Message)); the command: $($run.Output)"
+            # The command prints the cmdlet's result line: its code by name, then the same interpretation.
+            $run.Output | Should -Match ([regex]::Escape("Result $($result.ExitCode) ($($result.Result))"))
+            $run.Output | Should -Match ([regex]::Escape(($result.Message -split ':')[0]))
+            Get-MeterOutcome $CliMeter | Should -Be (Get-MeterOutcome $CmdletMeter)
+            [pscustomobject]@{ Cmdlet = $result; Cli = $run }
+        }
+
+        # The meter's keys as the KMS and the head end read them from the export are the ones the simulators hold.
+        function script:Assert-ExportHoldsKeys([object[]] $Meters, [uint32] $Batch, [string] $Name) {
+            $export = @(Read-TestEmcmExport -Server $server -Package $pkg -ConfigId 69 -Batch $Batch -Path "$TestDrive/$Name.xml")
+            foreach ($m in $Meters) {
+                $device = @($export | Where-Object NodeId -eq $m.State.NodeId)
+                $device.Count | Should -Be 1
+                $device[0].RootKeyHex | Should -Be ([Convert]::ToHexString($m.ReadKey('Root')))
+                $device[0].Apps['emcm'].Id | Should -Be $m.EmcmState.EmcmId
+                $device[0].Apps['emcm'].KeyHex | Should -Be ([Convert]::ToHexString($m.ReadEmcmKey()))
+            }
+        }
+    }
+    AfterAll {
+        foreach ($o in $started) {
+            if ($o -is [Provisioning.Core.Gateway.Simulator.GatewaySimulator]) { $o | Stop-ProvGatewaySimulator -ErrorAction Ignore }
+            else { $o | Stop-ProvNodeSimulator -ErrorAction Ignore }
+        }
+        Stop-TestServer $server
+    }
+
+    It 'emcm_provision provisions a meter as Invoke-EmcmProvision does: exit 0, and the export holds both keys the meter holds' {
+        $a = Start-TestMeter; $b = Start-TestMeter
+        $twins = Invoke-Twins Provision $a $b
+        $twins.Cli.ExitCode | Should -Be 0
+        $twins.Cli.Output | Should -Match ('INFO  Result 0 \(Success\), node 0x{0:X8}' -f $b.State.NodeId)
+        $b.EmcmState.Locked | Should -BeTrue
+        Assert-ExportHoldsKeys @($a, $b) 3000 'provision'
+    }
+
+    It 'emcm_provision checks --partial_mcm_id in any case, as -PartialMcmId is' {
+        $a = Start-TestMeter; $b = Start-TestMeter
+        # Twins have different IDs: each run gets its own meter's, so this runs the two apart.
+        $cmd = Invoke-TestEmcm -Command Invoke-EmcmProvision -With @{ Port = $a.Endpoint; ConfigId = '69'; Batch = '3000'; PartialMcmId = $a.EmcmState.EmcmId.Substring(8) }
+        [int]$cmd.Results[0].ExitCode | Should -Be 0 -Because $cmd.Results[0].Message
+        $r = Invoke-Emcm emcm_provision (@('-d', $b.Endpoint) + $serverArgs + @('-p', '69', '-B', '3000', "--partial_mcm_id=$($b.EmcmState.EmcmId.Substring(8).ToLowerInvariant())"))
+        $r.ExitCode | Should -Be 0 -Because $r.Output
+        Get-MeterOutcome $b | Should -Be (Get-MeterOutcome $a)
+    }
+
+    It 'emcm_provision --factory-config --skip-keys --skip_lock leaves the meter as the cmdlet''s switches do' {
+        $a = Start-TestMeter; $b = Start-TestMeter
+        $twins = Invoke-Twins Provision $a $b @{ FactoryConfig = $true; SkipKeys = $true; SkipLock = $true } -Client
+        $twins.Cli.ExitCode | Should -Be 0
+        $b.ReadEmcmKey() | Should -BeNullOrEmpty
+        $b.EmcmState.Locked | Should -BeFalse
+        "$($b.EmcmState.ActiveConfig)" | Should -Be 'Factory'
+    }
+
+    It 'emcm_provision exits <Code> as the cmdlet does when <Name>' -ForEach @(
+        @{ Name = 'the configuration has no eMCM app bundle'; Code = 75; With = @{ ConfigId = '9075' }; Text = 'emcm' }
+        @{ Name = 'the eMCM''s ID does not end in --partial_mcm_id'; Code = 3; With = @{ PartialMcmId = 'FFFFFFFF' }; Text = 'FFFFFFFF' }
+        @{ Name = 'the wrapper is none'; Code = 3; With = @{ Wrapper = 'none' }; Text = 'none' }
+        @{ Name = 'the eMCM''s hardware self-test fails'; Code = 72; Fault = 'HardwareFails'; With = @{} }
+        @{ Name = 'the eMCM never answers'; Code = 68; Fault = 'NoAnswer'; With = @{ ResponseTimeout = 0.5; Resends = 1 } }
+    ) {
+        $meter = if ($Fault) { @{ Fault = $Fault } } else { @{} }
+        $a = Start-TestMeter $meter; $b = Start-TestMeter $meter
+        $twins = Invoke-Twins Provision $a $b $With
+        $twins.Cli.ExitCode | Should -Be $Code
+        if ($Text) { $twins.Cli.Output | Should -Match ([regex]::Escape($Text)) }
+        if ($With.PartialMcmId) {
+            # Both IDs named; nothing written.
+            $twins.Cli.Output | Should -Match ([regex]::Escape($b.EmcmState.EmcmId))
+            $b.ReadEmcmKey() | Should -BeNullOrEmpty
+            $b.EmcmState.FirmwareVersion | Should -Be '5.0.0.0'
+        }
+    }
+
+    It 'emcm_factory runs PRETEST, CHECKCONFIG and POSTTEST as Invoke-EmcmFactoryStage does, and the export holds both keys' {
+        $a = Start-TestMeter; $b = Start-TestMeter
+        foreach ($operation in 'PreTest', 'CheckConfig', 'PostTest') {
+            $twins = Invoke-Twins $operation $a $b @{ Batch = '3100' } -Client:($operation -eq 'CheckConfig')
+            $twins.Cli.ExitCode | Should -Be 0
+            $twins.Cli.Output | Should -Match 'INFO  Result 0 \(Success\)'
+        }
+        "$($b.EmcmState.Stage)" | Should -Be 'PostTest'
+        Assert-ExportHoldsKeys @($a, $b) 3100 'stages'
+    }
+
+    It 'emcm_factory exits as the cmdlet does when <Name>' -ForEach @(
+        @{ Name = 'POSTTEST comes without a PRETEST'; Operation = 'PostTest' }
+        @{ Name = 'the eMCM cannot reach its meter at POSTTEST (164)'; Code = 164; Fault = 'MeterNotAnswering'; PreTest = $true; Operation = 'PostTest'; Text = 'seated in the meter' }
+        @{ Name = 'the eMCM''s hardware self-test fails at CHECKCONFIG (72)'; Code = 72; Fault = 'HardwareFails'; Operation = 'CheckConfig' }
+        @{ Name = 'nothing listens on --control_port (132)'; Code = 132; Operation = 'PreTest'; With = @{ ControlPort = 'FREE' } }
+        @{ Name = 'the gateway''s TLS CA file is missing (141)'; Code = 141; Operation = 'PreTest'; With = @{ GatewayTls = $true; GatewayCaCertificate = 'MISSING' } }
+        @{ Name = '--csys_1_x speaks to a 1.x gateway'; Code = 0; Operation = 'PreTest'; With = @{ Csys1x = $true }; Csys1x = $true }
+    ) {
+        $gw = if ($Csys1x) { Start-TestGateway @{ Csys1x = $true } } else { $gateway }
+        $meter = if ($Fault) { @{ Fault = $Fault } } else { @{} }
+        $a = Start-TestMeter $meter $gw; $b = Start-TestMeter $meter $gw
+        $parameters = @{}
+        if ($With) {
+            foreach ($k in $With.Keys) {
+                $parameters[$k] = if ($With[$k] -is [string]) { $With[$k].Replace('FREE', "$(Get-FreeTcpPort)").Replace('MISSING', "$TestDrive/no-such-ca.pem") } else { $With[$k] }
+            }
+        }
+        if ($PreTest) { $null = Invoke-Twins PreTest $a $b -Gateway $gw }
+        $twins = Invoke-Twins $Operation $a $b $parameters -Gateway $gw
+        if ($null -ne $Code) { $twins.Cli.ExitCode | Should -Be $Code }
+        else { $twins.Cli.ExitCode | Should -Not -Be 0 }
+        if ($Text) { $twins.Cli.Output | Should -Match $Text }
+    }
+
+    It 'emcm_factory POSTTEST exits 134 only once -t has passed when the node never joins, as the cmdlet does' {
+        $never = Start-TestGateway @{ Fault = 'NeverJoin' }
+        $a = Start-TestMeter -Gateway $never; $b = Start-TestMeter -Gateway $never
+        $null = Invoke-Twins PreTest $a $b -Gateway $never
+        $twins = Invoke-Twins PostTest $a $b @{ Timeout = 2 } -Gateway $never
+        $twins.Cli.ExitCode | Should -Be 134
+        $twins.Cli.Elapsed.TotalSeconds | Should -BeGreaterOrEqual 2
+        $twins.Cli.Output | Should -Match 'Device under test did not join gateway correctly'
+        $b.ReadEmcmKey() | Should -BeNullOrEmpty
+    }
+}
+
+Describe 'examples/emcm-line.sh: the kv2c flow of guide D.3' -Skip:($IsWindows) {
+    BeforeAll {
+        . "$PSScriptRoot/EmcmTestHelpers.ps1"
+        $script:server = Start-TestServer -Engine SQLite -Root "$TestDrive/line-server" -Extra @{ Tls = $true; InformationAction = 'Ignore' }
+        $script:pkg = New-EmcmTestPackage -Root "$TestDrive/line-pkg" -NetworkId 'factory' -ConfigAlias @('82JX570141')
+        $null = Import-ProvPackage $pkg.Path -Passphrase $pkg.Passphrase
+        $token = New-ProvStationToken -Name 'kv2c line'
+        $script:tokenFile = "$TestDrive/line.token"
+        Set-Content -LiteralPath $tokenFile -Value (ConvertFrom-SecureString $token.Token -AsPlainText)
+        $script:gateway = Start-ProvGatewaySimulator -ControlPort 0 -NetworkId factory -JoinDelay 0.3
+        $script:serverArgs = @('-s', "127.0.0.1:$($server.Uri.Port)", '--ca-certificate', $server.CaCertificatePath, '--token-file', $tokenFile,
+            '-g', '127.0.0.1', "--control_port=$($gateway.ControlPort)", '-B', '1000', '--config-alias=82JX570141', '-t', '30')
+        $script:sims = [System.Collections.Generic.List[object]]::new()
+        $script:pairs = [System.Collections.Generic.List[object]]::new()
+        $script:work = New-Item -ItemType Directory "$TestDrive/kv2c"
+
+        function script:Invoke-Line([string[]] $Arguments, [hashtable] $Environment = @{}) {
+            $env = @{ EMCM_FACTORY = $commands.emcm_factory; LOG_DIR = "$work/logs"; RESULTS = "$work/results.csv" } + $Environment
+            Invoke-TestProgram bash (@("$RepoRoot/examples/emcm-line.sh") + $Arguments) -Environment $env
+        }
+    }
+    AfterAll {
+        $sims | Stop-ProvNodeSimulator -ErrorAction Ignore
+        $pairs | Remove-ProvVirtualSerialPair -ErrorAction Ignore
+        if ($gateway) { $gateway | Stop-ProvGatewaySimulator -ErrorAction Ignore }
+        Stop-TestServer $server
+    }
+
+    It 'runs PRETEST at the fixture, then CHECKCONFIG, the calibration and POSTTEST through the optical port, and stops a meter that fails' {
+        # Three boards in the fixture, each on its own line (the first on a serial pair); their flash outlives the power-off.
+        $boards = foreach ($i in 1..3) {
+            @{ NodeId = [uint32](0xD00 + $i); NodeType = 'UNODE'; EmcmId = ('00EF56AB{0:X8}' -f (0xD00 + $i)); EmcmFirmwareVersion = '5.0.0.0'
+               StatePath = "$work/meter-$i.json"; Gateway = $gateway.RadioEndpoint }
+        }
+        $fixture = foreach ($i in 0..2) {
+            $o = $boards[$i].Clone()
+            $o.Wrapper = 'orw'
+            if ($i -eq 0 -and (Get-Command socat -ErrorAction Ignore)) {
+                $pair = New-ProvVirtualSerialPair; $pairs.Add($pair)
+                $o.PortName = $pair.PortB
+                $sim = Start-ProvEmcmSimulator @o; $sims.Add($sim)
+                [pscustomobject]@{ Sim = $sim; Port = $pair.PortA }
+            }
+            else {
+                $sim = Start-ProvEmcmSimulator @o -Listen 'tcp://127.0.0.1:0'; $sims.Add($sim)
+                [pscustomobject]@{ Sim = $sim; Port = $sim.Endpoint }
+            }
+        }
+        $r = Invoke-Line (@('PRETEST') + $serverArgs + @('--') + $fixture.Port)
+        $r.ExitCode | Should -Be 0 -Because $r.Output
+        $r.Output | Should -Match '3 passed, 0 failed'
+        foreach ($f in $fixture) { "$($f.Sim.EmcmState.Stage)" | Should -Be 'PreTest' }
+        $fixture.Sim | Stop-ProvNodeSimulator
+
+        # Assembled into meters: only the optical port reaches them now. The third meter's eMCM does not reach its meter.
+        $meters = foreach ($i in 0..2) {
+            $o = $boards[$i].Clone()
+            $o.Wrapper = 'opt_psem'; $o.BaudRate = 9600
+            if ($i -eq 2) { $o.Fault = 'MeterNotAnswering' }
+            $sim = Start-ProvEmcmSimulator @o -Listen 'tcp://127.0.0.1:0'; $sims.Add($sim)
+            $sim
+        }
+        $calibrated = "$work/calibrated.txt"
+        Set-Content "$work/calibrate.sh" "#!/usr/bin/env bash`necho `"`$1`" >> '$calibrated'`n"
+        $r = Invoke-Line (@('WECO', '-b', '9600', '--wrapper=opt_psem') + $serverArgs + @('--') + $meters.Endpoint) -Environment @{ CALIBRATE = "bash $work/calibrate.sh" }
+        $r.ExitCode | Should -Be 1 -Because $r.Output
+        $r.Output | Should -Match '2 passed, 1 failed'
+        $r.Output | Should -Match 'POSTTEST FAILED with 164'
+        # Each meter was checked before its calibration; every one that passed it was calibrated, then POSTTESTed.
+        @(Get-Content $calibrated) | Should -Be @($meters.Endpoint)
+        $rows = @(Import-Csv "$work/results.csv")
+        @($rows | ForEach-Object { "$($_.operation) $($_.exit_code)" }) | Should -Be @(
+            'PRETEST 0', 'PRETEST 0', 'PRETEST 0', 'CHECKCONFIG 0', 'POSTTEST 0', 'CHECKCONFIG 0', 'POSTTEST 0', 'CHECKCONFIG 0', 'POSTTEST 164')
+        $rows[-1].meaning | Should -Match 'no meter'
+        "$($meters[0].EmcmState.Stage)" | Should -Be 'PostTest'
+        $meters[2].ReadEmcmKey() | Should -BeNullOrEmpty
+        # The KMS and the head end read from the export the keys the two good meters hold.
+        $export = @(Read-TestEmcmExport -Server $server -Package $pkg -ConfigId 69 -Batch 1000 -Path "$work/export.xml")
+        $export.Count | Should -Be 2
+        foreach ($m in $meters[0..1]) {
+            $device = @($export | Where-Object NodeId -eq $m.State.NodeId)
+            $device[0].RootKeyHex | Should -Be ([Convert]::ToHexString($m.ReadKey('Root')))
+            $device[0].Apps['emcm'].KeyHex | Should -Be ([Convert]::ToHexString($m.ReadEmcmKey()))
+        }
+        @(Get-ChildItem "$work/logs" -Filter *.log).Count | Should -Be 9
+    }
+
+    It 'exits 3 with its usage for an operation it does not know or without ports' {
+        foreach ($arguments in @(@('CALIBRATE', '--', 'tcp://127.0.0.1:1'), @('PRETEST', '-B', '1'))) {
+            $r = Invoke-Line $arguments
+            $r.ExitCode | Should -Be 3
+            $r.Output | Should -Match 'usage:'
+        }
+    }
+}
