@@ -15,7 +15,7 @@ BeforeAll {
     # runs it as a subcommand of provisioning_client instead of by its own executable.
     function script:Invoke-Emcm {
         param([string] $Command, [string[]] $Arguments, [hashtable] $Environment = @{}, [ValidateSet('Name', 'Client')] [string] $Via = 'Name')
-        $file = if ($Via -eq 'Name') { $commands[$Command] } else { $client }
+        $file = if ($Via -eq 'Name') { $script:commands[$Command] } else { $script:client }
         $all = @(if ($Via -eq 'Client') { $Command }) + $Arguments
         Invoke-TestProgram $file $all -Environment $Environment
     }
@@ -208,7 +208,7 @@ Describe 'emcm_provision and emcm_factory: the command lines of guide Tables 8-1
 # by the cmdlet end the same way, with the same Table 4 code.
 Describe 'emcm_provision and emcm_factory on simulated meters, against Invoke-EmcmProvision and Invoke-EmcmFactoryStage' {
     BeforeAll {
-        . "$PSScriptRoot/EmcmTestHelpers.ps1"
+        . "$PSScriptRoot/EmcmStationTestHelpers.ps1"
         $script:server = Start-TestServer -Engine SQLite -Root "$TestDrive/server" -Extra @{ Tls = $true; InformationAction = 'Ignore' }
         $script:pkg = New-EmcmTestPackage -Root "$TestDrive/pkg" -NetworkId 'factory'
         $null = Import-ProvPackage $pkg.Path -Passphrase $pkg.Passphrase
@@ -273,17 +273,21 @@ Describe 'emcm_provision and emcm_factory on simulated meters, against Invoke-Em
         # on the second; both must give the same code and leave their meters the same way. Returns the cmdlet's result
         # and the command's run.
         function script:Invoke-Twins {
-            param([string] $Operation, $CmdletMeter, $CliMeter, [hashtable] $With = @{}, $Gateway = $script:gateway, [switch] $Client)
-            $parameters = if ($Operation -eq 'Provision') { @{ ConfigId = '69'; Batch = '3000' } }
-                else { @{ Stage = $Operation; ConfigId = '69'; Batch = '3000'; Gateway = '127.0.0.1'; ControlPort = $Gateway.ControlPort; Timeout = 30 } }
+            param([string] $Operation, $CmdletMeter, $CliMeter, [hashtable] $With = @{}, $Gateway = $script:gateway, [switch] $AsSubcommand)
+            # The simulators share this process with the cmdlet's runs and the machine with other work: the timeouts are a
+            # busy machine's, not the defaults an idle station PC uses.
+            $parameters = @{ ConfigId = '69'; Batch = '3000'; FirstContactTimeout = 10; ResponseTimeout = 5 }
+            if ($Operation -ne 'Provision') {
+                $parameters += @{ Stage = $Operation; Gateway = '127.0.0.1'; ControlPort = $Gateway.ControlPort; Timeout = 30 }
+            }
             foreach ($k in $With.Keys) { $parameters[$k] = $With[$k] }
             $cmdlet = if ($Operation -eq 'Provision') { 'Invoke-EmcmProvision' } else { 'Invoke-EmcmFactoryStage' }
-            $result = (Invoke-TestEmcm -Command $cmdlet -With ($parameters + @{ Port = $CmdletMeter.Endpoint })).Results[0]
+            $result = (Invoke-TestEmcmStation -Command $cmdlet -With ($parameters + @{ Port = $CmdletMeter.Endpoint })).Results[0]
             $command = if ($Operation -eq 'Provision') { 'emcm_provision' } else { 'emcm_factory' }
             $arguments = @('-d', $CliMeter.Endpoint) + $serverArgs + @(ConvertTo-CliArgument $parameters) +
                 @(if ($Operation -ne 'Provision') { $Operation.ToUpperInvariant() })
             $clock = [Diagnostics.Stopwatch]::StartNew()
-            $run = Invoke-Emcm $command $arguments -Via $(if ($Client) { 'Client' } else { 'Name' })
+            $run = Invoke-Emcm $command $arguments -Via $(if ($AsSubcommand) { 'Client' } else { 'Name' })
             $run | Add-Member -NotePropertyName Elapsed -NotePropertyValue $clock.Elapsed
             $run.ExitCode | Should -Be $result.ExitCode -Because "the cmdlet gave $($result.ExitCode) ($($result.Message)); the command: $($run.Output)"
             # The command prints the cmdlet's result line: its code by name, then the same interpretation.
@@ -325,7 +329,7 @@ Describe 'emcm_provision and emcm_factory on simulated meters, against Invoke-Em
     It 'emcm_provision checks --partial_mcm_id in any case, as -PartialMcmId is' {
         $a = Start-TestMeter; $b = Start-TestMeter
         # Twins have different IDs: each run gets its own meter's, so this runs the two apart.
-        $cmd = Invoke-TestEmcm -Command Invoke-EmcmProvision -With @{ Port = $a.Endpoint; ConfigId = '69'; Batch = '3000'; PartialMcmId = $a.EmcmState.EmcmId.Substring(8) }
+        $cmd = Invoke-TestEmcmStation -Command Invoke-EmcmProvision -With @{ Port = $a.Endpoint; ConfigId = '69'; Batch = '3000'; PartialMcmId = $a.EmcmState.EmcmId.Substring(8) }
         [int]$cmd.Results[0].ExitCode | Should -Be 0 -Because $cmd.Results[0].Message
         $r = Invoke-Emcm emcm_provision (@('-d', $b.Endpoint) + $serverArgs + @('-p', '69', '-B', '3000', "--partial_mcm_id=$($b.EmcmState.EmcmId.Substring(8).ToLowerInvariant())"))
         $r.ExitCode | Should -Be 0 -Because $r.Output
@@ -334,7 +338,7 @@ Describe 'emcm_provision and emcm_factory on simulated meters, against Invoke-Em
 
     It 'emcm_provision --factory-config --skip-keys --skip_lock leaves the meter as the cmdlet''s switches do' {
         $a = Start-TestMeter; $b = Start-TestMeter
-        $twins = Invoke-Twins Provision $a $b @{ FactoryConfig = $true; SkipKeys = $true; SkipLock = $true } -Client
+        $twins = Invoke-Twins Provision $a $b @{ FactoryConfig = $true; SkipKeys = $true; SkipLock = $true } -AsSubcommand
         $twins.Cli.ExitCode | Should -Be 0
         $b.ReadEmcmKey() | Should -BeNullOrEmpty
         $b.EmcmState.Locked | Should -BeFalse
@@ -364,7 +368,7 @@ Describe 'emcm_provision and emcm_factory on simulated meters, against Invoke-Em
     It 'emcm_factory runs PRETEST, CHECKCONFIG and POSTTEST as Invoke-EmcmFactoryStage does, and the export holds both keys' {
         $a = Start-TestMeter; $b = Start-TestMeter
         foreach ($operation in 'PreTest', 'CheckConfig', 'PostTest') {
-            $twins = Invoke-Twins $operation $a $b @{ Batch = '3100' } -Client:($operation -eq 'CheckConfig')
+            $twins = Invoke-Twins $operation $a $b @{ Batch = '3100' } -AsSubcommand:($operation -eq 'CheckConfig')
             $twins.Cli.ExitCode | Should -Be 0
             $twins.Cli.Output | Should -Match 'INFO  Result 0 \(Success\)'
         }
@@ -410,7 +414,7 @@ Describe 'emcm_provision and emcm_factory on simulated meters, against Invoke-Em
 
 Describe 'examples/emcm-line.sh: the kv2c flow of guide D.3' -Skip:($IsWindows) {
     BeforeAll {
-        . "$PSScriptRoot/EmcmTestHelpers.ps1"
+        . "$PSScriptRoot/EmcmStationTestHelpers.ps1"
         $script:server = Start-TestServer -Engine SQLite -Root "$TestDrive/line-server" -Extra @{ Tls = $true; InformationAction = 'Ignore' }
         $script:pkg = New-EmcmTestPackage -Root "$TestDrive/line-pkg" -NetworkId 'factory' -ConfigAlias @('82JX570141')
         $null = Import-ProvPackage $pkg.Path -Passphrase $pkg.Passphrase
@@ -419,7 +423,9 @@ Describe 'examples/emcm-line.sh: the kv2c flow of guide D.3' -Skip:($IsWindows) 
         Set-Content -LiteralPath $tokenFile -Value (ConvertFrom-SecureString $token.Token -AsPlainText)
         $script:gateway = Start-ProvGatewaySimulator -ControlPort 0 -NetworkId factory -JoinDelay 0.3
         $script:serverArgs = @('-s', "127.0.0.1:$($server.Uri.Port)", '--ca-certificate', $server.CaCertificatePath, '--token-file', $tokenFile,
-            '-g', '127.0.0.1', "--control_port=$($gateway.ControlPort)", '-B', '1000', '--config-alias=82JX570141', '-t', '30')
+            '-g', '127.0.0.1', "--control_port=$($gateway.ControlPort)", '-B', '1000', '--config-alias=82JX570141', '-t', '30',
+            # The simulators share this process and the machine with other work: a busy machine's timeouts.
+            '--first-contact-timeout=10', '--response-timeout=5')
         $script:sims = [System.Collections.Generic.List[object]]::new()
         $script:pairs = [System.Collections.Generic.List[object]]::new()
         $script:work = New-Item -ItemType Directory "$TestDrive/kv2c"
