@@ -376,6 +376,28 @@ Describe 'emcm_provision and emcm_factory on simulated meters, against Invoke-Em
         Assert-ExportHoldsKeys @($a, $b) 3100 'stages'
     }
 
+    It 'emcm_factory never shows a key or the token: stdout at --verbosity=2 and the --logfile hold neither key the meter got' {
+        $m = Start-TestMeter
+        $log = "$TestDrive/keyscan.log"
+        $common = @('-d', $m.Endpoint) + $serverArgs + @('-p', '69', '-B', '3200', '-g', '127.0.0.1', "--control_port=$($gateway.ControlPort)",
+            '--first-contact-timeout=10', '--response-timeout=5', '--verbosity=2', "--logfile=$log")
+        $output = foreach ($operation in 'PRETEST', 'CHECKCONFIG', 'POSTTEST') {
+            $r = Invoke-Emcm emcm_factory ($common + $operation)
+            $r.ExitCode | Should -Be 0 -Because $r.Output
+            $r.Output
+        }
+        $text = ($output -join "`n") + "`n" + (Get-Content $log -Raw)
+        $token = (Get-Content $tokenFile -Raw).Trim()
+        foreach ($key in @($m.ReadKey('Root'), $m.ReadEmcmKey())) {
+            $key | Should -Not -BeNullOrEmpty
+            foreach ($form in [Convert]::ToHexString($key), [Convert]::ToHexString($key).ToLowerInvariant(), [Convert]::ToBase64String($key)) {
+                $text | Should -Not -Match ([regex]::Escape($form))
+            }
+        }
+        $text | Should -Not -Match ([regex]::Escape($token))
+        $text | Should -Match 'DEBUG'
+    }
+
     It 'emcm_factory exits as the cmdlet does when <Name>' -ForEach @(
         @{ Name = 'POSTTEST comes without a PRETEST'; Operation = 'PostTest' }
         @{ Name = 'the eMCM cannot reach its meter at POSTTEST (164)'; Code = 164; Fault = 'MeterNotAnswering'; PreTest = $true; Operation = 'PostTest'; Text = 'seated in the meter' }
