@@ -46,7 +46,7 @@ $null = New-ProvPackage -Path ./i210_481.tar.gz -ConfigId 481 -ConfigAlias i210_
     -NodeFirmware ./fw/node.bin -NodeFieldConfig ./cfg/field.cfg -KmsPublicKeyPath ./kms/kms_key.pub.pem -GatewayKeyFile ./network/gw_keys.csv.aes `
     -App @{ Name = 'emcm'; Version = '5.6.7.8'; Firmware = './fw/emcm.bin'; FieldConfig = './cfg/emcm.cfg'; PublicKeyFile = './keys/hes.pub.pem' }
 $null = Import-ProvPackage ./i210_481.tar.gz -Passphrase (Read-Host -AsSecureString 'Gateway key file passphrase')
-$meter = Start-ProvEmcmSimulator -Listen tcp://127.0.0.1:0 -NodeId 0x301 -EmcmId 00A1B2C38A41C7F2
+$meter = Start-ProvEmcmSimulator -Listen tcp://127.0.0.1:0 -NodeId 0x301 -EmcmId 00A1B2C38A41C7F2 -Wrapper orw
 Invoke-EmcmProvision -Port $meter.Endpoint -Batch 1000 -ConfigAlias i210_single -PartialMcmId 8A41C7F2
 $meter | Stop-ProvNodeSimulator
 '@

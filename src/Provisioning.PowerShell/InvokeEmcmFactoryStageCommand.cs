@@ -61,7 +61,7 @@ public sealed class InvokeEmcmFactoryStageCommand : EmcmStationCmdlet
     protected override string Action(ConfigSelector selector, uint batch) => Stage switch
     {
         EmcmFactoryStage.PreTest => $"Run PreTest (firmware, factory configurations, node cleared on the gateway {Gateway}:{ControlPort}) with {selector}, batch {batch}",
-        EmcmFactoryStage.CheckConfig => $"Run CheckConfig (reads only) with {selector}, batch {batch}",
+        EmcmFactoryStage.CheckConfig => $"Run CheckConfig (writes nothing to the meter) with {selector}, batch {batch}",
         _ => $"Run PostTest (over-the-air join on {Gateway}:{ControlPort}, field configurations, keys, meter link) with {selector}, batch {batch}",
     };
 

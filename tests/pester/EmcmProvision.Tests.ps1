@@ -240,3 +240,26 @@ Describe 'Invoke-EmcmProvision keeps keys out of what it writes' {
         }
     }
 }
+
+Describe 'Invoke-EmcmProvision killed midway' {
+    It 'a station killed after the eMCM key and before the node keys leaves the eMCM key on the server, and provisioning again passes' {
+        $m = Start-TestMeter @{ HoldAt = 'KeyWrite' }
+        $child = Start-TestStationProcess -Server $server -Token $token.Token -Command "Invoke-EmcmProvision -Port '$($m.Endpoint)' -Batch 1800 -ConfigId 69"
+        try { Wait-TestCondition { $m.Node.Held -or $child.HasExited } -TimeoutSeconds 120 -Because 'the station to reach the node key write' }
+        finally { $child | Stop-Process -Force -ErrorAction Ignore }
+        $child.WaitForExit(10000) | Should -BeTrue
+        $m.Node.Held | Should -BeTrue -Because (Get-TestStationOutput $child)
+        $m.Node.Release()
+        $m.ReadKey('Root') | Should -BeNullOrEmpty
+        $pending = @(Read-TestEmcmExport -Server $server -Package $pkg -ConfigId 69 -Batch 1800 -Path "$TestDrive/killed-pending.xml" -IncludePending)
+        $pending.Count | Should -Be 1
+        $pending[0].Apps['emcm'].KeyHex | Should -Be ([Convert]::ToHexString($m.ReadEmcmKey()))
+
+        $again = Invoke-Provision @{ Port = $m.Endpoint; Batch = '1800' }
+        [int]$again.Results[0].ExitCode | Should -Be 0 -Because $again.Results[0].Message
+        $export = @(Read-TestEmcmExport -Server $server -Package $pkg -ConfigId 69 -Batch 1800 -Path "$TestDrive/killed.xml")
+        $export.Count | Should -Be 1
+        $export[0].RootKeyHex | Should -Be ([Convert]::ToHexString($m.ReadKey('Root')))
+        $export[0].Apps['emcm'].KeyHex | Should -Be ([Convert]::ToHexString($m.ReadEmcmKey()))
+    }
+}

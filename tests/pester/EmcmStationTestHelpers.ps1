@@ -83,3 +83,28 @@ function Wait-TestCondition([scriptblock] $Condition, [int] $TimeoutSeconds = 30
         Start-Sleep -Milliseconds 50
     }
 }
+
+# Runs a station command in a child PowerShell process connected to -Server with the station token (passed in the
+# environment, never on the command line), as a station PC runs it, so a test can kill it for real. The process gets an
+# Output property: the file its output goes to (errors beside it, .err).
+function Start-TestStationProcess {
+    param([Parameter(Mandatory)] $Server, [Parameter(Mandatory)] [securestring] $Token, [Parameter(Mandatory)] [string] $Command)
+    $script = Join-Path $TestDrive "station-$([guid]::NewGuid().ToString('N')).ps1"
+    @"
+Import-Module '$RepoRoot/Provisioning.psd1'
+`$null = Connect-ProvServer -Uri '$($Server.Uri)' -Token (ConvertTo-SecureString `$env:PROV_TEST_STATION_TOKEN -AsPlainText -Force)
+$Command
+"@ | Set-Content $script
+    # This PowerShell: pwsh itself, or (as the README starts it) dotnet running the local tool's pwsh.dll.
+    $exe = [Environment]::ProcessPath
+    $arguments = @(if ([IO.Path]::GetFileNameWithoutExtension($exe) -eq 'dotnet') { Join-Path $PSHOME 'pwsh.dll' }) + @('-NoProfile', '-NonInteractive', '-File', $script)
+    $env:PROV_TEST_STATION_TOKEN = ConvertFrom-SecureString $Token -AsPlainText
+    try { $process = Start-Process -FilePath $exe -ArgumentList $arguments -PassThru -RedirectStandardOutput "$script.out" -RedirectStandardError "$script.err" }
+    finally { Remove-Item Env:PROV_TEST_STATION_TOKEN }
+    $process | Add-Member -NotePropertyName Output -NotePropertyValue "$script.out" -PassThru
+}
+
+# What a child station process printed, for a failure message.
+function Get-TestStationOutput($Process) {
+    (Get-Content $Process.Output -Raw -ErrorAction Ignore) + (Get-Content ($Process.Output -replace '\.out$', '.err') -Raw -ErrorAction Ignore)
+}

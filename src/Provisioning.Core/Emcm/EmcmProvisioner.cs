@@ -223,13 +223,20 @@ public sealed class EmcmProvisioner
         var app = session.GetApp(job.Request.AppName);
         byte[] emcmFactoryConfig = await session.GetAppFileAsync(app.Name, AppFileRole.FactoryConfig).WaitAsync(ct).ConfigureAwait(false);
 
-        await using var device = await OpenAsync(job, session, null, ct, resolve: false).ConfigureAwait(false);
+        // Reads only on the devices; the server still learns which root key the node holds, which settles a record left
+        // pending by a POSTTEST stopped after the keys were written.
+        await using var device = await OpenAsync(job, session, null, ct).ConfigureAwait(false);
         var info = device.EmcmInfo;
         if (info.Stage == EmcmStagePassed.PostTest)
             job.Did("POSTTEST already passed");
         else
         {
             RequirePreTest(job, info, "CHECKCONFIG");
+            // PRETEST passed and field configuration active: a POSTTEST began and did not finish; it is the one to run again.
+            if (info.ActiveConfig == EmcmConfigSlot.Field)
+                throw new StationFailureException(ProvExitCode.HostVerifyFailed,
+                    $"eMCM {info.EmcmId} runs its field configuration but has not passed POSTTEST: a POSTTEST began on this meter and did not finish. " +
+                    "Run Invoke-EmcmFactoryStage -Stage PostTest on it again (it is safe to repeat).");
             // "An appropriate PRETEST": the one of this config, so firmware and factory configuration are the config's.
             var wrong = new List<string>();
             if (!string.Equals(info.FirmwareVersion, app.Version, StringComparison.Ordinal))
@@ -270,6 +277,10 @@ public sealed class EmcmProvisioner
                 $"eMCM {device.EmcmInfo.EmcmId} passed a PRETEST, but not the one of config {session.Config.ConfigId}: {string.Join("; ", stale)}. " +
                 "Run Invoke-EmcmFactoryStage -Stage PreTest with this config first (POSTTEST writes no firmware), or check the config ID or alias.");
 
+        // Calibration is over: the eMCM leaves quiet mode first, since a quiet eMCM may keep its node off the air, and the
+        // join the over-the-air test looks for can then happen within the timeout.
+        await SetQuietAsync(job, device, false, ct).ConfigureAwait(false);
+
         // The over-the-air test: the node, still on its factory configuration, must have joined the factory network.
         uint nodeId = device.NodeInfo.NodeId;
         job.Report(ProvisionStep.Gateway, $"Waiting up to {Seconds(job.Request.OtaTimeout)} for node 0x{nodeId:X8} to join the factory network");
@@ -289,7 +300,6 @@ public sealed class EmcmProvisioner
         job.Did($"meter {meter.MeterId} answers");
 
         await ProvisionKeysAsync(job, session, device, headEnd, ct).ConfigureAwait(false);
-        await SetQuietAsync(job, device, false, ct).ConfigureAwait(false);
         await LockAsync(job, device, ct).ConfigureAwait(false);
         await _steps.ConfirmAsync(job, ct).ConfigureAwait(false);
         await SetStageAsync(job, device, EmcmStagePassed.PostTest, ct).ConfigureAwait(false);
@@ -299,16 +309,16 @@ public sealed class EmcmProvisioner
     // ---- the steps ----
 
     /// <summary>
-    /// Opens the line, reads the node (settling an earlier run's pending record unless <paramref name="resolve"/> is false)
-    /// and checks it against the config, then reads the eMCM and checks its ID and self-test.
+    /// Opens the line, reads the node (settling an earlier run's pending record by its root key check value) and checks it
+    /// against the config, then reads the eMCM and checks its ID and self-test.
     /// </summary>
-    private async Task<EmcmDevice> OpenAsync(EmcmJob job, StationSession session, ReadOnlyMemory<byte>? nodeConfig, CancellationToken ct, bool resolve = true)
+    private async Task<EmcmDevice> OpenAsync(EmcmJob job, StationSession session, ReadOnlyMemory<byte>? nodeConfig, CancellationToken ct)
     {
         var line = await _steps.OpenLineAsync(job, ct).ConfigureAwait(false);
         try
         {
             var nodeInfo = await NodeSteps.GetInfoAsync(job, line.Node, ct).ConfigureAwait(false);
-            if (resolve) await _steps.ResolveAsync(job, nodeInfo, ct).ConfigureAwait(false);
+            await _steps.ResolveAsync(job, nodeInfo, ct).ConfigureAwait(false);
             NodeSteps.CheckCompatible(nodeInfo, session.Config, nodeConfig);
 
             var emcm = new EmcmClient(line.Node, new EmcmClientOptions
