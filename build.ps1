@@ -13,7 +13,8 @@
         Clean   remove build output
         Package Build, then write out/dist/Provisioning-<version>.zip (a module folder users can copy to their module path),
                 the provisioning_client dotnet tool (out/dist/provisioning_client.<version>.nupkg) and one self-contained
-                single-file provisioning_client per OS (out/dist/provisioning_client-<version>-<rid>, -Runtime to choose)
+                single-file provisioning_client per OS (out/dist/provisioning_client-<version>-<rid>, -Runtime to choose),
+                with emcm_provision and emcm_factory beside it (the same program under the guide's names)
 .EXAMPLE
     dotnet pwsh ./build.ps1 Test
 .EXAMPLE
@@ -57,6 +58,7 @@ function Invoke-Build {
     # provisioning_client, framework-dependent, for the tests and benchmarks (Package writes the self-contained files).
     Invoke-Native dotnet @('publish', "$Root/src/Provisioning.Cli/Provisioning.Cli.csproj", '-c', $Configuration,
         '--no-build', '--nologo', '-v', 'quiet', '-o', (Join-Path $Out 'cli'))
+    Copy-EmcmCommands (Join-Path $Out 'cli') $(if ($IsWindows) { '.exe' } else { '' })
     & "$Root/build/New-CmdletHelp.ps1" -HelpSource "$Root/module/help" -OutputPath (Join-Path $ModuleOut 'en-US')
     # Get-Help looks in the manifest's folder; the generated help and about_ topics go there too (ignored by git).
     $rootHelp = Join-Path $Root 'en-US'
@@ -64,6 +66,17 @@ function Invoke-Build {
     Copy-Item (Join-Path $ModuleOut 'en-US/*') $rootHelp -Force
     Copy-Item "$Root/module/en-US/*" $rootHelp -Force
     Write-Host "Module built: Import-Module $Root/Provisioning.psd1"
+}
+
+# The guide's emcm_provision and emcm_factory are the same program under their own names: it reads the name it was started
+# by, so the guide's command lines (emcm_factory.exe -d COM3 ... PRETEST) run as written. A copy, not a link: links do not
+# survive a zip or a copy to a USB stick, Windows grants them only with extra rights, and through a symlink the program
+# would see the target's name.
+function Copy-EmcmCommands {
+    param([string] $Folder, [string] $Extension)
+    foreach ($name in 'emcm_provision', 'emcm_factory') {
+        Copy-Item (Join-Path $Folder "provisioning_client$Extension") (Join-Path $Folder "$name$Extension") -Force
+    }
 }
 
 # provisioning_client as a dotnet tool and as one file per OS. Self-contained: a station PC needs no .NET installed, as
@@ -81,6 +94,7 @@ function Publish-Client {
             '-o', $folder)
         # One file is the deliverable; the XML docs of the libraries are for IDEs.
         Get-ChildItem $folder -File | Where-Object Extension -in '.xml', '.pdb' | Remove-Item
+        Copy-EmcmCommands $folder $(if ($rid -like 'win*') { '.exe' } else { '' })
         Write-Host "Wrote $folder"
     }
 }

@@ -5,181 +5,37 @@ namespace Provisioning.Cli;
 /// <summary>
 /// The command line of <c>provisioning_client</c>: the guide's client options (Table 3, Tables 8-11) under the guide's
 /// names and spellings, plus what a secure server needs (token, client certificate, server trust) and the station's
-/// timeouts. docs/cli.md maps each to the guide.
+/// timeouts; and the eMCM commands <c>emcm_provision</c> and <c>emcm_factory</c> as subcommands. docs/cli.md maps each
+/// option to the guide.
 /// </summary>
-internal sealed class ClientOptions
+internal sealed class ClientOptions : LineOptions
 {
-    /// <summary>The command with every option.</summary>
-    public RootCommand Command { get; }
+    private readonly RootCommand _command;
 
-    public Option<string> Device { get; } = new("--device", "-d")
-    {
-        Description = "The port of the node: a serial device (/dev/ttyUSB0, COM3) or tcp://host:port (a device server or a node simulator).",
-        HelpName = "serial_port",
-    };
+    /// <inheritdoc/>
+    public override Command Command => _command;
 
-    public Option<string> Server { get; } = new("--server", "-s", "--prov_srvr")
-    {
-        Description = "The provisioning server, ip_addr[:port] (port 8085 when none is given), or a whole address https://host:port. HTTPS unless --disable-ssl.",
-        HelpName = "ip_addr[:port]",
-    };
+    public Option<bool> FactoryConfig { get; } = FactoryConfigOption("Writes the factory configuration instead of the field configuration.");
 
-    public Option<string> Batch { get; } = new("--batch", "-B")
-    {
-        Description = "The batch number of this run: decimal, 0x hex, or octal with a leading 0 (guide 7.2.4); unsigned 32-bit.",
-        HelpName = "provisioning_batch",
-    };
+    public Option<bool> SkipKeys { get; } = SkipKeysOption("Skips key provisioning: firmware and configuration only, nothing recorded on the server.");
 
-    public Option<string> ConfigId { get; } = new("--config-id", "-p", "--config_id")
-    {
-        Description = "The provisioning configuration ID (64-bit, decimal or 0x hex). Give this or --config-alias.",
-        HelpName = "prov_config_id",
-    };
+    /// <summary>emcm_provision as a subcommand (provisioning_client emcm_provision ...).</summary>
+    public EmcmProvisionOptions EmcmProvision { get; } = new() { DisplayName = "provisioning_client " + EmcmProvisionOptions.Name };
 
-    public Option<string> ConfigAlias { get; } = new("--config-alias", "--config_alias")
-    {
-        Description = "A configuration alias the server maps to its configuration ID, instead of --config-id.",
-        HelpName = "config_name",
-    };
-
-    public Option<bool> DisableSsl { get; } = new("--disable-ssl", "--disable_ssl")
-    {
-        Description = "Plain HTTP to the server (the server must serve HTTP; keys then travel unprotected unless the server refuses them).",
-    };
-
-    public Option<int> Baud { get; } = new("--baud", "-b")
-    {
-        Description = "The serial baud rate (default 115200); for tcp:// the rate of the line behind the device server, which the timeouts follow.",
-        HelpName = "BAUD",
-        DefaultValueFactory = _ => Core.Transport.NodeTransport.DefaultBaudRate,
-    };
-
-    public Option<string> Wrapper { get; } = new("--wrapper", "-wrapper")
-    {
-        Description = "Protocol wrapper on the serial line (guide Appendix B): none (default), orw, reliable, opt_psem.",
-        HelpName = "WRAPPER_TYPE",
-        DefaultValueFactory = _ => Core.Wrappers.TransportWrappers.None,
-    };
-
-    public Option<bool> FactoryConfig { get; } = new("--factory-config", "--factory_config")
-    {
-        Description = "Writes the factory configuration instead of the field configuration.",
-    };
-
-    public Option<bool> SkipKeys { get; } = new("--skip-keys", "--skip_keys")
-    {
-        Description = "Skips key provisioning: firmware and configuration only, nothing recorded on the server.",
-    };
-
-    public Option<bool> SkipLock { get; } = new("--skip_lock", "--skip-lock")
-    {
-        Description = "Leaves the host port and the flash/JTAG interfaces unlocked.",
-    };
-
-    public Option<int> Verbosity { get; } = new("--verbosity")
-    {
-        Description = "0 prints critical errors only to stdout; 1 warnings and above, and the result (default); 2 debug and above.",
-        HelpName = "0-2",
-        DefaultValueFactory = _ => 1,
-    };
-
-    public Option<string> LogFile { get; } = new("--logfile")
-    {
-        Description = "Writes a timestamped log of the device (port, node ID, step timings, resends, codes) to this file, appended; a folder gets one file per run.",
-        HelpName = "logname",
-    };
-
-    public Option<string> PathTranslateFrom { get; } = new("--path_trans_from", "--path-trans-from")
-    {
-        Description = "Shared file repository mode: the start of the file paths the server names, to rewrite (e.g. /workspace).",
-        HelpName = "string",
-    };
-
-    public Option<string> PathTranslateTo { get; } = new("--path_trans_to", "--path-trans-to")
-    {
-        Description = "What --path_trans_from becomes on this station (e.g. z:).",
-        HelpName = "string",
-    };
-
-    public Option<string> TokenFile { get; } = new("--token-file")
-    {
-        Description = "A file holding the station token (New-ProvStationToken). Default: the environment variable PROV_STATION_TOKEN.",
-        HelpName = "path",
-    };
-
-    public Option<string> Certificate { get; } = new("--certificate")
-    {
-        Description = "The station's client certificate with its key (PFX, or PEM with key). Its password comes from the environment variable PROV_CERTIFICATE_PASSWORD, or is asked for.",
-        HelpName = "path",
-    };
-
-    public Option<string> CaCertificate { get; } = new("--ca-certificate")
-    {
-        Description = "The server's CA certificate (its tls/ca.crt): the server's certificate must chain to it.",
-        HelpName = "path",
-    };
-
-    public Option<string[]> CertificateThumbprint { get; } = new("--certificate-thumbprint")
-    {
-        Description = "SHA-256 fingerprint of the server's certificate or of its CA, checked with the server's operator (repeatable).",
-        HelpName = "sha256",
-        AllowMultipleArgumentsPerToken = false,
-    };
-
-    public Option<double?> FirstContactTimeout { get; } = new("--first-contact-timeout")
-    {
-        Description = "Seconds the node may take to answer at all before the port counts as empty (code 4). Default: from baud and wrapper (2 for none and orw).",
-        HelpName = "seconds",
-    };
-
-    public Option<double?> ResponseTimeout { get; } = new("--response-timeout")
-    {
-        Description = "Base seconds for each later answer, on top of the line time of what is in flight. Default: from baud and wrapper (2 for none and orw).",
-        HelpName = "seconds",
-    };
-
-    public Option<int?> Resends { get; } = new("--resends")
-    {
-        Description = "How many times a message is sent again before the device fails (code 36). Default: from the wrapper (3 for none and orw).",
-        HelpName = "count",
-    };
-
-    public Option<int?> MaxMessageSize { get; } = new("--max-message-size")
-    {
-        Description = "Largest message, wrapping included, the host takes (its receive buffer). Default: the wrapper's (orw: 512).",
-        HelpName = "bytes",
-    };
-
-    public Option<bool> Force { get; } = new("--force")
-    {
-        Description = "Writes firmware and configuration even when the node already has them.",
-    };
+    /// <summary>emcm_factory as a subcommand (provisioning_client emcm_factory ... PRETEST).</summary>
+    public EmcmFactoryOptions EmcmFactory { get; } = new() { DisplayName = "provisioning_client " + EmcmFactoryOptions.Name };
 
     public ClientOptions()
     {
-        Check(Verbosity, v => v is >= 0 and <= 2, "--verbosity takes 0, 1 or 2.");
-        Check(Baud, b => b is >= 50 and <= 4_000_000, "--baud takes a rate from 50 to 4000000.");
-        Check(MaxMessageSize, m => m is null or (>= 64 and <= 65535), "--max-message-size takes 64 to 65535 bytes.");
-        Command = new RootCommand(
+        _command = new RootCommand(
             "Provisions the node on one port with a configuration of the provisioning server: firmware, configuration, a fresh root key " +
             "(recorded on the server, encrypted for the KMS, before the node gets it), gateway keys, verification and lock. " +
-            "The exit code is the guide's Table 4 code (0 success, 3 invalid arguments, 4 no device, 36 message to node failed, ...; docs/cli.md).")
-        {
-            Device, Server, Batch, ConfigId, ConfigAlias, DisableSsl, Baud, Wrapper, FactoryConfig, SkipKeys, SkipLock,
-            Verbosity, LogFile, PathTranslateFrom, PathTranslateTo, TokenFile, Certificate, CaCertificate, CertificateThumbprint,
-            FirstContactTimeout, ResponseTimeout, Resends, MaxMessageSize, Force,
-        };
+            "The exit code is the guide's Table 4 code (0 success, 3 invalid arguments, 4 no device, 36 message to node failed, ...; docs/cli.md). " +
+            "The subcommands provision an eMCM and its node (the guide's Appendix D).");
+        AddTo(_command, [], [FactoryConfig, SkipKeys]);
+        _command.Subcommands.Add(EmcmProvision.Command);
+        _command.Subcommands.Add(EmcmFactory.Command);
+        // Program.cs runs the command itself (it owns Ctrl+C); an action makes the root runnable without a subcommand.
+        _command.SetAction(_ => 0);
     }
-
-    /// <summary>A range check on a value that parsed; one that did not is already an error of its own.</summary>
-    private static void Check<T>(Option<T> option, Func<T?, bool> ok, string message) => option.Validators.Add(result =>
-    {
-        T? value;
-        try { value = result.GetValueOrDefault<T>(); }
-        catch (InvalidOperationException) { return; }
-        if (!ok(value)) result.AddError(message);
-    });
-
-    /// <summary>Seconds as a TimeSpan, or null when not given.</summary>
-    public static TimeSpan? Seconds(double? value) => value is { } s ? (double.IsFinite(s) && Math.Abs(s) < 1e9 ? TimeSpan.FromSeconds(s) : TimeSpan.MaxValue) : null;
 }

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Security.Cryptography.X509Certificates;
 using Provisioning.Core.Client;
 using Provisioning.Core.Crypto;
+using Provisioning.Core.Emcm;
 using Provisioning.Core.Export;
 using Provisioning.Core.Station;
 using Provisioning.Core.Wrappers;
@@ -9,10 +10,12 @@ using Provisioning.Core.Wrappers;
 namespace Provisioning.Cli;
 
 /// <summary>
-/// One call of <c>provisioning_client</c>: the options become a <see cref="ProvisionRequest"/> for one port, run by the
-/// same <see cref="StationRun"/> as <c>Invoke-NodeProvision</c>; the device's Table 4 code is the exit code.
+/// One call of <c>provisioning_client</c> or of an eMCM command: the options become a <see cref="ProvisionRequest"/> for
+/// one port, run by the same code as the cmdlets (<see cref="StationRun"/> for Invoke-NodeProvision,
+/// <see cref="EmcmProvisioner"/> for Invoke-EmcmProvision and Invoke-EmcmFactoryStage); the device's Table 4 code is the
+/// exit code.
 /// </summary>
-internal sealed class ClientRun(ClientOptions options, ParseResult parsed, TextWriter output)
+internal sealed class ClientRun(LineOptions options, ParseResult parsed, TextWriter output)
 {
     /// <summary>Where the token comes from when no --token-file is given (an environment, not argv: argv is visible to every user).</summary>
     public const string TokenVariable = "PROV_STATION_TOKEN";
@@ -30,46 +33,65 @@ internal sealed class ClientRun(ClientOptions options, ParseResult parsed, TextW
         _ => StationLogLevel.Debug,
     };
 
-    /// <summary>Provisions the device; returns the exit code.</summary>
+    /// <summary>Provisions the device (or runs the eMCM operation); returns the exit code.</summary>
     public async Task<int> RunAsync(CancellationToken cancellationToken)
     {
         string port = parsed.GetValue(options.Device)?.Trim() ?? "";
         string batchText = parsed.GetValue(options.Batch) ?? "";
         BatchNumber.TryParse(batchText, out uint batch, out _);
+        var (factoryConfig, skipKeys) = options switch
+        {
+            ClientOptions c => (parsed.GetValue(c.FactoryConfig), parsed.GetValue(c.SkipKeys)),
+            EmcmProvisionOptions e => (parsed.GetValue(e.FactoryConfig), parsed.GetValue(e.SkipKeys)),
+            _ => (false, false), // emcm_factory: the operation decides which configuration and whether keys
+        };
         var request = new ProvisionRequest(port.Length == 0 ? "(no device)" : port, parsed.GetValue(options.Baud), batch,
-            Wrapper(), parsed.GetValue(options.FactoryConfig), parsed.GetValue(options.SkipKeys), parsed.GetValue(options.SkipLock),
-            parsed.GetValue(options.Force))
+            Wrapper(), factoryConfig, skipKeys, parsed.GetValue(options.SkipLock), parsed.GetValue(options.Force))
         {
             MaxMessageSize = parsed.GetValue(options.MaxMessageSize),
             PathTranslateFrom = parsed.GetValue(options.PathTranslateFrom),
             PathTranslateTo = parsed.GetValue(options.PathTranslateTo),
-            FirstContactTimeout = ClientOptions.Seconds(parsed.GetValue(options.FirstContactTimeout)),
-            ResponseTimeout = ClientOptions.Seconds(parsed.GetValue(options.ResponseTimeout)),
+            FirstContactTimeout = LineOptions.Seconds(parsed.GetValue(options.FirstContactTimeout)),
+            ResponseTimeout = LineOptions.Seconds(parsed.GetValue(options.ResponseTimeout)),
             Resends = parsed.GetValue(options.Resends),
             LogPath = parsed.GetValue(options.LogFile) is { Length: > 0 } log ? log : null,
             LinkPassword = OpticalPassword(),
         };
 
-        if (Problem(port, batchText, out var selector) is { } problem)
+        var emcm = options is EmcmOptions emcmOptions ? new EmcmArguments(emcmOptions, parsed) : null;
+        if ((Problem(port, batchText, out var selector) ?? emcm?.Problem()) is { } problem)
             return Reject(request, problem);
         if (!TryConnect(out var client, out var connectProblem))
             return Reject(request, connectProblem!);
 
-        using (client)
-        using (var run = new StationRun(client!, throttleLimit: 1) { LogSink = Print })
+        try
         {
-            try
+            using (client)
             {
+                if (emcm is not null) return await RunEmcmAsync(client!, emcm, request, selector!, cancellationToken).ConfigureAwait(false);
+                using var run = new StationRun(client!, throttleLimit: 1) { LogSink = Print };
                 var result = await run.ProvisionAsync(request, selector!, progress: null, cancellationToken).ConfigureAwait(false);
                 return result.ExitCode;
             }
-            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-            {
-                // The device stopped at its next step and was not confirmed; the log already says where.
-                Print(new StationLogEntry(DateTimeOffset.UtcNow, port, StationLogLevel.Critical, "Stopped by the operator (Ctrl+C)."));
-                return (int)ProvExitCode.Unknown;
-            }
         }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // The device stopped at its next step and was not confirmed; the log already says where.
+            Print(new StationLogEntry(DateTimeOffset.UtcNow, port, StationLogLevel.Critical, "Stopped by the operator (Ctrl+C)."));
+            return (int)ProvExitCode.Unknown;
+        }
+    }
+
+    /// <summary>emcm_provision or one emcm_factory operation, by the provisioner the cmdlets use.</summary>
+    private async Task<int> RunEmcmAsync(ProvServerClient client, EmcmArguments emcm, ProvisionRequest line, ConfigSelector selector, CancellationToken cancellationToken)
+    {
+        using var sessions = new StationSessions(client);
+        var provisioner = new EmcmProvisioner(sessions) { LogSink = Print };
+        var request = emcm.Request(line);
+        var result = emcm.Stage is { } stage
+            ? await provisioner.RunStageAsync(stage, request, selector, progress: null, cancellationToken).ConfigureAwait(false)
+            : await provisioner.ProvisionAsync(request, selector, progress: null, cancellationToken).ConfigureAwait(false);
+        return result.ExitCode;
     }
 
     /// <summary>What is wrong with the arguments (code 3), or null.</summary>
@@ -83,7 +105,7 @@ internal sealed class ClientRun(ClientOptions options, ParseResult parsed, TextW
         if (!BatchNumber.TryParse(batchText, out _, out string? batchError)) return batchError;
         if (!ConfigSelector.TryCreate(parsed.GetValue(options.ConfigId), parsed.GetValue(options.ConfigAlias), out selector, out string? configError))
             return configError!.Replace("-ConfigId", "-p/--config-id", StringComparison.Ordinal).Replace("-ConfigAlias", "--config-alias", StringComparison.Ordinal);
-        if (StationTimeouts.Validate(ClientOptions.Seconds(parsed.GetValue(options.FirstContactTimeout)), ClientOptions.Seconds(parsed.GetValue(options.ResponseTimeout)),
+        if (StationTimeouts.Validate(LineOptions.Seconds(parsed.GetValue(options.FirstContactTimeout)), LineOptions.Seconds(parsed.GetValue(options.ResponseTimeout)),
                 parsed.GetValue(options.Resends), "--first-contact-timeout", "--response-timeout", "--resends") is { } timeoutError)
             return timeoutError;
         bool from = !string.IsNullOrEmpty(parsed.GetValue(options.PathTranslateFrom)), to = parsed.GetValue(options.PathTranslateTo) is not null;
@@ -236,7 +258,7 @@ internal sealed class ClientRun(ClientOptions options, ParseResult parsed, TextW
     private int Reject(ProvisionRequest request, string problem)
     {
         var code = ProvExitCode.InvalidArguments;
-        var result = new NodeProvisionResult(request.Port, null, null, request.Batch, false, code, $"{ProvExitCodes.Interpretation(code)}: {problem} Run provisioning_client --help for the options.", TimeSpan.Zero);
+        var result = new NodeProvisionResult(request.Port, null, null, request.Batch, false, code, $"{ProvExitCodes.Interpretation(code)}: {problem} Run {options.DisplayName} --help for the options.", TimeSpan.Zero);
         DeviceLog.Open(request, Print)?.Finish(result, null);
         return (int)code;
     }

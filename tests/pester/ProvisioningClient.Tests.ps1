@@ -3,6 +3,7 @@
 # token in a file, and real node simulators over TCP and over socat serial pairs.
 BeforeAll {
     . "$PSScriptRoot/ServerTestHelpers.ps1"
+    . "$PSScriptRoot/CliTestHelpers.ps1"
     $script:cli = Join-Path $RepoRoot "out/cli/provisioning_client$(if ($IsWindows) { '.exe' })"
     $script:server = Start-TestServer -Engine SQLite -Root "$TestDrive/server" -Extra @{ Tls = $true; InformationAction = 'Ignore' }
     $script:pkg = New-TestServerPackage -Root "$TestDrive/pkg"
@@ -20,18 +21,7 @@ BeforeAll {
     function script:Invoke-Client {
         param([string[]] $Arguments, [hashtable] $Environment = @{}, [switch] $NoServerArguments)
         $all = @(if (-not $NoServerArguments) { $serverArgs }) + $Arguments
-        $saved = @{}
-        foreach ($name in $Environment.Keys) {
-            $saved[$name] = [Environment]::GetEnvironmentVariable($name)
-            [Environment]::SetEnvironmentVariable($name, $Environment[$name])
-        }
-        try {
-            $output = & $cli @all 2>&1 | Out-String
-            [pscustomobject]@{ ExitCode = $LASTEXITCODE; Output = $output }
-        }
-        finally {
-            foreach ($name in $saved.Keys) { [Environment]::SetEnvironmentVariable($name, $saved[$name]) }
-        }
+        Invoke-TestProgram $cli $all -Environment $Environment
     }
 
     function script:Start-TestNode {
