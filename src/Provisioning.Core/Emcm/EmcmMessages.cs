@@ -87,22 +87,18 @@ internal static class EmcmMessages
         return ((EmcmImageTarget)r.U8(), r.U32(), r.Digest(), r.Str());
     }
 
+    // A chunk is laid out as the node protocol's: target, offset, data.
     public static int WriteChunk(EmcmImageTarget target, uint offset, ReadOnlySpan<byte> data, Span<byte> destination)
     {
-        var w = new PayloadWriter(destination);
-        w.U8((byte)target);
-        w.U32(offset);
-        w.Bytes(data);
-        return w.Length;
+        int header = NodeMessages.WriteChunkHeader((NodeImageTarget)(byte)target, offset, destination);
+        data.CopyTo(destination[header..]);
+        return header + data.Length;
     }
 
     public static (EmcmImageTarget Target, uint Offset) ReadChunk(ReadOnlySpan<byte> payload, out ReadOnlySpan<byte> data)
     {
-        var r = new PayloadReader(payload);
-        var target = (EmcmImageTarget)r.U8();
-        uint offset = r.U32();
-        data = r.Rest;
-        return (target, offset);
+        var (target, offset) = NodeMessages.ReadChunk(payload, out data);
+        return ((EmcmImageTarget)(byte)target, offset);
     }
 
     public static int WriteKey(ReadOnlySpan<byte> key, Span<byte> destination)

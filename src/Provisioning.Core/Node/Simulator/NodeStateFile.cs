@@ -15,13 +15,13 @@ internal sealed class NodeFlash
     public NodeLockFlags Locks { get; set; }
     public int Resets { get; set; }
     public int FirmwareWrites { get; set; }
-    public PartialImage? Partial { get; set; }
+    public PartialImage<NodeImageTarget>? Partial { get; set; }
 }
 
-/// <summary>An image transfer that has not been committed yet, kept so a new connection can resume it.</summary>
-internal sealed class PartialImage
+/// <summary>An image transfer that has not been committed yet, kept so a new connection can resume it (node or eMCM targets).</summary>
+internal sealed class PartialImage<TTarget> where TTarget : struct, Enum
 {
-    public NodeImageTarget Target { get; set; }
+    public TTarget Target { get; set; }
     public uint Size { get; set; }
     public string Sha256 { get; set; } = "";
     public string Version { get; set; } = "";
