@@ -71,20 +71,14 @@ internal static class EmcmMessages
         return (info, maxChunk);
     }
 
+    // ImageBegin is laid out as the node protocol's: target, size, SHA-256, version.
     public static int WriteImageBegin(EmcmImageTarget target, uint size, ReadOnlySpan<byte> sha256, string version, Span<byte> destination)
-    {
-        var w = new PayloadWriter(destination);
-        w.U8((byte)target);
-        w.U32(size);
-        w.Digest(sha256);
-        w.Str(version);
-        return w.Length;
-    }
+        => NodeMessages.WriteImageBegin((NodeImageTarget)(byte)target, size, sha256, version, destination);
 
     public static (EmcmImageTarget Target, uint Size, byte[] Sha256, string Version) ReadImageBegin(ReadOnlySpan<byte> payload)
     {
-        var r = new PayloadReader(payload);
-        return ((EmcmImageTarget)r.U8(), r.U32(), r.Digest(), r.Str());
+        var begin = NodeMessages.ReadImageBegin(payload);
+        return ((EmcmImageTarget)(byte)begin.Target, begin.Size, begin.Sha256, begin.Version);
     }
 
     // A chunk is laid out as the node protocol's: target, offset, data.

@@ -281,4 +281,26 @@ public sealed class EmcmFaultTests
         await emcm.WriteImageAsync(EmcmImageTarget.FactoryConfig, image, "f", null, CancellationToken.None);
         Assert.Equal(EmcmConfigSlot.Factory, (await emcm.GetInfoAsync(CancellationToken.None)).ActiveConfig);
     }
+
+    [Theory]
+    [InlineData("orw")]
+    [InlineData("opt_psem")]
+    public async Task No_log_line_or_failure_names_the_MCM_key(string wrapper)
+    {
+        await using var link = new EmcmLink();
+        var sim = await link.StartTcpAsync(wrapper, EmcmFaults.HardwareFails);
+        var lines = new List<string>();
+        var (_, emcm) = await link.ConnectAsync(sim.Endpoint, wrapper, EmcmLink.FastEmcm with { Log = l => { lock (lines) lines.Add(l); } });
+        using var key = PinnedKey.Random(16);
+        string hex = Convert.ToHexString(key.Span), base64 = Convert.ToBase64String(key.Span);
+
+        var e = await Assert.ThrowsAsync<EmcmException>(() => emcm.WriteKeyAsync(key.Memory, CancellationToken.None));
+        Assert.Equal(ProvExitCode.HostHardwareFailed, e.Code);
+        Assert.NotEmpty(lines);
+        foreach (string text in lines.Append(e.Message).Append(e.Advice))
+        {
+            Assert.DoesNotContain(hex, text, StringComparison.OrdinalIgnoreCase);
+            Assert.DoesNotContain(base64, text);
+        }
+    }
 }
