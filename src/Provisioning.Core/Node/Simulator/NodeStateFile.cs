@@ -15,11 +15,14 @@ internal sealed class NodeFlash
     public NodeLockFlags Locks { get; set; }
     public int Resets { get; set; }
     public int FirmwareWrites { get; set; }
-    public PartialImage<NodeImageTarget>? Partial { get; set; }
+    public PartialImage? Partial { get; set; }
 }
 
-/// <summary>An image transfer that has not been committed yet, kept so a new connection can resume it (node or eMCM targets).</summary>
-internal sealed class PartialImage<TTarget> where TTarget : struct, Enum
+/// <summary>An image transfer that has not been committed yet, kept so a new connection can resume it.</summary>
+internal sealed class PartialImage : PartialImage<NodeImageTarget>;
+
+/// <summary>An image transfer not committed yet, of a simulated device with targets <typeparamref name="TTarget"/> (the node's, the eMCM's).</summary>
+internal class PartialImage<TTarget> where TTarget : struct, Enum
 {
     public TTarget Target { get; set; }
     public uint Size { get; set; }

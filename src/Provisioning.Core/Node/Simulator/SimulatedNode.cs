@@ -108,7 +108,7 @@ internal sealed class SimulatedNode
         string sha = Convert.ToHexString(begin.Sha256);
         if (_flash.Partial is { } held && held.Target == begin.Target && held.Size == begin.Size && held.Sha256 == sha)
             return held.Received;
-        _flash.Partial = new PartialImage<NodeImageTarget> { Target = begin.Target, Size = begin.Size, Sha256 = sha, Version = begin.Version, Data = new byte[begin.Size] };
+        _flash.Partial = new PartialImage { Target = begin.Target, Size = begin.Size, Sha256 = sha, Version = begin.Version, Data = new byte[begin.Size] };
         return 0;
     }
 
