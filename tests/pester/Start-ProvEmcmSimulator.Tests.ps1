@@ -129,6 +129,32 @@ Describe 'Start-ProvEmcmSimulator parameters' {
 }
 
 Describe 'Start-ProvEmcmSimulator on a virtual serial pair' -Skip:$noSocat {
+    It 'carries eMCM and node messages behind <Wrapper> at <Baud> baud, paced' -ForEach @(
+        @{ Wrapper = 'orw'; Baud = 115200 }
+        @{ Wrapper = 'reliable'; Baud = 115200 }
+        @{ Wrapper = 'opt_psem'; Baud = 9600 }
+    ) {
+        $pair = New-ProvVirtualSerialPair -Path $TestDrive
+        $station = $null; $sim = $null
+        try {
+            $sim = Start-ProvEmcmSimulator -PortName $pair.PortB -Wrapper $Wrapper -BaudRate $Baud -Pace -NodeId 0x3003
+            $station = Connect-TestEmcm $pair.PortA -Wrapper $Wrapper -BaudRate $Baud
+            (Invoke-TestEmcm { $station.Emcm.GetInfoAsync($EmcmNone) }).PartialMcmId | Should -Be '00003003'
+            $image = [byte[]]::new(4000); [Random]::new(8).NextBytes($image)
+            $null = Invoke-TestEmcm { $station.Emcm.WriteImageAsync('Firmware', $image, '2.2.0', $null, $EmcmNone) }
+            $sim.EmcmState.FirmwareVersion | Should -Be '2.2.0'
+            $key = New-TestEmcmKey
+            $null = Invoke-TestEmcm { $station.Emcm.WriteKeyAsync($key, $EmcmNone) }
+            [Convert]::ToHexString((Invoke-TestEmcm { $station.Emcm.GetKeyCheckValueAsync($EmcmNone) })) | Should -Be (Get-TestKeyCheckValue $key)
+            (Invoke-TestEmcm { $station.Node.GetInfoAsync($EmcmNone) }).NodeId | Should -Be 0x3003
+        }
+        finally {
+            Close-TestEmcm $station
+            if ($sim) { $sim | Stop-ProvNodeSimulator }
+            $pair | Remove-ProvVirtualSerialPair
+        }
+    }
+
     It 'serves a fixture over orw, then the same board in its meter over opt_psem at 9600 baud, keeping its state' {
         $pair = New-ProvVirtualSerialPair -Path $TestDrive
         $state = Join-Path $TestDrive 'board.json'

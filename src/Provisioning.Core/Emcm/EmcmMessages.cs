@@ -71,38 +71,28 @@ internal static class EmcmMessages
         return (info, maxChunk);
     }
 
+    // ImageBegin is laid out as the node protocol's: target, size, SHA-256, version.
     public static int WriteImageBegin(EmcmImageTarget target, uint size, ReadOnlySpan<byte> sha256, string version, Span<byte> destination)
-    {
-        var w = new PayloadWriter(destination);
-        w.U8((byte)target);
-        w.U32(size);
-        w.Digest(sha256);
-        w.Str(version);
-        return w.Length;
-    }
+        => NodeMessages.WriteImageBegin((NodeImageTarget)(byte)target, size, sha256, version, destination);
 
     public static (EmcmImageTarget Target, uint Size, byte[] Sha256, string Version) ReadImageBegin(ReadOnlySpan<byte> payload)
     {
-        var r = new PayloadReader(payload);
-        return ((EmcmImageTarget)r.U8(), r.U32(), r.Digest(), r.Str());
+        var begin = NodeMessages.ReadImageBegin(payload);
+        return ((EmcmImageTarget)(byte)begin.Target, begin.Size, begin.Sha256, begin.Version);
     }
 
+    // A chunk is laid out as the node protocol's: target, offset, data.
     public static int WriteChunk(EmcmImageTarget target, uint offset, ReadOnlySpan<byte> data, Span<byte> destination)
     {
-        var w = new PayloadWriter(destination);
-        w.U8((byte)target);
-        w.U32(offset);
-        w.Bytes(data);
-        return w.Length;
+        int header = NodeMessages.WriteChunkHeader((NodeImageTarget)(byte)target, offset, destination);
+        data.CopyTo(destination[header..]);
+        return header + data.Length;
     }
 
     public static (EmcmImageTarget Target, uint Offset) ReadChunk(ReadOnlySpan<byte> payload, out ReadOnlySpan<byte> data)
     {
-        var r = new PayloadReader(payload);
-        var target = (EmcmImageTarget)r.U8();
-        uint offset = r.U32();
-        data = r.Rest;
-        return (target, offset);
+        var (target, offset) = NodeMessages.ReadChunk(payload, out data);
+        return ((EmcmImageTarget)(byte)target, offset);
     }
 
     public static int WriteKey(ReadOnlySpan<byte> key, Span<byte> destination)

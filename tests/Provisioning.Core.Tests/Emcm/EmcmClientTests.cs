@@ -232,4 +232,75 @@ public sealed class EmcmFaultTests
         Assert.Equal("4.0", sim.EmcmState.FirmwareVersion);
         Assert.Equal(1, sim.EmcmState.FirmwareWrites);
     }
+
+    [Fact]
+    public async Task Behind_a_small_orw_host_buffer_every_eMCM_message_fits_it()
+    {
+        await using var link = new EmcmLink();
+        var sim = await link.StartTcpAsync("orw", node: new NodeSimulatorOptions { MaxMessageSize = 300 });
+        var transport = await Provisioning.Core.Transport.NodeTransport.OpenAsync(sim.Endpoint, 115200, CancellationToken.None);
+        await using var node = new NodeClient(transport, Provisioning.Core.Wrappers.TransportWrappers.Create("orw"), SimulatorLink.FastOptions with { MaxMessageSize = 300 });
+        await using var emcm = new EmcmClient(node, EmcmLink.FastEmcm);
+        Assert.Equal(297, node.MaxHostMessageSize);
+
+        byte[] image = SimulatorLink.Image(4000, seed: 2);
+        await emcm.WriteImageAsync(EmcmImageTarget.Firmware, image, "5.0", null, CancellationToken.None);
+        Assert.Equal(Convert.ToHexString(SHA256.HashData(image)), sim.EmcmState.FirmwareSha256);
+        Assert.Equal(0, sim.Node.MessagesTooLarge);
+    }
+
+    [Fact]
+    public async Task A_meter_that_keeps_C1218s_64_byte_packets_is_refused_with_68_saying_why()
+    {
+        await using var link = new EmcmLink();
+        var sim = await link.StartTcpAsync("opt_psem", node: new NodeSimulatorOptions
+        {
+            OptPsemMeter = new Provisioning.Core.Wrappers.Psem.PsemMeterSettings
+            {
+                Faults = new Provisioning.Core.Wrappers.Psem.PsemMeterFaults { RefuseNegotiate = Provisioning.Core.Wrappers.Psem.PsemResponseCode.Sns },
+            },
+        });
+        var (node, emcm) = await link.ConnectAsync(sim.Endpoint, "opt_psem");
+
+        var e = await Assert.ThrowsAsync<EmcmException>(() => emcm.GetInfoAsync(CancellationToken.None));
+        Assert.Equal(ProvExitCode.NoDeviceHost, e.Code);
+        Assert.Contains($"at most {node.MaxHostMessageSize} bytes", e.Message);
+        Assert.Contains("Negotiate", e.Advice);
+        Assert.Equal(0, sim.HostMessagesReceived);
+    }
+
+    [Fact]
+    public async Task Behind_a_reliable_host_with_a_256_byte_buffer_chunks_shrink_to_its_frames()
+    {
+        await using var link = new EmcmLink();
+        var sim = await link.StartTcpAsync("reliable", node: new NodeSimulatorOptions { MaxMessageSize = 256 });
+        var (node, emcm) = await link.ConnectAsync(sim.Endpoint, "reliable");
+        Assert.Equal(256 - Provisioning.Core.Wrappers.ReliableFrame.Overhead, node.MaxHostMessageSize);
+
+        byte[] image = SimulatorLink.Image(3000, seed: 4);
+        await emcm.WriteImageAsync(EmcmImageTarget.FactoryConfig, image, "f", null, CancellationToken.None);
+        Assert.Equal(EmcmConfigSlot.Factory, (await emcm.GetInfoAsync(CancellationToken.None)).ActiveConfig);
+    }
+
+    [Theory]
+    [InlineData("orw")]
+    [InlineData("opt_psem")]
+    public async Task No_log_line_or_failure_names_the_MCM_key(string wrapper)
+    {
+        await using var link = new EmcmLink();
+        var sim = await link.StartTcpAsync(wrapper, EmcmFaults.HardwareFails);
+        var lines = new List<string>();
+        var (_, emcm) = await link.ConnectAsync(sim.Endpoint, wrapper, EmcmLink.FastEmcm with { Log = l => { lock (lines) lines.Add(l); } });
+        using var key = PinnedKey.Random(16);
+        string hex = Convert.ToHexString(key.Span), base64 = Convert.ToBase64String(key.Span);
+
+        var e = await Assert.ThrowsAsync<EmcmException>(() => emcm.WriteKeyAsync(key.Memory, CancellationToken.None));
+        Assert.Equal(ProvExitCode.HostHardwareFailed, e.Code);
+        Assert.NotEmpty(lines);
+        foreach (string text in lines.Append(e.Message).Append(e.Advice))
+        {
+            Assert.DoesNotContain(hex, text, StringComparison.OrdinalIgnoreCase);
+            Assert.DoesNotContain(base64, text);
+        }
+    }
 }

@@ -22,18 +22,7 @@ internal sealed class EmcmFlash
     public EmcmStagePassed Stage { get; set; }
     public bool Locked { get; set; }
     public int FirmwareWrites { get; set; }
-    public EmcmPartialImage? Partial { get; set; }
-}
-
-/// <summary>An image transfer not committed yet, kept so the next connection (or the next station) resumes it.</summary>
-internal sealed class EmcmPartialImage
-{
-    public EmcmImageTarget Target { get; set; }
-    public uint Size { get; set; }
-    public string Sha256 { get; set; } = "";
-    public string Version { get; set; } = "";
-    public uint Received { get; set; }
-    public byte[] Data { get; set; } = [];
+    public PartialImage<EmcmImageTarget>? Partial { get; set; }
 }
 
 /// <summary>
@@ -73,6 +62,11 @@ internal sealed class SimulatedEmcm : IHostPlatform
     }
 
     public HostMessageCheck? MessageCheck => EmcmFrame.Check;
+
+    public bool RadioQuiet
+    {
+        get { lock (_gate) return _flash.Quiet; }
+    }
 
     public EmcmStateSnapshot Snapshot()
     {
@@ -163,7 +157,7 @@ internal sealed class SimulatedEmcm : IHostPlatform
         string hex = Convert.ToHexString(sha);
         if (_flash.Partial is not { } held || held.Target != target || held.Size != size || held.Sha256 != hex)
         {
-            _flash.Partial = new EmcmPartialImage { Target = target, Size = size, Sha256 = hex, Version = version, Data = new byte[size] };
+            _flash.Partial = new PartialImage<EmcmImageTarget> { Target = target, Size = size, Sha256 = hex, Version = version, Data = new byte[size] };
             Save();
         }
         var w = new PayloadWriter(response);

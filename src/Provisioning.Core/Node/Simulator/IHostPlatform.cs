@@ -17,4 +17,10 @@ public interface IHostPlatform
 
     /// <summary>The host protocol's own integrity check, given to passive wrappers (see <see cref="TransportWrapper.HostMessageCheck"/>); null: none.</summary>
     HostMessageCheck? MessageCheck { get; }
+
+    /// <summary>
+    /// True while the host platform keeps the node off the air (an eMCM in quiet mode during meter calibration): the node's
+    /// radio (the over-the-air join to a factory gateway) stays silent meanwhile.
+    /// </summary>
+    bool RadioQuiet => false;
 }

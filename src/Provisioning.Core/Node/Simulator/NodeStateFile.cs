@@ -23,9 +23,12 @@ internal sealed class NodeFlash
 }
 
 /// <summary>An image transfer that has not been committed yet, kept so a new connection can resume it.</summary>
-internal sealed class PartialImage
+internal sealed class PartialImage : PartialImage<NodeImageTarget>;
+
+/// <summary>An image transfer not committed yet, of a simulated device with targets <typeparamref name="TTarget"/> (the node's, the eMCM's).</summary>
+internal class PartialImage<TTarget> where TTarget : struct, Enum
 {
-    public NodeImageTarget Target { get; set; }
+    public TTarget Target { get; set; }
     public uint Size { get; set; }
     public string Sha256 { get; set; } = "";
     public string Version { get; set; } = "";

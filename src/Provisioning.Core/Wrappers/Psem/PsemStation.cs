@@ -603,7 +603,11 @@ public sealed class PsemStation : IAsyncDisposable
             _fault = e;
             writes = [.. _writes];
             _writes.Clear();
-            while (_hostOut.TryDequeue(out var h)) h.Done.TrySetException(Rethrowable(e));
+            while (_hostOut.TryDequeue(out var h))
+            {
+                Array.Clear(h.Message);
+                h.Done.TrySetException(Rethrowable(e));
+            }
         }
         foreach (var w in writes)
         {
