@@ -29,10 +29,11 @@ public abstract class ProvCmdlet : PSCmdlet
 
     /// <summary>The input files of a cmdlet with <see cref="PathSet"/> and <see cref="LiteralPathSet"/>: whichever of the two the user gave, resolved by <see cref="ResolveInputPaths"/>.</summary>
     protected IEnumerable<string> InputPaths(string[] path, string[] literalPath, string errorId)
-    {
-        bool literal = ParameterSetName == LiteralPathSet;
-        return ResolveInputPaths(literal ? literalPath : path, literal, errorId);
-    }
+        => InputPaths(path, literalPath, errorId, ParameterSetName == LiteralPathSet);
+
+    /// <summary>As <see cref="InputPaths(string[], string[], string)"/>, for a cmdlet with more than one literal-path parameter set.</summary>
+    protected IEnumerable<string> InputPaths(string[] path, string[] literalPath, string errorId, bool literal)
+        => ResolveInputPaths(literal ? literalPath : path, literal, errorId);
 
     /// <summary>
     /// The files that <c>-Path</c> or <c>-LiteralPath</c> name, as PowerShell's own cmdlets take them: -Path expands wildcards

@@ -101,7 +101,7 @@ function Get-TestKeyCheckValue([byte[]] $Key) {
 function Add-TestDeviceRecord {
     param([Parameter(Mandatory)] $Server, [Parameter(Mandatory)] [securestring] $Token, [Parameter(Mandatory)] $Config,
           [uint32] $NodeId, [uint32] $Batch, [DateTimeOffset] $Timestamp = [DateTimeOffset]::UtcNow, [switch] $Pending, [string] $KmsPublicKeyPem,
-          [byte[]] $RootKey)
+          [byte[]] $RootKey, [object[]] $Apps)
     $rsa = [System.Security.Cryptography.RSA]::Create()
     try {
         $rsa.ImportFromPem($Config.KmsPublicKey)
@@ -115,7 +115,10 @@ function Add-TestDeviceRecord {
         configId = "$($Config.ConfigId)"; batch = $Batch; timestamp = $Timestamp.ToString('o')
         encryptedRootKey = $encrypted; keyAlgorithm = 'RSA-OAEP-SHA256'; kmsKeyFingerprint = $Config.KmsKeyFingerprint
         station = 'pester'; kcv = $kcv
-    } | ConvertTo-Json
+    }
+    # -Apps: @{ name; id; key; extra } per application, as a station records them (guide C.5).
+    if ($Apps) { $body.apps = @($Apps) }
+    $body = $body | ConvertTo-Json -Depth 4
     $request = [guid]::NewGuid()
     $base = "$($Server.Uri.AbsoluteUri.TrimEnd('/'))/api/v1/devices/$NodeId/records/$request"
     $headers = @{ Authorization = "Bearer $(ConvertFrom-SecureString $Token -AsPlainText)" }

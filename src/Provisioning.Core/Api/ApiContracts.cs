@@ -22,7 +22,9 @@ public static class ApiRoutes
     public const string Files = Prefix + "/files";
     /// <summary>Device records.</summary>
     public const string Devices = Prefix + "/devices";
-    /// <summary>Largest page of <c>GET /api/v1/devices</c>.</summary>
+    /// <summary>Host records (guide C.5 setDutParams): application data for a device, with or without its node ID, never a root key.</summary>
+    public const string HostRecords = Prefix + "/host-records";
+    /// <summary>Largest page of <c>GET /api/v1/devices</c> and <c>GET /api/v1/host-records</c>.</summary>
     public const int MaxDevicePage = 1000;
     /// <summary>Key exports and their receipts.</summary>
     public const string Exports = Prefix + "/exports";

@@ -12,7 +12,7 @@ namespace Provisioning.Core.Client;
 /// Failures are <see cref="ProvServerException"/>s whose messages an operator can act on. Dispose when done;
 /// connections are pooled across instances, so short-lived clients are cheap.
 /// </summary>
-public sealed class ProvServerClient : IDisposable
+public sealed partial class ProvServerClient : IDisposable
 {
     private readonly HttpClient _http;
     private readonly string? _token;

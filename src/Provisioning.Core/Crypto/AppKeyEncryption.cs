@@ -12,6 +12,9 @@ public static class AppKeyEncryption
     /// <summary>The algorithm name, as docs and logs give it.</summary>
     public const string Algorithm = RootKeyEncryption.Algorithm;
 
+    /// <summary>The RSA padding <see cref="Algorithm"/> names.</summary>
+    public static RSAEncryptionPadding Padding => RootKeyEncryption.Padding;
+
     /// <summary>Encrypts <paramref name="key"/> for the app's public key (PEM); the result is hex.</summary>
     /// <param name="publicKeyPem">The app bundle's RSA public key (SubjectPublicKeyInfo or PKCS#1 PEM).</param>
     /// <param name="key">The key material; never copied into managed strings here.</param>

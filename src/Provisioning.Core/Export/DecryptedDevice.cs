@@ -44,15 +44,7 @@ public sealed class DecryptedDevice : IDisposable
     public SecureString RootKeyAsSecureString()
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        const string digits = "0123456789abcdef";
-        var secure = new SecureString();
-        foreach (byte b in _rootKey.Span)
-        {
-            secure.AppendChar(digits[b >> 4]);
-            secure.AppendChar(digits[b & 0xF]);
-        }
-        secure.MakeReadOnly();
-        return secure;
+        return SecureHex.Of(_rootKey.Span);
     }
 
     /// <summary>A plain copy of the root key that the caller owns (and should zero when done).</summary>

@@ -38,13 +38,31 @@ internal sealed class DeviceFieldCheck
             _goodFingerprint = device.KmsKeyFingerprint;
         }
 
-        foreach (var app in device.Apps)
+        CheckApps(Who(device), device.Apps);
+    }
+
+    /// <summary>A host record: its config and status, at least one app, and the apps' names and hex.</summary>
+    public static void Check(ExportedHostRecord host, ulong configId)
+    {
+        string who = Who(host);
+        if (host.ConfigId != configId)
+            throw Bad(who, $"it belongs to config {host.ConfigId}, but this export is of config {configId}");
+        if (host.Status is not (DeviceStatus.Confirmed or DeviceStatus.Pending))
+            throw Bad(who, $"its status '{host.Status}' is neither {DeviceStatus.Confirmed} nor {DeviceStatus.Pending}");
+        if (host.Apps.Count == 0)
+            throw Bad(who, "it holds no application data");
+        CheckApps(who, host.Apps);
+    }
+
+    private static void CheckApps(string who, IReadOnlyList<DeviceApp> apps)
+    {
+        foreach (var app in apps)
         {
             if (!IsAppName(app.Name))
-                throw Bad(device, $"it has an app named '{app.Name}'; app names are 1 to 128 letters, digits, '.', '-' or '_'");
-            CheckHex(device, app.Name, "id", app.Id);
-            CheckHex(device, app.Name, "key", app.Key);
-            CheckHex(device, app.Name, "extra", app.Extra);
+                throw Bad(who, $"it has an app named '{app.Name}'; app names are 1 to 128 letters, digits, '.', '-' or '_'");
+            CheckHex(who, app.Name, "id", app.Id);
+            CheckHex(who, app.Name, "key", app.Key);
+            CheckHex(who, app.Name, "extra", app.Extra);
         }
     }
 
@@ -59,7 +77,7 @@ internal sealed class DeviceFieldCheck
                 throw new ArgumentException($"The {name} filter text contains control characters, which the export file cannot carry.", nameof(header));
     }
 
-    private static void CheckHex(ExportedDevice device, string app, string field, string? hex)
+    private static void CheckHex(string device, string app, string field, string? hex)
     {
         if (hex is null)
             return;
@@ -80,6 +98,13 @@ internal sealed class DeviceFieldCheck
     private static bool IsAppName(string? text) =>
         text is { Length: > 0 and <= 128 } && text.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '-' or '_');
 
-    private static ArgumentException Bad(ExportedDevice device, string problem) =>
-        new($"Device 0x{device.NodeId:X8} cannot be exported: {problem}. Correct its record on the server, or leave it out of the export with the NodeId filter.", "device");
+    private static string Who(ExportedDevice device) => $"Device 0x{device.NodeId:X8}";
+
+    private static string Who(ExportedHostRecord host) =>
+        host.NodeId is { } node ? $"The host record of node 0x{node:X8}" : $"The host record of batch {host.Batch} made {host.Timestamp:u}";
+
+    private static ArgumentException Bad(ExportedDevice device, string problem) => Bad(Who(device), problem);
+
+    private static ArgumentException Bad(string who, string problem) =>
+        new($"{who} cannot be exported: {problem}. Correct its record on the server, or leave it out of the export with the NodeId filter.", "device");
 }

@@ -14,7 +14,7 @@ namespace Provisioning.Core.Export;
 /// </summary>
 public sealed class KeyExportReader : IDisposable
 {
-    private const string RootName = "deviceKeys", DeviceName = "device", AppName = "app";
+    private const string RootName = "deviceKeys", DeviceName = "device", HostRecordName = "hostRecord", AppName = "app";
 
     private readonly EndTrackingStream _input;
     private readonly XmlReader _xml;
@@ -68,9 +68,32 @@ public sealed class KeyExportReader : IDisposable
     /// <summary>The summary's device count, once <see cref="Read"/> has reached it (and found it equal to <see cref="Count"/>); null before.</summary>
     public long? SummaryCount { get; private set; }
 
-    /// <summary>The next device; null after the last one, once the summary has been read and checked.</summary>
+    /// <summary>Host records read so far.</summary>
+    public long HostRecordCount { get; private set; }
+
+    /// <summary>
+    /// The next device; null after the last one, once the summary has been read and checked. Host records (which carry no
+    /// root key) are passed over and counted in <see cref="HostRecordCount"/>; <see cref="ReadRecord"/> returns them too.
+    /// </summary>
     /// <exception cref="FormatException">The file breaks the format, was cut short, or its summary disagrees with its content.</exception>
     public ExportedDevice? Read()
+    {
+        while (true)
+        {
+            switch (ReadRecord())
+            {
+                case ExportedDevice device: return device;
+                case null: return null;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The next device (<see cref="ExportedDevice"/>) or host record (<see cref="ExportedHostRecord"/>) in file order; null after
+    /// the last one, once the summary has been read and checked.
+    /// </summary>
+    /// <exception cref="FormatException">As <see cref="Read"/>.</exception>
+    public object? ReadRecord()
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (_failure is not null)
@@ -90,6 +113,12 @@ public sealed class KeyExportReader : IDisposable
                 var device = ReadDevice();
                 Count++;
                 return device;
+            }
+            if (IsElement(HostRecordName))
+            {
+                var host = ReadHostRecord();
+                HostRecordCount++;
+                return host;
             }
             ReadSummary();
             return null;
@@ -161,20 +190,43 @@ public sealed class KeyExportReader : IDisposable
         string algorithm = Attribute("algorithm"), fingerprint = Attribute("kmsKeyFingerprint");
         byte[] rootKey = Convert.FromBase64String(_xml.ReadElementContentAsString());
 
+        var apps = ReadApps();
+        _atDeviceEnd = true;
+        return new ExportedDevice(nodeId, configId, batch, timestamp, status, rootKey, algorithm, fingerprint, apps);
+    }
+
+    private ExportedHostRecord ReadHostRecord()
+    {
+        string? nodeIdText = _xml.GetAttribute("nodeId");
+        uint? nodeId = nodeIdText is null ? null : uint.Parse(nodeIdText.AsSpan(2), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture);
+        ulong configId = ulong.Parse(Attribute("configId"), NumberStyles.Integer, CultureInfo.InvariantCulture);
+        if (configId != Header.ConfigId)
+            throw new FormatException($"{SourceName} is an export of config {Header.ConfigId}, but its host record {HostRecordCount + 1} belongs to config {configId}: the file was edited or put together from several exports. Export the keys again.");
+        uint batch = uint.Parse(Attribute("batch"), NumberStyles.Integer, CultureInfo.InvariantCulture);
+        var timestamp = ParseTime(Attribute("timestamp"));
+        string status = Attribute("status") == DeviceStatus.Pending ? DeviceStatus.Pending : DeviceStatus.Confirmed;
+        _xml.Read();
+        var apps = ReadApps();
+        _atDeviceEnd = true;
+        return new ExportedHostRecord(nodeId, configId, batch, timestamp, status, apps);
+    }
+
+    private List<DeviceApp> ReadApps()
+    {
         var apps = new List<DeviceApp>();
         while (IsElement(AppName))
         {
             apps.Add(new DeviceApp(Attribute("name"), _xml.GetAttribute("id"), _xml.GetAttribute("key"), _xml.GetAttribute("extra")));
             _xml.Skip();
         }
-        _atDeviceEnd = true;
-        return new ExportedDevice(nodeId, configId, batch, timestamp, status, rootKey, algorithm, fingerprint, apps);
+        return apps;
     }
 
     private void ReadSummary()
     {
         // The schema allows nothing but a summary here; a file that ends instead fails inside the XmlReader.
         long declared = ParseLong(Attribute("deviceCount"));
+        long declaredHosts = _xml.GetAttribute("hostRecordCount") is { } hosts ? ParseLong(hosts) : 0;
         _xml.Skip();
         while (_xml.Read())
         {
@@ -182,6 +234,8 @@ public sealed class KeyExportReader : IDisposable
         }
         if (declared != Count)
             throw new FormatException($"{SourceName} has a summary that counts {Devices(declared)}, but the file holds {Count}: the file was edited or damaged. Export the keys again.");
+        if (declaredHosts != HostRecordCount)
+            throw new FormatException($"{SourceName} has a summary that counts {declaredHosts} host records, but the file holds {HostRecordCount}: the file was edited or damaged. Export the keys again.");
         SummaryCount = declared;
     }
 

@@ -47,7 +47,7 @@ public sealed class KeyExportWriter : IAsyncDisposable
     private readonly ulong _configId;
     private readonly char[] _scratch = new char[64];
     private readonly DeviceFieldCheck _check = new();
-    private long _count;
+    private long _count, _hostCount;
     private bool _completed, _disposed;
 
     /// <summary>Starts the document on <paramref name="output"/> (left open).</summary>
@@ -74,12 +74,17 @@ public sealed class KeyExportWriter : IAsyncDisposable
     /// <summary>Devices written so far.</summary>
     public long Count => _count;
 
+    /// <summary>Host records written so far.</summary>
+    public long HostRecordCount => _hostCount;
+
     /// <summary>Writes one device.</summary>
     /// <exception cref="ArgumentException">The device holds a value the format cannot carry (the message names the node and the field).</exception>
     public ValueTask WriteAsync(ExportedDevice device, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(device);
         ThrowIfFinished();
+        if (_hostCount > 0)
+            throw new InvalidOperationException("Devices come before host records in a key export: write every device first.");
         _check.Check(device, _configId);
 
         _xml.WriteStartElement("device", Namespace);
@@ -95,7 +100,37 @@ public sealed class KeyExportWriter : IAsyncDisposable
         _xml.WriteBase64(device.EncryptedRootKey, 0, device.EncryptedRootKey.Length);
         _xml.WriteEndElement();
 
-        foreach (var app in device.Apps)
+        WriteApps(device.Apps);
+        _xml.WriteEndElement();
+        _count++;
+
+        // The XmlWriter hands its own buffer to the chunk every few KiB; the chunk goes out once it is large.
+        return _chunk.Length >= ChunkSize ? SendChunkAsync(ct) : ValueTask.CompletedTask;
+    }
+
+    /// <summary>Writes one host record; host records follow the last device.</summary>
+    /// <exception cref="ArgumentException">The record holds a value the format cannot carry.</exception>
+    public ValueTask WriteAsync(ExportedHostRecord host, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(host);
+        ThrowIfFinished();
+        DeviceFieldCheck.Check(host, _configId);
+        _xml.WriteStartElement("hostRecord", Namespace);
+        if (host.NodeId is { } node)
+            WriteNodeId("nodeId", node);
+        WriteNumber("configId", host.ConfigId);
+        WriteNumber("batch", host.Batch);
+        WriteTime("timestamp", host.Timestamp);
+        _xml.WriteAttributeString("status", host.Status);
+        WriteApps(host.Apps);
+        _xml.WriteEndElement();
+        _hostCount++;
+        return _chunk.Length >= ChunkSize ? SendChunkAsync(ct) : ValueTask.CompletedTask;
+    }
+
+    private void WriteApps(IReadOnlyList<DeviceApp> apps)
+    {
+        foreach (var app in apps)
         {
             _xml.WriteStartElement("app", Namespace);
             _xml.WriteAttributeString("name", app.Name);
@@ -104,11 +139,6 @@ public sealed class KeyExportWriter : IAsyncDisposable
             WriteOptional("extra", app.Extra);
             _xml.WriteEndElement();
         }
-        _xml.WriteEndElement();
-        _count++;
-
-        // The XmlWriter hands its own buffer to the chunk every few KiB; the chunk goes out once it is large.
-        return _chunk.Length >= ChunkSize ? SendChunkAsync(ct) : ValueTask.CompletedTask;
     }
 
     /// <summary>Writes the summary and closes the document.</summary>
@@ -117,6 +147,9 @@ public sealed class KeyExportWriter : IAsyncDisposable
         ThrowIfFinished();
         _xml.WriteStartElement("summary", Namespace);
         WriteNumber("deviceCount", (ulong)_count);
+        // Written only when there are host records, so a file without them is exactly what earlier versions wrote.
+        if (_hostCount > 0)
+            WriteNumber("hostRecordCount", (ulong)_hostCount);
         _xml.WriteEndElement();
         _xml.WriteEndElement();
         _xml.WriteEndDocument();

@@ -33,6 +33,8 @@ public static class BackupTables
         Table("device_records", "id", "id:int request_id:blob node_id:int config_id:uint64 batch:int ts:int status:text encrypted_root_key:blob " +
             "key_algorithm:text kms_fingerprint:text apps:text station:text recorded_at:int confirmed_at:int replaced_at:int kcv:text app_data:blob"),
         Table("nodes", "node_id", "node_id:int current_record_id:int"),
+        Table("host_records", "id", "id:int request_id:blob config_id:uint64 node_id:int device_ref:text batch:int ts:int status:text app_data:blob " +
+            "station:text recorded_at:int confirmed_at:int replaced_at:int"),
         Table("exports", "id", "id:int config_id:uint64 batch:text node_id:text from_ts:int to_ts:int include_pending:int status:text count:int " +
             "size:int sha256:text started:int completed:int requested_by:text unresolved:int"),
         Table("users", "id", "id:int name:text role:text password_hash:text disabled:int created:int updated:int failed_logins:int " +

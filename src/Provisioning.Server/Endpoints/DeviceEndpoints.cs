@@ -126,7 +126,11 @@ public sealed class ConfigFacts(IProvStore store, ChangeWatch? changes = null)
     private readonly CoherentCache<ulong, Facts> _cache = new(TimeSpan.FromMinutes(10));
 
     /// <summary>Cached facts.</summary>
-    public sealed record Facts(int Revision, string KmsFingerprint, int KmsKeyBytes, IReadOnlySet<string> AppNames);
+    public sealed record Facts(int Revision, string KmsFingerprint, int KmsKeyBytes, IReadOnlySet<string> AppNames)
+    {
+        /// <summary>Bytes of one RSA block of each app's public key (apps without one are absent): an encrypted app key is that long.</summary>
+        public IReadOnlyDictionary<string, int> AppKeyBytes { get; init; } = new Dictionary<string, int>();
+    }
 
     /// <summary>The facts of a config's current package, or null when there is none.</summary>
     public async Task<Facts?> GetAsync(ulong configId, HttpContext? context, CancellationToken ct)
@@ -139,7 +143,17 @@ public sealed class ConfigFacts(IProvStore store, ChangeWatch? changes = null)
         if (package is null)
             return null;
         using var kms = KmsKeyPair.ParsePublicKey(package.KmsPublicKeyPem, "the config's KMS public key");
-        var facts = new Facts(package.Revision, package.KmsKeyFingerprint, kms.KeySize / 8, package.Apps.Select(a => a.Name).ToHashSet(StringComparer.Ordinal));
+        var appKeyBytes = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var (name, pem) in package.AppPublicKeys)
+        {
+            if (string.IsNullOrWhiteSpace(pem)) continue;
+            using var appKey = KmsKeyPair.ParsePublicKey(pem, $"the public key of app '{name}'");
+            appKeyBytes[name] = appKey.KeySize / 8;
+        }
+        var facts = new Facts(package.Revision, package.KmsKeyFingerprint, kms.KeySize / 8, package.Apps.Select(a => a.Name).ToHashSet(StringComparer.Ordinal))
+        {
+            AppKeyBytes = appKeyBytes,
+        };
         _cache.Set(configId, facts, count);
         return facts;
     }

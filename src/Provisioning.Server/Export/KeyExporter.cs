@@ -58,7 +58,7 @@ public sealed class KeyExporter(IProvStore store, AuditLog audit, ILogger<KeyExp
 
         var output = new HashingWriteStream(context.Response.Body);
         var tally = new ExportTally();
-        long count = 0;
+        long count = 0, hosts = 0;
         try
         {
             await using (var writer = new KeyExportWriter(output, new KeyExportHeader(exportId, body.ConfigId, started, body.Batch, body.NodeId,
@@ -66,14 +66,18 @@ public sealed class KeyExporter(IProvStore store, AuditLog audit, ILogger<KeyExp
             {
                 await foreach (var device in store.ReadExportAsync(query, tally, ct))
                     await writer.WriteAsync(device, ct);
+                // Host records (application data without a root key) follow the devices.
+                await foreach (var host in store.ReadHostExportAsync(query, ct))
+                    await writer.WriteAsync(host, ct);
                 await writer.CompleteAsync(ct);
                 count = writer.Count;
+                hosts = writer.HostRecordCount;
             }
             await output.FlushAsync(ct);
             await store.FinishExportAsync(exportId, ExportStatus.Complete, count, output.BytesWritten, output.Sha256(), DateTimeOffset.UtcNow,
                 tally.UnresolvedNodes, CancellationToken.None);
-            log.LogInformation("Export {ExportId} of config {ConfigId}: {Count} devices, {Size} bytes, {Unresolved} nodes with an unresolved pending key",
-                exportId, body.ConfigId, count, output.BytesWritten, tally.UnresolvedNodes);
+            log.LogInformation("Export {ExportId} of config {ConfigId}: {Count} devices, {Hosts} host records, {Size} bytes, {Unresolved} nodes with an unresolved pending key",
+                exportId, body.ConfigId, count, hosts, output.BytesWritten, tally.UnresolvedNodes);
             await audit.RecordAsync(context, AuditActions.Export, $"config {body.ConfigId}", AuditDetail(exportId, body, count, output.Sha256(), tally));
         }
         catch (Exception ex)

@@ -82,6 +82,7 @@ public static class ProvisioningServer
         PackageEndpoints.Map(app);
         ConfigEndpoints.Map(app);
         DeviceEndpoints.Map(app);
+        HostRecordEndpoints.Map(app);
         ExportEndpoints.Map(app);
         TokenEndpoints.Map(app);
         UserEndpoints.Map(app);

@@ -97,6 +97,30 @@ public interface IProvStore : IAsyncDisposable
     /// </summary>
     Task<IReadOnlyList<DeviceHistory>> ListDevicesAsync(bool unresolvedOnly, uint? after, int limit, CancellationToken ct = default);
 
+    // ---- host records (schema 7) ---------------------------------------------------------------------
+
+    /// <summary>
+    /// Records a host tool's application data for a device (guide C.5 setDutParams) as pending; never touches device records.
+    /// Idempotent by <paramref name="requestId"/> as <see cref="RecordDeviceAsync"/>; other content under the same ID throws
+    /// <see cref="HostRecordConflictException"/>.
+    /// </summary>
+    Task<(HostRecord Record, bool Created)> RecordHostAsync(Guid requestId, HostRecordRequest request, DateTimeOffset recordedAt, CancellationToken ct = default);
+
+    /// <summary>
+    /// Confirms a pending host record (idempotent): it becomes its device's current host record, the device's other confirmed
+    /// ones replaced, its older pending ones abandoned. A record no longer pending is returned as it is; null when unknown.
+    /// </summary>
+    Task<HostRecord?> ConfirmHostAsync(Guid requestId, DateTimeOffset confirmedAt, CancellationToken ct = default);
+
+    /// <summary>Host records newest first, optionally of one config or node, before the record <paramref name="before"/> (the next page).</summary>
+    Task<IReadOnlyList<HostRecord>> ListHostRecordsAsync(ulong? configId, uint? nodeId, long? before, int limit, CancellationToken ct = default);
+
+    /// <summary>
+    /// Streams the host records an export of <paramref name="query"/> holds: per device, its confirmed host record, or with
+    /// IncludePending a newer pending one; by node ID (records without one first), then device.
+    /// </summary>
+    IAsyncEnumerable<ExportedHostRecord> ReadHostExportAsync(ExportQuery query, CancellationToken ct = default);
+
     // ---- export ----------------------------------------------------------------------------------
 
     /// <summary>
@@ -255,6 +279,13 @@ public sealed class ImportConflictException(ulong configId)
     : Exception($"Another import of config {configId} is in progress or has just finished; check Get-ProvPackage, then import again if needed.")
 {
     public ulong ConfigId { get; } = configId;
+}
+
+/// <summary>A retried host record call carried different content under the same request ID.</summary>
+public sealed class HostRecordConflictException(Guid requestId)
+    : Exception($"Host record request {requestId} was already recorded with different content; use a new request ID for a new record.")
+{
+    public Guid RequestId { get; } = requestId;
 }
 
 /// <summary>A retried device call carried different content under the same request ID.</summary>

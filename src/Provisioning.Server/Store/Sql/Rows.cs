@@ -28,6 +28,24 @@ public sealed class DeviceRecordRow
     public string? Kcv { get; init; }
 }
 
+/// <summary>A <c>host_records</c> row (schema version 7).</summary>
+public sealed class HostRecordRow
+{
+    public long Id { get; init; }
+    public byte[] RequestId { get; init; } = [];
+    public ulong ConfigId { get; init; }
+    public uint? NodeId { get; init; }
+    public string? DeviceRef { get; init; }
+    public uint Batch { get; init; }
+    public long Ts { get; init; }
+    public string Status { get; init; } = "";
+    public byte[] AppData { get; init; } = [];
+    public string? Station { get; init; }
+    public long RecordedAt { get; init; }
+    public long? ConfirmedAt { get; init; }
+    public long? ReplacedAt { get; init; }
+}
+
 /// <summary>A <c>packages</c> row without its sealed gateway keys.</summary>
 public sealed class PackageRow
 {

@@ -16,6 +16,10 @@ public sealed class StoreStatements
         "id, request_id, node_id, config_id, batch, ts, status, encrypted_root_key, key_algorithm, kms_fingerprint, apps, app_data, station, " +
         "recorded_at, confirmed_at, replaced_at, kcv";
 
+    /// <summary>The host record columns every host record query reads, in table order.</summary>
+    public const string HostRecordColumns =
+        "id, request_id, config_id, node_id, device_ref, batch, ts, status, app_data, station, recorded_at, confirmed_at, replaced_at";
+
     private const string PackageColumns =
         "id, config_id, revision, is_current, node_type, node_version, app_label, comment, imported_at, created, replaced_at, package_sha256, " +
         "kms_public_key_pem, kms_fingerprint";
@@ -89,6 +93,17 @@ public sealed class StoreStatements
         AbandonPending = "UPDATE device_records SET status = @abandoned, replaced_at = @at WHERE node_id = @node AND status = @pending";
         NodesPage = $"SELECT node_id FROM nodes WHERE node_id > @after ORDER BY node_id {d.Limit("@limit")}";
         UnresolvedNodesPage = $"SELECT DISTINCT node_id FROM device_records WHERE status = @pending AND node_id > @after ORDER BY node_id {d.Limit("@limit")}";
+
+        InsertHostRecord = d.InsertReturningId("host_records",
+            "request_id, config_id, node_id, device_ref, batch, ts, status, app_data, station, recorded_at",
+            "@request, @config, @node, @ref, @batch, @ts, @status, @apps, @station, @recorded");
+        HostRecordByRequest = $"SELECT {HostRecordColumns} FROM host_records WHERE request_id = @request";
+        // A confirmation makes the record its device's current one, as for a node's records: the device's other
+        // confirmed records are replaced, its older pending ones abandoned.
+        ConfirmHostRecord =
+            "UPDATE host_records SET status = @replaced, replaced_at = @at WHERE device_ref = @ref AND status = @confirmed AND id <> @id;\n" +
+            "UPDATE host_records SET status = @abandoned, replaced_at = @at WHERE device_ref = @ref AND status = @pending AND id < @id;\n" +
+            "UPDATE host_records SET status = @confirmed, confirmed_at = @at WHERE id = @id";
 
         InsertExport = d.InsertReturningId("exports",
             "config_id, batch, node_id, from_ts, to_ts, include_pending, status, count, size, started, requested_by",
@@ -182,6 +197,10 @@ public sealed class StoreStatements
     public string NodesPage { get; }
     public string UnresolvedNodesPage { get; }
 
+    public string InsertHostRecord { get; }
+    public string HostRecordByRequest { get; }
+    public string ConfirmHostRecord { get; }
+
     public string InsertExport { get; }
     public string FinishExport { get; }
     public string ExportById { get; }
@@ -241,6 +260,34 @@ public sealed class StoreStatements
         if (to)
             sql.Append(" AND ts <= @to");
         return sql.Append(" ORDER BY node_id, id").ToString();
+    }
+
+    /// <summary>
+    /// The key export's read of host records: the live ones of config <c>@config</c> by node, device and age, with the same
+    /// filters as <see cref="ExportDevices"/> (a node range leaves out the records without a node ID).
+    /// </summary>
+    public static string ExportHostRecords(int batchRanges, int nodeRanges, bool from, bool to)
+    {
+        var sql = new StringBuilder(
+            "SELECT id, node_id, device_ref, config_id, batch, ts, status, app_data, confirmed_at " +
+            "FROM host_records WHERE config_id = @config AND status IN (@confirmed, @pending)");
+        AppendRanges(sql, "batch", "@b", batchRanges);
+        AppendRanges(sql, "node_id", "@n", nodeRanges);
+        if (from)
+            sql.Append(" AND ts >= @from");
+        if (to)
+            sql.Append(" AND ts <= @to");
+        return sql.Append(" ORDER BY node_id, device_ref, id").ToString();
+    }
+
+    /// <summary>A page of host records, newest first, optionally of one config (<c>@config</c>), one node (<c>@node</c>), before <c>@before</c>.</summary>
+    public string HostRecordsPage(bool config, bool node, bool before)
+    {
+        var sql = new StringBuilder($"SELECT {HostRecordColumns} FROM host_records WHERE 1 = 1");
+        if (config) sql.Append(" AND config_id = @config");
+        if (node) sql.Append(" AND node_id = @node");
+        if (before) sql.Append(" AND id < @before");
+        return sql.Append(" ORDER BY id DESC ").Append(_d.Limit("@limit")).ToString();
     }
 
     private static void AppendRanges(StringBuilder sql, string column, string prefix, int count)
@@ -321,6 +368,10 @@ public sealed class StoreStatements
             yield return (nameof(PackageChildren) + " " + table.Item1, PackageChildren(table.Item1, table.Item2, [1, 2]));
         yield return (nameof(ExportDevices), ExportDevices(2, 2, true, true));
         yield return (nameof(ExportDevices) + " plain", ExportDevices(0, 0, false, false));
+        yield return (nameof(ExportHostRecords), ExportHostRecords(2, 2, true, true));
+        yield return (nameof(ExportHostRecords) + " plain", ExportHostRecords(0, 0, false, false));
+        yield return (nameof(HostRecordsPage), HostRecordsPage(true, true, true));
+        yield return (nameof(HostRecordsPage) + " plain", HostRecordsPage(false, false, false));
         yield return (nameof(ReadAudit), ReadAudit(true, true, true, true, false, true));
         yield return (nameof(ReadAudit) + " action", ReadAudit(false, false, false, false, true, false));
         yield return (nameof(UpdateUser), UpdateUser(true, true, true));
