@@ -152,30 +152,30 @@ try {
     Step 'Admin: export the keys of batches 1000 and 1001'
     $receipt = Export-ProvKey -ConfigId 82 -Batch '1000-1001' -Path "$work/device_keys.xml" -Server $server
     $receipt | Format-List | Out-String -Width 200 | Write-Host
-    $meters = @($assembled) + $i210
+    $allMeters = @($assembled) + $i210
 
     Step 'KMS: decrypt each node root key and compare it with the key the node holds'
     $nodeMatched = 0
     foreach ($device in Read-ProvKeyFile -Path "$work/device_keys.xml" -KmsPrivateKeyFile $kms.PrivateKeyPath -AsPlainBytes) {
-        $sim = ($meters | Where-Object { $_.Simulator.Options.NodeId -eq $device.NodeId }).Simulator
+        $sim = ($allMeters | Where-Object { $_.Simulator.Options.NodeId -eq $device.NodeId }).Simulator
         $held = if ($sim) { $sim.ReadKey('Root') }
         if ($held -and [System.Linq.Enumerable]::SequenceEqual([byte[]]$device.RootKeyBytes, $held)) { $nodeMatched++ }
         if ($held) { [Array]::Clear($held) }
         [Array]::Clear($device.RootKeyBytes)
     }
-    Write-Host "  $nodeMatched of $($meters.Count) node root keys match"
+    Write-Host "  $nodeMatched of $($allMeters.Count) node root keys match"
 
     Step 'Head end: decrypt each eMCM key (app emcm) with its private key and compare it with the key the eMCM holds'
     $emcmMatched = 0
     $appKeys = @(Read-ProvKeyFile -Path "$work/device_keys.xml" -AppName emcm -PrivateKeyPath $hes.PrivateKeyPath -AsPlainBytes)
     foreach ($app in $appKeys) {
-        $sim = ($meters | Where-Object { $_.Simulator.Options.NodeId -eq $app.NodeId }).Simulator
+        $sim = ($allMeters | Where-Object { $_.Simulator.Options.NodeId -eq $app.NodeId }).Simulator
         $held = if ($sim) { $sim.ReadEmcmKey() }
         if ($held -and $app.AppId -eq $sim.EmcmState.EmcmId -and [System.Linq.Enumerable]::SequenceEqual([byte[]]$app.KeyBytes, $held)) { $emcmMatched++ }
         if ($held) { [Array]::Clear($held) }
         [Array]::Clear($app.KeyBytes)
     }
-    Write-Host "  $emcmMatched of $($meters.Count) eMCM keys match"
+    Write-Host "  $emcmMatched of $($allMeters.Count) eMCM keys match"
     $appKeys | Select-Object @{ n = 'NodeId'; e = { '0x{0:X8}' -f $_.NodeId } }, AppName, AppId, Batch, KeyCheckValue |
         Format-Table -AutoSize | Out-String -Width 200 | Write-Host
 
@@ -186,11 +186,11 @@ try {
         'kv2c'        = "$Meters meters: PRETEST $(& $passed $pretest) passed, CHECKCONFIG $(& $passed $checkconfig) passed, POSTTEST $(& $passed $posttest) passed"
         'i210+'       = "1 meter: PRETEST and POSTTEST $(& $passed $i210Results) of 2 passed"
         'Exported'    = "$($receipt.Count) devices of batches 1000-1001, sha256 $($receipt.Sha256.Substring(0, 16))…"
-        'KMS'         = "$nodeMatched of $($meters.Count) node keys match"
-        'Head end'    = "$emcmMatched of $($meters.Count) eMCM keys match"
+        'KMS'         = "$nodeMatched of $($allMeters.Count) node keys match"
+        'Head end'    = "$emcmMatched of $($allMeters.Count) eMCM keys match"
     } | Format-List | Out-String -Width 200 | Write-Host
     $all = $pretest + $checkconfig + $posttest + $i210Results
-    if (@($all | Where-Object ExitCode -ne 0).Count -or $receipt.Count -ne $meters.Count -or $nodeMatched -ne $meters.Count -or $emcmMatched -ne $meters.Count) {
+    if (@($all | Where-Object ExitCode -ne 0).Count -or $receipt.Count -ne $allMeters.Count -or $nodeMatched -ne $allMeters.Count -or $emcmMatched -ne $allMeters.Count) {
         throw 'The eMCM lines did not behave as expected.'
     }
     Write-Host 'eMCM lines complete.' -ForegroundColor Green
