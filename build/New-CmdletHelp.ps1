@@ -3,7 +3,8 @@
     Writes the module's MAML help (Provisioning.PowerShell.dll-Help.xml) from module/help/<Cmdlet>.psd1.
 .DESCRIPTION
     Each help source is a data file with Synopsis, Description, Parameters (name = text), Defaults
-    (name = default shown), Examples (@{ Code; Remarks }), Inputs, Outputs, Notes and Links. Syntax, parameter types, positions and
+    (name = default shown), Examples (@{ Code; Remarks }), Inputs, Outputs, Notes, Links, and ParametersFrom (a cmdlet whose
+    parameter texts and defaults fill in those not given). Syntax, parameter types, positions and
     pipeline input come from the compiled cmdlets themselves, so help cannot drift from the code;
     a parameter without text, or a help file without an example, fails the build.
 #>
@@ -87,6 +88,16 @@ foreach ($cmd in Get-Command -Module $module.Name -CommandType Cmdlet | Sort-Obj
     if (-not (Test-Path $sourceFile)) { throw "No help source for $($cmd.Name): add $sourceFile." }
     $help = Import-PowerShellDataFile $sourceFile
     if (-not $help.Examples) { throw "$sourceFile has no example." }
+    # A cmdlet that takes another's parameters (Start-ProvEmcmSimulator those of Start-ProvNodeSimulator) names it in
+    # ParametersFrom: descriptions and defaults it does not give itself come from there.
+    if ($help.ContainsKey('ParametersFrom')) {
+        $base = Import-PowerShellDataFile (Join-Path $HelpSource "$($help.ParametersFrom).psd1")
+        foreach ($section in 'Parameters', 'Defaults') {
+            if (-not $base.ContainsKey($section)) { continue }
+            if (-not $help.ContainsKey($section)) { $help[$section] = @{} }
+            foreach ($k in $base[$section].Keys) { if (-not $help[$section].ContainsKey($k)) { $help[$section][$k] = $base[$section][$k] } }
+        }
+    }
     $own = $cmd.Parameters.Values | Where-Object { $_.Name -notin $common }
     $optional = @($cmd.Parameters.Values | Where-Object { $_.Name -in $shouldProcess.Keys } | Sort-Object { @($shouldProcess.Keys).IndexOf($_.Name) })
     $describe = { param($name) if ($shouldProcess.Contains($name)) { $shouldProcess[$name] } else { $help.Parameters[$name] } }

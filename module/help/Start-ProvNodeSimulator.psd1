@@ -11,6 +11,8 @@ With -Pace both directions run no faster than -BaudRate (10 bits per byte), so f
 
 Faults for rehearsing what the line meets: -RejectFirmware, -FailKeyVerification, -DropLinkAfterBytes (the link is closed like a pulled cable once that many bytes have arrived: on TCP the connection closes and the next one is served; a serial port stays closed, so the station sees silence), -CorruptEveryNthByte (flips a bit in every Nth byte the node sends), -LoseAfterBytes (a line that stops carrying but stays connected), -RestartHostAfterBytes (the host in front of the node restarts and forgets its reliable or opt_psem session), -Silent (answers nothing), -HoldAt (stops at a step boundary: the first request of that type, e.g. KeyWrite, is not processed, the simulator's Held property turns true and the node answers nothing until its Release() method is called; a test then kills the station there). Line noise, as a noisy UART meets it: -BitErrorRate (chance that a bit is flipped) and -ByteDropRate (chance that a byte is lost), on both directions, from a random stream seeded with -Seed, so a run can be replayed (the handle's NoiseSeed shows the seed used). A host with a small receive buffer: -MaxMessageSize drops every message longer than that, unanswered, as the guide's host code (Appendix B.2.2, a 512-byte buffer) would; MessagesTooLarge counts them. Behind orw the simulator takes 512 bytes by default, like that host. A wrong hardware type or node type is rehearsed with -HardwareType and -NodeType, missing or corrupt calibration with -Calibration, a node speaking another protocol version with -ProtocolVersion.
 
+Over-the-air test: with -Gateway the node has a factory gateway (Start-ProvGatewaySimulator) in radio range. It runs the configuration committed last; while that is a factory configuration holding the line network_id=<id> naming the gateway's network, it joins the gateway after the gateway's join delay (RadioState shows Joined), and joins again after a reset or after a station cleared its status on the gateway. On its field configuration it leaves the factory network (RadioState Idle).
+
 The simulator runs on background tasks in this PowerShell process until Stop-ProvNodeSimulator or until PowerShell exits.
 '@
     Parameters  = @{
@@ -44,11 +46,20 @@ The simulator runs on background tasks in this PowerShell process until Stop-Pro
         OpticalNakEveryPacket = 'opt_psem fault: the meter answers NAK to every packet, as an optical head that receives only damage. The station ends with code 68 (when opening) or 36.'
         OpticalRefuseNegotiate = 'opt_psem fault: the meter answers Negotiate with this C12.18 code: Err, Bsy or Isss end the session with code 68; Sns (service not supported) makes the station go on with the standard''s 64-byte single packets.'
         OpticalStopAfterPackets = 'opt_psem fault: the meter stops answering once this many packets have arrived, until the line has been quiet for 6 s, once (a meter that hung and restarted). The station ends with code 36; provisioning again resumes the firmware where it stopped.'
+        Gateway             = 'The factory gateway in radio range: the RadioEndpoint (host:port) of Start-ProvGatewaySimulator, or the object it returned. While the node runs a factory configuration holding the line network_id=<id> of that gateway''s network, it joins the gateway (docs/gateway-protocol.md); on its field configuration it leaves.'
         Seed                = 'Seed of the line noise: the same seed gives the same noise on the same bytes. Default: a random seed, shown by the NoiseSeed property.'
     }
     Defaults    = @{ MaxMessageSize = 'the wrapper''s (orw: 512)'; BitErrorRate = '0'; ByteDropRate = '0'; NodeId = '1'; NodeType = 'UNODE'; HardwareType = 'rev-b'; FirmwareVersion = '1.0.0'; Wrapper = 'none'; BaudRate = '115200'; ConfigCapacity = '65536'; Calibration = 'Valid'; ProtocolVersion = '1' }
     Outputs     = @{ 'Provisioning.Core.Node.Simulator.NodeSimulator' = 'The running simulator: Endpoint (the port a station uses), Options, State (what the node holds), ByteCounts, LastError, and ReadKey(slot) for rehearsal checks. Pipe it to Stop-ProvNodeSimulator.' }
     Examples    = @(
+        @{
+            Code    = '$gw = Start-ProvGatewaySimulator -ControlPort 0
+$inRange = Start-ProvNodeSimulator -Listen tcp://127.0.0.1:0 -NodeId 0x77 -Gateway $gw
+$inRange.RadioState
+$inRange | Stop-ProvNodeSimulator
+$gw | Stop-ProvGatewaySimulator'
+            Remarks = 'A node in radio range of a simulated factory gateway. Its radio is Idle until it is given a factory configuration naming the gateway''s network (see Start-ProvGatewaySimulator).'
+        }
         @{
             Code    = '$pass = Read-Host -AsSecureString ''Meter optical port password''
 $meter = Start-ProvNodeSimulator -Listen tcp://127.0.0.1:0 -Wrapper opt_psem -BaudRate 9600 -OpticalPassword $pass

@@ -9,10 +9,12 @@ namespace Provisioning.PowerShell;
 /// </summary>
 [Cmdlet(VerbsLifecycle.Start, "ProvNodeSimulator", SupportsShouldProcess = true, DefaultParameterSetName = SerialSet)]
 [OutputType(typeof(NodeSimulator))]
-public sealed class StartProvNodeSimulatorCommand : ProvCmdlet
+public class StartProvNodeSimulatorCommand : ProvCmdlet
 {
-    private const string SerialSet = "Serial";
-    private const string TcpSet = "Tcp";
+    /// <summary>Parameter set of a simulator on a serial device.</summary>
+    protected const string SerialSet = "Serial";
+    /// <summary>Parameter set of a simulator on a TCP port.</summary>
+    protected const string TcpSet = "Tcp";
 
     /// <summary>Serial device the node sits on.</summary>
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = SerialSet, ValueFromPipelineByPropertyName = true)]
@@ -164,6 +166,12 @@ public sealed class StartProvNodeSimulatorCommand : ProvCmdlet
     [ValidateRange(1, int.MaxValue)]
     public int OpticalStopAfterPackets { get; set; }
 
+    /// <summary>The factory gateway in radio range: its RadioEndpoint (host:port) or the object Start-ProvGatewaySimulator returned.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    [GatewayEndpointTransformation]
+    public string? Gateway { get; set; }
+
     private Core.Wrappers.Psem.PsemMeterSettings? OpticalMeter()
     {
         var bound = MyInvocation.BoundParameters;
@@ -183,6 +191,15 @@ public sealed class StartProvNodeSimulatorCommand : ProvCmdlet
             },
         };
     }
+
+    /// <summary>What is started, for -WhatIf and -Confirm.</summary>
+    protected virtual string Describe(string where) => $"node {NodeId} (0x{NodeId:X8}) on {where}";
+
+    /// <summary>The action, for -WhatIf and -Confirm.</summary>
+    protected virtual string StartAction => "Start node simulator";
+
+    /// <summary>Starts the simulator the parameters describe (a derived cmdlet starts what sits in front of the node).</summary>
+    protected virtual object Start(NodeSimulatorOptions options) => Await(NodeSimulator.StartAsync(options, Cancellation));
 
     /// <inheritdoc/>
     protected override void ProcessRecord()
@@ -206,6 +223,7 @@ public sealed class StartProvNodeSimulatorCommand : ProvCmdlet
             MaxMessageSize = MyInvocation.BoundParameters.ContainsKey(nameof(MaxMessageSize)) ? MaxMessageSize : null,
             LinkPassword = OpticalPassword ?? defaults.LinkPassword,
             OptPsemMeter = OpticalMeter(),
+            Gateway = Gateway,
             Noise = new LineNoise
             {
                 BitErrorRate = BitErrorRate,
@@ -225,10 +243,10 @@ public sealed class StartProvNodeSimulatorCommand : ProvCmdlet
             },
         };
         string where = PortName ?? Listen!;
-        if (!ShouldProcess($"node {NodeId} (0x{NodeId:X8}) on {where}", "Start node simulator")) return;
+        if (!ShouldProcess(Describe(where), StartAction)) return;
         try
         {
-            WriteObject(Await(NodeSimulator.StartAsync(options, Cancellation)));
+            WriteObject(Start(options));
         }
         catch (ArgumentException e) { WriteError(Error(e, "InvalidSimulatorOptions", ErrorCategory.InvalidArgument, where)); }
         catch (InvalidDataException e) { WriteError(Error(e, "StateFileInvalid", ErrorCategory.InvalidData, options.StatePath)); }

@@ -10,9 +10,10 @@ namespace Provisioning.PowerShell;
 [OutputType(typeof(void))]
 public sealed class StopProvNodeSimulatorCommand : ProvCmdlet
 {
-    /// <summary>The simulator from Start-ProvNodeSimulator.</summary>
+    /// <summary>The simulator from Start-ProvNodeSimulator (or Start-ProvEmcmSimulator: its line and node stop, and the eMCM with them).</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true)]
     [ValidateNotNull]
+    [SimulatorTransformation]
     public NodeSimulator[]? InputObject { get; set; }
 
     /// <inheritdoc/>

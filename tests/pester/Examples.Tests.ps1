@@ -70,6 +70,9 @@ BeforeAll {
         @{ Topic = 'help/Invoke-NodeProvision'; Pattern = '/dev/ttyUSB0(?![^\n]*-WhatIf)'; Reason = 'programs a device on a real serial port (/dev/ttyUSB0)' }
         @{ Topic = 'help/Invoke-NodeProvision'; Pattern = 'COM3'; Reason = 'a server on another host (prov-server) and a device on a Windows serial port (COM3)' }
         @{ Topic = 'help/Invoke-NodeProvision'; Pattern = '10\.0\.0\.21'; Reason = 'devices behind a serial-over-IP device server at 10.0.0.21' }
+        @{ Topic = 'help/Invoke-EmcmProvision'; Pattern = 'COM3'; Reason = 'a meter on a Windows serial port (COM3)' }
+        @{ Topic = 'help/Invoke-EmcmProvision'; Pattern = 'meters\.csv'; Reason = 'meters on the reader''s serial ports, listed in meters.csv' }
+        @{ Topic = 'help/Invoke-EmcmFactoryStage'; Pattern = 'COM3|COM20'; Reason = 'a meter on a Windows serial port and a factory gateway at 192.168.6.77' }
         @{ Topic = 'help/Start-ProvServer'; Pattern = 'mysql:Server=db1'; Reason = 'a MySQL server db1 of the reader''s network, and -Wait runs the server in the foreground until stopped' }
         @{ Topic = 'help/Start-ProvServer'; Pattern = 'sqlserver:Server=sql1'; Reason = 'a SQL Server sql1 of the reader''s network (none can be installed on a test machine)' }
         @{ Topic = 'help/Start-ProvServer'; Pattern = 'Set-Clipboard'; Reason = 'Set-Clipboard needs a desktop clipboard' }
@@ -213,6 +216,7 @@ Describe 'Example <Topic>' -ForEach $topics {
             foreach ($v in Get-Variable -Scope Global) {
                 foreach ($o in @($v.Value)) {
                     if ($o -is [Provisioning.Core.Node.Simulator.NodeSimulator]) { $o | Stop-ProvNodeSimulator -ErrorAction Ignore }
+                    elseif ($o -is [Provisioning.Core.Gateway.Simulator.GatewaySimulator]) { $o | Stop-ProvGatewaySimulator }
                     elseif ($o -is [Provisioning.PowerShell.ProvServerHandle] -and (Get-Process -Id $o.ProcessId -ErrorAction Ignore)) { $o | Stop-ProvServer -ErrorAction Ignore }
                 }
             }

@@ -53,14 +53,23 @@ BeforeAll {
         'Provisioning.PowerShell.ProvBackup'           = { Backup-ProvServer -Path "$TestDrive/sample.provbak" -Passphrase (ConvertTo-TestSecret 'backup') -Server $server }
         'Provisioning.PowerShell.ProvRestore'          = { $null = Backup-ProvServer -Path "$TestDrive/sample2.provbak" -Passphrase (ConvertTo-TestSecret 'backup') -Server $server; Restore-ProvServer -Path "$TestDrive/sample2.provbak" -DataPath "$TestDrive/restored" -Passphrase (ConvertTo-TestSecret 'backup') }
         'Provisioning.Core.Station.NodeProvisionResult' = { $results }
+        'Provisioning.Core.Emcm.EmcmProvisionResult'   = {
+            Invoke-EmcmProvision -Port "tcp://127.0.0.1:$(Get-FreeTcpPort)" -ConfigId 69 -Batch 1000 -Server $server -ErrorAction SilentlyContinue
+            Invoke-EmcmFactoryStage -Stage PostTest -Port 'tcp://127.0.0.1:1' -ConfigId 69 -Batch 1000 -PartialMcmId 'zz' -Server $server -ErrorAction SilentlyContinue
+        }
         'Provisioning.PowerShell.ProvDeviceKey'        = { Read-ProvKeyFile "$TestDrive/device_keys.xml" -KmsPrivateKeyPath $pkg.Network.Kms.PrivateKeyPath }
         'Provisioning.Core.Node.Simulator.NodeSimulator' = { $sim }
+        'Provisioning.Core.Gateway.Simulator.GatewaySimulator' = { $script:gateway = Start-ProvGatewaySimulator -ControlPort 0; $gateway }
+        'Provisioning.Core.Gateway.GatewayNodeStatus'  = { $g = Start-ProvGatewaySimulator -ControlPort 0; try { $g.GetNodeStatus(0x10) } finally { $g | Stop-ProvGatewaySimulator } }
+        'Provisioning.Core.Emcm.Simulator.EmcmSimulator' = { $script:emcm = Start-ProvEmcmSimulator -Listen tcp://127.0.0.1:0 -Wrapper opt_psem -NodeId 0x11; $emcm }
         'Provisioning.Core.Transport.VirtualSerialPair' = { if ($socat) { $script:pair = New-ProvVirtualSerialPair -Path "$TestDrive/ports"; $pair } }
     }
 }
 AfterAll {
     if ($pair) { $pair | Remove-ProvVirtualSerialPair }
     $sim | Stop-ProvNodeSimulator
+    if ($gateway) { $gateway | Stop-ProvGatewaySimulator }
+    if ($emcm) { $emcm | Stop-ProvNodeSimulator }
     Stop-TestServer $server
 }
 

@@ -91,7 +91,108 @@ public sealed class NodeClient : IAsyncDisposable
         if (_options.ChunkSize < 1 || _options.Window < 1) throw new ArgumentOutOfRangeException(nameof(options), "ChunkSize and Window must be at least 1.");
         if (_options.MaxMessageSize is < 1) throw new ArgumentOutOfRangeException(nameof(options), "MaxMessageSize must be at least 1.");
         _inOrder = LinkSession.IsSessionWrapper(wrapper);
+        if (transport is LinkSession session) session.HostMessageReceived += (_, e) => RaiseHostMessage(e.Message.Span);
         _receiving = Task.Run(ReceiveAsync);
+    }
+
+    /// <summary>
+    /// True when the line carries the host platform's own messages beside the node's: a passive wrapper with a host channel
+    /// (orw), or a link session (reliable, opt_psem). The <c>none</c> wrapper has none: the node owns the line.
+    /// </summary>
+    public bool CarriesHostMessages => _transport is LinkSession || _wrapper.CarriesHostMessages;
+
+    /// <summary>The largest host message <see cref="SendHostMessageAsync"/> takes on this line (0 when it carries none).</summary>
+    public int MaxHostMessageSize => _transport is LinkSession session ? session.MaxHostMessageSize
+        : _wrapper.CarriesHostMessages ? _wrapper.MaxHostMessageSize(MaxMessageSize) : 0;
+
+    /// <summary>
+    /// Raised, on the link's receiving thread, for each host-platform message that arrived intact (the node protocol never sees
+    /// them). A handler must return quickly; the message is a copy it may keep.
+    /// </summary>
+    public event EventHandler<LinkHostMessageEventArgs>? HostMessageReceived;
+
+    /// <summary>
+    /// The host protocol's own integrity check, given to the wrapper so it can take host messages again right after damage
+    /// (<see cref="TransportWrapper.HostMessageCheck"/>); null: the wrapper's own rules.
+    /// </summary>
+    public HostMessageCheck? HostMessageCheck
+    {
+        get => _wrapper.HostMessageCheck;
+        set => _wrapper.HostMessageCheck = value;
+    }
+
+    /// <summary>The line's rate (or the rate assumed on a line without one, such as TCP), for protocols that share the line.</summary>
+    public int LineBaudRate => BaudRate;
+
+    /// <summary>What a link session adds to an answer's time on top of line time; zero for passive wrappers.</summary>
+    public TimeSpan LinkLatency => _transport is LinkSession session ? session.ExtraLatency : TimeSpan.Zero;
+
+    /// <summary>The base wait for an answer this client was given (<see cref="NodeClientOptions.ResponseTimeout"/>).</summary>
+    public TimeSpan ResponseTimeout => _options.ResponseTimeout;
+
+    /// <summary>The line's name (the port).</summary>
+    public string PortName => _transport.Name;
+
+    /// <summary>The transport wrapper on the line (a link session's own, for active wrappers).</summary>
+    public string WrapperName => _wrapper.Name;
+
+    /// <summary>
+    /// Sends one message to the host platform itself (not to the node): through the link session, or wrapped by the wrapper's
+    /// host egress. It never interleaves with a node message on the line. The caller owns (and zeroes) <paramref name="message"/>;
+    /// the copies made here are zeroed once written. Throws <see cref="NotSupportedException"/> when the line carries no host
+    /// messages, <see cref="NodeLinkException"/> when the line failed or stopped taking bytes.
+    /// </summary>
+    public async Task SendHostMessageAsync(ReadOnlyMemory<byte> message, CancellationToken cancellationToken)
+    {
+        ThrowIfClosed();
+        if (!CarriesHostMessages) _wrapper.EgressHost(message.Span, _hostLine); // throws the wrapper's own explanation
+        await _writeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (_transport is LinkSession session)
+            {
+                await session.SendHostMessageAsync(message, cancellationToken).ConfigureAwait(false);
+                return;
+            }
+            _hostLine.ResetWrittenCount();
+            _wrapper.EgressHost(message.Span, _hostLine);
+            var writeBy = _options.ResponseTimeout + LineTime(_hostLine.WrittenCount);
+            var now = _clock.Elapsed;
+            _lineFreeAt = (_lineFreeAt > now ? _lineFreeAt : now) + LineTime(_hostLine.WrittenCount);
+            using var writeTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            writeTimeout.CancelAfter(writeBy);
+            try
+            {
+                await _transport.WriteAsync(_hostLine.WrittenMemory, writeTimeout.Token).AsTask().WaitAsync(writeBy + writeBy, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is TimeoutException || e is OperationCanceledException && !cancellationToken.IsCancellationRequested)
+            {
+                throw new NodeLinkException($"The device on {_transport.Name} stopped taking bytes: a host message could not be sent within {writeBy.TotalSeconds:0.#} s. " +
+                    "Check that the device is still connected and powered.", !_answered);
+            }
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException && e is not NodeLinkException and not LinkException)
+        {
+            throw Closed(e);
+        }
+        finally
+        {
+            _hostLine.Clear();
+            _writeGate.Release();
+        }
+    }
+
+    private readonly ArrayBufferWriter<byte> _hostLine = new(OrwWrapper.GuideHostBuffer);
+
+    // Node and host messages are whole writes to the line: one at a time, so their bytes never interleave.
+    private readonly SemaphoreSlim _writeGate = new(1, 1);
+
+    private void RaiseHostMessage(ReadOnlySpan<byte> message)
+    {
+        var handler = HostMessageReceived;
+        if (handler is null) return;
+        try { handler(this, new LinkHostMessageEventArgs(message.ToArray())); }
+        catch (Exception e) when (e is not OutOfMemoryException) { /* a reader's failure must not take the link down */ }
     }
 
     /// <summary>Damaged frames seen and messages sent again on this link so far (robustness counters).</summary>
@@ -174,6 +275,7 @@ public sealed class NodeClient : IAsyncDisposable
         try { await _receiving.ConfigureAwait(false); }
         catch (Exception) { /* the link is being closed; its last error no longer matters */ }
         _closing.Dispose();
+        _hostLine.Clear();
     }
 
     /// <summary>One request, sent again on timeout or damage until answered, at most Retries more times.</summary>
@@ -454,6 +556,7 @@ public sealed class NodeClient : IAsyncDisposable
             var writeBy = _lineFreeAt + patience - now;
             using var writeTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             writeTimeout.CancelAfter(writeBy);
+            await _writeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
             try
             {
                 await _transport.WriteAsync(_line.WrittenMemory, writeTimeout.Token).AsTask().WaitAsync(writeBy + writeBy, cancellationToken).ConfigureAwait(false);
@@ -463,6 +566,7 @@ public sealed class NodeClient : IAsyncDisposable
                 throw new NodeLinkException($"The node on {_transport.Name} stopped taking bytes: a {type} message could not be sent within {writeBy.TotalSeconds:0.#} s. " +
                     "Check that the device is still connected and powered.", !_answered);
             }
+            finally { _writeGate.Release(); }
             return _lineFreeAt + LineTime(answerLength + NodeFrame.Overhead + _wrapper.Overhead) + patience;
         }
         catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException && e is not NodeLinkException)
@@ -618,8 +722,8 @@ public sealed class NodeClient : IAsyncDisposable
     {
         public void OnNodeBytes(ReadOnlySpan<byte> nodeBytes) => client.OnNodeBytes(nodeBytes);
 
-        // The host platform's own traffic is not ours to answer (guide B.2.1: ignore it).
-        public void OnHostMessage(ReadOnlySpan<byte> message) { }
+        // The host platform's own traffic is not the node protocol's (guide B.2.1 ignores it): it goes to the host's reader.
+        public void OnHostMessage(ReadOnlySpan<byte> message) => client.RaiseHostMessage(message);
 
         public void OnDamaged(string reason) => client.OnDamaged();
     }

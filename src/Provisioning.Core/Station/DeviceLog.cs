@@ -136,12 +136,17 @@ public sealed class DeviceLog
     public void Finish(NodeProvisionResult result, (int Damaged, int Resends, int ChunksLost)? stats)
     {
         ArgumentNullException.ThrowIfNull(result);
+        Finish(result.Result, result.NodeId is { } id ? $"node 0x{id:X8}" : "no node", result.Duration, result.Message, stats);
+    }
+
+    /// <summary>A flow's outcome: its Table 4 code, the device it reached (e.g. "node 0x00000001, eMCM 0011…"), time and message.</summary>
+    public void Finish(ProvExitCode code, string device, TimeSpan duration, string message, (int Damaged, int Resends, int ChunksLost)? stats)
+    {
         EndStep(stats);
         _step = ProvisionStep.Done;
-        string node = result.NodeId is { } id ? $"node 0x{id:X8}" : "no node";
         string link = stats is { } s ? $"; link: {s.Resends} resends, {s.Damaged} damaged frames, {s.ChunksLost} chunks lost" : "";
-        Write(result.Succeeded ? StationLogLevel.Info : StationLogLevel.Critical,
-            $"Result {result.ExitCode} ({result.Result}), {node}, {result.Duration.TotalSeconds.ToString("0.000", CultureInfo.InvariantCulture)} s{link}: {result.Message}");
+        Write(code == ProvExitCode.Success ? StationLogLevel.Info : StationLogLevel.Critical,
+            $"Result {(int)code} ({code}), {device}, {duration.TotalSeconds.ToString("0.000", CultureInfo.InvariantCulture)} s{link}: {message}");
     }
 
     private void EndStep((int Damaged, int Resends, int ChunksLost)? stats)

@@ -27,6 +27,12 @@ public enum ProvisionStep
     Resetting,
     /// <summary>Finished (successfully or not).</summary>
     Done,
+    /// <summary>eMCM flows: talking to the factory gateway (clearing the node's status, waiting for it to join).</summary>
+    Gateway,
+    /// <summary>eMCM flows: checking the eMCM's link to its meter.</summary>
+    MeterLink,
+    /// <summary>eMCM flows: setting quiet mode and recording the stage passed in the eMCM.</summary>
+    RecordingStage,
 }
 
 /// <summary>A progress report for one port.</summary>

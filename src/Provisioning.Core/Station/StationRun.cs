@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Provisioning.Core.Client;
+using Provisioning.Core.Emcm;
 using Provisioning.Core.Node;
 
 namespace Provisioning.Core.Station;
@@ -15,6 +16,7 @@ public sealed class StationRun : IDisposable
 
     private readonly StationSessions _sessions;
     private readonly NodeProvisioner _provisioner;
+    private readonly EmcmProvisioner _emcm;
     private readonly SemaphoreSlim _slots;
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _ports = new(StringComparer.Ordinal);
 
@@ -25,6 +27,7 @@ public sealed class StationRun : IDisposable
         ArgumentOutOfRangeException.ThrowIfGreaterThan(throttleLimit, MaxThrottleLimit);
         _sessions = new StationSessions(server);
         _provisioner = new NodeProvisioner(_sessions, nodeOptions, stationName);
+        _emcm = new EmcmProvisioner(_sessions, nodeOptions, stationName);
         _slots = new SemaphoreSlim(throttleLimit, throttleLimit);
     }
 
@@ -35,25 +38,38 @@ public sealed class StationRun : IDisposable
     public Action<StationLogEntry>? LogSink
     {
         get => _provisioner.LogSink;
-        set => _provisioner.LogSink = value;
+        set => _provisioner.LogSink = _emcm.LogSink = value;
     }
 
     /// <summary>
     /// Provisions one device when a slot and its port are free; see <see cref="NodeProvisioner.ProvisionAsync"/>.
     /// The result's duration counts from when the device's turn came, not the wait before it.
     /// </summary>
-    public async Task<NodeProvisionResult> ProvisionAsync(ProvisionRequest request, ConfigSelector config,
+    public Task<NodeProvisionResult> ProvisionAsync(ProvisionRequest request, ConfigSelector config,
         IProgress<ProvisionProgress>? progress, CancellationToken cancellationToken)
+        => InTurnAsync(request.Port, progress, () => _provisioner.ProvisionAsync(request, config, progress, cancellationToken), cancellationToken);
+
+    /// <summary>Single-stage eMCM provisioning when a slot and the port are free; see <see cref="EmcmProvisioner.ProvisionAsync"/>.</summary>
+    public Task<EmcmProvisionResult> ProvisionEmcmAsync(EmcmRequest request, ConfigSelector config,
+        IProgress<ProvisionProgress>? progress, CancellationToken cancellationToken)
+        => InTurnAsync(request.Line.Port, progress, () => _emcm.ProvisionAsync(request, config, progress, cancellationToken), cancellationToken);
+
+    /// <summary>One multi-stage eMCM operation when a slot and the port are free; see <see cref="EmcmProvisioner.RunStageAsync"/>.</summary>
+    public Task<EmcmProvisionResult> RunEmcmStageAsync(EmcmFactoryStage stage, EmcmRequest request, ConfigSelector config,
+        IProgress<ProvisionProgress>? progress, CancellationToken cancellationToken)
+        => InTurnAsync(request.Line.Port, progress, () => _emcm.RunStageAsync(stage, request, config, progress, cancellationToken), cancellationToken);
+
+    private async Task<T> InTurnAsync<T>(string portName, IProgress<ProvisionProgress>? progress, Func<Task<T>> work, CancellationToken cancellationToken)
     {
-        progress?.Report(new ProvisionProgress(request.Port, ProvisionStep.Waiting, -1, "Waiting for a free slot"));
-        var port = _ports.GetOrAdd(request.Port, _ => new SemaphoreSlim(1, 1));
+        progress?.Report(new ProvisionProgress(portName, ProvisionStep.Waiting, -1, "Waiting for a free slot"));
+        var port = _ports.GetOrAdd(portName, _ => new SemaphoreSlim(1, 1));
         await port.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             await _slots.WaitAsync(cancellationToken).ConfigureAwait(false);
             try
             {
-                return await _provisioner.ProvisionAsync(request, config, progress, cancellationToken).ConfigureAwait(false);
+                return await work().ConfigureAwait(false);
             }
             finally
             {

@@ -66,6 +66,12 @@ public abstract class LinkWrapper : TransportWrapper
     /// <summary>Not used: an active wrapper carries node messages through its session.</summary>
     public sealed override void Ingress(ReadOnlySpan<byte> lineBytes, IWrapperSink sink) => throw Passive();
 
+    /// <summary>An active wrapper carries host messages through its session (<see cref="LinkSession.SendHostMessageAsync"/>).</summary>
+    public override bool CarriesHostMessages => true;
+
+    /// <summary>Not used: an active wrapper carries host messages through its session.</summary>
+    public sealed override void EgressHost(ReadOnlySpan<byte> hostMessage, IBufferWriter<byte> line) => throw Passive();
+
     private NotSupportedException Passive() =>
         new($"The {Name} wrapper acts on the line by itself: open a session with {nameof(OpenAsync)} and send node messages through it.");
 }
@@ -125,6 +131,9 @@ public abstract class LinkSession : INodeTransport
 
     /// <summary>The largest node message <see cref="WriteAsync"/> takes, as agreed with the peer.</summary>
     public abstract int MaxMessageSize { get; }
+
+    /// <summary>The largest host message <see cref="SendHostMessageAsync"/> takes (one message travels whole), as agreed with the peer.</summary>
+    public virtual int MaxHostMessageSize => MaxMessageSize;
 
     /// <summary>
     /// Time the session may add to a node answer on top of line time (its own acknowledgements and resends, a busy peer): the

@@ -16,7 +16,8 @@ namespace Provisioning.Core.Wrappers;
 /// <em>and</em> the node frame inside it is whole and intact (sync byte, frame length matching the orw length, CRC-32);
 /// otherwise scanning resumes one byte later, so the earliest intact message after damage is always found and none is
 /// skipped. An 8-bit checksum alone cannot tell a host message from noise, so after damage host messages are taken
-/// again only once an intact node message has put the decoder back in step.
+/// again only once an intact node message has put the decoder back in step, or when the host protocol's own check
+/// (<see cref="TransportWrapper.HostMessageCheck"/>, e.g. the eMCM protocol's CRC-32) vouches for one.
 /// </remarks>
 [TransportWrapperName(TransportWrappers.Orw)]
 public sealed class OrwWrapper : TransportWrapper
@@ -65,6 +66,34 @@ public sealed class OrwWrapper : TransportWrapper
         BinaryPrimitives.WriteUInt16LittleEndian(span, (ushort)length);
         span[2] = NodeMarker;
         nodeMessage.CopyTo(span[3..]);
+        span[length - 1] = Checksum(span[..(length - 1)]);
+        line.Advance(length);
+    }
+
+    /// <inheritdoc/>
+    public override bool CarriesHostMessages => true;
+
+    /// <summary>Length and checksum: the host message itself starts with its marker byte (anything but 0x47).</summary>
+    public const int HostOverhead = 3;
+
+    /// <inheritdoc/>
+    public override int MaxHostMessageSize(int maxMessageSize) => Math.Min(maxMessageSize, MaxWrappedLength) - HostOverhead;
+
+    /// <summary>
+    /// Writes <c>[length lo][length hi][host message][checksum]</c>: the host message's first byte is its marker (the guide's host
+    /// code uses 0x00) and must not be 0x47, which marks node messages. What <see cref="TransportWrapper.Ingress"/> hands to
+    /// <see cref="IWrapperSink.OnHostMessage"/> on the other end is exactly <paramref name="hostMessage"/>.
+    /// </summary>
+    public override void EgressHost(ReadOnlySpan<byte> hostMessage, IBufferWriter<byte> line)
+    {
+        if (hostMessage.Length == 0 || hostMessage[0] == NodeMarker)
+            throw new ArgumentException($"An orw host message starts with a marker byte other than 0x{NodeMarker:X2} (which marks node messages).", nameof(hostMessage));
+        int length = hostMessage.Length + HostOverhead;
+        if (length > MaxWrappedLength)
+            throw new ArgumentException($"The orw wrapper carries host messages of at most {MaxWrappedLength - HostOverhead} bytes; this one has {hostMessage.Length}.", nameof(hostMessage));
+        var span = line.GetSpan(length);
+        BinaryPrimitives.WriteUInt16LittleEndian(span, (ushort)length);
+        hostMessage.CopyTo(span[2..]);
         span[length - 1] = Checksum(span[..(length - 1)]);
         line.Advance(length);
     }
@@ -128,9 +157,22 @@ public sealed class OrwWrapper : TransportWrapper
         }
         if (bytes[2] == NodeMarker) return JudgeNode(at, out damage);
         damage = null;
-        // Out of step, a host message cannot be told from noise by its 8-bit checksum: wait for a node message.
-        if (!_inStep) return Verdict.Damaged;
-        if (available < length) return Verdict.Wait;
+        if (HostMessageCheck is { } check)
+        {
+            // The host protocol's own check vouches for a host message, in step or not, and rules a damaged one out from its
+            // first bytes: a damaged orw length then never makes the decoder wait for bytes that will not come.
+            bool? intact = check(bytes.Slice(2, Math.Min(available, length - 1) - 2), length - 3);
+            if (intact == false)
+            {
+                damage = "orw host message fails the host protocol's check";
+                return Verdict.Damaged;
+            }
+            if (available < length) return Verdict.Wait;
+            if (intact != true) return Verdict.Damaged;
+        }
+        // Out of step, a host message cannot be told from noise by its 8-bit checksum alone: wait for a node message.
+        else if (!_inStep) return Verdict.Damaged;
+        else if (available < length) return Verdict.Wait;
         if (bytes[length - 1] != Checksum(bytes[..(length - 1)]))
         {
             damage = "orw checksum mismatch";

@@ -122,6 +122,14 @@ internal sealed class ReliableSession : LinkSession
 
     public override int MaxMessageSize => NodeFrame.MaxLength;
 
+    public override int MaxHostMessageSize
+    {
+        get
+        {
+            lock (_gate) return _peerMaxFrame - ReliableFrame.Overhead;
+        }
+    }
+
     public override TimeSpan ExtraLatency
     {
         get
@@ -651,7 +659,10 @@ internal sealed class ReliableSession : LinkSession
         {
             _queue.RemoveFirst();
             _queuedBytes -= first.Bytes.Length;
-            return new Outgoing(first.Type, ReliableFrame.Encode(first.Type, _sendNext, first.Bytes));
+            var frame = new Outgoing(first.Type, ReliableFrame.Encode(first.Type, _sendNext, first.Bytes));
+            // Host messages can carry keys (the eMCM's): the queued copy goes as node bytes do.
+            first.Bytes.AsSpan().Clear();
+            return frame;
         }
         int room = FramePayload();
         var payload = new byte[Math.Min(room, NodeBytesQueued())];

@@ -41,7 +41,42 @@ public abstract class TransportWrapper
 
     /// <summary>Forgets any partly received message (after a link restart).</summary>
     public virtual void Reset() { }
+
+    /// <summary>
+    /// True when the wrapper carries the host platform's own messages beside node messages (<see cref="EgressHost"/>).
+    /// Wrappers that act on the line by themselves carry them through their session (<see cref="LinkSession.SendHostMessageAsync"/>).
+    /// </summary>
+    public virtual bool CarriesHostMessages => false;
+
+    /// <summary>
+    /// The largest host message <see cref="EgressHost"/> takes, wrapping excluded: what is left of <see cref="MaxMessageSize"/>
+    /// (or of <paramref name="maxMessageSize"/>, the host buffer the station was told) once the wrapper's own bytes are counted.
+    /// </summary>
+    public virtual int MaxHostMessageSize(int maxMessageSize) => 0;
+
+    /// <summary>
+    /// Encapsulates one message for (or from) the host platform itself, not for the node, and writes the result to
+    /// <paramref name="line"/>: the counterpart of <see cref="IWrapperSink.OnHostMessage"/> on the other end. By default a
+    /// wrapper has no host channel and refuses.
+    /// </summary>
+    public virtual void EgressHost(ReadOnlySpan<byte> hostMessage, IBufferWriter<byte> line)
+        => throw new NotSupportedException($"The {Name} wrapper carries node messages only: it has no channel for the host platform's own messages. " +
+            $"Use a wrapper that has one ({TransportWrappers.Orw}, {TransportWrappers.Reliable} or {TransportWrappers.OptPsem}) and that the host speaks.");
+
+    /// <summary>
+    /// Tells intact host messages from damage, for wrappers whose own integrity check is weak (orw's 8-bit checksum): the
+    /// protocol spoken in host messages (the eMCM protocol's CRC-32) supplies it, so the wrapper can take host messages again
+    /// right after damage. Null: the wrapper's own rules alone.
+    /// </summary>
+    public HostMessageCheck? HostMessageCheck { get; set; }
 }
+
+/// <summary>
+/// Judges the start of a host message: true when <paramref name="received"/> (the first bytes of a message the wrapper says
+/// is <paramref name="length"/> bytes long; all of them once available) is an intact message of the protocol, false when it
+/// cannot be one, null when more bytes are needed to tell.
+/// </summary>
+public delegate bool? HostMessageCheck(ReadOnlySpan<byte> received, int length);
 
 /// <summary>Where a wrapper hands what it unwrapped.</summary>
 public interface IWrapperSink

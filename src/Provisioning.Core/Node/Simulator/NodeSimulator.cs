@@ -21,7 +21,14 @@ namespace Provisioning.Core.Node.Simulator;
 /// <param name="FirmwareWrites">Firmware images activated since the state was created.</param>
 public sealed record NodeStateSnapshot(
     uint NodeId, string FirmwareVersion, string FirmwareSha256, string FieldConfigSha256, string FactoryConfigSha256,
-    IReadOnlyDictionary<NodeKeySlot, string> KeyCheckValues, NodeLockFlags Locks, int Resets, int FirmwareWrites);
+    IReadOnlyDictionary<NodeKeySlot, string> KeyCheckValues, NodeLockFlags Locks, int Resets, int FirmwareWrites)
+{
+    /// <summary>The configuration the node runs: the one committed last (field or factory); null when none.</summary>
+    public NodeImageTarget? ActiveConfig { get; init; }
+
+    /// <summary>The factory network its factory configuration names (<c>network_id=</c>); null when none.</summary>
+    public string? FactoryNetworkId { get; init; }
+}
 
 /// <summary>
 /// A node that speaks the node protocol on a serial port or a TCP port, for rehearsal and tests.
@@ -81,6 +88,7 @@ public sealed class NodeSimulator : IAsyncDisposable
         if (options.MaxMessageSize is < MinMessageSize)
             throw new ArgumentException($"MaxMessageSize must be at least {MinMessageSize} bytes, not {options.MaxMessageSize}.", nameof(options));
         options.Noise.Validate();
+        if (options.Gateway is { } gateway) NodeRadio.ParseEndpoint(gateway);
         var node = new SimulatedNode(options);
 
         NodeSimulator simulator;
@@ -107,8 +115,14 @@ public sealed class NodeSimulator : IAsyncDisposable
             var stream = serial.BaseStream;
             simulator._serving = Task.Run(() => simulator.SerialLoopAsync(stream));
         }
+        if (options.Gateway is { } radioEndpoint) simulator._radio = NodeRadio.Start(node, radioEndpoint);
         return Task.FromResult(simulator);
     }
+
+    private NodeRadio? _radio;
+
+    /// <summary>What the node's radio is doing: Off without a gateway in range (see docs/gateway-protocol.md).</summary>
+    public NodeRadioState RadioState => _radio?.State ?? NodeRadioState.Off;
 
     /// <summary>Smallest host buffer a simulator takes: a node frame with an empty payload and room for a wrapper.</summary>
     public const int MinMessageSize = 16;
@@ -189,6 +203,7 @@ public sealed class NodeSimulator : IAsyncDisposable
         }
         try { await _serving.ConfigureAwait(false); }
         catch (OperationCanceledException) { }
+        if (_radio is not null) await _radio.DisposeAsync().ConfigureAwait(false);
         _node.Save();
     }
 
@@ -237,6 +252,7 @@ public sealed class NodeSimulator : IAsyncDisposable
         Interlocked.Increment(ref _connections);
         var wrapper = TransportWrappers.Create(Options.Wrapper);
         if (wrapper is OptPsemWrapper psem && Options.OptPsemMeter is { } meter) psem.Meter = meter;
+        wrapper.HostMessageCheck = Options.HostPlatform?.MessageCheck;
         var outgoing = Channel.CreateUnbounded<byte[]>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
         using var link = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
         var sending = Task.Run(() => SendLoopAsync(stream, outgoing.Reader, link.Token));
@@ -311,7 +327,8 @@ public sealed class NodeSimulator : IAsyncDisposable
 
     /// <summary>
     /// Serves the node over a host-role link session: node bytes the session delivers go to the node, its answers back
-    /// through the session. The simulated host platform echoes each host message back, so host traffic is seen both ways.
+    /// through the session. Host messages go to the host platform (<see cref="NodeSimulatorOptions.HostPlatform"/>); without
+    /// one each is echoed back, so host traffic is seen both ways.
     /// </summary>
     private async Task ServeSessionAsync(LinkSession session, CancellationToken cancellationToken)
     {
@@ -321,7 +338,13 @@ public sealed class NodeSimulator : IAsyncDisposable
         session.HostMessageReceived += (_, e) =>
         {
             Interlocked.Increment(ref _hostMessages);
-            _ = session.SendHostMessageAsync(e.Message, cancellationToken).ContinueWith(static t => t.Exception, TaskScheduler.Default);
+            var answer = Options.HostPlatform is { } host ? host.Answer(e.Message.Span) : e.Message.ToArray();
+            if (answer is null) return;
+            _ = session.SendHostMessageAsync(answer, cancellationToken).ContinueWith(t =>
+            {
+                Array.Clear(answer);
+                return t.Exception;
+            }, TaskScheduler.Default);
         };
         var answering = Task.Run(async () =>
         {
@@ -352,7 +375,7 @@ public sealed class NodeSimulator : IAsyncDisposable
 
     private int _hostMessages;
 
-    /// <summary>Host-platform messages received through an active wrapper's session (each is echoed back).</summary>
+    /// <summary>Host-platform messages received (through an active wrapper's session, or, with a host platform, behind orw).</summary>
     public int HostMessagesReceived => Volatile.Read(ref _hostMessages);
 
     private async Task ReceiveLoopAsync(Stream stream, SpanAction deliver, Action pullCable, CancellationToken cancellationToken)
@@ -471,8 +494,24 @@ public sealed class NodeSimulator : IAsyncDisposable
             }
         }
 
-        // The host platform's own traffic: a node never sees it.
-        public void OnHostMessage(ReadOnlySpan<byte> message) { }
+        // The host platform's own traffic: a node never sees it; the host platform, when there is one, answers it.
+        public void OnHostMessage(ReadOnlySpan<byte> message)
+        {
+            if (simulator.Options.HostPlatform is not { } host || simulator.Options.Faults.Silent) return;
+            // The host's receive buffer (guide B.2.2) holds host messages too.
+            if (message.Length + OrwWrapper.HostOverhead > simulator.MaxMessageSize)
+            {
+                Interlocked.Increment(ref simulator._tooLarge);
+                return;
+            }
+            Interlocked.Increment(ref simulator._hostMessages);
+            if (host.Answer(message) is not { } answer) return;
+            _line.ResetWrittenCount();
+            wrapper.EgressHost(answer, _line);
+            Array.Clear(answer);
+            outgoing.TryWrite(_line.WrittenSpan.ToArray());
+            _line.Clear();
+        }
 
         public void OnDamaged(string reason) { }
     }

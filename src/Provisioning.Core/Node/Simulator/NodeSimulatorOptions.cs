@@ -69,6 +69,13 @@ public sealed record NodeSimulatorOptions
     /// active factory configuration names that gateway's network joins it (see docs/gateway-protocol.md). Null: no gateway in range.
     /// </summary>
     public string? Gateway { get; init; }
+
+    /// <summary>
+    /// The host platform in front of the node, answering the station's host messages (orw's non-node messages, the reliable
+    /// wrapper's host frames, opt_psem's host table); the eMCM simulator is one. Null: behind an active wrapper each host
+    /// message is echoed back, behind orw host messages are ignored.
+    /// </summary>
+    public IHostPlatform? HostPlatform { get; init; }
 }
 
 /// <summary>Faults a simulated node injects, to rehearse what the line meets.</summary>

@@ -16,6 +16,10 @@ internal sealed class NodeFlash
     public int Resets { get; set; }
     public int FirmwareWrites { get; set; }
     public PartialImage? Partial { get; set; }
+    /// <summary>The configuration committed last, which the node runs (null: none committed since this was recorded).</summary>
+    public NodeImageTarget? ActiveConfig { get; set; }
+    /// <summary>The network the factory configuration names (its <c>network_id=</c> line); null when it names none.</summary>
+    public string? FactoryNetworkId { get; set; }
 }
 
 /// <summary>An image transfer that has not been committed yet, kept so a new connection can resume it.</summary>
@@ -40,22 +44,28 @@ internal static class NodeStateFile
         Converters = { new JsonStringEnumConverter() },
     };
 
-    public static NodeFlash? Load(string path)
+    public static NodeFlash? Load(string path) => Load<NodeFlash>(path, "node", "the node");
+
+    public static void Save(string path, NodeFlash flash) => Save<NodeFlash>(path, flash);
+
+    /// <summary>Reads a simulated device's state file; null when there is none. <paramref name="device"/> names it in errors.</summary>
+    public static T? Load<T>(string path, string device, string deviceWithArticle) where T : class
     {
         if (!File.Exists(path)) return null;
         try
         {
             using var stream = File.OpenRead(path);
-            return JsonSerializer.Deserialize<NodeFlash>(stream, Json)
-                ?? throw new InvalidDataException($"The node state file '{path}' is empty.");
+            return JsonSerializer.Deserialize<T>(stream, Json)
+                ?? throw new InvalidDataException($"The {device} state file '{path}' is empty.");
         }
         catch (JsonException e)
         {
-            throw new InvalidDataException($"The node state file '{path}' is not valid JSON ({e.Message}). Delete it to start the node with empty flash.", e);
+            throw new InvalidDataException($"The {device} state file '{path}' is not valid JSON ({e.Message}). Delete it to start {deviceWithArticle} with empty flash.", e);
         }
     }
 
-    public static void Save(string path, NodeFlash flash)
+    /// <summary>Writes a simulated device's state file atomically (temporary file, then rename), readable by its owner only.</summary>
+    public static void Save<T>(string path, T state)
     {
         string full = Path.GetFullPath(path);
         Directory.CreateDirectory(Path.GetDirectoryName(full)!);
@@ -66,7 +76,7 @@ internal static class NodeStateFile
         {
             using (var stream = new FileStream(temp, options))
             {
-                JsonSerializer.Serialize(stream, flash, Json);
+                JsonSerializer.Serialize(stream, state, Json);
                 stream.Flush(flushToDisk: true);
             }
             File.Move(temp, full, overwrite: true);

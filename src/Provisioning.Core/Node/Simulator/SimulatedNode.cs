@@ -37,8 +37,21 @@ internal sealed class SimulatedNode
         {
             var kcvs = _keys.ToDictionary(k => k.Key, k => GatewayKeys.CheckValue(k.Value));
             return new NodeStateSnapshot(_flash.NodeId, _flash.FirmwareVersion, _flash.FirmwareSha256, _flash.FieldConfigSha256,
-                _flash.FactoryConfigSha256, kcvs, _flash.Locks, _flash.Resets, _flash.FirmwareWrites);
+                _flash.FactoryConfigSha256, kcvs, _flash.Locks, _flash.Resets, _flash.FirmwareWrites)
+            {
+                ActiveConfig = _flash.ActiveConfig,
+                FactoryNetworkId = _flash.FactoryNetworkId,
+            };
         }
+    }
+
+    /// <summary>Raised (under the node's lock) when the radio must start again: a configuration was committed, or the node reset.</summary>
+    public event Action? RadioChanged;
+
+    /// <summary>The factory network the node's active configuration names; null when it runs no such factory configuration.</summary>
+    public string? ActiveFactoryNetwork()
+    {
+        lock (_gate) return _flash.ActiveConfig == NodeImageTarget.FactoryConfig ? _flash.FactoryNetworkId : null;
     }
 
     public byte[]? ReadKey(NodeKeySlot slot)
@@ -163,8 +176,15 @@ internal sealed class SimulatedNode
             case NodeImageTarget.FieldConfig: _flash.FieldConfigSha256 = actual; break;
             default: _flash.FactoryConfigSha256 = actual; break;
         }
+        if (target != NodeImageTarget.Firmware)
+        {
+            // The node runs on the configuration committed last (the radio follows it: see NodeRadio).
+            _flash.ActiveConfig = target;
+            if (target == NodeImageTarget.FactoryConfig) _flash.FactoryNetworkId = Gateway.FactoryNetwork.NetworkIdOf(partial.Data);
+        }
         _lastCommitted[target] = actual;
         Save();
+        if (target != NodeImageTarget.Firmware) RadioChanged?.Invoke();
         return 0;
     }
 
@@ -220,6 +240,7 @@ internal sealed class SimulatedNode
         // Partial transfers stay in flash across a restart.
         _flash.Resets++;
         Save();
+        RadioChanged?.Invoke();
         return 0;
     }
 

@@ -28,6 +28,9 @@ internal sealed class OptPsemStationSession : LinkSession
 
     public override int MaxMessageSize => NodeFrame.MaxLength;
 
+    /// <summary>A host message travels whole in one Full Write and comes back in one Full Read: what the negotiated packets carry.</summary>
+    public override int MaxHostMessageSize => _station.MaxHostMessageSize;
+
     /// <summary>Image chunks the station sends are at most 4 KiB, 4110 bytes as node messages.</summary>
     private const int LargestNodeMessage = 4096 + 14;
 

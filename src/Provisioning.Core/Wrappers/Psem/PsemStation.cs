@@ -183,6 +183,9 @@ public sealed class PsemStation : IAsyncDisposable
     /// <summary>Host platform messages the meter sent (read from the host mailbox).</summary>
     public ChannelReader<byte[]> HostMessages => _hostIn.Reader;
 
+    /// <summary>The longest host message one Full Write carries and one Full Read brings back with the negotiated packets.</summary>
+    public int MaxHostMessageSize => Math.Min(ushort.MaxValue, _link.MaxMessageLength - Math.Max(PsemCodec.WriteFullOverhead, PsemCodec.ReadResponseOverhead));
+
     /// <summary>Ends the session politely (Logoff, Terminate) and stops; the line stays open for its owner.</summary>
     public async Task CloseAsync(CancellationToken cancellationToken)
     {
@@ -394,7 +397,7 @@ public sealed class PsemStation : IAsyncDisposable
                 if (_wroteSinceRead) await ReadNodeBytesAsync(ct).ConfigureAwait(false);
                 else if (HasNodeBytesToWrite()) await WriteNodeBytesAsync(ct).ConfigureAwait(false);
                 else if (HostMessageToWrite() is { } host) await WriteHostMessageAsync(host, ct).ConfigureAwait(false);
-                else if (now - _lastHostPoll >= HostPollMs && now - _lastActivity < PollingStopsAfterMs) await ReadHostMessageAsync(ct).ConfigureAwait(false);
+                else if (now - _lastHostPoll >= HostPollInterval(now) && now - _lastActivity < PollingStopsAfterMs) await ReadHostMessageAsync(ct).ConfigureAwait(false);
                 else
                 {
                     long quiet = now - _lastActivity;
@@ -407,6 +410,8 @@ public sealed class PsemStation : IAsyncDisposable
                         continue;
                     }
                     long delay = quiet >= PollingStopsAfterMs ? 1000 : PollBackoffMs[_backoff];
+                    // An answer from the host platform is due: the next host poll comes first.
+                    if (now < _hostAnswerDueUntil) delay = Math.Min(delay, Math.Max(0, _lastHostPoll + HostPollInterval(now) - now));
                     if (delay > 0 && await _work.WaitAsync(TimeSpan.FromMilliseconds(delay), ct).ConfigureAwait(false)) continue;
                     if (quiet < PollingStopsAfterMs) await ReadNodeBytesAsync(ct).ConfigureAwait(false);
                 }
@@ -550,10 +555,28 @@ public sealed class PsemStation : IAsyncDisposable
         _nodeIn.Writer.TryWrite(data);
     }
 
+    /// <summary>
+    /// How long after the last host poll the next one is due: soon after a host message was written (its answer is expected,
+    /// polled with the node's backoff), every <see cref="HostPollMs"/> otherwise.
+    /// </summary>
+    private long HostPollInterval(long now) => now < _hostAnswerDueUntil ? PollBackoffMs[_hostBackoff] : HostPollMs;
+
+    /// <summary>Until when host polls run fast after a host message was written; and their backoff step.</summary>
+    private long _hostAnswerDueUntil;
+    private int _hostBackoff;
+    private const long HostAnswerWindowMs = 10_000;
+
     private async Task WriteHostMessageAsync((byte[] Message, TaskCompletionSource Done) host, CancellationToken ct)
     {
-        byte[] answer = await ExchangeAsync(PsemCodec.WriteFull(PsemMailbox.HostTable, host.Message), ct).ConfigureAwait(false);
-        lock (_gate) _hostOut.Dequeue();
+        byte[] request = PsemCodec.WriteFull(PsemMailbox.HostTable, host.Message);
+        byte[] answer;
+        // Host messages can carry keys (the eMCM's): no copy outlives the write.
+        try { answer = await ExchangeAsync(request, ct).ConfigureAwait(false); }
+        finally { Array.Clear(request); }
+        lock (_gate) Array.Clear(_hostOut.Dequeue().Message);
+        _hostAnswerDueUntil = _driver.Now + HostAnswerWindowMs;
+        _hostBackoff = 0;
+        _lastActivity = _driver.Now;
         if (answer[0] == (byte)PsemResponseCode.Ok) host.Done.TrySetResult();
         else host.Done.TrySetException(new IOException($"The meter refused the host message (answered {PsemCodec.Describe(answer[0])})."));
     }
@@ -562,7 +585,13 @@ public sealed class PsemStation : IAsyncDisposable
     {
         _lastHostPoll = _driver.Now;
         byte[] answer = await ExchangeAsync(PsemCodec.ReadFull(PsemMailbox.HostTable), ct).ConfigureAwait(false);
-        if (PsemCodec.ReadTableData(answer) is { Length: > 0 } message) _hostIn.Writer.TryWrite(message);
+        if (PsemCodec.ReadTableData(answer) is { Length: > 0 } message)
+        {
+            _hostIn.Writer.TryWrite(message);
+            _hostAnswerDueUntil = 0;
+            _lastActivity = _driver.Now;
+        }
+        else _hostBackoff = Math.Min(_hostBackoff + 1, PollBackoffMs.Length - 1);
     }
 
     private void Fault(Exception e)
