@@ -157,8 +157,9 @@ try {
     Step 'KMS: decrypt each node root key and compare it with the key the node holds'
     $nodeMatched = 0
     foreach ($device in Read-ProvKeyFile -Path "$work/device_keys.xml" -KmsPrivateKeyFile $kms.PrivateKeyPath -AsPlainBytes) {
-        $sim = ($allMeters | Where-Object { $_.Simulator.Options.NodeId -eq $device.NodeId }).Simulator
-        $held = if ($sim) { $sim.ReadKey('Root') }
+        $sim = ($allMeters | Where-Object { $_.Simulator.State.NodeId -eq $device.NodeId }).Simulator
+        # Assigned inside the if: an if statement's output would unroll the array.
+        $held = $null; if ($sim) { $held = $sim.ReadKey('Root') }
         if ($held -and [System.Linq.Enumerable]::SequenceEqual([byte[]]$device.RootKeyBytes, $held)) { $nodeMatched++ }
         if ($held) { [Array]::Clear($held) }
         [Array]::Clear($device.RootKeyBytes)
@@ -169,8 +170,8 @@ try {
     $emcmMatched = 0
     $appKeys = @(Read-ProvKeyFile -Path "$work/device_keys.xml" -AppName emcm -PrivateKeyPath $hes.PrivateKeyPath -AsPlainBytes)
     foreach ($app in $appKeys) {
-        $sim = ($allMeters | Where-Object { $_.Simulator.Options.NodeId -eq $app.NodeId }).Simulator
-        $held = if ($sim) { $sim.ReadEmcmKey() }
+        $sim = ($allMeters | Where-Object { $_.Simulator.State.NodeId -eq $app.NodeId }).Simulator
+        $held = $null; if ($sim) { $held = $sim.ReadEmcmKey() }
         if ($held -and $app.AppId -eq $sim.EmcmState.EmcmId -and [System.Linq.Enumerable]::SequenceEqual([byte[]]$app.KeyBytes, $held)) { $emcmMatched++ }
         if ($held) { [Array]::Clear($held) }
         [Array]::Clear($app.KeyBytes)

@@ -135,8 +135,8 @@ try {
     $appKeys = @(Read-ProvKeyFile "$work/device_keys.xml" -AppName emcm -PrivateKeyPath $hes.PrivateKeyPath)
     $held = 0
     foreach ($m in $weco) {
-        $node = $nodeKeys | Where-Object NodeId -eq $m.Simulator.Options.NodeId
-        $app = $appKeys | Where-Object NodeId -eq $m.Simulator.Options.NodeId
+        $node = $nodeKeys | Where-Object NodeId -eq $m.Simulator.State.NodeId
+        $app = $appKeys | Where-Object NodeId -eq $m.Simulator.State.NodeId
         $root = $m.Simulator.ReadKey('Root'); $emcm = $m.Simulator.ReadEmcmKey()
         if ($node -and $app -and $root -and $emcm -and $node.KeyCheckValue -eq [Convert]::ToHexString([Provisioning.Core.Crypto.GatewayKeys]::CheckValue($root)) -and
             $app.KeyCheckValue -eq [Convert]::ToHexString([Provisioning.Core.Crypto.GatewayKeys]::CheckValue($emcm))) { $held++ }

@@ -126,7 +126,7 @@ Describe 'The eMCM lines on <Line>' -ForEach $lines {
         $read = @(Read-ProvKeyFile $exportPath -KmsPrivateKeyFile $kms.PrivateKeyPath -AsPlainBytes)
         $read.Count | Should -Be 5
         foreach ($m in $meters) {
-            $device = $read | Where-Object NodeId -eq $m.Simulator.Options.NodeId
+            $device = $read | Where-Object NodeId -eq $m.Simulator.State.NodeId
             $device | Should -Not -BeNullOrEmpty
             $device.Status | Should -Be 'confirmed'
             $held = $m.Simulator.ReadKey('Root')
@@ -139,7 +139,7 @@ Describe 'The eMCM lines on <Line>' -ForEach $lines {
         $read = @(Read-ProvKeyFile $exportPath -AppName emcm -PrivateKeyPath $hes.PrivateKeyPath -AsPlainBytes)
         $read.Count | Should -Be 5
         foreach ($m in $meters) {
-            $app = $read | Where-Object NodeId -eq $m.Simulator.Options.NodeId
+            $app = $read | Where-Object NodeId -eq $m.Simulator.State.NodeId
             $app | Should -Not -BeNullOrEmpty
             $app.AppId | Should -Be $m.Simulator.EmcmState.EmcmId
             $held = $m.Simulator.ReadEmcmKey()
