@@ -169,7 +169,8 @@ Describe 'The eMCM lines on <Line>' -ForEach $lines {
                 Where-Object { $_.FullName -notin $tempBefore -and -not $_.FullName.StartsWith("$work/meters") -and $_.Length -lt 10MB -and -not (Test-DotnetIpcEndpoint $_) })
         @($files | Where-Object { $_.FullName.StartsWith("$work/station-logs") }).Count | Should -BeGreaterThan 0
         foreach ($file in $files) {
-            $bytes = [IO.File]::ReadAllBytes($file.FullName)
+            # Other programs' temporary files may be gone (or not ours to read) by now.
+            $bytes = try { , [IO.File]::ReadAllBytes($file.FullName) } catch [IO.IOException], [UnauthorizedAccessException] { continue }
             & $find $bytes ([Text.Encoding]::UTF8.GetString($bytes)) | Should -BeNullOrEmpty -Because $file.FullName
         }
     }
