@@ -12,6 +12,7 @@ BeforeAll {
     . "$PSScriptRoot/TestHelpers.ps1"
     . "$PSScriptRoot/ServerTestHelpers.ps1"
     $script:work = New-Item -ItemType Directory "$TestDrive/emcm-line"
+    $script:started = [DateTime]::UtcNow
     $script:tempBefore = @(Get-ChildItem ([IO.Path]::GetTempPath()) -File -Recurse -ErrorAction Ignore | ForEach-Object FullName)
     $network = New-TestNetwork -Root "$work/net"
     $script:kms = $network.Kms
@@ -156,17 +157,22 @@ Describe 'The eMCM lines on <Line>' -ForEach $lines {
         $secrets.Count | Should -Be 10
         $find = {
             param([byte[]] $Bytes, [string] $Text)
+            $asHex = if ($Bytes) { [Convert]::ToHexString($Bytes) } else { '' }
             foreach ($hex in $secrets) {
                 $raw = [Convert]::FromHexString($hex)
                 foreach ($form in $hex.ToLowerInvariant(), $hex, [Convert]::ToBase64String($raw)) { if ($Text.Contains($form)) { "'$($form.Substring(0, 6))…'" } }
-                if ($Bytes -and [Convert]::ToHexString($Bytes).Contains($hex)) { "raw bytes $($hex.Substring(0, 4))…" }
+                # Raw bytes at any offset: the hex of the file holds the key's hex at an even position.
+                $at = $asHex.IndexOf($hex)
+                while ($at -ge 0 -and $at % 2) { $at = $asHex.IndexOf($hex, $at + 1) }
+                if ($at -ge 0) { "raw bytes $($hex.Substring(0, 4))…" }
             }
         }
         & $find $null ($said -join "`n") | Should -BeNullOrEmpty -Because 'the stages'' output, verbose, debug and errors'
         # The meters' state files are their flash (they hold the keys, as the device does); everything else is scanned.
         $files = @(Get-ChildItem "$work/station-logs", "$work/server" -File -Recurse) +
             @(Get-ChildItem ([IO.Path]::GetTempPath()) -File -Recurse -ErrorAction Ignore |
-                Where-Object { $_.FullName -notin $tempBefore -and -not $_.FullName.StartsWith("$work/meters") -and $_.Length -lt 10MB -and -not (Test-DotnetIpcEndpoint $_) })
+                Where-Object { $_.LastWriteTimeUtc -ge $started -and $_.FullName -notin $tempBefore -and -not $_.FullName.StartsWith("$work/meters") -and
+                    $_.Length -lt 10MB -and $_.FullName -notmatch '[/\\](bin|obj|\.git)[/\\]' -and -not (Test-DotnetIpcEndpoint $_) })
         @($files | Where-Object { $_.FullName.StartsWith("$work/station-logs") }).Count | Should -BeGreaterThan 0
         foreach ($file in $files) {
             # Other programs' temporary files may be gone (or not ours to read) by now.
