@@ -184,10 +184,7 @@ Describe 'The eMCM lines on <Line>' -ForEach $lines {
 
 Describe 'examples/EmcmLine.ps1' {
     It 'runs both lines with meters on <Line> and reports every key matched at the KMS and the head end' -ForEach $lines {
-        # This PowerShell: pwsh itself, or (as the README starts it) dotnet running the local tool's pwsh.dll.
-        $exe = [Environment]::ProcessPath
-        $prefix = @(if ([IO.Path]::GetFileNameWithoutExtension($exe) -eq 'dotnet') { Join-Path $PSHOME 'pwsh.dll' })
-        $output = & $exe @prefix -NoProfile -File (Join-Path $RepoRoot 'examples/EmcmLine.ps1') -Line $Line 2>&1 | Out-String
+        $output = Invoke-TestShell "& '$(Join-Path $RepoRoot 'examples/EmcmLine.ps1')' -Line $Line"
         $LASTEXITCODE | Should -Be 0 -Because $output
         $output | Should -Match 'kv2c\s+: 4 meters: PRETEST 4 passed, CHECKCONFIG 4 passed, POSTTEST 4 passed'
         $output | Should -Match 'i210\+\s+: 1 meter: PRETEST and POSTTEST 2 of 2 passed'
