@@ -138,8 +138,8 @@ try {
         $node = $nodeKeys | Where-Object NodeId -eq $m.Simulator.State.NodeId
         $app = $appKeys | Where-Object NodeId -eq $m.Simulator.State.NodeId
         $root = $m.Simulator.ReadKey('Root'); $emcm = $m.Simulator.ReadEmcmKey()
-        if ($node -and $app -and $root -and $emcm -and $node.KeyCheckValue -eq [Convert]::ToHexString([Provisioning.Core.Crypto.GatewayKeys]::CheckValue($root)) -and
-            $app.KeyCheckValue -eq [Convert]::ToHexString([Provisioning.Core.Crypto.GatewayKeys]::CheckValue($emcm))) { $held++ }
+        if ($node -and $app -and $root -and $emcm -and $node.KeyCheckValue -eq [Provisioning.Core.Crypto.GatewayKeys]::CheckValue($root) -and
+            $app.KeyCheckValue -eq [Provisioning.Core.Crypto.GatewayKeys]::CheckValue($emcm)) { $held++ }
         foreach ($k in $root, $emcm) { if ($k) { [Array]::Clear($k) } }
     }
 
