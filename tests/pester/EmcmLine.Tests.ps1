@@ -171,7 +171,8 @@ Describe 'The eMCM lines on <Line>' -ForEach $lines {
         # The meters' state files are their flash (they hold the keys, as the device does); everything else is scanned.
         $files = @(Get-ChildItem "$work/station-logs", "$work/server" -File -Recurse) +
             @(Get-ChildItem ([IO.Path]::GetTempPath()) -File -Recurse -ErrorAction Ignore |
-                Where-Object { $_.LastWriteTimeUtc -ge $started -and $_.FullName -notin $tempBefore -and -not $_.FullName.StartsWith("$work/meters") -and
+                # Regular files only: the serial pairs' links lead to terminals, whose reads never end.
+                Where-Object { -not $_.LinkType -and -not $_.FullName.StartsWith("$work/ports") -and $_.LastWriteTimeUtc -ge $started -and $_.FullName -notin $tempBefore -and -not $_.FullName.StartsWith("$work/meters") -and
                     $_.Length -lt 10MB -and $_.FullName -notmatch '[/\\](bin|obj|\.git)[/\\]' -and -not (Test-DotnetIpcEndpoint $_) })
         @($files | Where-Object { $_.FullName.StartsWith("$work/station-logs") }).Count | Should -BeGreaterThan 0
         foreach ($file in $files) {
