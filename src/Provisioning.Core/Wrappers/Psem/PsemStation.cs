@@ -220,6 +220,15 @@ public sealed class PsemStation : IAsyncDisposable
         BaudRate = _options.BaudRate;
         // Identification; a meter still in an earlier session answers isss: end that one first.
         byte[] ident = await OpeningAsync(PsemCodec.Identification(), "Identification", ct).ConfigureAwait(false);
+        for (int stale = 0; stale < _options.Timing.Retries && ident.Length < 4 && ident[0] == (byte)PsemResponseCode.Ok; stale++)
+        {
+            // A bare ok is no identification: on a line that stayed open (a serial port) it is the meter still sending its
+            // answer to the previous session's Terminate, whose ACK it never got. Our ACK has just settled that; the
+            // answer to our Identification comes next.
+            Log("an answer left from the previous session came first (ok, no identification): waiting for the identification");
+            ident = await _driver.ReceiveAsync(TimeSpan.FromMilliseconds(_options.Timing.ChannelTrafficTimeoutMs), ct).ConfigureAwait(false)
+                ?? await OpeningAsync(PsemCodec.Identification(), "Identification", ct).ConfigureAwait(false);
+        }
         if (ident[0] == (byte)PsemResponseCode.Isss)
         {
             Log("the meter was still in a session (Identification answered isss): Terminate, then Identification again");
