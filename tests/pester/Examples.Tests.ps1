@@ -127,7 +127,10 @@ ConfigId,ConfigAlias,AppLabel,NodeType,NodeVersion,NodeFirmware,NodeFieldConfig,
     finally { Pop-Location }
 
     # A server holding the package and one provisioned node, so exports have something in them.
-    $script:server = Start-TestServer -Engine SQLite -Root "$work/server"
+    # Outside TestDrive: Pester removes what a Describe block adds to TestDrive when the block ends, and the server adds
+    # repository files when an example imports a package; a later backup example would find them gone.
+    $script:serverRoot = Join-Path ([IO.Path]::GetTempPath()) "prov-examples-server-$([guid]::NewGuid().ToString('N'))"
+    $script:server = Start-TestServer -Engine SQLite -Root $serverRoot
     $null = Import-ProvPackage "$template/meter_69.tar.gz" -Passphrase $passphrase -Server $server
     $script:stationToken = (New-ProvStationToken -Name 'examples' -Server $server).Token
     $station = Connect-ProvServer -Uri $server.Uri -Token $stationToken -PassThru
@@ -187,6 +190,7 @@ ConfigId,ConfigAlias,AppLabel,NodeType,NodeVersion,NodeFirmware,NodeFieldConfig,
 }
 AfterAll {
     Stop-TestServer $server
+    if ($serverRoot) { Remove-Item $serverRoot -Recurse -Force -ErrorAction Ignore }
     foreach ($pair in [Provisioning.Core.Transport.VirtualSerialPair]::Live) { $pair.Dispose() }
 }
 
