@@ -26,6 +26,11 @@ public sealed class RelayFactAttribute : FactAttribute
 /// The opt_psem meter side in C (src/host/opt_psem/), built with gcc as a meter maker would, between the C# station and
 /// a node: station ⇄ socat pty pair ⇄ relay program with the opt_psem core ⇄ TCP ⇄ node simulator (bare node protocol).
 /// </summary>
+/// <remarks>
+/// The C meter keeps C12.18's wall-clock timers (a session it hears nothing on for 6 s returns to the base state), so these
+/// tests run alone, after the parallel ones: a test process starved by its neighbours is not a line the meter would meet.
+/// </remarks>
+[Collection(TimedMeterCollection.Name)]
 public sealed class OptPsemHostCodeTests : IAsyncLifetime
 {
     private readonly string _build = Directory.CreateTempSubdirectory("prov-psem-host-").FullName;
@@ -159,4 +164,12 @@ public sealed class OptPsemHostCodeTests : IAsyncLifetime
         var info = await client.GetInfoAsync(CancellationToken.None);
         Assert.Equal(node.Options.NodeId, info.NodeId);
     }
+}
+
+/// <summary>Tests against a peer with wall-clock session timers of its own (the C opt_psem meter): run alone, after the parallel ones.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class TimedMeterCollection
+{
+    /// <summary>The collection's name.</summary>
+    public const string Name = "Timed meter";
 }
